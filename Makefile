@@ -1,0 +1,69 @@
+# Hotel booking engine — every developer and CI entry point. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+EMU := .venv-emu
+SAMV := .venv-sam
+PY := $(VENV)/bin/python
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt layers/common/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
+	touch $@
+
+$(EMU)/.installed: requirements/emulators.txt
+	$(PYTHON) -m venv $(EMU)
+	$(EMU)/bin/pip install $(PIP_FLAGS) -r requirements/emulators.txt
+	touch $@
+
+$(SAMV)/.installed: requirements/sam.txt
+	$(PYTHON) -m venv $(SAMV)
+	$(SAMV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt
+	touch $@
+
+install: $(VENV)/.installed $(EMU)/.installed ## Create the virtualenvs (app + tests, emulators)
+
+run: install ## Start the whole API locally with demo data (PORT=3000)
+	$(PY) -m local.run
+
+test: install ## Run every test (unit, integration, concurrency, end-to-end)
+	$(PY) -m pytest
+
+unit: install ## Unit tests only (pure domain, fast)
+	$(PY) -m pytest tests/unit
+
+integration: install ## Handlers through API Gateway events against moto
+	$(PY) -m pytest tests/integration
+
+e2e: install ## The local stack over HTTP, and the thread races against ministack
+	$(PY) -m pytest tests/e2e tests/concurrency
+
+lint: $(VENV)/.installed ## ruff check, ruff format --check, cfn-lint
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/cfn-lint template.yaml
+
+format: $(VENV)/.installed ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+validate: $(SAMV)/.installed ## sam validate --lint on template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
+		$(SAMV)/bin/sam validate --lint --template template.yaml
+
+build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for python3.12/arm64)
+	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAMV))/bin:$$PATH" sam build --template template.yaml
+
+bench: install ## Benchmarks (prints figures; not a test)
+	$(PY) -m bench.run
+
+clean: ## Remove build outputs and local run logs
+	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
+
+.PHONY: help install run test unit integration e2e lint format validate build bench clean

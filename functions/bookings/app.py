@@ -1,0 +1,97 @@
+"""A guest's bookings: hold rooms, list, read, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common import errors, http, idempotency
+from common.config import settings
+from common.models.api import BookingOut, BookingPage, HoldBody
+from common.observability import logger, metrics, tracer
+from common.services import bookings
+
+app = http.make_app()
+
+BookingId = Annotated[str, Path(max_length=64)]
+AUTH = [{'bearerAuth': []}]
+
+
+@app.post(
+    '/api/bookings',
+    tags=['bookings'],
+    security=AUTH,
+    responses={201: {'description': 'Rooms held', 'content': {'application/json': {'model': BookingOut}}}},
+)
+def create_booking(body: HoldBody) -> Response[BookingOut]:
+    """Hold rooms for BOOKING_HOLD_SECONDS; send an ``Idempotency-Key`` header to retry safely."""
+    caller = http.principal(app)
+    now = http.now()
+
+    def hold() -> dict:
+        request = bookings.HoldRequest(**body.model_dump())
+        try:
+            booking = bookings.hold(caller, request, now)
+        except errors.SoldOut:
+            metrics.add_metric(name='SoldOutRefusals', unit=MetricUnit.Count, value=1)
+            raise
+        logger.append_keys(booking_id=booking.id)
+        logger.info('hold created', room_type_id=booking.room_type_id, nights=len(booking.nightly), rooms=booking.rooms)
+        metrics.add_metric(name='BookingHeld', unit=MetricUnit.Count, value=1)
+        return BookingOut.from_domain(booking, now).model_dump(mode='json')
+
+    result = idempotency.once(
+        'bookings.create',
+        caller.user_id,
+        http.idempotency_key(app),
+        body.model_dump(mode='json'),
+        hold,
+        app.lambda_context,
+    )
+    return Response(
+        status_code=201,
+        content_type='application/json',
+        body=result,
+        headers={'Location': f'/api/bookings/{result["id"]}'},
+    )
+
+
+@app.get('/api/bookings', tags=['bookings'], security=AUTH)
+def list_bookings(
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> BookingPage:
+    """The caller's bookings, newest first."""
+    caller = http.principal(app)
+    page = bookings.list_own(caller, limit or settings().page_size_default, cursor)
+    now = http.now()
+    return BookingPage(items=[BookingOut.from_domain(b, now) for b in page.items], next_cursor=page.next_cursor)
+
+
+@app.get('/api/bookings/<booking_id>', tags=['bookings'], security=AUTH)
+def get_booking(booking_id: BookingId) -> BookingOut:
+    caller = http.principal(app)
+    return BookingOut.from_domain(bookings.get_own(caller, booking_id), http.now())
+
+
+@app.post('/api/bookings/<booking_id>/cancel', tags=['bookings'], security=AUTH)
+def cancel_booking(booking_id: BookingId) -> BookingOut:
+    caller = http.principal(app)
+    logger.append_keys(booking_id=booking_id)
+    now = http.now()
+    booking = bookings.cancel(caller, booking_id, now)
+    logger.info('booking cancelled', status=booking.status.value)
+    metrics.add_metric(name='BookingCancelled', unit=MetricUnit.Count, value=1)
+    return BookingOut.from_domain(booking, now)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return http.resolve(app, event, context)

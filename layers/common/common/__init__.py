@@ -1,0 +1,1 @@
+"""Shared domain of the hotel booking engine (the Lambda layer ``common``)."""

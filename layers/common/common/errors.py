@@ -1,0 +1,198 @@
+"""Domain errors. Each carries the HTTP status and the stable ``code`` clients can rely on.
+
+They are mapped to RFC 9457 problem+json in exactly one place (``common.http``). Services raise
+them; storage errors are translated into them in ``common.repos``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = 'bad_request'
+    title: ClassVar[str] = 'Bad request'
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.title
+        self.extra = extra
+        super().__init__(self.detail)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class BadRequest(DomainError):
+    pass
+
+
+class MalformedJson(DomainError):
+    code = 'malformed_json'
+    title = 'The request body is not valid JSON'
+
+
+class InvalidIdempotencyKey(DomainError):
+    code = 'invalid_idempotency_key'
+    title = 'Idempotency-Key must be 1 to 255 printable characters'
+
+
+class InvalidCursor(DomainError):
+    code = 'invalid_cursor'
+    title = 'The pagination cursor is not valid'
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = 'unauthorized'
+    title = 'Authentication required'
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {'WWW-Authenticate': 'Bearer'}
+
+
+class InvalidToken(Unauthorized):
+    code = 'invalid_token'
+    title = 'The token is invalid or expired'
+
+
+class InvalidCredentials(Unauthorized):
+    code = 'invalid_credentials'
+    title = 'Email or password is incorrect'
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = 'forbidden'
+    title = 'You are not allowed to do this'
+
+
+class NotFound(DomainError):
+    status = 404
+    code = 'not_found'
+    title = 'Not found'
+
+
+class Conflict(DomainError):
+    status = 409
+    code = 'conflict'
+    title = 'The resource changed; retry'
+
+
+class SoldOut(Conflict):
+    code = 'sold_out'
+    title = 'Not enough rooms left for every night of the stay'
+
+
+class EmailTaken(Conflict):
+    code = 'email_taken'
+    title = 'An account with this email already exists'
+
+
+class InvalidState(Conflict):
+    code = 'invalid_state'
+    title = 'The booking is not in a state that allows this'
+
+
+class HoldExpired(Conflict):
+    code = 'hold_expired'
+    title = 'The hold on these rooms has expired'
+
+
+class IdempotencyInProgress(Conflict):
+    code = 'idempotency_in_progress'
+    title = 'A request with this Idempotency-Key is still being processed'
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {'Retry-After': '1'}
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = 'payload_too_large'
+    title = 'The request body is too large'
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = 'unsupported_media_type'
+    title = 'Send the request body as application/json'
+
+
+class Unprocessable(DomainError):
+    status = 422
+    code = 'validation_error'
+    title = 'The request is not valid'
+
+
+class InvalidDates(Unprocessable):
+    code = 'invalid_dates'
+    title = 'The dates of the stay are not valid'
+
+
+class StayTooLong(Unprocessable):
+    code = 'stay_too_long'
+    title = 'The stay is longer than the maximum'
+
+
+class TooManyGuests(Unprocessable):
+    code = 'too_many_guests'
+    title = 'The rooms cannot take this many guests'
+
+
+class NotOnSale(Unprocessable):
+    code = 'not_on_sale'
+    title = 'Some nights of the stay are not on sale'
+
+
+class MinStay(Unprocessable):
+    code = 'min_stay'
+    title = 'The stay is shorter than the minimum for this arrival date'
+
+
+class ClosedToArrival(Unprocessable):
+    code = 'closed_to_arrival'
+    title = 'Arrival is not possible on this date'
+
+
+class IdempotencyKeyReused(Unprocessable):
+    code = 'idempotency_key_reused'
+    title = 'This Idempotency-Key was used with a different request'
+
+
+class WeakPassword(Unprocessable):
+    code = 'weak_password'
+    title = 'The password does not meet the rules'
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = 'too_many_requests'
+    title = 'Too many requests'
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {'Retry-After': str(self.retry_after)}
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency failed in a way a retry can fix (throttling, transaction conflicts, Stripe down)."""
+
+    status = 503
+    code = 'service_unavailable'
+    title = 'Temporarily unavailable; retry shortly'
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 2, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {'Retry-After': str(self.retry_after)}

@@ -1,0 +1,190 @@
+"""HTTP edge shared by every API function: resolver factory, RFC 9457 errors, the caller.
+
+Every error leaves here as ``application/problem+json`` with ``type``, ``title``, ``status``,
+``detail`` and a stable ``code``; nothing a client sends produces a 500 or a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from common import errors
+from common.config import settings
+from common.domain import Principal, Role
+from common.observability import logger
+
+PROBLEM_JSON = 'application/problem+json'
+PROBLEM_TYPE_BASE = 'urn:hotel-booking:problem:'
+_BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response:
+    headers = extra.pop('headers', None) or {}
+    body = {
+        'type': f'{PROBLEM_TYPE_BASE}{code}',
+        'title': title,
+        'status': status,
+        'detail': detail or title,
+        'code': code,
+        **extra,
+    }
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
+
+
+def _problem_from(exc: errors.DomainError) -> Response:
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+
+
+def _validation_problem(exc: RequestValidationError) -> Response:
+    details = exc.errors()
+    if any(e.get('type') == 'json_invalid' for e in details):
+        return _problem_from(errors.MalformedJson('The request body could not be parsed as JSON'))
+    shown = [
+        {
+            'loc': [str(part) for part in e.get('loc', ())],
+            'type': e.get('type'),
+            # pydantic's messages describe the rule broken, never the code; inputs are not echoed.
+            'msg': e.get('msg', ''),
+        }
+        for e in details
+    ]
+    return problem(422, 'validation_error', 'The request is not valid', _summary(shown), errors=shown)
+
+
+def _summary(shown: list[dict[str, Any]]) -> str:
+    first = shown[0] if shown else {}
+    where = '.'.join(p for p in first.get('loc', []) if p not in ('body', 'query', 'path'))
+    return f'{where}: {first.get("msg", "invalid")}' if where else str(first.get('msg', 'invalid'))
+
+
+def _transient(exc: Exception) -> bool:
+    if isinstance(exc, PynamoDBException):
+        code = exc.cause_response_code or ''
+    elif isinstance(exc, ClientError):
+        code = exc.response.get('Error', {}).get('Code', '')
+    else:
+        return isinstance(exc, BotoCoreError)  # connection failures, timeouts
+    return 'Throttl' in code or 'Exceeded' in code or code in {'InternalServerError', 'ServiceUnavailable'}
+
+
+def make_app() -> APIGatewayRestResolver:
+    """A REST API resolver with pydantic validation and the error mapping every function shares."""
+    app = APIGatewayRestResolver(enable_validation=True)
+
+    @app.exception_handler(errors.DomainError)
+    def _domain(exc: errors.DomainError) -> Response:
+        return _problem_from(exc)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response:
+        return _validation_problem(exc)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media(exc: RequestUnsupportedContentType) -> Response:
+        return _problem_from(errors.UnsupportedMediaType())
+
+    @app.not_found
+    def _no_route(exc: NotFoundError) -> Response:
+        return problem(
+            404, 'route_not_found', 'No such route', f'{app.current_event.http_method} {app.current_event.path}'
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        if _transient(exc):
+            logger.warning('dependency unavailable', error=type(exc).__name__)
+            return _problem_from(errors.ServiceUnavailable())
+        logger.exception('unhandled error')
+        return problem(500, 'internal_error', 'Internal error', 'Something went wrong on our side')
+
+    return app
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get('headers') or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def _early_refusal(event: dict[str, Any]) -> Response | None:
+    """Checks done on the raw event before routing: body size and media type."""
+    body = event.get('body')
+    if body is None or body == '':
+        return None
+    size = len(body) * 3 // 4 if event.get('isBase64Encoded') else len(body.encode())
+    if size > settings().max_body_bytes:
+        return _problem_from(errors.PayloadTooLarge(f'The body may be at most {settings().max_body_bytes} bytes'))
+    if event.get('httpMethod') in _BODY_METHODS:
+        media = (_header(event, 'content-type') or 'application/json').split(';')[0].strip().lower()
+        if media != 'application/json' and not media.endswith('+json'):
+            return _problem_from(errors.UnsupportedMediaType())
+    return None
+
+
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    refused = _early_refusal(event)
+    if refused is not None:
+        return {
+            'statusCode': refused.status_code,
+            'headers': {'Content-Type': PROBLEM_JSON, **{k: str(v) for k, v in refused.headers.items()}},
+            'body': refused.body,
+            'isBase64Encoded': False,
+        }
+    return app.resolve(event, context)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def principal(app: APIGatewayRestResolver) -> Principal:
+    """The verified caller of this request (401 without a valid access token)."""
+    cached = app.context.get('principal')
+    if cached is None:
+        from common import security  # argon2/jwt only where a route needs them
+
+        cached = security.principal_from_header(app.current_event.headers.get('authorization'), now())
+        app.append_context(principal=cached)
+    return cached
+
+
+def admin(app: APIGatewayRestResolver) -> Principal:
+    caller = principal(app)
+    if caller.role is not Role.ADMIN:
+        raise errors.Forbidden('This needs the admin role')
+    return caller
+
+
+def idempotency_key(app: APIGatewayRestResolver) -> str | None:
+    key = app.current_event.headers.get('idempotency-key')
+    if key is None:
+        return None
+    key = key.strip()
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise errors.InvalidIdempotencyKey()
+    return key
+
+
+def raw_body(app: APIGatewayRestResolver) -> bytes:
+    """The exact bytes the client sent (API Gateway may base64 them)."""
+    event = app.current_event
+    body = event.body or ''
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode()
+
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]

@@ -1,0 +1,74 @@
+"""``Idempotency-Key`` support on top of powertools Idempotency (DynamoDB-backed).
+
+The key is scoped to the caller and the operation; the request body is the payload that must
+match on a replay (a different body with the same key is refused with 422
+``idempotency_key_reused``). A failure is not remembered, so a retry after an error runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common import errors
+from common.config import settings
+
+
+@lru_cache(maxsize=1)
+def _store() -> DynamoDBPersistenceLayer:
+    import boto3  # the idempotency store is the only boto3 user on the request path
+
+    current = settings()
+    client = boto3.client('dynamodb', endpoint_url=current.dynamodb_endpoint_url, region_name=current.aws_region)
+    return DynamoDBPersistenceLayer(table_name=current.idempotency_table_name, boto3_client=client)
+
+
+def reset() -> None:
+    """Forget the store's client (tests and the local run re-point DynamoDB)."""
+    _store.cache_clear()
+
+
+def once(
+    operation: str,
+    caller: str,
+    key: str | None,
+    payload: dict[str, Any],
+    compute: Callable[[], dict[str, Any]],
+    context: LambdaContext | None,
+) -> dict[str, Any]:
+    """Run ``compute`` once per (operation, caller, key); replays get the first result."""
+    if key is None:
+        return compute()
+    config = IdempotencyConfig(
+        event_key_jmespath='key',
+        payload_validation_jmespath='payload',
+        expires_after_seconds=settings().idempotency_ttl_seconds,
+        raise_on_no_idempotency_key=True,
+    )
+    if context is not None:
+        config.register_lambda_context(context)
+
+    @idempotent_function(
+        data_keyword_argument='request', persistence_store=_store(), config=config, key_prefix=operation
+    )
+    def run(request: dict[str, Any]) -> dict[str, Any]:
+        return compute()
+
+    try:
+        return run(request={'key': f'{caller}:{key}', 'payload': payload})
+    except IdempotencyValidationError:
+        raise errors.IdempotencyKeyReused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise errors.IdempotencyInProgress() from None

@@ -1,0 +1,300 @@
+"""Pydantic models at the HTTP edge: what clients send (strict, no unknown fields) and get back.
+
+Request models refuse unknown fields (``extra='forbid'``), so privileged fields such as
+``status``, ``role`` or ``total_amount`` can never be mass-assigned. Dates must be ISO strings
+(``YYYY-MM-DD``) and JSON integers must be integers (no ``"2"`` or ``true``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+
+from common.domain import Booking, Hotel, NightPrice, RoomType, User
+
+_ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+_EMAIL = r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$'
+SLUG = r'^[a-z0-9][a-z0-9-]{0,62}$'
+
+
+def _iso_date_only(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError('must be a date as YYYY-MM-DD')
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=63)]
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra='forbid', str_strip_whitespace=True)
+
+
+# ------------------------------------------------------------------ requests
+
+
+class HoldBody(Request):
+    room_type_id: Slug
+    check_in: IsoDate
+    check_out: IsoDate
+    guests: Annotated[StrictInt, Field(ge=1, le=100)]
+    rooms: Annotated[StrictInt, Field(ge=1, le=100)] = 1
+
+    model_config = ConfigDict(
+        extra='forbid',
+        json_schema_extra={
+            'examples': [
+                {'room_type_id': 'deluxe-king', 'check_in': '2027-03-12', 'check_out': '2027-03-15', 'guests': 2}
+            ]
+        },
+    )
+
+
+class RegisterBody(Request):
+    email: Annotated[str, Field(pattern=_EMAIL, max_length=254)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+    model_config = ConfigDict(
+        extra='forbid',
+        json_schema_extra={
+            'examples': [{'email': 'ada@example.com', 'password': 'correct horse battery', 'name': 'Ada Lovelace'}]
+        },
+    )
+
+
+class LoginBody(Request):
+    email: Annotated[str, Field(max_length=254)]
+    password: Annotated[str, Field(max_length=256)]
+
+    model_config = ConfigDict(
+        extra='forbid',
+        json_schema_extra={'examples': [{'email': 'ada@example.com', 'password': 'correct horse battery'}]},
+    )
+
+
+class RefreshBody(Request):
+    refresh: Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+# ------------------------------------------------------------------ responses
+
+
+class NightOut(BaseModel):
+    date: date
+    price: int
+    rule_ids: list[str] = []
+
+    @classmethod
+    def from_domain(cls, night: NightPrice) -> NightOut:
+        return cls(date=night.date, price=night.price, rule_ids=list(night.rule_ids))
+
+
+class PaymentOut(BaseModel):
+    payment_intent_id: str
+    status: str
+    amount: int
+    currency: str
+    last_error: str | None = None
+
+
+class RefundOut(BaseModel):
+    amount: int
+    penalty: int
+    currency: str
+    status: str
+    stripe_refund_id: str | None = None
+    reason: str | None = None
+
+
+class BookingOut(BaseModel):
+    id: str
+    status: Literal['PENDING', 'CONFIRMED', 'CANCELLED', 'EXPIRED']
+    hotel_id: str
+    room_type_id: str
+    check_in: date
+    check_out: date
+    guests: int
+    rooms: int
+    currency: str
+    total_amount: int
+    nightly: list[NightOut]
+    hold_expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    payment: PaymentOut | None = None
+    refund: RefundOut | None = None
+
+    @classmethod
+    def from_domain(cls, booking: Booking, now: datetime) -> BookingOut:
+        seen = booking.as_seen_at(now)
+        payment = seen.payment
+        return cls(
+            id=seen.id,
+            status=seen.status.value,
+            hotel_id=seen.hotel_id,
+            room_type_id=seen.room_type_id,
+            check_in=seen.check_in,
+            check_out=seen.check_out,
+            guests=seen.guests,
+            rooms=seen.rooms,
+            currency=seen.currency,
+            total_amount=seen.total_amount,
+            nightly=[NightOut.from_domain(n) for n in seen.nightly],
+            hold_expires_at=seen.hold_expires_at,
+            created_at=seen.created_at,
+            updated_at=seen.updated_at,
+            payment=(
+                PaymentOut(
+                    payment_intent_id=payment.payment_intent_id,
+                    status=payment.status,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    last_error=payment.last_error,
+                )
+                if payment
+                else None
+            ),
+            refund=RefundOut(**vars(seen.refund)) if seen.refund else None,
+        )
+
+
+class BookingPage(BaseModel):
+    items: list[BookingOut]
+    next_cursor: str | None
+
+
+class HotelOut(BaseModel):
+    id: str
+    name: str
+    city: str
+    address: str
+    timezone: str
+    check_in_hour: int
+    currency: str
+
+    @classmethod
+    def from_domain(cls, hotel: Hotel) -> HotelOut:
+        return cls(**vars(hotel))
+
+
+class HotelList(BaseModel):
+    items: list[HotelOut]
+
+
+class RoomTypeOut(BaseModel):
+    id: str
+    hotel_id: str
+    name: str
+    description: str
+    capacity: int
+    base_price: int
+    currency: str
+    total_rooms: int
+    view_type: str | None
+    amenities: list[str]
+    images: list[str]
+    average_rating: float | None
+    review_count: int
+
+    @classmethod
+    def from_domain(cls, rt: RoomType) -> RoomTypeOut:
+        return cls(
+            id=rt.id,
+            hotel_id=rt.hotel_id,
+            name=rt.name,
+            description=rt.description,
+            capacity=rt.capacity,
+            base_price=rt.base_price,
+            currency=rt.currency,
+            total_rooms=rt.total_rooms,
+            view_type=rt.view_type,
+            amenities=list(rt.amenities),
+            images=list(rt.images),
+            average_rating=rt.average_rating,
+            review_count=rt.review_count,
+        )
+
+
+class RoomTypeList(BaseModel):
+    items: list[RoomTypeOut]
+
+
+class CalendarNightOut(BaseModel):
+    date: date
+    allotment: int
+    available: int
+    stop_sell: bool
+    price: int
+    rule_ids: list[str]
+
+
+class CalendarOut(BaseModel):
+    room_type_id: str
+    currency: str
+    nights: list[CalendarNightOut]
+
+
+class SearchResultOut(BaseModel):
+    room_type_id: str
+    hotel_id: str
+    hotel_name: str
+    city: str
+    name: str
+    capacity: int
+    view_type: str | None
+    amenities: list[str]
+    available_rooms: int
+    currency: str
+    total_price: int
+    nightly: list[NightOut]
+    restriction: str | None = None
+
+
+class SearchOut(BaseModel):
+    check_in: date
+    check_out: date
+    nights: int
+    guests: int
+    rooms: int
+    results: list[SearchResultOut]
+
+
+class UserOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: str
+    created_at: datetime
+    phone: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def from_domain(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role.value,
+            created_at=user.created_at,
+            phone=user.phone,
+            address=user.address,
+        )
+
+
+class TokenPairOut(BaseModel):
+    access: str
+    refresh: str
+    token_type: Literal['Bearer'] = 'Bearer'  # noqa: S105 - the scheme name, not a secret
+    expires_in: int
+
+
+class HealthOut(BaseModel):
+    status: Literal['ok']
+    stage: str

@@ -1,0 +1,614 @@
+"""Storage: the only module that talks to DynamoDB (through PynamoDB).
+
+It converts items to domain values and translates storage failures into domain errors:
+``DoesNotExist`` -> ``NotFound``, a failed guard -> ``SoldOut``/``InvalidState``/``Conflict``,
+throttling or transaction conflicts that outlast the retries -> ``ServiceUnavailable``.
+Every write that moves inventory is ONE TransactWriteItems with a guard on each item.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import (
+    DeleteError,
+    DoesNotExist,
+    GetError,
+    PutError,
+    PynamoDBException,
+    QueryError,
+    TransactWriteError,
+    UpdateError,
+)
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from common import errors
+from common.domain import (
+    Adjustment,
+    Booking,
+    BookingStatus,
+    Hotel,
+    InventoryNight,
+    NightPrice,
+    Payment,
+    PriceRule,
+    Refund,
+    Role,
+    RoomType,
+    User,
+)
+from common.tables import (
+    BookingItem,
+    EmailItem,
+    HotelItem,
+    InventoryItem,
+    PriceRuleItem,
+    RoomTypeItem,
+    TokenItem,
+    UserItem,
+)
+from common.timeutil import iso, parse_date, parse_instant
+
+T = TypeVar('T')
+
+_TRANSIENT_CODES = frozenset(
+    {
+        'ProvisionedThroughputExceededException',
+        'ThrottlingException',
+        'RequestLimitExceeded',
+        'TransactionInProgressException',
+        'InternalServerError',
+        'ServiceUnavailable',
+    }
+)
+_CONFLICT_ATTEMPTS = 4
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _connection() -> Connection:
+    return BookingItem._get_connection().connection
+
+
+def _transient(exc: PynamoDBException) -> bool:
+    if exc.cause_response_code in _TRANSIENT_CODES:
+        return True
+    if isinstance(exc, TransactWriteError):
+        return any(r is not None and r.code == 'TransactionConflict' for r in exc.cancellation_reasons)
+    return False
+
+
+def _with_retries(write: Callable[[], T]) -> T:
+    """Run a DynamoDB call, retrying transaction conflicts with full jitter.
+
+    botocore already retries throttling with backoff; what still fails here is reported as 503
+    so the client retries later. A conflict means another transaction touched the same item at
+    the same instant: nothing was written, so trying again is safe.
+    """
+    for attempt in range(_CONFLICT_ATTEMPTS):
+        try:
+            return write()
+        except PynamoDBException as exc:
+            if not _transient(exc):
+                raise
+            if attempt == _CONFLICT_ATTEMPTS - 1:
+                raise errors.ServiceUnavailable('The database is busy; retry shortly') from exc
+            time.sleep(random.uniform(0, 0.025 * 2**attempt))
+    raise AssertionError('unreachable')
+
+
+def _get(model: type[Model], key: tuple[str, str], what: str, consistent: bool = False) -> Any:
+    try:
+        return _with_retries(lambda: model.get(*key, consistent_read=consistent))
+    except DoesNotExist:
+        raise errors.NotFound(f'{what} not found') from None
+    except GetError as exc:
+        raise errors.ServiceUnavailable() from exc
+
+
+def _failed_guards(exc: TransactWriteError) -> list[int]:
+    return [i for i, r in enumerate(exc.cancellation_reasons) if r is not None and r.code == 'ConditionalCheckFailed']
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    raw = json.dumps(last_evaluated_key, separators=(',', ':'), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip('=')
+
+
+def decode_cursor(cursor: str | None, partition_attr: str, partition_value: str) -> dict[str, Any] | None:
+    """A client's cursor, checked to belong to the same listing (a forged one cannot page
+    through someone else's partition)."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (ValueError, binascii.Error):
+        raise errors.InvalidCursor() from None
+    if not isinstance(key, dict) or key.get(partition_attr) != {'S': partition_value}:
+        raise errors.InvalidCursor()
+    if not all(isinstance(v, dict) and set(v) == {'S'} and isinstance(v['S'], str) for v in key.values()):
+        raise errors.InvalidCursor()
+    return key
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def _hotel(item: HotelItem) -> Hotel:
+    return Hotel(
+        id=item.hotel_id,
+        name=item.name,
+        city=item.city,
+        address=item.address,
+        timezone=item.timezone,
+        check_in_hour=int(item.check_in_hour),
+        currency=item.currency,
+    )
+
+
+def get_hotel(hotel_id: str) -> Hotel:
+    return _hotel(_get(HotelItem, HotelItem.key(hotel_id), 'Hotel'))
+
+
+def list_hotels() -> list[Hotel]:
+    return [_hotel(i) for i in HotelItem.gsi1.query(HotelItem.LIST_PK)]
+
+
+def put_hotel(hotel: Hotel, *, create: bool) -> None:
+    pk, sk = HotelItem.key(hotel.id)
+    item = HotelItem(
+        pk,
+        sk,
+        gsi1pk=HotelItem.LIST_PK,
+        gsi1sk=f'{hotel.city.casefold()}#{hotel.id}',
+        hotel_id=hotel.id,
+        name=hotel.name,
+        city=hotel.city,
+        address=hotel.address,
+        timezone=hotel.timezone,
+        check_in_hour=hotel.check_in_hour,
+        currency=hotel.currency,
+    )
+    condition = HotelItem.pk.does_not_exist() if create else HotelItem.pk.exists()
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            raise (errors.Conflict('Hotel already exists') if create else errors.NotFound('Hotel not found')) from None
+        raise
+
+
+def _room_type(item: RoomTypeItem) -> RoomType:
+    return RoomType(
+        id=item.room_type_id,
+        hotel_id=item.hotel_id,
+        name=item.name,
+        description=item.description or '',
+        capacity=int(item.capacity),
+        base_price=int(item.base_price),
+        currency=item.currency,
+        total_rooms=int(item.total_rooms),
+        view_type=item.view_type,
+        amenities=tuple(item.amenities or ()),
+        images=tuple(item.images or ()),
+        rating_sum=int(item.rating_sum or 0),
+        review_count=int(item.review_count or 0),
+    )
+
+
+def get_room_type(room_type_id: str) -> RoomType:
+    return _room_type(_get(RoomTypeItem, RoomTypeItem.key(room_type_id), 'Room type'))
+
+
+def list_room_types() -> list[RoomType]:
+    return [_room_type(i) for i in RoomTypeItem.gsi1.query(RoomTypeItem.LIST_PK)]
+
+
+def put_room_type(room_type: RoomType, *, create: bool) -> None:
+    pk, sk = RoomTypeItem.key(room_type.id)
+    item = RoomTypeItem(
+        pk,
+        sk,
+        gsi1pk=RoomTypeItem.LIST_PK,
+        gsi1sk=f'{room_type.hotel_id}#{room_type.id}',
+        room_type_id=room_type.id,
+        hotel_id=room_type.hotel_id,
+        name=room_type.name,
+        description=room_type.description,
+        capacity=room_type.capacity,
+        base_price=room_type.base_price,
+        currency=room_type.currency,
+        total_rooms=room_type.total_rooms,
+        view_type=room_type.view_type,
+        amenities=list(room_type.amenities),
+        images=list(room_type.images),
+        rating_sum=room_type.rating_sum,
+        review_count=room_type.review_count,
+    )
+    condition = RoomTypeItem.pk.does_not_exist() if create else RoomTypeItem.pk.exists()
+    try:
+        item.save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            raise (
+                errors.Conflict('Room type already exists') if create else errors.NotFound('Room type not found')
+            ) from None
+        raise
+
+
+def _rule(item: PriceRuleItem) -> PriceRule:
+    return PriceRule(
+        id=item.rule_id,
+        hotel_id=item.hotel_id,
+        name=item.name,
+        adjustment=Adjustment(type=item.adjustment.type, value=int(item.adjustment.value)),
+        priority=int(item.priority or 0),
+        room_type_id=item.room_type_id,
+        start_date=parse_date(item.start_date) if item.start_date else None,
+        end_date=parse_date(item.end_date) if item.end_date else None,
+        weekdays=tuple(int(d) for d in item.weekdays) if item.weekdays else None,
+        min_stay=int(item.min_stay) if item.min_stay is not None else None,
+        closed_to_arrival=bool(item.closed_to_arrival),
+    )
+
+
+def list_rules(hotel_id: str) -> list[PriceRule]:
+    """All price rules of a hotel: one Query, whatever the length of the stay."""
+    pk, _ = HotelItem.key(hotel_id)
+    query = PriceRuleItem.query(pk, PriceRuleItem.sk.startswith(PriceRuleItem.SK_PREFIX))
+    return [_rule(i) for i in query]
+
+
+def put_rule(rule: PriceRule) -> None:
+    pk, sk = PriceRuleItem.key(rule.hotel_id, rule.id)
+    PriceRuleItem(
+        pk,
+        sk,
+        rule_id=rule.id,
+        hotel_id=rule.hotel_id,
+        name=rule.name,
+        room_type_id=rule.room_type_id,
+        start_date=rule.start_date.isoformat() if rule.start_date else None,
+        end_date=rule.end_date.isoformat() if rule.end_date else None,
+        weekdays=list(rule.weekdays) if rule.weekdays else None,
+        adjustment={'type': rule.adjustment.type, 'value': rule.adjustment.value},
+        priority=rule.priority,
+        min_stay=rule.min_stay,
+        closed_to_arrival=rule.closed_to_arrival,
+    ).save()
+
+
+def delete_rule(hotel_id: str, rule_id: str) -> None:
+    try:
+        PriceRuleItem(*PriceRuleItem.key(hotel_id, rule_id)).delete(condition=PriceRuleItem.pk.exists())
+    except DeleteError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            raise errors.NotFound('Price rule not found') from None
+        raise
+
+
+# ---------------------------------------------------------------- inventory
+
+
+def _night(item: InventoryItem) -> InventoryNight:
+    return InventoryNight(
+        room_type_id=item.room_type_id,
+        date=parse_date(item.night),
+        allotment=int(item.allotment),
+        available=int(item.available),
+        stop_sell=bool(item.stop_sell),
+    )
+
+
+def inventory(room_type_id: str, start: date, end: date, *, consistent: bool = False) -> list[InventoryNight]:
+    """Nights ``start`` (inclusive) to ``end`` (exclusive) of one room type: one Query."""
+    if end <= start:
+        return []
+    last = (end - timedelta(days=1)).isoformat()
+    query = InventoryItem.query(
+        InventoryItem.partition(room_type_id),
+        InventoryItem.sk.between(start.isoformat(), last),
+        consistent_read=consistent,
+    )
+    try:
+        return [_night(i) for i in query]
+    except QueryError as exc:
+        if _transient(exc):
+            raise errors.ServiceUnavailable() from exc
+        raise
+
+
+def open_inventory(room_type: RoomType, start: date, days: int) -> int:
+    """Create the nights that do not exist yet (existing nights keep their counts)."""
+    existing = {n.date for n in inventory(room_type.id, start, start + timedelta(days=days), consistent=True)}
+    created = 0
+    with InventoryItem.batch_write() as batch:
+        for offset in range(days):
+            night = start + timedelta(days=offset)
+            if night in existing:
+                continue
+            batch.save(
+                InventoryItem(
+                    *InventoryItem.key(room_type.id, night.isoformat()),
+                    room_type_id=room_type.id,
+                    hotel_id=room_type.hotel_id,
+                    night=night.isoformat(),
+                    allotment=room_type.total_rooms,
+                    available=room_type.total_rooms,
+                    stop_sell=False,
+                )
+            )
+            created += 1
+    return created
+
+
+# ---------------------------------------------------------------- bookings
+
+
+def _booking(item: BookingItem) -> Booking:
+    payment = item.payment.as_dict() if item.payment is not None else None
+    refund = item.refund.as_dict() if item.refund is not None else None
+    return Booking(
+        id=item.booking_id,
+        user_id=item.user_id,
+        hotel_id=item.hotel_id,
+        room_type_id=item.room_type_id,
+        check_in=parse_date(item.check_in),
+        check_out=parse_date(item.check_out),
+        guests=int(item.guests),
+        rooms=int(item.rooms),
+        currency=item.currency,
+        total_amount=int(item.total_amount),
+        nightly=tuple(
+            NightPrice(date=parse_date(n.night), price=int(n.price), rule_ids=tuple(n.rule_ids or ()))
+            for n in item.nightly
+        ),
+        status=BookingStatus(item.status),
+        hold_expires_at=parse_instant(item.hold_expires_at),
+        created_at=parse_instant(item.created_at),
+        updated_at=parse_instant(item.updated_at),
+        payment=Payment(**_ints(payment, 'amount')) if payment else None,
+        refund=Refund(**_ints(refund, 'amount', 'penalty')) if refund else None,
+        version=int(item.version or 1),
+    )
+
+
+def _ints(values: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: int(v) if k in names else v for k, v in values.items()}
+
+
+def _booking_item(booking: Booking, pending_shard: str | None) -> BookingItem:
+    pk, sk = BookingItem.key(booking.id)
+    return BookingItem(
+        pk,
+        sk,
+        gsi1pk=BookingItem.user_partition(booking.user_id),
+        gsi1sk=f'{iso(booking.created_at)}#{booking.id}',
+        pending_shard=pending_shard,
+        hold_expires_at=iso(booking.hold_expires_at),
+        booking_id=booking.id,
+        user_id=booking.user_id,
+        hotel_id=booking.hotel_id,
+        room_type_id=booking.room_type_id,
+        check_in=booking.check_in.isoformat(),
+        check_out=booking.check_out.isoformat(),
+        guests=booking.guests,
+        rooms=booking.rooms,
+        currency=booking.currency,
+        total_amount=booking.total_amount,
+        nightly=[
+            {'night': n.date.isoformat(), 'price': n.price, 'rule_ids': list(n.rule_ids)} for n in booking.nightly
+        ],
+        status=booking.status.value,
+        created_at=iso(booking.created_at),
+        updated_at=iso(booking.updated_at),
+        payment=None,
+        refund=None,
+        version=booking.version,
+    )
+
+
+def _night_updates(booking: Booking, delta: int) -> Iterable[tuple[InventoryItem, list[Any], Any]]:
+    """(item, actions, guard) per night: taking rooms needs ``available >= rooms`` and no stop-sell;
+    giving them back only needs the night to exist."""
+    for night in booking.nightly:
+        item = InventoryItem(*InventoryItem.key(booking.room_type_id, night.date.isoformat()))
+        if delta < 0:
+            guard = (InventoryItem.available >= -delta) & (InventoryItem.stop_sell == False)  # noqa: E712
+        else:
+            guard = InventoryItem.pk.exists()
+        yield item, [InventoryItem.available.add(delta)], guard
+
+
+def create_hold(booking: Booking, pending_shard: str) -> None:
+    """Write the booking and take its rooms on every night, atomically: all or nothing.
+
+    The booking id is the ClientRequestToken, so a retry of a call whose answer was lost does
+    not fail on the booking's own guard (DynamoDB answers it as the first call did).
+    """
+    item = _booking_item(booking, pending_shard)
+
+    def write() -> None:
+        with TransactWrite(connection=_connection(), client_request_token=booking.id) as tx:
+            tx.save(item, condition=BookingItem.pk.does_not_exist())  # transaction index 0
+            for night_item, actions, guard in _night_updates(booking, -booking.rooms):  # 1..N
+                tx.update(night_item, actions=actions, condition=guard, return_values='ALL_OLD')
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        failed = _failed_guards(exc)
+        if not failed:
+            raise
+        if 0 in failed:
+            raise errors.Conflict('Booking id collision; retry') from None
+        reasons = exc.cancellation_reasons
+        missing = [booking.nightly[i - 1].date.isoformat() for i in failed if reasons[i].raw_item is None]
+        if missing:
+            raise errors.NotOnSale(nights=missing) from None
+        sold_out = [booking.nightly[i - 1].date.isoformat() for i in failed]
+        raise errors.SoldOut(nights=sold_out) from None
+
+
+def get_booking(booking_id: str, *, consistent: bool = True) -> Booking:
+    return _booking(_get(BookingItem, BookingItem.key(booking_id), 'Booking', consistent=consistent))
+
+
+def list_user_bookings(user_id: str, limit: int, cursor: str | None) -> Page[Booking]:
+    partition = BookingItem.user_partition(user_id)
+    start = decode_cursor(cursor, 'gsi1pk', partition)
+    result = BookingItem.gsi1.query(partition, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    items = [_booking(i) for i in result]
+    return Page(items=items, next_cursor=encode_cursor(result.last_evaluated_key))
+
+
+def _status_actions(new_status: BookingStatus, now: datetime, changes: dict[str, Any]) -> list[Any]:
+    actions = [
+        BookingItem.status.set(new_status.value),
+        BookingItem.updated_at.set(iso(now)),
+        BookingItem.version.add(1),
+    ]
+    if new_status is not BookingStatus.PENDING:
+        actions.append(BookingItem.pending_shard.remove())
+    for name, value in changes.items():
+        attribute = getattr(BookingItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
+def transition(
+    booking: Booking,
+    expected: Sequence[BookingStatus],
+    new_status: BookingStatus,
+    now: datetime,
+    *,
+    release_rooms: bool = False,
+    take_rooms: bool = False,
+    **changes: Any,
+) -> None:
+    """Move a booking from one of ``expected`` to ``new_status``, guarded by its stored status.
+
+    With ``release_rooms``/``take_rooms`` the same transaction gives back/takes the booking's
+    rooms on every night, so status and inventory can never disagree. A guard that fails raises
+    ``InvalidState`` (someone else moved the booking first) or ``SoldOut`` (re-hold impossible).
+    """
+    booking_item = BookingItem(*BookingItem.key(booking.id))
+    guard = BookingItem.status.is_in(*[s.value for s in expected])
+    actions = _status_actions(new_status, now, changes)
+    if not (release_rooms or take_rooms):
+        try:
+            _with_retries(lambda: booking_item.update(actions=actions, condition=guard))
+        except UpdateError as exc:
+            if exc.cause_response_code == 'ConditionalCheckFailedException':
+                raise errors.InvalidState(f'Booking is no longer {"/".join(expected)}') from None
+            raise
+        return
+
+    delta = booking.rooms if release_rooms else -booking.rooms
+
+    def write() -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            for night_item, night_actions, night_guard in _night_updates(booking, delta):
+                tx.update(night_item, actions=night_actions, condition=night_guard)
+            tx.update(booking_item, actions=actions, condition=guard)  # last index
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        failed = _failed_guards(exc)
+        if not failed:
+            raise
+        if len(booking.nightly) in failed:
+            raise errors.InvalidState(f'Booking is no longer {"/".join(expected)}') from None
+        raise errors.SoldOut(nights=[booking.nightly[i].date.isoformat() for i in failed]) from None
+
+
+# ---------------------------------------------------------------- users
+
+
+def _user(item: UserItem) -> User:
+    return User(
+        id=item.user_id,
+        email=item.email,
+        name=item.name,
+        role=Role(item.role),
+        password_hash=item.password_hash,
+        created_at=parse_instant(item.created_at),
+        phone=item.phone,
+        address=item.address,
+    )
+
+
+def create_user(user: User) -> None:
+    """User and email lock in one transaction: two registrations of one email cannot both win."""
+    email_item = EmailItem(*EmailItem.key(user.email), user_id=user.id)
+    user_item = UserItem(
+        *UserItem.key(user.id),
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role.value,
+        password_hash=user.password_hash,
+        created_at=iso(user.created_at),
+        phone=user.phone,
+        address=user.address,
+    )
+
+    def write() -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(email_item, condition=EmailItem.pk.does_not_exist())
+            tx.save(user_item, condition=UserItem.pk.does_not_exist())
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        if _failed_guards(exc):
+            raise errors.EmailTaken() from None
+        raise
+
+
+def get_user(user_id: str) -> User:
+    return _user(_get(UserItem, UserItem.key(user_id), 'User'))
+
+
+def find_user_by_email(email: str) -> User | None:
+    try:
+        lock = EmailItem.get(*EmailItem.key(email))
+    except DoesNotExist:
+        return None
+    return get_user(lock.user_id)
+
+
+def use_token_once(jti: str, user_id: str, reason: str, expires_at: datetime) -> bool:
+    """Record that a refresh token was spent; False if it already was (a replay)."""
+    item = TokenItem(*TokenItem.key(jti), user_id=user_id, reason=reason, ttl=int(expires_at.timestamp()))
+    try:
+        _with_retries(lambda: item.save(condition=TokenItem.pk.does_not_exist()))
+    except PutError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            return False
+        raise
+    return True

@@ -1,0 +1,260 @@
+"""PynamoDB models of the single application table (see docs/data-model.md).
+
+One table, generic keys ``pk``/``sk``, two global secondary indexes:
+- ``gsi1`` (gsi1pk, gsi1sk): catalogue listings and a user's bookings, newest first;
+- ``pending`` (pending_shard, hold_expires_at): SPARSE, only PENDING bookings carry
+  ``pending_shard``, so the sweeper reads due holds without ever scanning.
+
+The key shapes live here and nowhere else; ``common.repos`` converts items to domain values.
+Table and index definitions must match template.yaml (a test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from common.config import settings
+
+
+class _Meta:
+    """Shared by every model: one table. ``configure`` rebinds it (tests, local run)."""
+
+    table_name = settings().table_name
+    host = settings().dynamodb_endpoint_url
+    region = settings().aws_region
+    # Transient errors (throttling, 5xx) are retried by botocore's standard mode with jitter.
+    max_retry_attempts = 4
+
+
+class Gsi1(GlobalSecondaryIndex):
+    class Meta:
+        index_name = 'gsi1'
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class PendingIndex(GlobalSecondaryIndex):
+    class Meta:
+        index_name = 'pending'
+        projection = AllProjection()
+
+    pending_shard = UnicodeAttribute(hash_key=True)
+    hold_expires_at = UnicodeAttribute(range_key=True)
+
+
+class _Item(Model):
+    Meta = _Meta
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class HotelItem(_Item):
+    Meta = _Meta
+    gsi1 = Gsi1()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+
+    hotel_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    city = UnicodeAttribute()
+    address = UnicodeAttribute()
+    timezone = UnicodeAttribute()
+    check_in_hour = NumberAttribute()
+    currency = UnicodeAttribute()
+
+    @staticmethod
+    def key(hotel_id: str) -> tuple[str, str]:
+        return f'HOTEL#{hotel_id}', 'META'
+
+    LIST_PK = 'HOTELS'
+
+
+class RoomTypeItem(_Item):
+    Meta = _Meta
+    gsi1 = Gsi1()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+
+    room_type_id = UnicodeAttribute()
+    hotel_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default='')
+    capacity = NumberAttribute()
+    base_price = NumberAttribute()
+    currency = UnicodeAttribute()
+    total_rooms = NumberAttribute()
+    view_type = UnicodeAttribute(null=True)
+    amenities = ListAttribute(of=UnicodeAttribute, default=list)
+    images = ListAttribute(of=UnicodeAttribute, default=list)
+    rating_sum = NumberAttribute(default=0)
+    review_count = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(room_type_id: str) -> tuple[str, str]:
+        return f'ROOMTYPE#{room_type_id}', 'META'
+
+    LIST_PK = 'ROOMTYPES'
+
+
+class InventoryItem(_Item):
+    """One night of one room type. ``available`` only moves inside conditional transactions."""
+
+    Meta = _Meta
+    room_type_id = UnicodeAttribute()
+    hotel_id = UnicodeAttribute()
+    night = UnicodeAttribute()
+    allotment = NumberAttribute()
+    available = NumberAttribute()
+    stop_sell = BooleanAttribute(default=False)
+
+    @staticmethod
+    def key(room_type_id: str, night: str) -> tuple[str, str]:
+        return f'INV#{room_type_id}', night
+
+    @staticmethod
+    def partition(room_type_id: str) -> str:
+        return f'INV#{room_type_id}'
+
+
+class AdjustmentMap(MapAttribute[str, Any]):
+    type = UnicodeAttribute()
+    value = NumberAttribute()
+
+
+class PriceRuleItem(_Item):
+    Meta = _Meta
+    rule_id = UnicodeAttribute()
+    hotel_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    room_type_id = UnicodeAttribute(null=True)
+    start_date = UnicodeAttribute(null=True)
+    end_date = UnicodeAttribute(null=True)
+    weekdays = ListAttribute(of=NumberAttribute, null=True)
+    adjustment = AdjustmentMap()
+    priority = NumberAttribute(default=0)
+    min_stay = NumberAttribute(null=True)
+    closed_to_arrival = BooleanAttribute(default=False)
+
+    @staticmethod
+    def key(hotel_id: str, rule_id: str) -> tuple[str, str]:
+        return f'HOTEL#{hotel_id}', f'RULE#{rule_id}'
+
+    SK_PREFIX = 'RULE#'
+
+
+class NightMap(MapAttribute[str, Any]):
+    night = UnicodeAttribute()
+    price = NumberAttribute()
+    rule_ids = ListAttribute(of=UnicodeAttribute, default=list)
+
+
+class BookingItem(_Item):
+    Meta = _Meta
+    gsi1 = Gsi1()
+    pending = PendingIndex()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    # Present only while PENDING: removing it takes the booking out of the sparse index.
+    pending_shard = UnicodeAttribute(null=True)
+    hold_expires_at = UnicodeAttribute()
+
+    booking_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    hotel_id = UnicodeAttribute()
+    room_type_id = UnicodeAttribute()
+    check_in = UnicodeAttribute()
+    check_out = UnicodeAttribute()
+    guests = NumberAttribute()
+    rooms = NumberAttribute()
+    currency = UnicodeAttribute()
+    total_amount = NumberAttribute()
+    nightly = ListAttribute(of=NightMap)
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    payment = MapAttribute(null=True)
+    refund = MapAttribute(null=True)
+    version = NumberAttribute(default=1)
+
+    @staticmethod
+    def key(booking_id: str) -> tuple[str, str]:
+        return f'BOOKING#{booking_id}', 'META'
+
+    @staticmethod
+    def user_partition(user_id: str) -> str:
+        return f'USER#{user_id}#BOOKINGS'
+
+
+class UserItem(_Item):
+    Meta = _Meta
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    role = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return f'USER#{user_id}', 'PROFILE'
+
+
+class EmailItem(_Item):
+    """Makes emails unique: created in the same transaction as the user."""
+
+    Meta = _Meta
+    user_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(email: str) -> tuple[str, str]:
+        return f'EMAIL#{email}', 'EMAIL'
+
+
+class TokenItem(_Item):
+    """A refresh token's ``jti`` that was used (rotated) or revoked; expires with the token."""
+
+    Meta = _Meta
+    user_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(jti: str) -> tuple[str, str]:
+        return f'TOKEN#{jti}', 'TOKEN'
+
+
+MODELS: tuple[type[_Item], ...] = (
+    HotelItem,
+    RoomTypeItem,
+    InventoryItem,
+    PriceRuleItem,
+    BookingItem,
+    UserItem,
+    EmailItem,
+    TokenItem,
+)
+
+
+def configure(table_name: str | None = None, host: str | None = None, region: str | None = None) -> None:
+    """Point every model at a table (and endpoint); drops cached connections."""
+    current = settings()
+    _Meta.table_name = table_name or current.table_name
+    _Meta.host = host if host is not None else current.dynamodb_endpoint_url
+    _Meta.region = region or current.aws_region
+    for model in (_Item, *MODELS):
+        model._connection = None

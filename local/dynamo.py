@@ -1,0 +1,35 @@
+"""Create the application's tables exactly as template.yaml declares them."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from local import cfn
+
+_CREATE_KEYS = ('AttributeDefinitions', 'KeySchema', 'GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'BillingMode')
+
+
+def table_names(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Logical id -> physical name, from the same env vars the functions read."""
+    environ = environ if environ is not None else dict(os.environ)
+    return {logical: environ[var] for var, logical in cfn.table_env_vars().items() if var in environ}
+
+
+def create_tables(client: Any, names: dict[str, str]) -> list[str]:
+    """Create each table that does not exist yet (and its TTL); returns the names created."""
+    existing = set(client.list_tables().get('TableNames', []))
+    created = []
+    for logical, properties in cfn.tables().items():
+        name = names[logical]
+        if name in existing:
+            continue
+        spec = {key: properties[key] for key in _CREATE_KEYS if key in properties}
+        client.create_table(TableName=name, **spec)
+        ttl = properties.get('TimeToLiveSpecification')
+        if ttl and ttl.get('Enabled'):
+            client.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={'AttributeName': ttl['AttributeName'], 'Enabled': True}
+            )
+        created.append(name)
+    return created

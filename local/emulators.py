@@ -1,0 +1,104 @@
+"""Start and stop the local emulators (ministack for AWS, localstripe for Stripe) by PID.
+
+They run from their own virtualenv (``.venv-emu``: ministack pins a botocore of its own) as
+child processes bound to 127.0.0.1 on ports we choose, and die with their parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.cfn import ROOT
+
+EMULATOR_PYTHON = Path(os.environ.get('EMULATOR_PYTHON', ROOT / '.venv-emu' / 'bin' / 'python'))
+LOG_DIR = ROOT / '.local-run'
+
+
+def _die_with_parent() -> None:
+    """Linux: deliver SIGTERM to the child if the parent dies, even by SIGKILL."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Emulator:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+
+
+def _python() -> str:
+    if not EMULATOR_PYTHON.exists():
+        sys.exit(f'{EMULATOR_PYTHON} not found: run `make emulators` (or `make run`, which installs it)')
+    return str(EMULATOR_PYTHON)
+
+
+def _spawn(name: str, port: int, args: list[str], env: dict[str, str], ready_path: str, timeout: float) -> Emulator:
+    LOG_DIR.mkdir(exist_ok=True)
+    log_path = LOG_DIR / f'{name}-{port}.log'
+    log = log_path.open('wb')
+    process = subprocess.Popen(
+        [_python(), *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **env},
+        cwd=LOG_DIR,
+        preexec_fn=_die_with_parent,
+    )
+    emulator = Emulator(name, port, process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'{name} exited with {process.returncode}; see {log_path}')
+        try:
+            with urllib.request.urlopen(f'{emulator.url}{ready_path}', timeout=1):  # noqa: S310 - our own http URL
+                return emulator
+        except urllib.error.HTTPError:
+            return emulator  # it answers: up
+        except OSError:
+            time.sleep(0.1)
+    emulator.stop()
+    raise RuntimeError(f'{name} did not answer on port {port} within {timeout:.0f}s; see {log_path}')
+
+
+def start_ministack(port: int, services: str = 'dynamodb', timeout: float = 30.0) -> Emulator:
+    env = {
+        'GATEWAY_PORT': str(port),
+        'BIND_HOST': '127.0.0.1',
+        'SERVICES': services,
+        'LOG_LEVEL': 'WARNING',
+        'MINISTACK_REGION': 'us-east-1',
+    }
+    return _spawn('ministack', port, ['-m', 'ministack'], env, '/_ministack/health', timeout)
+
+
+def start_localstripe(port: int, timeout: float = 30.0) -> Emulator:
+    return _spawn(
+        'localstripe', port, ['-m', 'localstripe', '--port', str(port), '--from-scratch'], {}, '/v1/charges', timeout
+    )

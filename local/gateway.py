@@ -1,0 +1,248 @@
+"""A thin local stand-in for API Gateway (REST, Lambda proxy integration).
+
+Routes come from template.yaml. Each HTTP request becomes the proxy event API Gateway would
+send, and goes to the real handler in-process. Like Lambda, one execution environment serves
+one request at a time: each function has a pool of environments (separate module instances,
+so resolver state is never shared between concurrent requests) that grows with concurrency.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import importlib.util
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local import cfn
+
+STAGE = 'local'
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LambdaContext:
+    """The context object the Lambda runtime passes (the attributes powertools reads)."""
+
+    function_name: str
+    timeout_seconds: float = 10.0
+    memory_limit_in_mb: int = 512
+    function_version: str = '$LATEST'
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f'arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}'
+
+    @property
+    def log_group_name(self) -> str:
+        return f'/aws/lambda/{self.function_name}'
+
+    @property
+    def log_stream_name(self) -> str:
+        return 'local'
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000), 0)
+
+
+class FunctionPool:
+    """Execution environments of one function: each is its own instance of the handler module."""
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self.module = module
+        self.attribute = attribute
+        self._free: list[Handler] = []
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def _new_environment(self) -> Handler:
+        with self._lock:
+            self._count += 1
+            number = self._count
+        if number == 1:
+            module = importlib.import_module(self.module)
+        else:
+            spec = importlib.util.find_spec(self.module)
+            assert spec is not None and spec.origin is not None
+            clone = importlib.util.spec_from_file_location(f'{self.module}__env{number}', spec.origin)
+            assert clone is not None and clone.loader is not None
+            module = importlib.util.module_from_spec(clone)
+            clone.loader.exec_module(module)
+        return getattr(module, self.attribute)
+
+    def invoke(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        with self._lock:
+            handler = self._free.pop() if self._free else None
+        if handler is None:
+            handler = self._new_environment()
+        try:
+            return handler(event, context)
+        finally:
+            with self._lock:
+                self._free.append(handler)
+
+
+class Gateway:
+    def __init__(self, template: dict[str, Any] | None = None) -> None:
+        self.routes = cfn.routes(template)
+        self._pools: dict[str, FunctionPool] = {}
+        for route in self.routes:
+            self._pools.setdefault(route.function, FunctionPool(route.module, route.handler))
+
+    def warm_up(self) -> None:
+        """Import every handler once (a cold start), so the first request is not slow."""
+        for name, pool in self._pools.items():
+            pool.invoke({'httpMethod': 'GET', 'path': '/__warmup__', 'headers': {}}, LambdaContext(name))
+
+    def match(self, method: str, path: str) -> tuple[cfn.Route, dict[str, str]] | None:
+        # REST APIs ignore a trailing slash: /api/bookings/ is /api/bookings.
+        normalised = path.rstrip('/') or '/'
+        for route in self.routes:
+            if route.method != method:
+                continue
+            found = route.pattern.match(normalised)
+            if found:
+                return route, found.groupdict()
+        return None
+
+    def handle(
+        self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(target)
+        matched = self.match(method, url.path)
+        if matched is None:
+            problem = {
+                'type': 'urn:hotel-booking:problem:route_not_found',
+                'title': 'No such route',
+                'status': 404,
+                'detail': f'{method} {url.path}',
+                'code': 'route_not_found',
+            }
+            return 404, {'Content-Type': 'application/problem+json'}, json.dumps(problem).encode()
+        route, path_parameters = matched
+        event = proxy_event(route, method, url.path, url.query, headers, body, path_parameters, source_ip)
+        context = LambdaContext(route.function)
+        result = self._pools[route.function].invoke(event, context)
+        return http_response(result)
+
+
+def proxy_event(
+    route: cfn.Route,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    path_parameters: dict[str, str],
+    source_ip: str,
+) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event, as API Gateway builds it."""
+    multi_query = parse_qs(query, keep_blank_values=True)
+    try:
+        text, is_base64 = (body.decode('utf-8'), False) if body else (None, False)
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode(), True
+    now = time.time()
+    request_id = str(uuid.uuid4())
+    return {
+        'resource': route.path,
+        'path': path,
+        'httpMethod': method,
+        'headers': headers or None,
+        'multiValueHeaders': {k: [v] for k, v in headers.items()} or None,
+        'queryStringParameters': {k: v[-1] for k, v in multi_query.items()} or None,
+        'multiValueQueryStringParameters': multi_query or None,
+        'pathParameters': path_parameters or None,
+        'stageVariables': None,
+        'requestContext': {
+            'resourceId': 'local',
+            'resourcePath': route.path,
+            'httpMethod': method,
+            'extendedRequestId': request_id,
+            'requestTime': time.strftime('%d/%b/%Y:%H:%M:%S +0000', time.gmtime(now)),
+            'path': f'/{STAGE}{path}',
+            'accountId': '000000000000',
+            'protocol': 'HTTP/1.1',
+            'stage': STAGE,
+            'domainPrefix': 'localhost',
+            'requestTimeEpoch': int(now * 1000),
+            'requestId': request_id,
+            'identity': {'sourceIp': source_ip, 'userAgent': headers.get('User-Agent')},
+            'domainName': 'localhost',
+            'apiId': 'local',
+        },
+        'body': text,
+        'isBase64Encoded': is_base64,
+    }
+
+
+def http_response(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    status = int(result.get('statusCode', 502))
+    headers = {k: str(v) for k, v in (result.get('headers') or {}).items()}
+    for key, values in (result.get('multiValueHeaders') or {}).items():
+        headers[key] = ', '.join(str(v) for v in values)
+    body = result.get('body') or ''
+    payload = base64.b64decode(body) if result.get('isBase64Encoded') else body.encode()
+    return status, headers, payload
+
+
+class _Server(ThreadingHTTPServer):
+    # 100+ simultaneous clients must never see a connection reset (http.server's default is 5).
+    request_queue_size = 1024
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'
+        server_version = 'hotel-booking-local'
+
+        def _dispatch(self) -> None:
+            length = int(self.headers.get('Content-Length') or 0)
+            body = self.rfile.read(length) if length else b''
+            headers = dict(self.headers.items())
+            try:
+                status, out_headers, payload = gateway.handle(
+                    self.command, self.path, headers, body, self.client_address[0]
+                )
+            except Exception:  # the gateway answers like API Gateway would: a bare 502
+                status, out_headers, payload = (
+                    502,
+                    {'Content-Type': 'application/json'},
+                    b'{"message": "Internal server error"}',
+                )
+            self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else None)
+            for key, value in out_headers.items():
+                if key.lower() not in ('content-length', 'connection'):
+                    self.send_header(key, value)
+            self.send_header('Content-Length', str(len(payload)))
+            self.end_headers()
+            if self.command != 'HEAD':
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = _Server((host, port), RequestHandler)
+    threading.Thread(target=server.serve_forever, name='gateway', daemon=True).start()
+    return server
+
+
+def free_port(host: str = '127.0.0.1') -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]

@@ -1,0 +1,153 @@
+"""Demo data, written idempotently: two hotels in two cities, five room types with different
+capacities and allotments, a year of inventory, weekend and high-season rules, an admin."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from common import errors, repos
+from common.config import settings
+from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
+from common.services import accounts
+
+HOTELS = (
+    Hotel(
+        'lisbon-harbour', 'Harbour View Lisbon', 'Lisbon', 'Rua do Cais 12, 1200-109 Lisboa', 'Europe/Lisbon', 15, 'EUR'
+    ),
+    Hotel(
+        'edinburgh-old-town', 'Old Town Edinburgh', 'Edinburgh', '12 Royal Mile, EH1 1QS', 'Europe/London', 14, 'GBP'
+    ),
+)
+
+ROOM_TYPES = (
+    RoomType(
+        'lisbon-standard-double',
+        'lisbon-harbour',
+        'Standard Double',
+        'Quiet double room over the old town.',
+        capacity=2,
+        base_price=12000,
+        currency='EUR',
+        total_rooms=20,
+        view_type='city',
+        amenities=('wifi', 'air-conditioning'),
+    ),
+    RoomType(
+        'lisbon-deluxe-king',
+        'lisbon-harbour',
+        'Deluxe King',
+        'King bed, balcony over the Tagus.',
+        capacity=2,
+        base_price=18000,
+        currency='EUR',
+        total_rooms=8,
+        view_type='sea',
+        amenities=('wifi', 'air-conditioning', 'minibar', 'balcony'),
+    ),
+    RoomType(
+        'lisbon-family-suite',
+        'lisbon-harbour',
+        'Family Suite',
+        'Two rooms, sleeps four, river view.',
+        capacity=4,
+        base_price=26000,
+        currency='EUR',
+        total_rooms=3,
+        view_type='sea',
+        amenities=('wifi', 'air-conditioning', 'kitchenette'),
+    ),
+    RoomType(
+        'edinburgh-classic-twin',
+        'edinburgh-old-town',
+        'Classic Twin',
+        'Two single beds, courtyard side.',
+        capacity=2,
+        base_price=9500,
+        currency='GBP',
+        total_rooms=12,
+        view_type='courtyard',
+        amenities=('wifi',),
+    ),
+    RoomType(
+        'edinburgh-castle-suite',
+        'edinburgh-old-town',
+        'Castle Suite',
+        'Suite facing the castle rock.',
+        capacity=3,
+        base_price=21000,
+        currency='GBP',
+        total_rooms=2,
+        view_type='castle',
+        amenities=('wifi', 'minibar', 'bathtub'),
+    ),
+)
+
+
+def rules(today: date) -> list[PriceRule]:
+    """Weekend rates for both hotels and a high season for each, this year's and next."""
+    found = [
+        PriceRule(
+            'lisbon-weekend',
+            'lisbon-harbour',
+            'Weekend nights',
+            Adjustment('percent', 20),
+            priority=20,
+            weekdays=(5, 6),
+        ),
+        PriceRule(
+            'edinburgh-weekend',
+            'edinburgh-old-town',
+            'Weekend nights',
+            Adjustment('percent', 15),
+            priority=20,
+            weekdays=(5, 6),
+        ),
+    ]
+    for year in (today.year, today.year + 1):
+        found.append(
+            PriceRule(
+                f'lisbon-summer-{year}',
+                'lisbon-harbour',
+                f'High season {year}',
+                Adjustment('percent', 35),
+                priority=10,
+                start_date=date(year, 6, 15),
+                end_date=date(year, 9, 15),
+            )
+        )
+        found.append(
+            PriceRule(
+                f'edinburgh-festival-{year}',
+                'edinburgh-old-town',
+                f'Festival {year}',
+                Adjustment('percent', 50),
+                priority=10,
+                start_date=date(year, 8, 1),
+                end_date=date(year, 8, 31),
+                min_stay=2,
+            )
+        )
+    return found
+
+
+def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, object]:
+    """Create what is missing; existing data (and bookings against it) are left as they are."""
+    existing_hotels = {h.id for h in repos.list_hotels()}
+    for hotel in HOTELS:
+        if hotel.id not in existing_hotels:
+            repos.put_hotel(hotel, create=True)
+    existing_types = {r.id for r in repos.list_room_types()}
+    nights = 0
+    for room_type in ROOM_TYPES:
+        if room_type.id not in existing_types:
+            repos.put_room_type(room_type, create=True)
+        hotel = next(h for h in HOTELS if h.id == room_type.hotel_id)
+        nights += repos.open_inventory(room_type, hotel.today(now), settings().sale_window_days + 1)
+    for rule in rules(now.date()):
+        repos.put_rule(rule)
+    try:
+        accounts.register(admin_email, admin_password, 'Hotel Admin', now, role=Role.ADMIN)
+        admin = 'created'
+    except errors.EmailTaken:
+        admin = 'exists'
+    return {'hotels': len(HOTELS), 'room_types': len(ROOM_TYPES), 'nights_opened': nights, 'admin': admin}

@@ -1,0 +1,1 @@
+"""Local stand-ins and helpers for tests."""
