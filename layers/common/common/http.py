@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
@@ -84,6 +85,13 @@ def _transient(exc: Exception) -> bool:
 def make_app() -> APIGatewayRestResolver:
     """A REST API resolver with pydantic validation and the error mapping every function shares."""
     app = APIGatewayRestResolver(enable_validation=True)
+    app.configure_openapi(
+        title='Hotel booking API',
+        version='1.0.0',
+        security_schemes={
+            'bearerAuth': HTTPBearer(bearerFormat='JWT', description='Access token from /api/auth/login')
+        },
+    )
 
     @app.exception_handler(errors.DomainError)
     def _domain(exc: errors.DomainError) -> Response:
@@ -133,6 +141,11 @@ def _early_refusal(event: dict[str, Any]) -> Response | None:
         media = (_header(event, 'content-type') or 'application/json').split(';')[0].strip().lower()
         if media != 'application/json' and not media.endswith('+json'):
             return _problem_from(errors.UnsupportedMediaType())
+        if event.get('isBase64Encoded'):
+            try:
+                base64.b64decode(body, validate=True).decode('utf-8')
+            except (ValueError, UnicodeDecodeError):
+                return _problem_from(errors.MalformedJson('The request body is not UTF-8 JSON'))
     return None
 
 

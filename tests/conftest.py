@@ -1,0 +1,34 @@
+"""Test configuration shared by every level: environment first, before any handler import."""
+
+from __future__ import annotations
+
+import os
+
+TEST_ENV = {
+    'AWS_ACCESS_KEY_ID': 'testing',
+    'AWS_SECRET_ACCESS_KEY': 'testing',
+    'AWS_SECURITY_TOKEN': 'testing',
+    'AWS_SESSION_TOKEN': 'testing',
+    'AWS_DEFAULT_REGION': 'us-east-1',
+    'AWS_REGION': 'us-east-1',
+    'STAGE': 'test',
+    'TABLE_NAME': 'hotel-booking-test',
+    'IDEMPOTENCY_TABLE_NAME': 'hotel-booking-idempotency-test',
+    'JWT_SECRET': 'test-only-secret-0123456789abcdefghijklmnop',
+    'POWERTOOLS_SERVICE_NAME': 'test',
+    'POWERTOOLS_TRACE_DISABLED': 'true',
+    'POWERTOOLS_METRICS_NAMESPACE': 'HotelBookingTest',
+    'POWERTOOLS_LOG_LEVEL': 'WARNING',
+    # Tests read what they wrote at once; the warm-Lambda catalogue cache has its own test.
+    'CATALOG_CACHE_SECONDS': '0',
+    # argon2id still, at the lowest cost allowed, so registering users in tests is quick.
+    'PASSWORD_HASH_MEMORY_KIB': '8192',
+    'PASSWORD_HASH_TIME_COST': '1',
+}
+for _key, _value in TEST_ENV.items():
+    os.environ[_key] = _value
+os.environ.pop('DYNAMODB_ENDPOINT_URL', None)
+
+import local  # noqa: E402,F401 - puts layers/common on sys.path like the Lambda layer does
+
+pytest_plugins = ['tests.support.fixtures']

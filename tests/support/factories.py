@@ -1,0 +1,77 @@
+"""Build catalogue data and callers for tests (unique ids, written through the real repos)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from common import repos, security
+from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
+
+
+def unique(prefix: str) -> str:
+    return f'{prefix}-{uuid.uuid4().hex[:8]}'
+
+
+def hotel(
+    hotel_id: str | None = None,
+    *,
+    timezone: str = 'UTC',
+    check_in_hour: int = 15,
+    currency: str = 'EUR',
+    city: str = 'Testville',
+) -> Hotel:
+    created = Hotel(hotel_id or unique('hotel'), 'Test Hotel', city, '1 Test Street', timezone, check_in_hour, currency)
+    repos.put_hotel(created, create=True)
+    return created
+
+
+def room_type(
+    for_hotel: Hotel,
+    room_type_id: str | None = None,
+    *,
+    capacity: int = 2,
+    base_price: int = 10000,
+    total_rooms: int = 5,
+    open_from: date | None = None,
+    open_days: int = 60,
+    amenities: tuple[str, ...] = ('wifi',),
+    view_type: str | None = 'city',
+) -> RoomType:
+    created = RoomType(
+        room_type_id or unique('rt'),
+        for_hotel.id,
+        'Test Room',
+        'A room for tests',
+        capacity=capacity,
+        base_price=base_price,
+        currency=for_hotel.currency,
+        total_rooms=total_rooms,
+        view_type=view_type,
+        amenities=amenities,
+    )
+    repos.put_room_type(created, create=True)
+    if open_days:
+        repos.open_inventory(created, open_from or datetime.now(UTC).date(), open_days)
+    return created
+
+
+def rule(for_hotel: Hotel, adjustment: tuple[str, int], **fields: object) -> PriceRule:
+    created = PriceRule(
+        id=str(fields.pop('id', unique('rule'))),
+        hotel_id=for_hotel.id,
+        name=str(fields.pop('name', 'Test rule')),
+        adjustment=Adjustment(*adjustment),
+        **fields,  # type: ignore[arg-type]
+    )
+    repos.put_rule(created)
+    return created
+
+
+def token(user_id: str | None = None, role: Role = Role.GUEST, now: datetime | None = None) -> str:
+    return security.issue(user_id or str(uuid.uuid4()), role, 'access', now or datetime.now(UTC)).token
+
+
+def stay(days_ahead: int = 10, nights: int = 2) -> tuple[str, str]:
+    start = datetime.now(UTC).date() + timedelta(days=days_ahead)
+    return start.isoformat(), (start + timedelta(days=nights)).isoformat()

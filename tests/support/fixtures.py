@@ -1,0 +1,159 @@
+"""Fixtures: moto for single-threaded tests, a ministack server for races, the local stack for e2e.
+
+Servers are started on free ports, every wait is bounded, and each fixture stops exactly the
+process it started (by PID), also when the test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from common import audit, idempotency, tables
+from common.config import settings
+from common.services import catalog
+from local import dynamo, emulators
+from local.gateway import free_port
+from tests.support.api import Api
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def point_dynamodb_at(endpoint: str | None, table_name: str, idempotency_table_name: str) -> None:
+    """Re-point every DynamoDB user (PynamoDB models, the idempotency store) and drop caches."""
+    os.environ['TABLE_NAME'] = table_name
+    os.environ['IDEMPOTENCY_TABLE_NAME'] = idempotency_table_name
+    if endpoint:
+        os.environ['DYNAMODB_ENDPOINT_URL'] = endpoint
+    else:
+        os.environ.pop('DYNAMODB_ENDPOINT_URL', None)
+    settings.cache_clear()
+    tables.configure(table_name=table_name, host=endpoint)
+    idempotency.reset()
+    catalog.clear_cache()
+
+
+def create_tables(endpoint: str | None) -> None:
+    client = boto3.client('dynamodb', endpoint_url=endpoint, region_name='us-east-1')
+    dynamo.create_tables(client, dynamo.table_names())
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    """A fresh moto DynamoDB with the template's tables."""
+    with mock_aws():
+        point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
+        create_tables(None)
+        yield
+    catalog.clear_cache()
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api()
+
+
+@pytest.fixture(scope='session')
+def ministack() -> Iterator[emulators.Emulator]:
+    server = emulators.start_ministack(free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def on_ministack(ministack: emulators.Emulator) -> Iterator[str]:
+    """Fresh tables (unique names) on the shared ministack server, for tests that race threads."""
+    suffix = uuid.uuid4().hex[:8]
+    point_dynamodb_at(ministack.url, f'hb-{suffix}', f'hb-idem-{suffix}')
+    create_tables(ministack.url)
+    try:
+        yield ministack.url
+    finally:
+        point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
+
+
+def assert_inventory_balances() -> None:
+    """The inventory invariant: allotment = available + rooms held by PENDING/CONFIRMED bookings."""
+    violations = audit.inventory_violations()
+    assert not violations, 'inventory does not balance:\n' + '\n'.join(map(str, violations))
+
+
+@dataclass
+class LocalStack:
+    url: str
+    process: subprocess.Popen[bytes]
+    admin_email: str
+    admin_password: str
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors='replace')[-4000:]
+
+
+def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
+    """`make run`'s process on a free port; returns once /api/health answers (bounded wait)."""
+    port = free_port()
+    log_path = tmp_path / f'local-run-{port}.log'
+    settings_env = {
+        'PORT': str(port),
+        'ADMIN_EMAIL': 'admin@example.com',
+        'ADMIN_PASSWORD': 'e2e-admin-password',
+        'PYTHONUNBUFFERED': '1',
+        **env,
+    }
+    clean_env = {k: v for k, v in os.environ.items() if k not in ('DYNAMODB_ENDPOINT_URL', 'TABLE_NAME')}
+    with log_path.open('wb') as log:
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'local.run'],
+            cwd=ROOT,
+            env={**clean_env, **settings_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    stack = LocalStack(f'http://127.0.0.1:{port}', process, 'admin@example.com', 'e2e-admin-password', log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'local stack exited early:\n{stack.log()}')
+        try:
+            with urllib.request.urlopen(f'{stack.url}/api/health', timeout=2) as reply:  # noqa: S310
+                if reply.status == 200:
+                    return stack
+        except OSError:
+            time.sleep(0.2)
+    stop_local_stack(stack)
+    raise RuntimeError(f'local stack did not become healthy in 60s:\n{stack.log()}')
+
+
+def stop_local_stack(stack: LocalStack) -> None:
+    if stack.process.poll() is None:
+        stack.process.send_signal(signal.SIGTERM)
+        try:
+            stack.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            stack.process.kill()
+            stack.process.wait(timeout=5)
+
+
+@pytest.fixture(scope='session')
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    stack = start_local_stack(tmp_path_factory.mktemp('stack'))
+    try:
+        yield stack
+    finally:
+        stop_local_stack(stack)

@@ -1,0 +1,62 @@
+"""template.yaml is the source of truth: tables match the models, routes match the handlers."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from common.tables import BookingItem, Gsi1, PendingIndex, _Item
+from local import cfn
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _key_schema(schema: list[dict]) -> dict[str, str]:
+    return {k['KeyType']: k['AttributeName'] for k in schema}
+
+
+def test_the_main_table_keys_and_indexes_match_the_models():
+    table = cfn.tables()['MainTable']
+    assert _key_schema(table['KeySchema']) == {'HASH': _Item.pk.attr_name, 'RANGE': _Item.sk.attr_name}
+    indexes = {i['IndexName']: i for i in table['GlobalSecondaryIndexes']}
+    for index in (Gsi1, PendingIndex):
+        declared = indexes[index.Meta.index_name]
+        hash_attr = next(a for a in index.Meta.attributes.values() if a.is_hash_key)
+        range_attr = next(a for a in index.Meta.attributes.values() if a.is_range_key)
+        assert _key_schema(declared['KeySchema']) == {'HASH': hash_attr.attr_name, 'RANGE': range_attr.attr_name}
+        assert declared['Projection'] == {'ProjectionType': 'ALL'}
+    types = {d['AttributeName']: d['AttributeType'] for d in table['AttributeDefinitions']}
+    assert types == dict.fromkeys(('pk', 'sk', 'gsi1pk', 'gsi1sk', 'pending_shard', 'hold_expires_at'), 'S')
+    assert table['TimeToLiveSpecification'] == {'AttributeName': 'ttl', 'Enabled': True}
+    assert table['PointInTimeRecoverySpecification'] == {'PointInTimeRecoveryEnabled': True}
+
+
+def test_the_pending_index_is_sparse():
+    # Only PENDING bookings carry the index's hash key; everything else drops out of it.
+    assert BookingItem.pending_shard.null is True
+
+
+def _served(module: str) -> set[tuple[str, str]]:
+    app = importlib.import_module(module).app
+    schema = app.get_openapi_schema()
+    return {
+        (method.upper(), path) for path, item in schema.paths.items() for method in item.model_dump(exclude_none=True)
+    }
+
+
+@pytest.mark.parametrize('function', sorted(cfn.functions()))
+def test_every_template_route_is_served_by_its_function_and_nothing_else(function: str):
+    properties = cfn.functions()[function]['Properties']
+    module, attribute = cfn.handler_location(properties)
+    declared = {(r.method, r.path) for r in cfn.routes() if r.function == function}
+    served = _served(module)
+    assert declared == served
+    assert callable(getattr(importlib.import_module(module), attribute))
+    assert (ROOT / properties['CodeUri'] / 'Makefile').exists(), 'sam build needs the function Makefile'
+
+
+def test_routes_are_unique_across_functions():
+    pairs = [(r.method, r.path) for r in cfn.routes()]
+    assert len(pairs) == len(set(pairs))
