@@ -19,6 +19,9 @@ TEST_ENV = {
     'POWERTOOLS_TRACE_DISABLED': 'true',
     'POWERTOOLS_METRICS_NAMESPACE': 'HotelBookingTest',
     'POWERTOOLS_LOG_LEVEL': 'WARNING',
+    # EMF lines would interleave between threads of one test process; tests that assert
+    # metrics switch them on for themselves.
+    'POWERTOOLS_METRICS_DISABLED': 'true',
     # Tests read what they wrote at once; the warm-Lambda catalogue cache has its own test.
     'CATALOG_CACHE_SECONDS': '0',
     # argon2id still, at the lowest cost allowed, so registering users in tests is quick.

@@ -172,3 +172,10 @@ def test_register_refuses_unknown_fields_such_as_role(api: Api):
         '/api/auth/register', {'email': 'x@example.com', 'password': 'long enough pw', 'name': 'X', 'role': 'admin'}
     )
     assert (reply.status, reply.code) == (422, 'validation_error')
+
+
+def test_the_caller_is_checked_before_the_body(api: Api):
+    # an anonymous client gets 401, not a validation report of what it sent
+    reply = api.post('/api/bookings', {'nonsense': True})
+    assert (reply.status, reply.code) == (401, 'unauthorized')
+    assert 'errors' not in reply.json

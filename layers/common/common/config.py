@@ -27,7 +27,7 @@ class Settings(BaseModel):
     idempotency_table_name: str = 'hotel-booking-idempotency'
     dynamodb_endpoint_url: str | None = None
 
-    booking_hold_seconds: Annotated[int, Field(ge=30, le=24 * 3600)] = 900
+    booking_hold_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 900
     max_stay_nights: Annotated[int, Field(ge=1, le=MAX_STAY_HARD_LIMIT)] = 30
     max_rooms_per_booking: Annotated[int, Field(ge=1, le=50)] = 9
     sale_window_days: Annotated[int, Field(ge=1, le=3 * 366)] = 365

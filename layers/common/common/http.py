@@ -31,6 +31,7 @@ from common.observability import logger
 PROBLEM_JSON = 'application/problem+json'
 PROBLEM_TYPE_BASE = 'urn:hotel-booking:problem:'
 _BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
+ADMIN_PREFIX = '/api/admin/'
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response:
@@ -119,7 +120,29 @@ def make_app() -> APIGatewayRestResolver:
         logger.exception('unhandled error')
         return problem(500, 'internal_error', 'Internal error', 'Something went wrong on our side')
 
+    _authenticate_before_validation(app)
     return app
+
+
+def _authenticate_before_validation(app: APIGatewayRestResolver) -> None:
+    """Check the caller before the body: an anonymous client learns nothing from validation.
+
+    powertools always runs its request validation first in the middleware stack, so the check
+    wraps that middleware. Routes declared with ``security`` need a valid access token; routes
+    under /api/admin/ need the admin role (403 for a guest).
+    """
+    validation = app._request_validation_middleware
+
+    def authenticate_then_validate(resolver: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
+        route = resolver.context.get('_route')
+        if route is not None and route.security:
+            if route.path.startswith(ADMIN_PREFIX):
+                admin(resolver)
+            else:
+                principal(resolver)
+        return validation(resolver, next_middleware)
+
+    app._request_validation_middleware = authenticate_then_validate
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:

@@ -126,5 +126,13 @@ def cancel(principal: Principal, booking_id: str, now: datetime) -> Booking:
     if booking.status is BookingStatus.CANCELLED:
         return booking  # cancelling twice answers the same result
     if booking.status is BookingStatus.PENDING:
-        return cancel_pending(booking, now)
+        try:
+            return cancel_pending(booking, now)
+        except errors.InvalidState:
+            # Someone moved it first (a concurrent cancel, a payment, the sweeper): answer with
+            # what it is now if that is the cancellation asked for.
+            latest = repos.get_booking(booking.id)
+            if latest.status is BookingStatus.CANCELLED:
+                return latest
+            raise
     raise errors.InvalidState(f'A {booking.status.value} booking cannot be cancelled')

@@ -1,0 +1,81 @@
+"""The local stack (`make run`'s process) over real HTTP: the README's walk-through."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.support import factories
+from tests.support.fixtures import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+def test_register_login_search_book_get_cancel(local_stack: LocalStack):
+    base = f'{local_stack.url}/api'
+    session = requests.Session()
+    email = f'{factories.unique("guest")}@example.com'
+
+    registered = session.post(
+        f'{base}/auth/register', json={'email': email, 'password': 'a long password', 'name': 'Guest'}, timeout=10
+    )
+    assert registered.status_code == 201, registered.text
+    tokens = session.post(f'{base}/auth/login', json={'email': email, 'password': 'a long password'}, timeout=10).json()
+    session.headers['Authorization'] = f'Bearer {tokens["access"]}'
+
+    check_in, check_out = factories.stay(days_ahead=20, nights=2)
+    found = session.get(
+        f'{base}/rooms/search',
+        params={'check_in': check_in, 'check_out': check_out, 'guests': 2, 'city': 'Lisbon'},
+        timeout=10,
+    )
+    assert found.status_code == 200
+    results = found.json()['results']
+    assert results and all(r['city'] == 'Lisbon' for r in results)
+    choice = results[0]
+
+    booked = session.post(
+        f'{base}/bookings',
+        json={'room_type_id': choice['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 2},
+        headers={'Idempotency-Key': factories.unique('key')},
+        timeout=10,
+    )
+    assert booked.status_code == 201, booked.text
+    booking = booked.json()
+    assert booking['status'] == 'PENDING'
+    assert booking['total_amount'] == choice['total_price']
+
+    fetched = session.get(f'{base}/bookings/{booking["id"]}', timeout=10)
+    assert fetched.json()['id'] == booking['id']
+    listed = session.get(f'{base}/bookings/', timeout=10).json()['items']
+    assert [b['id'] for b in listed] == [booking['id']]
+
+    after = session.get(
+        f'{base}/rooms/search',
+        params={'check_in': check_in, 'check_out': check_out, 'guests': 2, 'city': 'Lisbon'},
+        timeout=10,
+    )
+    same = next(r for r in after.json()['results'] if r['room_type_id'] == choice['room_type_id'])
+    assert same['available_rooms'] == choice['available_rooms'] - 1
+
+    cancelled = session.post(f'{base}/bookings/{booking["id"]}/cancel', timeout=10)
+    assert cancelled.status_code == 200
+    assert cancelled.json()['status'] == 'CANCELLED'
+
+
+def test_errors_over_http_are_problem_json(local_stack: LocalStack):
+    reply = requests.post(f'{local_stack.url}/api/bookings', json={}, timeout=10)
+    assert reply.status_code == 401
+    assert reply.headers['Content-Type'] == 'application/problem+json'
+    assert reply.json()['code'] == 'unauthorized'
+    missing = requests.get(f'{local_stack.url}/api/nope', timeout=10)
+    assert missing.status_code == 404 and missing.json()['code'] == 'route_not_found'
+
+
+def test_the_seeded_admin_can_log_in(local_stack: LocalStack):
+    reply = requests.post(
+        f'{local_stack.url}/api/auth/login',
+        json={'email': local_stack.admin_email, 'password': local_stack.admin_password},
+        timeout=10,
+    )
+    assert reply.status_code == 200
