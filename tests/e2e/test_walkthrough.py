@@ -79,3 +79,31 @@ def test_the_seeded_admin_can_log_in(local_stack: LocalStack):
         timeout=10,
     )
     assert reply.status_code == 200
+
+
+def test_a_second_stack_runs_beside_the_first_and_stops_all_its_children(local_stack: LocalStack, tmp_path):
+    import os
+    import re
+    import time
+
+    from tests.support.fixtures import start_local_stack, stop_local_stack
+
+    second = start_local_stack(tmp_path)
+    try:
+        assert second.url != local_stack.url
+        assert requests.get(f'{second.url}/api/health', timeout=5).status_code == 200
+        assert requests.get(f'{local_stack.url}/api/health', timeout=5).status_code == 200
+        child = int(re.search(r'ministack, pid (\d+)', second.log()).group(1))
+    finally:
+        stop_local_stack(second)
+    assert second.process.returncode == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f'ministack child {child} still running after the stack stopped')
+    assert requests.get(f'{local_stack.url}/api/health', timeout=5).status_code == 200
