@@ -171,7 +171,8 @@ def proxy_event(
             'httpMethod': method,
             'extendedRequestId': request_id,
             'requestTime': time.strftime('%d/%b/%Y:%H:%M:%S +0000', time.gmtime(now)),
-            'path': f'/{STAGE}{path}',
+            # The local gateway serves at the root like a custom domain: no stage in the URL.
+            'path': path,
             'accountId': '000000000000',
             'protocol': 'HTTP/1.1',
             'stage': STAGE,

@@ -82,6 +82,10 @@ class LoginBody(Request):
 class RefreshBody(Request):
     refresh: Annotated[str, Field(min_length=1, max_length=4096)]
 
+    model_config = ConfigDict(
+        extra='forbid', json_schema_extra={'examples': [{'refresh': '<refresh token from /api/auth/login>'}]}
+    )
+
 
 # ------------------------------------------------------------------ responses
 

@@ -1,0 +1,121 @@
+"""One OpenAPI 3.1 document for the whole API, generated from the functions' own resolvers.
+
+Each function's powertools resolver describes its routes from the same pydantic models and
+signatures that validate requests; this merges them and adds what every operation shares: the
+bearer JWT scheme and the RFC 9457 problem responses with their stable codes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from common import errors
+from common.http import ADMIN_PREFIX, PROBLEM_JSON, PROBLEM_TYPE_BASE
+
+TITLE = 'Hotel booking API'
+VERSION = '1.0.0'
+DESCRIPTION = (
+    'Search room types, hold rooms for a stay (PENDING for BOOKING_HOLD_SECONDS), pay with Stripe, '
+    'cancel with the 48-hour rule. Errors are RFC 9457 `application/problem+json` with a stable `code`. '
+    'Send `Authorization: Bearer <access token>` (from POST /api/auth/login) where a lock is shown.'
+)
+
+
+def error_codes() -> dict[int, list[str]]:
+    """Every stable problem code, by HTTP status, read from the domain error classes."""
+    by_status: dict[int, set[str]] = defaultdict(set)
+    for _, cls in inspect.getmembers(errors, inspect.isclass):
+        if issubclass(cls, errors.DomainError):
+            by_status[cls.status].add(cls.code)
+    by_status[400].add('malformed_json')
+    by_status[404].add('route_not_found')
+    by_status[500].add('internal_error')
+    return {status: sorted(codes) for status, codes in sorted(by_status.items())}
+
+
+def problem_schema() -> dict[str, Any]:
+    codes = sorted({code for group in error_codes().values() for code in group})
+    return {
+        'title': 'Problem',
+        'description': 'RFC 9457 problem details; `code` is stable, `detail` is for humans.',
+        'type': 'object',
+        'required': ['type', 'title', 'status', 'code'],
+        'properties': {
+            'type': {'type': 'string', 'examples': [f'{PROBLEM_TYPE_BASE}sold_out']},
+            'title': {'type': 'string'},
+            'status': {'type': 'integer', 'minimum': 400, 'maximum': 599},
+            'detail': {'type': 'string'},
+            'code': {'type': 'string', 'enum': codes},
+            'errors': {
+                'type': 'array',
+                'description': 'Which fields failed validation (validation_error only)',
+                'items': {'type': 'object', 'additionalProperties': True},
+            },
+        },
+        'additionalProperties': True,
+    }
+
+
+def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
+    return {
+        'description': 'Problem: ' + ', '.join(f'`{c}`' for c in codes),
+        'content': {PROBLEM_JSON: {'schema': {'$ref': '#/components/schemas/Problem'}}},
+    }
+
+
+def _statuses_for(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    statuses = [404, 422, 503]
+    if 'requestBody' in operation:
+        statuses += [400, 413, 415]
+    if operation.get('security'):
+        statuses.append(401)
+    if path.startswith(ADMIN_PREFIX):
+        statuses.append(403)
+    if method in ('post', 'put', 'patch', 'delete'):
+        statuses.append(409)
+    if path.startswith('/api/auth/'):
+        statuses.append(429)
+    return sorted(set(statuses))
+
+
+def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
+    codes = error_codes()
+    document.setdefault('components', {}).setdefault('schemas', {})['Problem'] = problem_schema()
+    for schemas in ('HTTPValidationError', 'ValidationError', 'ResponseValidationError'):
+        document['components']['schemas'].pop(schemas, None)
+    for path, item in document.get('paths', {}).items():
+        for method, operation in item.items():
+            description = (operation.get('description') or '').strip()
+            if operation.get('summary') == f'{method.upper()} {path}' and description:
+                operation['summary'] = description.splitlines()[0].rstrip('.')
+            responses = operation.setdefault('responses', {})
+            for status in _statuses_for(path, method, operation):
+                responses[str(status)] = _problem_response(status, codes.get(status, [f'{status}']))
+            responses['default'] = _problem_response(500, codes[500])
+    return document
+
+
+def build(apps: Iterable[Any], servers: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    merge = OpenAPIMerge(
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        security_schemes={
+            'bearerAuth': HTTPBearer(bearerFormat='JWT', description='Access token from /api/auth/login')
+        },
+        on_conflict='error',
+    )
+    for app in apps:
+        merge.add_schema(app.get_openapi_schema())
+    # A plain JSON-able dict (the merge keeps powertools' enum members).
+    document = json.loads(merge.get_openapi_json_schema())
+    if servers:
+        document['servers'] = servers
+    return add_problem_responses(document)
