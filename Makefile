@@ -61,10 +61,13 @@ validate: $(SAMV)/.installed ## sam validate --lint on template.yaml
 build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for python3.12/arm64)
 	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAMV))/bin:$$PATH" sam build --template template.yaml
 
+create-admin: $(VENV)/.installed ## Create an admin in a deployed stack: make create-admin STACK=hotel-booking-dev EMAIL=you@example.com
+	$(PY) -m local.create_admin --stack "$(STACK)" --email "$(EMAIL)"
+
 bench: install ## Benchmarks (prints figures; not a test)
 	$(PY) -m bench.run
 
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e lint format validate build bench clean
+.PHONY: help install run test unit integration e2e lint format validate build create-admin bench clean

@@ -179,3 +179,14 @@ def test_the_caller_is_checked_before_the_body(api: Api):
     reply = api.post('/api/bookings', {'nonsense': True})
     assert (reply.status, reply.code) == (401, 'unauthorized')
     assert 'errors' not in reply.json
+
+
+def test_the_create_admin_command_writes_an_admin_once(api: Api, monkeypatch, capsys):
+    from local import create_admin
+
+    monkeypatch.setenv('ADMIN_PASSWORD', 'an admin password')
+    monkeypatch.setattr('sys.argv', ['create_admin', '--table', 'hotel-booking-test', '--email', 'ops@example.com'])
+    assert create_admin.main() == 0
+    assert create_admin.main() == 1  # second time: already exists, nothing changed
+    tokens = login(api, 'ops@example.com', 'an admin password').json
+    assert jwt.decode(tokens['access'], SECRET, algorithms=['HS256'], issuer='hotel-booking')['role'] == 'admin'

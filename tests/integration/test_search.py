@@ -154,3 +154,27 @@ def test_unknown_routes_are_problems(api: Api):
     reply = api.get('/api/nothing-here')
     assert (reply.status, reply.code) == (404, 'route_not_found')
     assert reply.header('Content-Type') == 'application/problem+json'
+
+
+def test_a_configured_browser_origin_gets_cors_headers(monkeypatch):
+    import importlib
+
+    from common.config import settings
+
+    monkeypatch.setenv('CORS_ALLOW_ORIGIN', 'https://book.example.com')
+    settings.cache_clear()
+    try:
+        module = importlib.import_module('functions.search.app')
+        fresh = importlib.reload(module)
+        api = Api()
+        api.gateway._pools['SearchFunction']._free[:] = [fresh.lambda_handler]
+        reply = api.get('/api/health', headers={'Origin': 'https://book.example.com'})
+        assert reply.header('Access-Control-Allow-Origin') == 'https://book.example.com'
+    finally:
+        monkeypatch.delenv('CORS_ALLOW_ORIGIN')
+        settings.cache_clear()
+        importlib.reload(module)
+    assert (
+        Api().get('/api/health', headers={'Origin': 'https://evil.example'}).header('Access-Control-Allow-Origin')
+        is None
+    )

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     password_hash_memory_kib: Annotated[int, Field(ge=8 * 1024)] = 19 * 1024
     password_hash_time_cost: Annotated[int, Field(ge=1)] = 2
 
+    # Browser origin allowed to call the API ('' = none); API Gateway answers the preflight.
+    cors_allow_origin: str = ''
     max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
     page_size_default: Annotated[int, Field(ge=1, le=100)] = 20
 

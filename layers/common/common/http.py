@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -85,7 +85,18 @@ def _transient(exc: Exception) -> bool:
 
 def make_app() -> APIGatewayRestResolver:
     """A REST API resolver with pydantic validation and the error mapping every function shares."""
-    app = APIGatewayRestResolver(enable_validation=True)
+    origin = settings().cors_allow_origin
+    cors = (
+        CORSConfig(
+            allow_origin=origin,
+            allow_headers=['Idempotency-Key'],
+            expose_headers=['Location', 'Retry-After'],
+            max_age=600,
+        )
+        if origin
+        else None
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.configure_openapi(
         title='Hotel booking API',
         version='1.0.0',

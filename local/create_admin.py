@@ -1,0 +1,60 @@
+"""Create (or promote) an admin user in a deployed stack's table.
+
+    STACK=hotel-booking-dev make create-admin EMAIL=ops@example.com
+
+Reads the table name from the stack's outputs (or --table), asks for the password on the
+terminal (or ADMIN_PASSWORD), and writes through the same domain code the API uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+
+
+def table_from_stack(stack: str, region: str | None) -> str:
+    import boto3
+
+    outputs = boto3.client('cloudformation', region_name=region).describe_stacks(StackName=stack)['Stacks'][0][
+        'Outputs'
+    ]
+    return next(o['OutputValue'] for o in outputs if o['OutputKey'] == 'MainTableName')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--email', required=True)
+    parser.add_argument('--name', default='Hotel Admin')
+    parser.add_argument('--stack', help='CloudFormation stack name (reads MainTableName)')
+    parser.add_argument('--table', help='table name, instead of --stack')
+    parser.add_argument('--region', default=os.environ.get('AWS_REGION'))
+    args = parser.parse_args()
+    if not (args.stack or args.table):
+        parser.error('give --stack or --table')
+    table = args.table or table_from_stack(args.stack, args.region)
+    os.environ['TABLE_NAME'] = table
+    if args.region:
+        os.environ['AWS_REGION'] = args.region
+    password = os.environ.get('ADMIN_PASSWORD') or getpass.getpass('Admin password (10+ characters): ')
+
+    from common import errors
+    from common.domain import Role
+    from common.services import accounts
+
+    try:
+        user = accounts.register(args.email, password, args.name, datetime.now(UTC), role=Role.ADMIN)
+    except errors.EmailTaken:
+        print(f'{args.email} already exists in {table}; nothing changed', file=sys.stderr)
+        return 1
+    except errors.DomainError as exc:
+        print(f'refused: {exc.detail}', file=sys.stderr)
+        return 2
+    print(f'admin {user.email} created in {table} (id {user.id})')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
