@@ -7,7 +7,14 @@ from typing import Any
 
 from local import cfn
 
-_CREATE_KEYS = ('AttributeDefinitions', 'KeySchema', 'GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'BillingMode')
+_CREATE_KEYS = (
+    'AttributeDefinitions',
+    'KeySchema',
+    'GlobalSecondaryIndexes',
+    'LocalSecondaryIndexes',
+    'BillingMode',
+    'StreamSpecification',
+)
 
 
 def table_names(environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -25,6 +32,8 @@ def create_tables(client: Any, names: dict[str, str]) -> list[str]:
         if name in existing:
             continue
         spec = {key: properties[key] for key in _CREATE_KEYS if key in properties}
+        if 'StreamSpecification' in spec:  # CloudFormation omits StreamEnabled; the API needs it
+            spec['StreamSpecification'] = {'StreamEnabled': True, **spec['StreamSpecification']}
         client.create_table(TableName=name, **spec)
         ttl = properties.get('TimeToLiveSpecification')
         if ttl and ttl.get('Enabled'):

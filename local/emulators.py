@@ -87,7 +87,9 @@ def _spawn(name: str, port: int, args: list[str], env: dict[str, str], ready_pat
     raise RuntimeError(f'{name} did not answer on port {port} within {timeout:.0f}s; see {log_path}')
 
 
-def start_ministack(port: int, services: str = 'dynamodb', timeout: float = 30.0) -> Emulator:
+def start_ministack(
+    port: int, services: str = 'dynamodb,dynamodbstreams,events,sqs', timeout: float = 30.0
+) -> Emulator:
     env = {
         'GATEWAY_PORT': str(port),
         'BIND_HOST': '127.0.0.1',

@@ -40,6 +40,7 @@ def configure_environment(port: int, ministack_url: str) -> dict[str, str]:
     for key, value in LOCAL_DEFAULTS.items():
         os.environ.setdefault(key, value)
     os.environ['DYNAMODB_ENDPOINT_URL'] = ministack_url
+    os.environ['EVENTS_ENDPOINT_URL'] = ministack_url
     os.environ.setdefault('JWT_SECRET', secrets.token_urlsafe(48))
     os.environ.setdefault('ADMIN_EMAIL', 'admin@example.com')
     if not os.environ.get('ADMIN_PASSWORD'):
@@ -76,6 +77,11 @@ def main() -> int:
         dynamo.create_tables(client, dynamo.table_names())
         summary = seed.seed(datetime.now(UTC), os.environ['ADMIN_EMAIL'], os.environ['ADMIN_PASSWORD'])
 
+        from local.background import start_publisher
+
+        start_publisher(
+            ministack.url, os.environ['TABLE_NAME'], os.environ.setdefault('EVENT_BUS_NAME', 'hotel-booking'), stop
+        )
         gateway = Gateway()
         gateway.warm_up()
         server = serve(gateway, host, port)

@@ -48,7 +48,9 @@ def documented_functions() -> list[str]:
 
 @lru_cache(maxsize=1)
 def _document() -> dict[str, Any]:
-    apps = [importlib.import_module(f'{PACKAGE_PREFIX}{name}.app').app for name in documented_functions()]
+    modules = [importlib.import_module(f'{PACKAGE_PREFIX}{name}.app') for name in documented_functions()]
+    # HTTP functions have a resolver named app; stream/schedule handlers have none.
+    apps = [m.app for m in modules if hasattr(getattr(m, 'app', None), 'get_openapi_schema')]
     return openapi.build([*apps, app])
 
 

@@ -48,6 +48,9 @@ class Settings(BaseModel):
     password_hash_memory_kib: Annotated[int, Field(ge=8 * 1024)] = 19 * 1024
     password_hash_time_cost: Annotated[int, Field(ge=1)] = 2
 
+    # Integration events (BookingHeld, BookingConfirmed...) go to this EventBridge bus.
+    event_bus_name: str = 'hotel-booking'
+    events_endpoint_url: str | None = None
     # Browser origin allowed to call the API ('' = none); API Gateway answers the preflight.
     cors_allow_origin: str = ''
     max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
