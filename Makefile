@@ -45,6 +45,14 @@ integration: install ## Handlers through API Gateway events against moto
 e2e: install ## The local stack over HTTP, and the thread races against ministack
 	$(PY) -m pytest tests/e2e tests/concurrency
 
+fuzz: install ## schemathesis against the local stack (FUZZ_EXAMPLES=1000 for a long run)
+	$(PY) -m pytest tests/e2e/test_fuzz.py
+
+lock: ## Re-pin requirements/dev.txt from dev.in in a throwaway venv
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install $(PIP_FLAGS) -r requirements/dev.in
+	(echo "# Full lock of the dev/test environment; top-level choices are in dev.in (regenerate with make lock)."; \
+		.venv-lock/bin/pip freeze) > requirements/dev.txt && rm -rf .venv-lock
+
 lint: $(VENV)/.installed ## ruff check, ruff format --check, cfn-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -70,4 +78,4 @@ bench: install ## Benchmarks (prints figures; not a test)
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e lint format validate build create-admin bench clean
+.PHONY: help install run test unit integration e2e fuzz lock lint format validate build create-admin bench clean

@@ -24,9 +24,11 @@ def start_publisher(
     ]
     tail = StreamTail(boto3.client('dynamodbstreams', endpoint_url=endpoint), stream_arn)
 
-    def run() -> None:
-        from functions.publisher import app as publisher
+    # Imported here, not in the thread: concurrent first imports of powertools can deadlock or
+    # see partially initialised modules.
+    from functions.publisher import app as publisher
 
+    def run() -> None:
         pending: list[dict[str, Any]] = []
         while not stop.wait(every):
             try:

@@ -235,6 +235,13 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, PROPFIND...) reaches the router, which answers as API
+            # Gateway does for a method it has no route for, instead of http.server's 501.
+            if name.startswith('do_'):
+                return self._dispatch
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:
             pass
 

@@ -90,19 +90,31 @@ def _page(template: str) -> Response[str]:
     )
 
 
-@app.get('/api/docs', tags=['docs'])
+HTML = {200: {'description': 'An HTML page', 'content': {'text/html': {'schema': {'type': 'string'}}}}}
+
+
+@app.get('/api/docs', tags=['docs'], responses=HTML)
 def swagger_ui() -> Response[str]:
     """Swagger UI (served from a pinned package; works offline)."""
     return _page(_SWAGGER)
 
 
-@app.get('/api/redoc', tags=['docs'])
+@app.get('/api/redoc', tags=['docs'], responses=HTML)
 def redoc() -> Response[str]:
     """ReDoc (served from a pinned package; works offline)."""
     return _page(_REDOC)
 
 
-@app.get('/api/docs/assets/<asset>', tags=['docs'])
+@app.get(
+    '/api/docs/assets/<asset>',
+    tags=['docs'],
+    responses={
+        200: {
+            'description': 'A static asset of Swagger UI or ReDoc',
+            'content': {media: {'schema': {'type': 'string'}} for media in ('text/css', 'text/javascript')},
+        }
+    },
+)
 def asset(asset: Annotated[str, PathParam(max_length=64)]) -> Response[str]:
     if asset not in ASSETS:
         raise errors.NotFound('No such asset')
