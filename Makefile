@@ -45,6 +45,9 @@ integration: install ## Handlers through API Gateway events against moto
 e2e: install ## The local stack over HTTP, and the thread races against ministack
 	$(PY) -m pytest tests/e2e tests/concurrency
 
+audit: $(VENV)/.installed ## Check the books: allotment = available + held, payments vs status (TABLE=, ENDPOINT=)
+	$(PY) -m local.audit --table "$${TABLE:-hotel-booking}" $${ENDPOINT:+--endpoint $$ENDPOINT}
+
 fuzz: install ## schemathesis against the local stack (FUZZ_EXAMPLES=1000 for a long run)
 	$(PY) -m pytest tests/e2e/test_fuzz.py
 
@@ -78,4 +81,4 @@ bench: install ## Benchmarks (prints figures; not a test)
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e fuzz lock lint format validate build create-admin bench clean
+.PHONY: help install run test unit integration e2e audit fuzz lock lint format validate build create-admin bench clean

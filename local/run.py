@@ -91,6 +91,7 @@ def main() -> int:
             f'  API        {base}/api/health\n'
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
+            f'  Audit      make audit ENDPOINT={ministack.url}\n'
             f'  Admin      {os.environ["ADMIN_EMAIL"]} / {os.environ["ADMIN_PASSWORD"]} ({summary["admin"]})\n'
             f'  Demo data  {summary["hotels"]} hotels, {summary["room_types"]} room types, '
             f'{summary["nights_opened"]} inventory nights opened\n'

@@ -107,3 +107,19 @@ def test_a_second_stack_runs_beside_the_first_and_stops_all_its_children(local_s
     else:
         raise AssertionError(f'ministack child {child} still running after the stack stopped')
     assert requests.get(f'{local_stack.url}/api/health', timeout=5).status_code == 200
+
+
+def test_the_auditor_finds_the_local_books_balanced(local_stack: LocalStack):
+    import re
+    import subprocess
+    import sys
+
+    endpoint = re.search(r'make audit ENDPOINT=(\S+)', local_stack.log()).group(1)
+    run = subprocess.run(
+        [sys.executable, '-m', 'local.audit', '--endpoint', endpoint, '--table', 'hotel-booking'],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert '0 violation(s)' in run.stdout
