@@ -41,6 +41,11 @@ MAX_INVENTORY_NIGHTS = 366
 MAX_PREVIEW_NIGHTS = 366
 
 
+def _stamp(now: datetime) -> datetime:
+    """``now`` at the millisecond precision instants are stored with."""
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
 def _record(admin: Principal, action: str, **keys: Any) -> None:
     """The audit line of an admin change (structured: searchable by admin_id and action)."""
     catalog.clear_cache()
@@ -326,7 +331,9 @@ def create_rule(admin: Principal, fields: dict[str, Any], now: datetime) -> Pric
     values = _rule_fields(fields)
     hotel_id = _scope(values.pop('hotel_id', None), values.get('room_type_id'))
     values.setdefault('adjustment', Adjustment('amount', 0))
-    rule = PriceRule(id=new_rule_id(), hotel_id=hotel_id, version=1, updated_at=now, updated_by=admin.user_id, **values)
+    rule = PriceRule(
+        id=new_rule_id(), hotel_id=hotel_id, version=1, updated_at=_stamp(now), updated_by=admin.user_id, **values
+    )
     pricing.validate_rule(rule)
     repos.put_rule(rule, create=True)
     _record(admin, 'price_rule.create', rule_id=rule.id, hotel_id=hotel_id, rule=_describe(rule))
@@ -341,7 +348,7 @@ def update_rule(admin: Principal, rule_id: str, changes: dict[str, Any], now: da
     values = _rule_fields(changes)
     if values.get('room_type_id') is not None:
         _scope(current.hotel_id, values['room_type_id'])
-    merged = replace(current, **values, version=current.version + 1, updated_at=now, updated_by=admin.user_id)
+    merged = replace(current, **values, version=current.version + 1, updated_at=_stamp(now), updated_by=admin.user_id)
     pricing.validate_rule(merged)
     repos.replace_rule(merged, expected_version=current.version)
     _record(admin, 'price_rule.update', rule_id=rule_id, hotel_id=current.hotel_id, rule=_describe(merged))
