@@ -518,3 +518,41 @@ def test_every_admin_change_is_logged_with_the_admin_id(api: Api, admin: str, ca
     assert changes[0]['hotel_id'] == 'porto' and changes[0]['level'] == 'INFO'
     assert changes[1]['rule']['adjustment'] == {'type': 'percent', 'value': 20}
     assert changes[1]['correlation_id']  # the API Gateway request id
+
+
+@pytest.mark.usefixtures('aws')
+def test_a_restriction_only_rule_needs_no_adjustment_and_refuses_short_arrivals(api: Api, admin: str, porto):
+    api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3}, token=admin)
+    check_in, check_out = factories.stay(days_ahead=6, nights=1)
+    created = api.post(
+        '/api/admin/price-rules',
+        {
+            'name': 'Two nights min',
+            'room_type_id': 'river-king',
+            'start_date': check_in,
+            'end_date': check_in,
+            'min_stay': 2,
+        },
+        token=admin,
+    )
+    assert created.status == 201, created.json
+    assert created.json['adjustment'] == {'type': 'amount', 'value': 0}
+    refused = api.post(
+        '/api/bookings',
+        {'room_type_id': 'river-king', 'check_in': check_in, 'check_out': check_out, 'guests': 1},
+        token=factories.token(),
+    )
+    assert (refused.status, refused.code) == (422, 'min_stay')
+    cta = api.request(
+        'PATCH',
+        f'/api/admin/price-rules/{created.json["id"]}',
+        {'min_stay': None, 'closed_to_arrival': True},
+        token=admin,
+    )
+    assert (cta.json['min_stay'], cta.json['closed_to_arrival']) == (None, True)
+    refused = api.post(
+        '/api/bookings',
+        {'room_type_id': 'river-king', 'check_in': check_in, 'check_out': check_out, 'guests': 1},
+        token=factories.token(),
+    )
+    assert (refused.status, refused.code) == (422, 'closed_to_arrival')

@@ -196,19 +196,20 @@ def plan(room, start: date, end: date, **fields):
     return admin_service.plan_inventory(room, update, repos.inventory(room.id, start, end, consistent=True))
 
 
-def test_a_hold_landing_after_the_plan_undoes_the_blocks_already_written(room):
-    # Given a plan read when nothing was held: allotment 0 for 150 nights (two transactions)
-    changes = plan(room, day(0), day(150), allotment=0)
-    # and a guest then holds a room on a night of the second block
-    request = bookings.HoldRequest(room.id, day(120), day(121), guests=1)
+def test_a_hold_landing_after_the_plan_undoes_the_blocks_already_written():
+    room = factories.room_type(factories.hotel(), total_rooms=3, open_days=250)
+    # Given a plan read when nothing was held: allotment 0 for 250 nights (three transactions)
+    changes = plan(room, day(0), day(250), allotment=0)
+    # and a guest then holds a room on a night of the last block
+    request = bookings.HoldRequest(room.id, day(230), day(231), guests=1)
     bookings.hold(Principal('guest-late', Role.GUEST), request, datetime.now(UTC))
     # When the plan is applied
     with pytest.raises(errors.AllotmentBelowHeld) as refused:
         repos.apply_inventory(room, changes)
-    # Then the first block is undone: the request changed nothing, and the night is reported
-    assert refused.value.extra['nights'] == [{'date': day(120).isoformat(), 'held': 1, 'allotment': 0}]
-    after = nights(room.id, day(0), day(150))
-    assert after == [(3, 2, False) if i == 120 else (3, 3, False) for i in range(150)]
+    # Then the two blocks written are undone: the request changed nothing, and the night is reported
+    assert refused.value.extra['nights'] == [{'date': day(230).isoformat(), 'held': 1, 'allotment': 0}]
+    after = nights(room.id, day(0), day(250))
+    assert after == [(3, 2, False) if i == 230 else (3, 3, False) for i in range(250)]
     assert_inventory_balances()
 
 
@@ -220,4 +221,20 @@ def test_another_admin_change_after_the_plan_is_a_conflict_and_changes_nothing(r
         repos.apply_inventory(room, changes)
     assert refused.value.extra['nights'] == [day(110).isoformat()]
     assert [a for a, _, _ in nights(room.id, day(0), day(130))] == [4 if i == 110 else 3 for i in range(130)]
+    assert_inventory_balances()
+
+
+def test_an_undo_never_takes_back_rooms_a_guest_has_just_booked(room):
+    # Given a block that raised night 10 from 3 to 5 rooms, and a guest who booked all 5 at once
+    changes = plan(room, day(10), day(11), allotment=5)
+    repos.apply_inventory(room, changes)
+    request = bookings.HoldRequest(room.id, day(10), day(11), guests=5, rooms=5)
+    bookings.hold(Principal('guest-quick', Role.GUEST), request, datetime.now(UTC))
+    # When that block is undone (a later block of the same request was refused)
+    with pytest.raises(errors.InventoryConflict) as refused:
+        repos._undo_inventory(room, [changes])
+    # Then the undo is refused by its guard, the answer says the change partly stayed, and the
+    # guest keeps the rooms
+    assert refused.value.extra == {'partial': True, 'applied': [day(10).isoformat()]}
+    assert nights(room.id, day(10), day(11)) == [(5, 0, False)]
     assert_inventory_balances()

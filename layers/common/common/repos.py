@@ -907,23 +907,28 @@ def apply_inventory(room_type: RoomType, changes: Sequence[NightChange]) -> None
     for chunk in _chunks(changes):
         try:
             _transact(lambda tx, chunk=chunk: [_apply_change(tx, room_type, c) for c in chunk])  # type: ignore[misc]
-        except TransactWriteError as exc:
-            failed = _failed_guards(exc)
-            if not failed:
-                raise
-            refused = _refusal(exc, chunk, failed)
-            for done in reversed(applied):
-                try:
-                    _transact(lambda tx, done=done: [_undo_change(tx, room_type, c) for c in done])  # type: ignore[misc]
-                except TransactWriteError:
-                    raise errors.InventoryConflict(
-                        'The inventory changed while this request was applied; part of it stayed applied',
-                        partial=True,
-                        applied=[c.night.isoformat() for d in applied for c in d],
-                    ) from None
-                applied.remove(done)
-            raise refused from None
+        except (TransactWriteError, errors.ServiceUnavailable) as exc:
+            failed = _failed_guards(exc) if isinstance(exc, TransactWriteError) else []
+            _undo_inventory(room_type, applied)
+            if failed:
+                raise _refusal(exc, chunk, failed) from None  # type: ignore[arg-type]
+            raise
         applied.append(chunk)
+
+
+def _undo_inventory(room_type: RoomType, applied: list[Sequence[NightChange]]) -> None:
+    """Undo the blocks already written, last first, each guarded by what was written."""
+    while applied:
+        done = applied[-1]
+        try:
+            _transact(lambda tx, done=done: [_undo_change(tx, room_type, c) for c in done])  # type: ignore[misc]
+        except (TransactWriteError, errors.ServiceUnavailable):
+            raise errors.InventoryConflict(
+                'The inventory changed while this request was applied; part of it stayed applied',
+                partial=True,
+                applied=[c.night.isoformat() for block in applied for c in block],
+            ) from None
+        applied.pop()
 
 
 def _refusal(exc: TransactWriteError, chunk: Sequence[NightChange], failed: list[int]) -> errors.DomainError:

@@ -316,7 +316,7 @@ def _scope(hotel_id: str | None, room_type_id: str | None) -> str:
 def _rule_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """Request fields -> PriceRule fields (adjustment object, weekdays as a sorted tuple)."""
     out = dict(fields)
-    if 'adjustment' in out:
+    if out.get('adjustment') is not None:
         out['adjustment'] = Adjustment(type=out['adjustment']['type'], value=out['adjustment']['value'])
     if out.get('weekdays') is not None:
         out['weekdays'] = tuple(sorted(set(out['weekdays'])))
@@ -330,7 +330,8 @@ def new_rule_id() -> str:
 def create_rule(admin: Principal, fields: dict[str, Any], now: datetime) -> PriceRule:
     values = _rule_fields(fields)
     hotel_id = _scope(values.pop('hotel_id', None), values.get('room_type_id'))
-    values.setdefault('adjustment', Adjustment('amount', 0))
+    if values.get('adjustment') is None:
+        values['adjustment'] = Adjustment('amount', 0)  # a restriction-only rule
     rule = PriceRule(
         id=new_rule_id(), hotel_id=hotel_id, version=1, updated_at=_stamp(now), updated_by=admin.user_id, **values
     )
