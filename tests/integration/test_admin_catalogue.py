@@ -556,3 +556,14 @@ def test_a_restriction_only_rule_needs_no_adjustment_and_refuses_short_arrivals(
         token=factories.token(),
     )
     assert (refused.status, refused.code) == (422, 'closed_to_arrival')
+
+
+@pytest.mark.usefixtures('aws')
+def test_the_hotel_delete_itself_is_guarded_by_its_room_type_count():
+    # the write's own guard, for a room type created after the service's listing was read
+    hotel = factories.hotel()
+    factories.room_type(hotel, open_days=0)
+    with pytest.raises(Exception) as refused:
+        repos.delete_hotel(hotel.id)
+    assert getattr(refused.value, 'code', None) == 'hotel_not_empty'
+    assert repos.get_hotel(hotel.id) == hotel

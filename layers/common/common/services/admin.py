@@ -104,6 +104,10 @@ def update_hotel(admin: Principal, hotel_id: str, changes: dict[str, Any]) -> Ho
 
 
 def delete_hotel(admin: Principal, hotel_id: str) -> None:
+    # The delete itself is guarded by the hotel's room_types count; the listing also covers
+    # hotels written before the count existed (an index read is fine for refusing, not for allowing).
+    if any(rt.hotel_id == hotel_id for rt in repos.list_room_types()):
+        raise errors.HotelNotEmpty('Delete the room types of the hotel first')
     repos.delete_hotel(hotel_id)
     _record(admin, 'hotel.delete', hotel_id=hotel_id)
 
