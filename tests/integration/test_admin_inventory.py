@@ -162,6 +162,11 @@ def test_a_long_range_is_written_one_transaction_per_100_nights(api: Api, admin:
         ({'start_date': day(5).isoformat(), 'end_date': day(5).isoformat(), 'allotment': 1}, 422, 'invalid_dates'),
         ({'start_date': day(-1).isoformat(), 'end_date': day(2).isoformat(), 'allotment': 1}, 422, 'invalid_dates'),
         ({'start_date': day(1).isoformat(), 'end_date': day(400).isoformat(), 'allotment': 1}, 422, 'range_too_long'),
+        (
+            {'start_date': day(1200).isoformat(), 'end_date': day(1201).isoformat(), 'allotment': 1},
+            422,
+            'invalid_dates',
+        ),
         ({'start_date': day(1).isoformat(), 'end_date': day(3).isoformat()}, 422, 'validation_error'),
         ({'start_date': day(1).isoformat(), 'end_date': day(3).isoformat(), 'allotment': -1}, 422, 'validation_error'),
         ({'start_date': day(1).isoformat(), 'end_date': day(3).isoformat(), 'allotment': '2'}, 422, 'validation_error'),
@@ -174,7 +179,19 @@ def test_a_long_range_is_written_one_transaction_per_100_nights(api: Api, admin:
         ({'start_date': day(1).isoformat(), 'end_date': day(3).isoformat(), 'weekdays': [9]}, 422, 'validation_error'),
         ({'end_date': day(3).isoformat(), 'allotment': 1}, 422, 'validation_error'),
     ],
-    ids=['empty', 'past', 'too long', 'no change', 'negative', 'text', 'bool', 'available', 'weekday', 'no start'],
+    ids=[
+        'empty',
+        'past',
+        'too long',
+        'too far',
+        'no change',
+        'negative',
+        'text',
+        'bool',
+        'available',
+        'weekday',
+        'no start',
+    ],
 )
 def test_a_bad_inventory_request_changes_nothing(api: Api, admin: str, room, body, status, code):
     before = nights(room.id, day(0), day(200))

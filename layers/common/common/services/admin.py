@@ -39,6 +39,7 @@ from common.services import catalog, pricing
 
 MAX_INVENTORY_NIGHTS = 366
 MAX_PREVIEW_NIGHTS = 366
+MAX_HORIZON_DAYS = 3 * 366  # the longest sale window SALE_WINDOW_DAYS allows
 
 
 def _stamp(now: datetime) -> datetime:
@@ -256,6 +257,8 @@ def set_inventory(
     today = hotel.today(now)
     if update.start < today:
         raise errors.InvalidDates(f'Past nights cannot change (today at {hotel.name} is {today.isoformat()})')
+    if update.end > today + timedelta(days=MAX_HORIZON_DAYS):
+        raise errors.InvalidDates(f'Nights can be set up to {MAX_HORIZON_DAYS} days ahead')
     if update.allotment is None and update.stop_sell is None:
         raise errors.Unprocessable('Send allotment, stop_sell or both')
     current = repos.inventory(room_type.id, update.start, update.end, consistent=True)
