@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.tables import BookingItem, Gsi1, PendingIndex, _Item
+from common.tables import MODELS, BookingItem, _Item
 from local import cfn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,14 +21,18 @@ def test_the_main_table_keys_and_indexes_match_the_models():
     table = cfn.tables()['MainTable']
     assert _key_schema(table['KeySchema']) == {'HASH': _Item.pk.attr_name, 'RANGE': _Item.sk.attr_name}
     indexes = {i['IndexName']: i for i in table['GlobalSecondaryIndexes']}
-    for index in (Gsi1, PendingIndex):
+    model_indexes = {type(i): i for model in MODELS for i in model._indexes.values()}
+    assert set(indexes) == {index.Meta.index_name for index in model_indexes}
+    key_attributes = {'pk', 'sk'}
+    for index in model_indexes:
         declared = indexes[index.Meta.index_name]
         hash_attr = next(a for a in index.Meta.attributes.values() if a.is_hash_key)
         range_attr = next(a for a in index.Meta.attributes.values() if a.is_range_key)
         assert _key_schema(declared['KeySchema']) == {'HASH': hash_attr.attr_name, 'RANGE': range_attr.attr_name}
         assert declared['Projection'] == {'ProjectionType': 'ALL'}
+        key_attributes |= {hash_attr.attr_name, range_attr.attr_name}
     types = {d['AttributeName']: d['AttributeType'] for d in table['AttributeDefinitions']}
-    assert types == dict.fromkeys(('pk', 'sk', 'gsi1pk', 'gsi1sk', 'pending_shard', 'hold_expires_at'), 'S')
+    assert types == dict.fromkeys(key_attributes, 'S')
     assert table['TimeToLiveSpecification'] == {'AttributeName': 'ttl', 'Enabled': True}
     assert table['PointInTimeRecoverySpecification'] == {'PointInTimeRecoveryEnabled': True}
 

@@ -106,6 +106,11 @@ class PriceRule:
     weekdays: tuple[int, ...] | None = None  # ISO, 1 = Monday
     min_stay: int | None = None
     closed_to_arrival: bool = False
+    # Bookkeeping, never read by the pricing engine: optimistic-concurrency version and the
+    # last admin change.
+    version: int = 0
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
     def applies_to(self, room_type_id: str, night: date) -> bool:
         if self.room_type_id is not None and self.room_type_id != room_type_id:

@@ -196,3 +196,41 @@ class ServiceUnavailable(DomainError):
     @property
     def headers(self) -> dict[str, str]:
         return {'Retry-After': str(self.retry_after)}
+
+
+# ------------------------------------------------------------------ admin (catalogue, inventory)
+
+
+class AlreadyExists(Conflict):
+    code = 'already_exists'
+    title = 'A resource with this id already exists'
+
+
+class InvalidReference(Unprocessable):
+    code = 'invalid_reference'
+    title = 'The request refers to something that does not exist or does not belong together'
+
+
+class RangeTooLong(Unprocessable):
+    code = 'range_too_long'
+    title = 'The date range is longer than allowed'
+
+
+class HasBookings(Conflict):
+    code = 'has_bookings'
+    title = 'Bookings still hold rooms of this room type'
+
+
+class HotelNotEmpty(Conflict):
+    code = 'hotel_not_empty'
+    title = 'The hotel still has room types'
+
+
+class AllotmentBelowHeld(Conflict):
+    code = 'allotment_below_held'
+    title = 'The new allotment is below the rooms already held on some nights'
+
+
+class InventoryConflict(Conflict):
+    code = 'inventory_conflict'
+    title = 'The inventory changed while this request was applied; nothing was changed, retry'

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,7 +35,9 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from common import errors
+from common.config import MAX_STAY_HARD_LIMIT, TRANSACTION_ITEM_LIMIT
 from common.domain import (
+    HOLDING_STATUSES,
     Adjustment,
     Booking,
     BookingStatus,
@@ -54,6 +58,7 @@ from common.tables import (
     InventoryItem,
     PriceRuleItem,
     RoomTypeItem,
+    RuleRefItem,
     TokenItem,
     UserItem,
 )
@@ -197,7 +202,9 @@ def put_hotel(hotel: Hotel, *, create: bool) -> None:
         item.save(condition=condition)
     except PutError as exc:
         if exc.cause_response_code == 'ConditionalCheckFailedException':
-            raise (errors.Conflict('Hotel already exists') if create else errors.NotFound('Hotel not found')) from None
+            raise (
+                errors.AlreadyExists('Hotel already exists') if create else errors.NotFound('Hotel not found')
+            ) from None
         raise
 
 
@@ -248,14 +255,35 @@ def put_room_type(room_type: RoomType, *, create: bool) -> None:
         rating_sum=room_type.rating_sum,
         review_count=room_type.review_count,
     )
-    condition = RoomTypeItem.pk.does_not_exist() if create else RoomTypeItem.pk.exists()
+    if create:
+        _create_room_type(item, room_type.hotel_id)
+        return
     try:
-        item.save(condition=condition)
+        item.save(condition=RoomTypeItem.pk.exists())
     except PutError as exc:
         if exc.cause_response_code == 'ConditionalCheckFailedException':
-            raise (
-                errors.Conflict('Room type already exists') if create else errors.NotFound('Room type not found')
-            ) from None
+            raise errors.NotFound('Room type not found') from None
+        raise
+
+
+def _create_room_type(item: RoomTypeItem, hotel_id: str) -> None:
+    """The room type and its hotel's ``room_types`` count in one transaction: a hotel can only
+    be deleted while the count is 0, and a room type can only be created for a hotel that exists."""
+    hotel = HotelItem(*HotelItem.key(hotel_id))
+
+    def write() -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(item, condition=RoomTypeItem.pk.does_not_exist())  # index 0
+            tx.update(hotel, actions=[HotelItem.room_types.add(1)], condition=HotelItem.pk.exists())  # index 1
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        failed = _failed_guards(exc)
+        if 0 in failed:
+            raise errors.AlreadyExists('Room type already exists') from None
+        if 1 in failed:
+            raise errors.InvalidReference(f'Hotel {hotel_id} not found') from None
         raise
 
 
@@ -272,6 +300,9 @@ def _rule(item: PriceRuleItem) -> PriceRule:
         weekdays=tuple(int(d) for d in item.weekdays) if item.weekdays else None,
         min_stay=int(item.min_stay) if item.min_stay is not None else None,
         closed_to_arrival=bool(item.closed_to_arrival),
+        version=int(item.version or 0),
+        updated_at=parse_instant(item.updated_at) if item.updated_at else None,
+        updated_by=item.updated_by,
     )
 
 
@@ -282,9 +313,9 @@ def list_rules(hotel_id: str) -> list[PriceRule]:
     return [_rule(i) for i in query]
 
 
-def put_rule(rule: PriceRule) -> None:
+def _rule_item(rule: PriceRule) -> PriceRuleItem:
     pk, sk = PriceRuleItem.key(rule.hotel_id, rule.id)
-    PriceRuleItem(
+    return PriceRuleItem(
         pk,
         sk,
         rule_id=rule.id,
@@ -298,14 +329,47 @@ def put_rule(rule: PriceRule) -> None:
         priority=rule.priority,
         min_stay=rule.min_stay,
         closed_to_arrival=rule.closed_to_arrival,
-    ).save()
+        version=rule.version,
+        updated_at=iso(rule.updated_at) if rule.updated_at else None,
+        updated_by=rule.updated_by,
+    )
+
+
+def put_rule(rule: PriceRule, *, create: bool = False) -> None:
+    """Write a rule and its id -> hotel reference together. ``create`` refuses an existing id;
+    without it the write is an idempotent upsert (the demo seed)."""
+    item = _rule_item(rule)
+    ref = RuleRefItem(*RuleRefItem.key(rule.id), hotel_id=rule.hotel_id)
+
+    def write() -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.save(item, condition=PriceRuleItem.pk.does_not_exist() if create else None)
+            # The id is unique across hotels: the reference may only point at this rule's hotel.
+            tx.save(
+                ref,
+                condition=RuleRefItem.pk.does_not_exist()
+                if create
+                else (RuleRefItem.pk.does_not_exist() | (RuleRefItem.hotel_id == rule.hotel_id)),
+            )
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        if _failed_guards(exc):
+            raise errors.AlreadyExists('A price rule with this id already exists') from None
+        raise
 
 
 def delete_rule(hotel_id: str, rule_id: str) -> None:
+    def write() -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.delete(PriceRuleItem(*PriceRuleItem.key(hotel_id, rule_id)), condition=PriceRuleItem.pk.exists())
+            tx.delete(RuleRefItem(*RuleRefItem.key(rule_id)))
+
     try:
-        PriceRuleItem(*PriceRuleItem.key(hotel_id, rule_id)).delete(condition=PriceRuleItem.pk.exists())
-    except DeleteError as exc:
-        if exc.cause_response_code == 'ConditionalCheckFailedException':
+        _with_retries(write)
+    except TransactWriteError as exc:
+        if _failed_guards(exc):
             raise errors.NotFound('Price rule not found') from None
         raise
 
@@ -407,6 +471,8 @@ def _booking_item(booking: Booking, pending_shard: str | None) -> BookingItem:
         sk,
         gsi1pk=BookingItem.user_partition(booking.user_id),
         gsi1sk=f'{iso(booking.created_at)}#{booking.id}',
+        arrival_month=booking.check_in.strftime('%Y-%m'),
+        arrival_key=f'{booking.check_in.isoformat()}#{booking.id}',
         pending_shard=pending_shard,
         hold_expires_at=iso(booking.hold_expires_at),
         booking_id=booking.id,
@@ -612,3 +678,425 @@ def use_token_once(jti: str, user_id: str, reason: str, expires_at: datetime) ->
             return False
         raise
     return True
+
+
+# ---------------------------------------------------------------- admin: catalogue changes
+
+
+def _set_or_remove(attribute: Any, value: Any) -> Any:
+    return attribute.remove() if value is None else attribute.set(value)
+
+
+def _hotel_is_empty() -> Any:
+    return HotelItem.room_types.does_not_exist() | (HotelItem.room_types == 0)
+
+
+def update_hotel(hotel_id: str, changes: dict[str, Any]) -> Hotel:
+    """SET only the fields given, so a concurrent change of another field is never lost. A new
+    currency needs ``room_types = 0``: existing room types are priced in the old one."""
+    item = HotelItem(*HotelItem.key(hotel_id))
+    actions = [_set_or_remove(getattr(HotelItem, name), value) for name, value in changes.items()]
+    if 'city' in changes:
+        actions.append(HotelItem.gsi1sk.set(f'{changes["city"].casefold()}#{hotel_id}'))
+    condition = HotelItem.pk.exists()
+    if 'currency' in changes:
+        condition = condition & _hotel_is_empty()
+    try:
+        _with_retries(lambda: item.update(actions=actions, condition=condition))
+    except UpdateError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            get_hotel(hotel_id)  # NotFound when it does not exist
+            raise errors.HotelNotEmpty('The currency of a hotel with room types cannot change') from None
+        raise
+    return _hotel(item)
+
+
+def delete_hotel(hotel_id: str) -> None:
+    """Delete a hotel that has no room types (guarded by its count), then its price rules."""
+    item = HotelItem(*HotelItem.key(hotel_id))
+    try:
+        _with_retries(lambda: item.delete(condition=HotelItem.pk.exists() & _hotel_is_empty()))
+    except DeleteError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            get_hotel(hotel_id)
+            raise errors.HotelNotEmpty('Delete the room types of the hotel first') from None
+        raise
+    for rule in list_rules(hotel_id):
+        with contextlib.suppress(errors.NotFound):  # deleted concurrently
+            delete_rule(hotel_id, rule.id)
+
+
+def update_room_type(room_type_id: str, changes: dict[str, Any]) -> RoomType:
+    """SET only the fields given (reviews move ``rating_sum`` concurrently; a full put would lose them)."""
+    item = RoomTypeItem(*RoomTypeItem.key(room_type_id))
+    actions = [_set_or_remove(getattr(RoomTypeItem, name), value) for name, value in changes.items()]
+    try:
+        _with_retries(lambda: item.update(actions=actions, condition=RoomTypeItem.pk.exists()))
+    except UpdateError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            raise errors.NotFound('Room type not found') from None
+        raise
+    return _room_type(item)
+
+
+def inventory_nights(room_type_id: str) -> list[InventoryNight]:
+    """Every stored night of a room type, strongly consistent (one Query, paged by PynamoDB)."""
+    query = InventoryItem.query(InventoryItem.partition(room_type_id), consistent_read=True)
+    return [_night(i) for i in query]
+
+
+def _chunks(items: Sequence[T], size: int = TRANSACTION_ITEM_LIMIT) -> list[Sequence[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _transact(build: Callable[[TransactWrite], None]) -> None:
+    """One TransactWriteItems built by ``build``; retried on transaction conflicts with the same
+    ClientRequestToken, so a retry of a call whose answer was lost is not applied twice."""
+    token = uuid.uuid4().hex
+
+    def write() -> None:
+        with TransactWrite(connection=_connection(), client_request_token=token) as tx:
+            build(tx)
+
+    _with_retries(write)
+
+
+def delete_room_type(room_type: RoomType, nights: Sequence[InventoryNight]) -> None:
+    """Delete a room type whose nights hold nothing (the caller checked, from a consistent read).
+
+    Nights go first, in transactions of up to 100, each guarded by the counts the caller saw
+    (``available = allotment``: nothing held). A hold that lands after the check fails a guard:
+    the nights already deleted are put back and ``HasBookings`` is raised. Only then the room
+    type and its hotel's count go, in one transaction, and the rules scoped to it.
+    """
+    deleted: list[Sequence[InventoryNight]] = []
+    for chunk in _chunks(nights):
+
+        def remove(tx: TransactWrite, chunk: Sequence[InventoryNight] = chunk) -> None:
+            for night in chunk:
+                tx.delete(
+                    InventoryItem(*InventoryItem.key(room_type.id, night.date.isoformat())),
+                    condition=(InventoryItem.allotment == night.allotment)
+                    & (InventoryItem.available == night.allotment),
+                )
+
+        try:
+            _transact(remove)
+        except TransactWriteError as exc:
+            if not _failed_guards(exc):
+                raise
+            _put_back(room_type, [n for done in deleted for n in done])
+            raise errors.HasBookings('A booking took rooms while the room type was being deleted') from None
+        deleted.append(chunk)
+
+    hotel = HotelItem(*HotelItem.key(room_type.hotel_id))
+
+    def remove_type(tx: TransactWrite) -> None:
+        tx.delete(RoomTypeItem(*RoomTypeItem.key(room_type.id)), condition=RoomTypeItem.pk.exists())
+        tx.update(hotel, actions=[HotelItem.room_types.add(-1)], condition=HotelItem.pk.exists())
+
+    try:
+        _transact(remove_type)
+    except TransactWriteError as exc:
+        if _failed_guards(exc):
+            raise errors.NotFound('Room type not found') from None
+        raise
+    for rule in list_rules(room_type.hotel_id):
+        if rule.room_type_id == room_type.id:
+            with contextlib.suppress(errors.NotFound):
+                delete_rule(room_type.hotel_id, rule.id)
+
+
+def _night_item(room_type: RoomType, night: date, allotment: int, available: int, stop_sell: bool) -> InventoryItem:
+    return InventoryItem(
+        *InventoryItem.key(room_type.id, night.isoformat()),
+        room_type_id=room_type.id,
+        hotel_id=room_type.hotel_id,
+        night=night.isoformat(),
+        allotment=allotment,
+        available=available,
+        stop_sell=stop_sell,
+    )
+
+
+def _put_back(room_type: RoomType, nights: Sequence[InventoryNight]) -> None:
+    for chunk in _chunks(nights):
+
+        def restore(tx: TransactWrite, chunk: Sequence[InventoryNight] = chunk) -> None:
+            for n in chunk:
+                tx.save(
+                    _night_item(room_type, n.date, n.allotment, n.available, n.stop_sell),
+                    condition=InventoryItem.pk.does_not_exist(),
+                )
+
+        _transact(restore)
+
+
+@dataclass(frozen=True)
+class NightChange:
+    """One night's new allotment and stop-sell, planned from a consistent read of ``before``
+    (None: the night does not exist yet and is opened with ``available = allotment``)."""
+
+    night: date
+    allotment: int
+    stop_sell: bool
+    before: InventoryNight | None
+
+    @property
+    def delta(self) -> int:
+        return self.allotment - (self.before.allotment if self.before else 0)
+
+
+def _apply_change(tx: TransactWrite, room_type: RoomType, change: NightChange) -> None:
+    key = InventoryItem.key(room_type.id, change.night.isoformat())
+    if change.before is None:
+        tx.save(
+            _night_item(room_type, change.night, change.allotment, change.allotment, change.stop_sell),
+            condition=InventoryItem.pk.does_not_exist(),
+            return_values='ALL_OLD',
+        )
+        return
+    # available + held = allotment, so moving both by the same delta keeps what is held; the
+    # guard on the old allotment makes it optimistic (another admin's change fails it) and, when
+    # lowering, ``available >= -delta`` refuses to go below what is held at commit time.
+    guard = InventoryItem.allotment == change.before.allotment
+    if change.delta < 0:
+        guard = guard & (InventoryItem.available >= -change.delta)
+    actions = [InventoryItem.allotment.set(change.allotment), InventoryItem.stop_sell.set(change.stop_sell)]
+    if change.delta:
+        actions.append(InventoryItem.available.add(change.delta))
+    tx.update(InventoryItem(*key), actions=actions, condition=guard, return_values='ALL_OLD')
+
+
+def _undo_change(tx: TransactWrite, room_type: RoomType, change: NightChange) -> None:
+    item = InventoryItem(*InventoryItem.key(room_type.id, change.night.isoformat()))
+    if change.before is None:
+        tx.delete(
+            item,
+            condition=(InventoryItem.allotment == change.allotment) & (InventoryItem.available == change.allotment),
+        )
+        return
+    guard = InventoryItem.allotment == change.allotment
+    if change.delta > 0:
+        guard = guard & (InventoryItem.available >= change.delta)
+    actions = [
+        InventoryItem.allotment.set(change.before.allotment),
+        InventoryItem.stop_sell.set(change.before.stop_sell),
+    ]
+    if change.delta:
+        actions.append(InventoryItem.available.add(-change.delta))
+    tx.update(item, actions=actions, condition=guard)
+
+
+def _raw_int(raw: dict[str, Any] | None, name: str) -> int | None:
+    value = (raw or {}).get(name)
+    return int(value['N']) if value and 'N' in value else None
+
+
+def apply_inventory(room_type: RoomType, changes: Sequence[NightChange]) -> None:
+    """Apply planned night changes all-or-nothing.
+
+    Up to 100 nights are one transaction. Longer plans are applied 100 nights at a time; if a
+    later transaction is refused (a hold or another admin change landed after the plan was
+    read), the transactions already applied are undone, each guarded by the values this call
+    wrote, so the request changes nothing. Only if an undo is itself refused (a guest booked one
+    of the rooms this request had just added, in the same instant) does part of the change stay;
+    that answer says so (``partial: true``) and every night still balances.
+    """
+    applied: list[Sequence[NightChange]] = []
+    for chunk in _chunks(changes):
+        try:
+            _transact(lambda tx, chunk=chunk: [_apply_change(tx, room_type, c) for c in chunk])  # type: ignore[misc]
+        except (TransactWriteError, errors.ServiceUnavailable) as exc:
+            failed = _failed_guards(exc) if isinstance(exc, TransactWriteError) else []
+            _undo_inventory(room_type, applied)
+            if failed:
+                raise _refusal(exc, chunk, failed) from None  # type: ignore[arg-type]
+            raise
+        applied.append(chunk)
+
+
+def _undo_inventory(room_type: RoomType, applied: list[Sequence[NightChange]]) -> None:
+    """Undo the blocks already written, last first, each guarded by what was written."""
+    while applied:
+        done = applied[-1]
+        try:
+            _transact(lambda tx, done=done: [_undo_change(tx, room_type, c) for c in done])  # type: ignore[misc]
+        except (TransactWriteError, errors.ServiceUnavailable):
+            raise errors.InventoryConflict(
+                'The inventory changed while this request was applied; part of it stayed applied',
+                partial=True,
+                applied=[c.night.isoformat() for block in applied for c in block],
+            ) from None
+        applied.pop()
+
+
+def _refusal(exc: TransactWriteError, chunk: Sequence[NightChange], failed: list[int]) -> errors.DomainError:
+    below_held = []
+    for i in failed:
+        change, raw = chunk[i], exc.cancellation_reasons[i].raw_item
+        allotment, available = _raw_int(raw, 'allotment'), _raw_int(raw, 'available')
+        moved = change.before is None or allotment is None or allotment != change.before.allotment
+        if moved or available is None:
+            return errors.InventoryConflict(nights=[chunk[j].night.isoformat() for j in failed])
+        below_held.append(
+            {'date': change.night.isoformat(), 'held': allotment - available, 'allotment': change.allotment}
+        )
+    return errors.AllotmentBelowHeld(nights=below_held)
+
+
+# ---------------------------------------------------------------- admin: bookings by arrival
+
+_ARRIVAL_KEY_END = '#~'  # sorts after every '{date}#{booking id}' of the same date
+
+
+def _months(first: date, last: date) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f'{year:04d}-{month:02d}')
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _booking_filter(
+    statuses: frozenset[BookingStatus] | None, hotel_id: str | None, room_type_id: str | None, now: datetime
+) -> Any:
+    """Filter on the status a client sees: a PENDING hold past its expiry is EXPIRED even before
+    the sweeper has caught the stored status up."""
+    conditions = []
+    if statuses is not None:
+        pending, stored = BookingItem.status == BookingStatus.PENDING.value, BookingItem.hold_expires_at
+        parts = []
+        direct = [s.value for s in statuses if s not in (BookingStatus.PENDING, BookingStatus.EXPIRED)]
+        if direct:
+            parts.append(BookingItem.status.is_in(*direct))
+        if BookingStatus.PENDING in statuses:
+            parts.append(pending & (stored > iso(now)))
+        if BookingStatus.EXPIRED in statuses:
+            parts.append((BookingItem.status == BookingStatus.EXPIRED.value) | (pending & (stored <= iso(now))))
+        either = parts[0]
+        for part in parts[1:]:
+            either = either | part
+        conditions.append(either)
+    if hotel_id:
+        conditions.append(BookingItem.hotel_id == hotel_id)
+    if room_type_id:
+        conditions.append(BookingItem.room_type_id == room_type_id)
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+def _encode_arrivals_cursor(month: str, key: dict[str, Any] | None) -> str:
+    raw = json.dumps({'m': month, 'k': key}, separators=(',', ':'), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip('=')
+
+
+def _decode_arrivals_cursor(cursor: str, months: list[str]) -> tuple[int, dict[str, Any] | None]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + '=' * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise errors.InvalidCursor() from None
+    if not isinstance(decoded, dict) or decoded.get('m') not in months:
+        raise errors.InvalidCursor('The cursor does not belong to this date range')
+    key = decoded.get('k')
+    if key is not None:
+        allowed = {'pk', 'sk', 'arrival_month', 'arrival_key'}
+        if (
+            not isinstance(key, dict)
+            or not set(key) <= allowed
+            or key.get('arrival_month') != {'S': decoded['m']}
+            or not all(isinstance(v, dict) and set(v) == {'S'} and isinstance(v['S'], str) for v in key.values())
+        ):
+            raise errors.InvalidCursor()
+    return months.index(decoded['m']), key
+
+
+def list_bookings_by_arrival(
+    start: date,
+    end: date,
+    *,
+    now: datetime,
+    statuses: frozenset[BookingStatus] | None = None,
+    hotel_id: str | None = None,
+    room_type_id: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    descending: bool = False,
+) -> Page[Booking]:
+    """Bookings checking in from ``start`` (inclusive) to ``end`` (exclusive), by check-in date:
+    one Query per month partition of the ``arrivals`` index until the page is full. Filters
+    (status, hotel, room type) are applied by DynamoDB; the cursor is the month and the key of
+    the last booking returned."""
+    months = _months(start, end - timedelta(days=1))
+    if descending:
+        months.reverse()
+    index, key = _decode_arrivals_cursor(cursor, months) if cursor else (0, None)
+    between = BookingItem.arrival_key.between(
+        start.isoformat(), f'{(end - timedelta(days=1)).isoformat()}{_ARRIVAL_KEY_END}'
+    )
+    condition = _booking_filter(statuses, hotel_id, room_type_id, now)
+    items: list[Booking] = []
+    while index < len(months) and len(items) < limit:
+        result = BookingItem.arrivals.query(
+            months[index],
+            between,
+            filter_condition=condition,
+            scan_index_forward=not descending,
+            limit=limit - len(items),
+            page_size=max(limit, 100),
+            last_evaluated_key=key,
+        )
+        items.extend(_booking(i) for i in result)
+        key = result.last_evaluated_key
+        if key is None:
+            index += 1
+    next_cursor = _encode_arrivals_cursor(months[index], key) if index < len(months) else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def bookings_holding_rooms(
+    start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+) -> list[Booking]:
+    """PENDING and CONFIRMED bookings with a night in [start, end): arrivals from
+    ``MAX_STAY_HARD_LIMIT`` nights before ``start`` (no stay is longer) that leave after it."""
+    earliest = start - timedelta(days=MAX_STAY_HARD_LIMIT)
+    between = BookingItem.arrival_key.between(
+        earliest.isoformat(), f'{(end - timedelta(days=1)).isoformat()}{_ARRIVAL_KEY_END}'
+    )
+    condition = (BookingItem.check_out > start.isoformat()) & BookingItem.status.is_in(
+        *(s.value for s in HOLDING_STATUSES)
+    )
+    if hotel_id:
+        condition = condition & (BookingItem.hotel_id == hotel_id)
+    if room_type_id:
+        condition = condition & (BookingItem.room_type_id == room_type_id)
+    found: list[Booking] = []
+    for month in _months(earliest, end - timedelta(days=1)):
+        found.extend(_booking(i) for i in BookingItem.arrivals.query(month, between, filter_condition=condition))
+    return found
+
+
+# ---------------------------------------------------------------- admin: price rules
+
+
+def get_rule(rule_id: str) -> PriceRule:
+    """A rule by id alone: its reference gives the hotel (2 strongly consistent reads)."""
+    ref = _get(RuleRefItem, RuleRefItem.key(rule_id), 'Price rule', consistent=True)
+    return _rule(_get(PriceRuleItem, PriceRuleItem.key(ref.hotel_id, rule_id), 'Price rule', consistent=True))
+
+
+def replace_rule(rule: PriceRule, expected_version: int) -> None:
+    """Write the merged rule if nobody changed it since it was read (optimistic on ``version``)."""
+    unchanged = PriceRuleItem.version == expected_version
+    if expected_version == 0:
+        unchanged = PriceRuleItem.version.does_not_exist() | unchanged
+    item = _rule_item(rule)
+    try:
+        _with_retries(lambda: item.save(condition=PriceRuleItem.pk.exists() & unchanged))
+    except PutError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            get_rule(rule.id)  # NotFound when it was deleted meanwhile
+            raise errors.Conflict('The price rule changed while it was being updated; retry') from None
+        raise

@@ -4,6 +4,8 @@ One table, generic keys ``pk``/``sk``, two global secondary indexes:
 - ``gsi1`` (gsi1pk, gsi1sk): catalogue listings and a user's bookings, newest first;
 - ``pending`` (pending_shard, hold_expires_at): SPARSE, only PENDING bookings carry
   ``pending_shard``, so the sweeper reads due holds without ever scanning.
+- ``arrivals`` (arrival_month, arrival_key): every booking by check-in month, then check-in date;
+  the admin booking list and the occupancy report read date ranges from it.
 
 The key shapes live here and nowhere else; ``common.repos`` converts items to domain values.
 Table and index definitions must match template.yaml (a test checks it).
@@ -54,6 +56,19 @@ class PendingIndex(GlobalSecondaryIndex):
     hold_expires_at = UnicodeAttribute(range_key=True)
 
 
+class ArrivalsIndex(GlobalSecondaryIndex):
+    """Bookings by check-in: one partition per check-in month (``YYYY-MM``), sorted by
+    ``{check_in}#{booking_id}``. Both keys are fixed when the booking is made (check-in never
+    changes), so status changes never move an item between partitions."""
+
+    class Meta:
+        index_name = 'arrivals'
+        projection = AllProjection()
+
+    arrival_month = UnicodeAttribute(hash_key=True)
+    arrival_key = UnicodeAttribute(range_key=True)
+
+
 class _Item(Model):
     Meta = _Meta
 
@@ -74,6 +89,9 @@ class HotelItem(_Item):
     timezone = UnicodeAttribute()
     check_in_hour = NumberAttribute()
     currency = UnicodeAttribute()
+    # How many room types belong to the hotel: moved in the same transaction that creates or
+    # deletes a room type, so deleting a hotel can be guarded by ``room_types = 0`` (absent = 0).
+    room_types = NumberAttribute(null=True)
 
     @staticmethod
     def key(hotel_id: str) -> tuple[str, str]:
@@ -147,12 +165,30 @@ class PriceRuleItem(_Item):
     priority = NumberAttribute(default=0)
     min_stay = NumberAttribute(null=True)
     closed_to_arrival = BooleanAttribute(default=False)
+    # Optimistic concurrency for PATCH (absent on rules written before versions = 0).
+    version = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(hotel_id: str, rule_id: str) -> tuple[str, str]:
         return f'HOTEL#{hotel_id}', f'RULE#{rule_id}'
 
     SK_PREFIX = 'RULE#'
+
+
+class RuleRefItem(_Item):
+    """Finds a rule's hotel from the rule id alone (``/api/admin/price-rules/{id}``).
+
+    Written and deleted in the same transaction as the rule, so it is never stale; a GSI would
+    answer a GET right after a POST from an eventually consistent copy."""
+
+    Meta = _Meta
+    hotel_id = UnicodeAttribute()
+
+    @staticmethod
+    def key(rule_id: str) -> tuple[str, str]:
+        return f'RULE#{rule_id}', 'REF'
 
 
 class NightMap(MapAttribute[str, Any]):
@@ -165,6 +201,10 @@ class BookingItem(_Item):
     Meta = _Meta
     gsi1 = Gsi1()
     pending = PendingIndex()
+    arrivals = ArrivalsIndex()
+    # Set once at creation (see ArrivalsIndex); null only on items written before the index.
+    arrival_month = UnicodeAttribute(null=True)
+    arrival_key = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
     gsi1sk = UnicodeAttribute()
     # Present only while PENDING: removing it takes the booking out of the sparse index.
@@ -247,6 +287,7 @@ MODELS: tuple[type[_Item], ...] = (
     UserItem,
     EmailItem,
     TokenItem,
+    RuleRefItem,
 )
 
 

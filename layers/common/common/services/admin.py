@@ -1,0 +1,423 @@
+"""Hotel staff: hotels, room types, per-night inventory, price rules and the pricing preview.
+
+Every change is validated before anything is written (a bad request changes nothing), made
+with guarded writes, logged with the admin's id, and followed by ``catalog.clear_cache()`` so
+the same warm Lambda never serves what it just replaced. Other warm Lambdas catch up within
+``CATALOG_CACHE_SECONDS``; inventory is never cached.
+
+Decisions (see docs/admin.md):
+- ``total_rooms`` of a room type is the allotment of nights opened from then on; nights that
+  exist change only through ``set_inventory``.
+- A room type with rooms held on any night (PENDING or CONFIRMED, past or future) cannot be
+  deleted (409 ``has_bookings``); a hotel with room types cannot be deleted (409
+  ``hotel_not_empty``). Deleting removes the nights and the price rules that belong to it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from common import errors, repos
+from common.config import settings
+from common.domain import (
+    Adjustment,
+    Hotel,
+    InventoryNight,
+    NightPrice,
+    PriceRule,
+    Principal,
+    RoomType,
+    Stay,
+)
+from common.observability import logger
+from common.services import catalog, pricing
+
+MAX_INVENTORY_NIGHTS = 366
+MAX_PREVIEW_NIGHTS = 366
+MAX_HORIZON_DAYS = 3 * 366  # the longest sale window SALE_WINDOW_DAYS allows
+
+
+def _stamp(now: datetime) -> datetime:
+    """``now`` at the millisecond precision instants are stored with."""
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _record(admin: Principal, action: str, **keys: Any) -> None:
+    """The audit line of an admin change (structured: searchable by admin_id and action)."""
+    catalog.clear_cache()
+    logger.info('admin change', admin_id=admin.user_id, action=action, **keys)
+
+
+def _require_changes(changes: dict[str, Any]) -> None:
+    if not changes:
+        raise errors.Unprocessable('Send at least one field to change')
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise errors.Unprocessable(f'{name!r} is not an IANA time zone (e.g. Europe/Lisbon)') from None
+
+
+# ---------------------------------------------------------------- hotels
+
+
+def list_hotels() -> list[Hotel]:
+    return sorted(repos.list_hotels(), key=lambda h: (h.city.casefold(), h.name, h.id))
+
+
+def get_hotel(hotel_id: str) -> Hotel:
+    return repos.get_hotel(hotel_id)
+
+
+def create_hotel(admin: Principal, fields: dict[str, Any]) -> Hotel:
+    current = settings()
+    timezone = fields.get('timezone') or current.hotel_timezone
+    check_in_hour = fields.get('check_in_hour')
+    hotel = Hotel(
+        id=fields['id'],
+        name=fields['name'],
+        city=fields['city'],
+        address=fields.get('address') or '',
+        timezone=timezone,
+        check_in_hour=current.check_in_hour if check_in_hour is None else check_in_hour,
+        currency=fields['currency'],
+    )
+    check_timezone(hotel.timezone)
+    repos.put_hotel(hotel, create=True)
+    _record(admin, 'hotel.create', hotel_id=hotel.id)
+    return hotel
+
+
+def update_hotel(admin: Principal, hotel_id: str, changes: dict[str, Any]) -> Hotel:
+    _require_changes(changes)
+    if 'timezone' in changes:
+        check_timezone(changes['timezone'])
+    hotel = repos.update_hotel(hotel_id, changes)
+    _record(admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
+    return hotel
+
+
+def delete_hotel(admin: Principal, hotel_id: str) -> None:
+    # The delete itself is guarded by the hotel's room_types count; the listing also covers
+    # hotels written before the count existed (an index read is fine for refusing, not for allowing).
+    if any(rt.hotel_id == hotel_id for rt in repos.list_room_types()):
+        raise errors.HotelNotEmpty('Delete the room types of the hotel first')
+    repos.delete_hotel(hotel_id)
+    _record(admin, 'hotel.delete', hotel_id=hotel_id)
+
+
+# ---------------------------------------------------------------- room types
+
+
+def list_room_types(hotel_id: str | None = None) -> list[RoomType]:
+    types = [rt for rt in repos.list_room_types() if hotel_id is None or rt.hotel_id == hotel_id]
+    return sorted(types, key=lambda r: (r.hotel_id, r.id))
+
+
+def get_room_type(room_type_id: str) -> RoomType:
+    return repos.get_room_type(room_type_id)
+
+
+def _hotel_of(hotel_id: str) -> Hotel:
+    try:
+        return repos.get_hotel(hotel_id)
+    except errors.NotFound:
+        raise errors.InvalidReference(f'Hotel {hotel_id} not found') from None
+
+
+def create_room_type(admin: Principal, fields: dict[str, Any], now: datetime) -> tuple[RoomType, int]:
+    """Create a room type and open ``total_rooms`` for each night of the sale window.
+
+    The room type is written first (its id is the lock: of two concurrent creates only one
+    opens nights); opening the nights is idempotent, and ``set_inventory`` opens any night
+    still missing if the Lambda stops half-way.
+    """
+    hotel = _hotel_of(fields['hotel_id'])
+    currency = fields.get('currency') or hotel.currency
+    if currency != hotel.currency:
+        message = f'must be the currency of hotel {hotel.id} ({hotel.currency})'
+        raise errors.Unprocessable(
+            f'currency: {message}', errors=[{'loc': ['body', 'currency'], 'type': 'value_error', 'msg': message}]
+        )
+    room_type = RoomType(
+        id=fields['id'],
+        hotel_id=hotel.id,
+        name=fields['name'],
+        description=fields.get('description') or '',
+        capacity=fields['capacity'],
+        base_price=fields['base_price'],
+        currency=currency,
+        total_rooms=fields['total_rooms'],
+        view_type=fields.get('view_type'),
+        amenities=tuple(fields.get('amenities') or ()),
+        images=tuple(fields.get('images') or ()),
+    )
+    repos.put_room_type(room_type, create=True)
+    opened = repos.open_inventory(room_type, hotel.today(now), settings().sale_window_days + 1)
+    _record(admin, 'room_type.create', room_type_id=room_type.id, hotel_id=hotel.id, nights_opened=opened)
+    return room_type, opened
+
+
+def update_room_type(admin: Principal, room_type_id: str, changes: dict[str, Any]) -> RoomType:
+    """``total_rooms`` becomes the allotment of nights opened later; existing nights keep theirs."""
+    _require_changes(changes)
+    stored = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
+    room_type = repos.update_room_type(room_type_id, stored)
+    _record(admin, 'room_type.update', room_type_id=room_type_id, changes=changes)
+    return room_type
+
+
+def delete_room_type(admin: Principal, room_type_id: str) -> None:
+    room_type = repos.get_room_type(room_type_id)
+    nights = repos.inventory_nights(room_type_id)
+    held = [n for n in nights if n.available != n.allotment]
+    if held:
+        raise errors.HasBookings(
+            f'Bookings hold {sum(n.allotment - n.available for n in held)} room-nights of {room_type_id}; '
+            'cancel or let them end first',
+            nights=[n.date.isoformat() for n in held[:31]],
+            held_nights=len(held),
+        )
+    repos.delete_room_type(room_type, nights)
+    _record(admin, 'room_type.delete', room_type_id=room_type_id, hotel_id=room_type.hotel_id, nights=len(nights))
+
+
+# ---------------------------------------------------------------- inventory
+
+
+@dataclass(frozen=True)
+class InventoryUpdate:
+    start: date
+    end: date  # exclusive
+    allotment: int | None = None
+    stop_sell: bool | None = None
+    weekdays: tuple[int, ...] | None = None  # only these ISO weekdays of the range
+
+    def nights(self) -> Iterable[date]:
+        for offset in range((self.end - self.start).days):
+            night = self.start + timedelta(days=offset)
+            if self.weekdays is None or night.isoweekday() in self.weekdays:
+                yield night
+
+
+def plan_inventory(
+    room_type: RoomType, update: InventoryUpdate, current: Iterable[InventoryNight]
+) -> list[repos.NightChange]:
+    """The night changes an update needs, from a consistent read of the nights it covers.
+
+    Unchanged nights are left out (a repeated PUT writes nothing). A night that does not exist
+    yet is opened with the requested allotment (else ``total_rooms``). Lowering the allotment
+    below what is held on a night refuses the whole request, listing every such night.
+    """
+    by_date = {n.date: n for n in current}
+    changes, below_held = [], []
+    for night in update.nights():
+        before = by_date.get(night)
+        allotment = update.allotment
+        if allotment is None:
+            allotment = before.allotment if before else room_type.total_rooms
+        stop_sell = update.stop_sell
+        if stop_sell is None:
+            stop_sell = before.stop_sell if before else False
+        if before is not None:
+            if (allotment, stop_sell) == (before.allotment, before.stop_sell):
+                continue
+            held = before.allotment - before.available
+            if allotment < held:
+                below_held.append({'date': night.isoformat(), 'held': held, 'allotment': allotment})
+        changes.append(repos.NightChange(night, allotment, stop_sell, before))
+    if below_held:
+        raise errors.AllotmentBelowHeld(
+            f'{len(below_held)} nights have more rooms held than the new allotment', nights=below_held
+        )
+    return changes
+
+
+def set_inventory(
+    admin: Principal, room_type_id: str, update: InventoryUpdate, now: datetime
+) -> tuple[RoomType, list[InventoryNight]]:
+    """Set allotment and/or stop-sell for a range of nights (end exclusive), all or nothing.
+
+    ``available`` moves by exactly the allotment's change, so what is held stays held; raising
+    makes rooms bookable at once, stop-sell takes nights off sale at once.
+    """
+    room_type = repos.get_room_type(room_type_id)
+    hotel = repos.get_hotel(room_type.hotel_id)
+    if update.end <= update.start:
+        raise errors.InvalidDates('end_date must be after start_date (it is exclusive)')
+    if (update.end - update.start).days > MAX_INVENTORY_NIGHTS:
+        raise errors.RangeTooLong(f'At most {MAX_INVENTORY_NIGHTS} nights per request', max_nights=MAX_INVENTORY_NIGHTS)
+    today = hotel.today(now)
+    if update.start < today:
+        raise errors.InvalidDates(f'Past nights cannot change (today at {hotel.name} is {today.isoformat()})')
+    if update.end > today + timedelta(days=MAX_HORIZON_DAYS):
+        raise errors.InvalidDates(f'Nights can be set up to {MAX_HORIZON_DAYS} days ahead')
+    if update.allotment is None and update.stop_sell is None:
+        raise errors.Unprocessable('Send allotment, stop_sell or both')
+    current = repos.inventory(room_type.id, update.start, update.end, consistent=True)
+    changes = plan_inventory(room_type, update, current)
+    if changes:
+        repos.apply_inventory(room_type, changes)
+        _record(
+            admin,
+            'inventory.update',
+            room_type_id=room_type.id,
+            start_date=update.start.isoformat(),
+            end_date=update.end.isoformat(),
+            allotment=update.allotment,
+            stop_sell=update.stop_sell,
+            weekdays=list(update.weekdays) if update.weekdays else None,
+            nights_changed=len(changes),
+        )
+    return room_type, repos.inventory(room_type.id, update.start, update.end, consistent=True)
+
+
+# ---------------------------------------------------------------- price rules
+
+
+def list_rules(hotel_id: str | None = None, room_type_id: str | None = None) -> list[PriceRule]:
+    """Rules in the order the engine applies them (per hotel: priority, then id). With
+    ``room_type_id``: the rules that can price it (its own and its hotel's global ones)."""
+    if room_type_id is not None:
+        owner = repos.get_room_type(room_type_id).hotel_id
+        if hotel_id is not None and hotel_id != owner:
+            return []
+        hotel_id = owner
+    hotel_ids = [hotel_id] if hotel_id is not None else sorted(h.id for h in repos.list_hotels())
+    found = []
+    for hid in hotel_ids:
+        rules = pricing.ordered(repos.list_rules(hid))
+        found.extend(r for r in rules if room_type_id is None or r.room_type_id in (None, room_type_id))
+    return found
+
+
+def get_rule(rule_id: str) -> PriceRule:
+    return repos.get_rule(rule_id)
+
+
+def _scope(hotel_id: str | None, room_type_id: str | None) -> str:
+    """The hotel a rule belongs to; its room type (when set) must be one of that hotel's."""
+    if room_type_id is not None:
+        try:
+            room_type = repos.get_room_type(room_type_id)
+        except errors.NotFound:
+            raise errors.InvalidReference(f'Room type {room_type_id} not found') from None
+        if hotel_id is not None and hotel_id != room_type.hotel_id:
+            raise errors.InvalidReference(f'Room type {room_type_id} belongs to hotel {room_type.hotel_id}')
+        return room_type.hotel_id
+    if hotel_id is None:
+        raise errors.Unprocessable(
+            'hotel_id is required for a rule of every room type (room_type_id null)',
+            errors=[{'loc': ['body', 'hotel_id'], 'type': 'missing', 'msg': 'Field required'}],
+        )
+    return _hotel_of(hotel_id).id
+
+
+def _rule_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """Request fields -> PriceRule fields (adjustment object, weekdays as a sorted tuple)."""
+    out = dict(fields)
+    if out.get('adjustment') is not None:
+        out['adjustment'] = Adjustment(type=out['adjustment']['type'], value=out['adjustment']['value'])
+    if out.get('weekdays') is not None:
+        out['weekdays'] = tuple(sorted(set(out['weekdays'])))
+    return out
+
+
+def new_rule_id() -> str:
+    return f'rule-{uuid.uuid4().hex[:16]}'
+
+
+def create_rule(admin: Principal, fields: dict[str, Any], now: datetime) -> PriceRule:
+    values = _rule_fields(fields)
+    hotel_id = _scope(values.pop('hotel_id', None), values.get('room_type_id'))
+    if values.get('adjustment') is None:
+        values['adjustment'] = Adjustment('amount', 0)  # a restriction-only rule
+    rule = PriceRule(
+        id=new_rule_id(), hotel_id=hotel_id, version=1, updated_at=_stamp(now), updated_by=admin.user_id, **values
+    )
+    pricing.validate_rule(rule)
+    repos.put_rule(rule, create=True)
+    _record(admin, 'price_rule.create', rule_id=rule.id, hotel_id=hotel_id, rule=_describe(rule))
+    return rule
+
+
+def update_rule(admin: Principal, rule_id: str, changes: dict[str, Any], now: datetime) -> PriceRule:
+    """Merge the changes into the stored rule, validate the result, write it if nobody changed
+    the rule meanwhile (409 ``conflict`` otherwise). ``null`` clears an optional field."""
+    _require_changes(changes)
+    current = repos.get_rule(rule_id)
+    values = _rule_fields(changes)
+    if values.get('room_type_id') is not None:
+        _scope(current.hotel_id, values['room_type_id'])
+    merged = replace(current, **values, version=current.version + 1, updated_at=_stamp(now), updated_by=admin.user_id)
+    pricing.validate_rule(merged)
+    repos.replace_rule(merged, expected_version=current.version)
+    _record(admin, 'price_rule.update', rule_id=rule_id, hotel_id=current.hotel_id, rule=_describe(merged))
+    return merged
+
+
+def delete_rule(admin: Principal, rule_id: str) -> None:
+    rule = repos.get_rule(rule_id)
+    repos.delete_rule(rule.hotel_id, rule.id)
+    _record(admin, 'price_rule.delete', rule_id=rule_id, hotel_id=rule.hotel_id, rule=_describe(rule))
+
+
+def _describe(rule: PriceRule) -> dict[str, Any]:
+    return {
+        'name': rule.name,
+        'room_type_id': rule.room_type_id,
+        'start_date': rule.start_date.isoformat() if rule.start_date else None,
+        'end_date': rule.end_date.isoformat() if rule.end_date else None,
+        'weekdays': list(rule.weekdays) if rule.weekdays else None,
+        'adjustment': {'type': rule.adjustment.type, 'value': rule.adjustment.value},
+        'priority': rule.priority,
+        'min_stay': rule.min_stay,
+        'closed_to_arrival': rule.closed_to_arrival,
+    }
+
+
+# ---------------------------------------------------------------- pricing preview
+
+
+@dataclass(frozen=True)
+class Preview:
+    room_type: RoomType
+    stay: Stay
+    rooms: int
+    nights: list[tuple[NightPrice, list[pricing.Step]]]
+    restriction: errors.Unprocessable | None
+
+    @property
+    def per_room(self) -> int:
+        return sum(n.price for n, _ in self.nights)
+
+    @property
+    def total(self) -> int:
+        return self.per_room * self.rooms
+
+
+def preview(room_type_id: str, check_in: date, check_out: date, rooms: int = 1) -> Preview:
+    """What a stay would cost now, night by night, with every rule step, and whether a
+    restriction would refuse it. Read fresh (not from the warm cache): an admin checking a
+    change sees it. Reads: room type + rules of its hotel, whatever the number of nights."""
+    stay = Stay(check_in, check_out)
+    if check_out <= check_in:
+        raise errors.InvalidDates('check_out must be after check_in')
+    if stay.nights > MAX_PREVIEW_NIGHTS:
+        raise errors.RangeTooLong(f'A preview covers at most {MAX_PREVIEW_NIGHTS} nights')
+    room_type = repos.get_room_type(room_type_id)
+    rules = repos.list_rules(room_type.hotel_id)
+    return Preview(
+        room_type=room_type,
+        stay=stay,
+        rooms=rooms,
+        nights=pricing.explain(room_type, rules, stay),
+        restriction=pricing.restriction(room_type, rules, stay),
+    )

@@ -1,0 +1,231 @@
+"""Admin reads over bookings: the booking list by arrival date and the occupancy report.
+
+Both read the ``arrivals`` index (bookings by check-in month and date), which is eventually
+consistent: a booking made in the last second may not show yet. Inventory figures come from the
+table itself. Nothing here decides availability.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from common import errors, repos
+from common.domain import Booking, BookingStatus, InventoryNight, RoomType
+
+MAX_LIST_DAYS = 366
+DEFAULT_LIST_DAYS = 31
+MAX_REPORT_DAYS = 366
+MAX_REPORT_ROWS = 20_000  # nights x room types; keeps the answer well under Lambda's 6 MB
+_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='report')
+
+
+def _range(start: date | None, end: date | None, now: datetime, default_days: int, max_days: int) -> tuple[date, date]:
+    start = start or now.date()
+    end = end or start + timedelta(days=default_days)
+    if end <= start:
+        raise errors.InvalidDates('to must be after from (to is exclusive)')
+    if (end - start).days > max_days:
+        raise errors.RangeTooLong(f'The range covers at most {max_days} days', max_days=max_days)
+    return start, end
+
+
+# ---------------------------------------------------------------- booking list
+
+
+@dataclass(frozen=True)
+class BookingQuery:
+    start: date | None = None  # check-in from (inclusive); default today (UTC)
+    end: date | None = None  # check-in to (exclusive); default start + 31 days
+    statuses: frozenset[BookingStatus] | None = None
+    hotel_id: str | None = None
+    room_type_id: str | None = None
+    limit: int = 20
+    cursor: str | None = None
+    descending: bool = False
+
+
+def list_bookings(query: BookingQuery, now: datetime) -> repos.Page[Booking]:
+    """Bookings by check-in date (then booking id); statuses as clients see them (an unpaid hold
+    past its expiry counts as EXPIRED)."""
+    start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_LIST_DAYS)
+    return repos.list_bookings_by_arrival(
+        start,
+        end,
+        now=now,
+        statuses=query.statuses,
+        hotel_id=query.hotel_id,
+        room_type_id=query.room_type_id,
+        limit=query.limit,
+        cursor=query.cursor,
+        descending=query.descending,
+    )
+
+
+# ---------------------------------------------------------------- occupancy
+
+
+def _ratio(numerator: int, denominator: int, scale: int = 1) -> Decimal | None:
+    if not denominator:
+        return None
+    return Decimal(numerator * scale) / Decimal(denominator)
+
+
+def percent(part: int, whole: int) -> float | None:
+    value = _ratio(part, whole, 100)
+    return None if value is None else float(value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP))
+
+
+def money_ratio(amount: int, count: int) -> int | None:
+    value = _ratio(amount, count)
+    return None if value is None else int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class NightFigures:
+    date: date
+    allotment: int
+    available: int
+    stop_sell: bool
+    sold: int  # rooms of CONFIRMED bookings
+    held: int  # rooms of PENDING bookings (unpaid holds, until paid, cancelled or swept)
+    revenue: int  # locked nightly prices x rooms of CONFIRMED bookings
+
+    @property
+    def occupancy(self) -> float | None:
+        return percent(self.sold, self.allotment)
+
+
+@dataclass
+class Totals:
+    allotment: int = 0
+    sold: int = 0
+    held: int = 0
+    revenue: int = 0
+
+    def add(self, other: NightFigures | Totals) -> None:
+        self.allotment += other.allotment
+        self.sold += other.sold
+        self.held += other.held
+        self.revenue += other.revenue
+
+    @property
+    def occupancy(self) -> float | None:
+        return percent(self.sold, self.allotment)
+
+    @property
+    def adr(self) -> int | None:
+        """Average daily rate: room revenue per room-night sold."""
+        return money_ratio(self.revenue, self.sold)
+
+    @property
+    def revpar(self) -> int | None:
+        """Revenue per available room-night (the allotment)."""
+        return money_ratio(self.revenue, self.allotment)
+
+
+@dataclass(frozen=True)
+class RoomTypeOccupancy:
+    room_type: RoomType
+    nights: list[NightFigures]
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class HotelOccupancy:
+    hotel_id: str
+    currency: str
+    totals: Totals
+
+
+@dataclass(frozen=True)
+class OccupancyQuery:
+    start: date | None = None
+    end: date | None = None  # exclusive
+    hotel_id: str | None = None
+    room_type_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OccupancyReport:
+    start: date
+    end: date
+    room_types: list[RoomTypeOccupancy] = field(default_factory=list)
+    hotels: list[HotelOccupancy] = field(default_factory=list)
+
+
+def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date, end: date) -> list[NightFigures]:
+    sold: dict[date, int] = defaultdict(int)
+    held: dict[date, int] = defaultdict(int)
+    revenue: dict[date, int] = defaultdict(int)
+    for booking in bookings:
+        for night in booking.nightly:
+            if not start <= night.date < end:
+                continue
+            if booking.status is BookingStatus.CONFIRMED:
+                sold[night.date] += booking.rooms
+                revenue[night.date] += night.price * booking.rooms
+            elif booking.status is BookingStatus.PENDING:
+                held[night.date] += booking.rooms
+    return [
+        NightFigures(
+            date=n.date,
+            allotment=n.allotment,
+            available=n.available,
+            stop_sell=n.stop_sell,
+            sold=sold[n.date],
+            held=held[n.date],
+            revenue=revenue[n.date],
+        )
+        for n in nights
+    ]
+
+
+def occupancy(query: OccupancyQuery, now: datetime) -> OccupancyReport:
+    """Per night and room type: allotment, available, sold, held, occupancy and revenue, with
+    totals (occupancy, ADR, RevPAR) per room type and per hotel.
+
+    Reads: the room types (1 Query), one inventory Query per room type (in parallel), and the
+    bookings holding rooms in the range from the ``arrivals`` index (one Query per check-in
+    month, from ``MAX_STAY_HARD_LIMIT`` nights before ``from``). Stored PENDING holds count as
+    held until the sweeper expires them, so allotment = available + sold + held on every night.
+    """
+    start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
+    room_types = [
+        rt
+        for rt in repos.list_room_types()
+        if (query.hotel_id is None or rt.hotel_id == query.hotel_id)
+        and (query.room_type_id is None or rt.id == query.room_type_id)
+    ]
+    if query.room_type_id is not None and not room_types:
+        raise errors.NotFound('Room type not found')
+    room_types.sort(key=lambda r: (r.hotel_id, r.id))
+    rows = len(room_types) * (end - start).days
+    if rows > MAX_REPORT_ROWS:
+        raise errors.RangeTooLong(
+            f'The report would have {rows} rows (at most {MAX_REPORT_ROWS}); narrow the dates or filter by hotel_id',
+            max_rows=MAX_REPORT_ROWS,
+        )
+    inventories = list(_pool.map(lambda rt: repos.inventory(rt.id, start, end), room_types))
+    bookings = repos.bookings_holding_rooms(start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id)
+    by_room_type: dict[str, list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        by_room_type[booking.room_type_id].append(booking)
+
+    report = OccupancyReport(start=start, end=end)
+    hotel_totals: dict[str, HotelOccupancy] = {}
+    for room_type, nights in zip(room_types, inventories, strict=True):
+        figures = _figures(nights, by_room_type[room_type.id], start, end)
+        totals = Totals()
+        for night in figures:
+            totals.add(night)
+        report.room_types.append(RoomTypeOccupancy(room_type, figures, totals))
+        hotel = hotel_totals.setdefault(
+            room_type.hotel_id, HotelOccupancy(room_type.hotel_id, room_type.currency, Totals())
+        )
+        hotel.totals.add(totals)
+    report.hotels.extend(hotel_totals.values())
+    return report

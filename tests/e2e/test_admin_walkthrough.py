@@ -1,0 +1,89 @@
+"""The seeded admin over real HTTP (`make run`'s process): a rule changes prices at once, a new
+room type is bookable at once, stop-sell takes it off sale, and guests cannot do any of it."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.support import factories
+from tests.support.fixtures import LocalStack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def admin(local_stack: LocalStack) -> requests.Session:
+    tokens = requests.post(
+        f'{local_stack.url}/api/auth/login',
+        json={'email': local_stack.admin_email, 'password': local_stack.admin_password},
+        timeout=10,
+    ).json()
+    session = requests.Session()
+    session.headers['Authorization'] = f'Bearer {tokens["access"]}'
+    return session
+
+
+def test_an_admin_prices_opens_and_stops_selling_a_room_type(local_stack: LocalStack, admin: requests.Session):
+    base = f'{local_stack.url}/api'
+    room_id = factories.unique('e2e-suite')
+    check_in, check_out = factories.stay(days_ahead=40, nights=2)
+    search = {'check_in': check_in, 'check_out': check_out, 'hotel_id': 'lisbon-harbour', 'guests': 1}
+
+    created = admin.post(
+        f'{base}/admin/room-types',
+        json={
+            'id': room_id,
+            'hotel_id': 'lisbon-harbour',
+            'name': 'E2E Suite',
+            'capacity': 2,
+            'base_price': 10000,
+            'total_rooms': 1,
+        },
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    try:
+        found = {
+            r['room_type_id']: r
+            for r in requests.get(f'{base}/rooms/search', params=search, timeout=10).json()['results']
+        }
+        before = found[room_id]['total_price']
+
+        rule = admin.post(
+            f'{base}/admin/price-rules',
+            json={
+                'name': 'E2E uplift',
+                'room_type_id': room_id,
+                'adjustment': {'type': 'amount', 'value': 1000},
+                'priority': 99,
+            },
+            timeout=10,
+        )
+        assert rule.status_code == 201, rule.text
+        found = {
+            r['room_type_id']: r
+            for r in requests.get(f'{base}/rooms/search', params=search, timeout=10).json()['results']
+        }
+        assert found[room_id]['total_price'] == before + 2 * 1000
+        preview = admin.get(
+            f'{base}/admin/pricing/preview',
+            params={'room_type_id': room_id, 'check_in': check_in, 'check_out': check_out},
+            timeout=10,
+        ).json()
+        assert preview['total_price'] == found[room_id]['total_price']
+
+        stopped = admin.put(
+            f'{base}/admin/room-types/{room_id}/inventory',
+            json={'start_date': check_in, 'end_date': check_out, 'stop_sell': True},
+            timeout=10,
+        )
+        assert stopped.status_code == 200, stopped.text
+        results = requests.get(f'{base}/rooms/search', params=search, timeout=10).json()['results']
+        assert room_id not in {r['room_type_id'] for r in results}
+
+        guest = requests.delete(f'{base}/admin/price-rules/{rule.json()["id"]}', timeout=10)
+        assert (guest.status_code, guest.json()['code']) == (401, 'unauthorized')
+        assert admin.delete(f'{base}/admin/price-rules/{rule.json()["id"]}', timeout=10).status_code == 204
+    finally:
+        assert admin.delete(f'{base}/admin/room-types/{room_id}', timeout=10).status_code == 204
