@@ -86,6 +86,12 @@ class HotelPatch(Patch):
     check_in_hour: Hour | None = None
     currency: Currency | None = Field(default=None, description='only while the hotel has no room types')
 
+    model_config = ConfigDict(
+        extra='forbid',
+        str_strip_whitespace=True,
+        json_schema_extra={'examples': [{'name': 'Riverside Porto & Spa', 'check_in_hour': 14}]},
+    )
+
 
 # ------------------------------------------------------------------ room types
 
@@ -134,6 +140,12 @@ class RoomTypePatch(Patch):
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] | None = None
     images: Annotated[list[Url], Field(max_length=20)] | None = None
+
+    model_config = ConfigDict(
+        extra='forbid',
+        str_strip_whitespace=True,
+        json_schema_extra={'examples': [{'base_price': 16500, 'amenities': ['wifi', 'balcony', 'minibar']}]},
+    )
 
 
 # ------------------------------------------------------------------ inventory
@@ -250,6 +262,12 @@ class RulePatch(Patch):
     priority: StrictInt | None = None
     min_stay: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
     closed_to_arrival: StrictBool | None = None
+
+    model_config = ConfigDict(
+        extra='forbid',
+        str_strip_whitespace=True,
+        json_schema_extra={'examples': [{'adjustment': {'type': 'percent', 'value': 25}, 'end_date': None}]},
+    )
 
 
 class AdjustmentOut(BaseModel):
