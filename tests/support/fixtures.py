@@ -21,12 +21,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common import audit, idempotency, tables
+from common import audit, idempotency, stripe_gateway, tables
 from common.config import settings
 from common.services import catalog
 from local import dynamo, emulators
 from local.gateway import free_port
 from tests.support.api import Api
+from tests.support.stripe import StripeTest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -157,3 +158,41 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         yield stack
     finally:
         stop_local_stack(stack)
+
+
+# ---------------------------------------------------------------- Stripe (localstripe)
+
+
+@pytest.fixture(scope='session')
+def localstripe() -> Iterator[emulators.Emulator]:
+    """One localstripe server for the session (free port, stopped by PID)."""
+    server = emulators.start_localstripe(free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def point_stripe_at(api_base: str | None, key: str | None, webhook_secret: str | None) -> None:
+    for name, value in (
+        ('STRIPE_API_BASE', api_base),
+        ('STRIPE_SECRET_KEY', key),
+        ('STRIPE_WEBHOOK_SECRET', webhook_secret),
+    ):
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    settings.cache_clear()
+    stripe_gateway.reset()
+
+
+@pytest.fixture
+def stripe_local(localstripe: emulators.Emulator) -> Iterator[StripeTest]:
+    """The application's Stripe settings pointed at localstripe, with a test key and secret."""
+    stripe_test = StripeTest(localstripe.url)
+    point_stripe_at(localstripe.url, stripe_test.key, stripe_test.webhook_secret)
+    try:
+        yield stripe_test
+    finally:
+        point_stripe_at(None, None, None)

@@ -188,6 +188,8 @@ class BookingItem(_Item):
     payment = MapAttribute(null=True)
     refund = MapAttribute(null=True)
     version = NumberAttribute(default=1)
+    # Set while one process creates this booking's Stripe refund (see services/payments.py).
+    payment_lease_until = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(booking_id: str) -> tuple[str, str]:
@@ -238,6 +240,23 @@ class TokenItem(_Item):
         return f'TOKEN#{jti}', 'TOKEN'
 
 
+class StripeEventItem(_Item):
+    """A Stripe event id seen by the webhook: claimed while processed, ``done`` after; expires by TTL
+    well after Stripe stops retrying (3 days)."""
+
+    Meta = _Meta
+    event_type = UnicodeAttribute()
+    state = UnicodeAttribute()  # processing | done
+    lease_until = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(event_id: str) -> tuple[str, str]:
+        return f'STRIPE_EVENT#{event_id}', 'EVENT'
+
+
 MODELS: tuple[type[_Item], ...] = (
     HotelItem,
     RoomTypeItem,
@@ -247,6 +266,7 @@ MODELS: tuple[type[_Item], ...] = (
     UserItem,
     EmailItem,
     TokenItem,
+    StripeEventItem,
 )
 
 
