@@ -10,7 +10,7 @@ A PENDING booking is released and its PaymentIntent cancelled; nothing was charg
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from common import errors, repos
 from common import stripe_gateway as gateway
@@ -56,7 +56,9 @@ def quote(
     current = settings()
     free_hours = current.cancellation_free_hours if free_hours is None else free_hours
     rule = rule or current.cancellation_penalty
-    check_in_at = hotel.check_in_instant(booking.check_in)
+    # In UTC before subtracting: aware arithmetic in the hotel's zone is wall-clock arithmetic,
+    # which would make "48 hours" 47 or 49 across a daylight-saving change.
+    check_in_at = hotel.check_in_instant(booking.check_in).astimezone(UTC)
     deadline = check_in_at - timedelta(hours=free_hours)
     if now >= check_in_at:
         raise errors.TooLateToCancel(cancellable_until=check_in_at.isoformat())
