@@ -100,6 +100,7 @@ class LocalStack:
     admin_email: str
     admin_password: str
     log_path: Path
+    stripe_url: str = ''
 
     def log(self) -> str:
         return self.log_path.read_text(errors='replace')[-4000:]
@@ -108,15 +109,21 @@ class LocalStack:
 def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
     """`make run`'s process on a free port; returns once /api/health answers (bounded wait)."""
     port = free_port()
+    stripe_port = free_port()
     log_path = tmp_path / f'local-run-{port}.log'
     settings_env = {
         'PORT': str(port),
+        'LOCALSTRIPE_PORT': str(stripe_port),
         'ADMIN_EMAIL': 'admin@example.com',
         'ADMIN_PASSWORD': 'e2e-admin-password',
         'PYTHONUNBUFFERED': '1',
         **env,
     }
-    clean_env = {k: v for k, v in os.environ.items() if k not in ('DYNAMODB_ENDPOINT_URL', 'TABLE_NAME')}
+    clean_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('DYNAMODB_ENDPOINT_URL', 'TABLE_NAME') and not k.startswith('STRIPE_')
+    }
     with log_path.open('wb') as log:
         process = subprocess.Popen(
             [sys.executable, '-m', 'local.run'],
@@ -126,7 +133,14 @@ def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    stack = LocalStack(f'http://127.0.0.1:{port}', process, 'admin@example.com', 'e2e-admin-password', log_path)
+    stack = LocalStack(
+        f'http://127.0.0.1:{port}',
+        process,
+        'admin@example.com',
+        'e2e-admin-password',
+        log_path,
+        stripe_url=f'http://127.0.0.1:{stripe_port}',
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
