@@ -30,7 +30,13 @@ def signed_in(base: str) -> requests.Session:
 def first_result(session: requests.Session, base: str, check_in: str, check_out: str) -> dict:
     found = session.get(
         f'{base}/rooms/search',
-        params={'check_in': check_in, 'check_out': check_out, 'guests': 1, 'city': 'Lisbon', 'include_sold_out': 'true'},
+        params={
+            'check_in': check_in,
+            'check_out': check_out,
+            'guests': 1,
+            'city': 'Lisbon',
+            'include_sold_out': 'true',
+        },
         timeout=10,
     )
     assert found.status_code == 200, found.text
@@ -66,7 +72,9 @@ def test_a_payment_confirmed_at_stripe_confirms_the_booking_through_the_webhook(
     assert stripe.pay(checkout.json()['payment_intent_id'])['status'] == 'succeeded'
     # Then localstripe's signed webhook confirms the booking within seconds
     confirmed = wait_for(
-        lambda: (b := session.get(f'{base}/bookings/{booking["id"]}', timeout=10).json())['status'] == 'CONFIRMED' and b,
+        lambda: (
+            (b := session.get(f'{base}/bookings/{booking["id"]}', timeout=10).json())['status'] == 'CONFIRMED' and b
+        ),
         15,
         'CONFIRMED',
     )

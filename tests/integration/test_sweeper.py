@@ -212,3 +212,34 @@ def test_a_late_payment_is_refunded_in_full_when_the_rooms_were_sold(api: Api, s
     assert again.json['outcome'] == 'duplicate'
     assert len(stripe_local.refunds(pi)) == 1
     assert_inventory_balances()
+
+
+def test_a_refund_nobody_retried_is_finished_by_the_sweeper_once(api: Api, stripe_local: StripeTest):
+    hotel = factories.hotel()
+    room = factories.room_type(hotel, total_rooms=2)
+    token = factories.token('guest')
+    booking = book(api, room, token, days_ahead=20)
+    pi = api.post(f'/api/bookings/{booking["id"]}/checkout', {'auto_confirm': True}, token=token).json[
+        'payment_intent_id'
+    ]
+    # Given a cancellation whose refund failed at Stripe, and a client that never retries
+    point_stripe_at('http://127.0.0.1:9', stripe_local.key, stripe_local.webhook_secret)
+    try:
+        assert api.post(f'/api/bookings/{booking["id"]}/cancel', token=token).status == 503
+    finally:
+        point_stripe_at(stripe_local.url, stripe_local.key, stripe_local.webhook_secret)
+    assert repos.get_booking(booking['id']).refund.status == 'pending'
+    # When the sweeper runs right away, it leaves the refund to the client's own retry
+    assert run_sweeper()['refunds_settled'] == 0
+    assert stripe_local.refunds(pi) == []
+    # When it runs once the grace period has passed
+    later = datetime.now(UTC) + timedelta(seconds=settings().refund_retry_after_seconds + 1)
+    with time_machine.travel(later, tick=False):
+        first = run_sweeper()
+        second = run_sweeper()
+    # Then the refund is made once and recorded, and nothing is left to do
+    assert (first['refunds_settled'], second['refunds_settled']) == (1, 0)
+    stored = repos.get_booking(booking['id'])
+    assert (stored.refund.status, stored.refund.amount) == ('succeeded', booking['total_amount'])
+    assert [r['id'] for r in stripe_local.refunds(pi)] == [stored.refund.stripe_refund_id]
+    assert_inventory_balances()

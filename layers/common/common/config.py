@@ -76,6 +76,9 @@ class Settings(BaseModel):
     # is taken over once it lapses. Longer than a Lambda timeout.
     payment_lease_seconds: Annotated[int, Field(ge=5, le=900)] = 60
     webhook_max_body_bytes: Annotated[int, Field(ge=16 * 1024, le=6 * 1024 * 1024)] = 256 * 1024
+    # A refund still owed this long after it was decided (the client never retried) is finished
+    # by the sweeper.
+    refund_retry_after_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] = 120
 
     # Expiry sweeper (issue 5): bounded work per run; the next run continues.
     sweep_page_size: Annotated[int, Field(ge=1, le=1000)] = 100

@@ -54,6 +54,7 @@ from common.tables import (
     HotelItem,
     InventoryItem,
     PriceRuleItem,
+    RefundDueItem,
     RoomTypeItem,
     StripeEventItem,
     TokenItem,
@@ -780,3 +781,35 @@ def release_event(event_id: str) -> None:
     item = StripeEventItem(*StripeEventItem.key(event_id))
     with contextlib.suppress(DeleteError):  # best effort: the lease lapses anyway
         item.delete(condition=StripeEventItem.state == 'processing')
+
+
+# ---------------------------------------------------------------- refunds owed (outbox)
+
+
+def schedule_refund_check(shard: int, booking_id: str, due_at: datetime) -> None:
+    """Note that ``booking_id`` may owe a refund; written BEFORE the booking records it, so a
+    crash in between leaves at most a note about nothing (dropped when checked)."""
+    item = RefundDueItem(*RefundDueItem.key(shard, booking_id), booking_id=booking_id, due_at=iso(due_at))
+    _with_retries(lambda: item.save())
+
+
+def due_refund_checks(shard: int, now: datetime, limit: int) -> list[str]:
+    """Booking ids noted in one shard whose check is due. The partition only ever holds refunds
+    still owed, so this Query reads a handful of items, never the table."""
+    query = RefundDueItem.query(
+        RefundDueItem.partition(shard),
+        filter_condition=RefundDueItem.due_at <= iso(now),
+        limit=limit,
+        consistent_read=True,
+    )
+    try:
+        return [i.booking_id for i in query]
+    except QueryError as exc:
+        if _transient(exc):
+            raise errors.ServiceUnavailable() from exc
+        raise
+
+
+def clear_refund_check(shard: int, booking_id: str) -> None:
+    item = RefundDueItem(*RefundDueItem.key(shard, booking_id))
+    _with_retries(lambda: item.delete())

@@ -257,6 +257,24 @@ class StripeEventItem(_Item):
         return f'STRIPE_EVENT#{event_id}', 'EVENT'
 
 
+class RefundDueItem(_Item):
+    """Outbox of refunds owed: written before a booking records a refund as owed, deleted once the
+    refund exists at Stripe. The sweeper reads these partitions (a Query, never a Scan) to finish
+    refunds whose client never retried."""
+
+    Meta = _Meta
+    booking_id = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(shard: int, booking_id: str) -> tuple[str, str]:
+        return RefundDueItem.partition(shard), booking_id
+
+    @staticmethod
+    def partition(shard: int) -> str:
+        return f'REFUND_DUE#{shard}'
+
+
 MODELS: tuple[type[_Item], ...] = (
     HotelItem,
     RoomTypeItem,
@@ -267,6 +285,7 @@ MODELS: tuple[type[_Item], ...] = (
     EmailItem,
     TokenItem,
     StripeEventItem,
+    RefundDueItem,
 )
 
 

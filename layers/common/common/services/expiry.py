@@ -43,6 +43,7 @@ class SweepReport:
     moved: int = 0  # changed by someone else first (a cancel, a payment, another sweeper)
     failed: int = 0  # a dependency failed for it: left for a later run
     payments_left_open: int = 0  # expired, but Stripe could not cancel the PaymentIntent
+    refunds_settled: int = 0  # owed refunds nobody had retried, now made
     complete: bool = True  # False: stopped early (time or batch limit); the next run continues
     stripe_available: bool = True  # False after the first Stripe outage seen in this run
     booking_ids: list[str] = field(default_factory=list, repr=False)
@@ -59,12 +60,23 @@ class SweepReport:
             'moved': self.moved,
             'failed': self.failed,
             'payments_left_open': self.payments_left_open,
+            'refunds_settled': self.refunds_settled,
             'complete': self.complete,
         }
 
 
 def shards() -> list[str]:
     return [f'PENDING#{n}' for n in range(settings().pending_shards)]
+
+
+def sweep(now: datetime, seconds_left: Callable[[], float]) -> SweepReport:
+    """One scheduled run: expire due holds first (rooms back on sale), then finish refunds still
+    owed, within the time and batch budget of the run."""
+    report = expire_due(now, seconds_left)
+    if report.complete:
+        settled = payments.settle_due_refunds(now, lambda: _budget_left(report, seconds_left))
+        report.refunds_settled, report.failed = settled.settled, report.failed + settled.failed
+    return report
 
 
 def expire_due(now: datetime, seconds_left: Callable[[], float]) -> SweepReport:

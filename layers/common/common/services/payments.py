@@ -16,9 +16,12 @@ Who decides what:
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from common import errors, repos
 from common import stripe_gateway as gateway
@@ -236,6 +239,7 @@ def _refund_in_full(
     booking: Booking, paid: Payment, reason: str, outcome: Outcome, now: datetime
 ) -> tuple[Outcome, Booking]:
     owed = Refund(amount=paid.amount, penalty=0, currency=paid.currency, status=REFUND_PENDING, reason=reason)
+    _note_refund_owed(booking.id, now)
     repos.transition(
         booking, [booking.status], booking.status, now,
         expect_payment_intent=paid.payment_intent_id, expect_no_refund=True, payment=paid, refund=owed,
@@ -370,6 +374,8 @@ def owe_refund(booking: Booking, amount: int, penalty: int, reason: str, now: da
         status=REFUND_PENDING if amount > 0 else REFUND_NOT_REQUIRED,
         reason=reason,
     )
+    if amount > 0:
+        _note_refund_owed(booking.id, now)
     repos.transition(
         booking, [BookingStatus.CONFIRMED], BookingStatus.CANCELLED, now,
         release_rooms=True, expect_no_refund=True, refund=refund,
@@ -409,7 +415,54 @@ def settle_refund(booking_id: str, now: datetime) -> Booking:
     logger.info(
         'refund recorded', booking_id=booking_id, refund_id=refund.id, status=refund.status, amount=refund.amount
     )
+    _forget_refund_owed(booking_id)
     return repos.get_booking(booking_id)
+
+
+def refund_shard(booking_id: str) -> int:
+    digest = hashlib.blake2b(booking_id.encode(), digest_size=2).digest()
+    return int.from_bytes(digest, 'big') % settings().pending_shards
+
+
+def _note_refund_owed(booking_id: str, now: datetime) -> None:
+    """The outbox entry that lets the sweeper finish a refund nobody retried."""
+    due_at = now + timedelta(seconds=settings().refund_retry_after_seconds)
+    repos.schedule_refund_check(refund_shard(booking_id), booking_id, due_at)
+
+
+def _forget_refund_owed(booking_id: str) -> None:
+    with contextlib.suppress(errors.DomainError):  # the sweeper drops it when it finds the refund recorded
+        repos.clear_refund_check(refund_shard(booking_id), booking_id)
+
+
+@dataclass
+class SettleReport:
+    settled: int = 0
+    failed: int = 0
+
+
+def settle_due_refunds(now: datetime, budget_left: Callable[[], bool]) -> SettleReport:
+    """The sweeper's second job: refunds decided a while ago and still owed (the client never
+    retried its cancel, Stripe's retries of a webhook gave up): finish them, once."""
+    report = SettleReport()
+    for shard in range(settings().pending_shards):
+        for booking_id in repos.due_refund_checks(shard, now, settings().sweep_page_size):
+            if not budget_left():
+                return report
+            try:
+                booking = settle_refund(booking_id, now)
+            except errors.NotFound:
+                repos.clear_refund_check(shard, booking_id)
+                continue
+            except (errors.ServiceUnavailable, errors.PaymentProviderError) as exc:
+                logger.warning('owed refund not settled this run', booking_id=booking_id, error=type(exc).__name__)
+                report.failed += 1
+                continue
+            owed = booking.refund
+            if owed is None or owed.status != REFUND_PENDING or owed.stripe_refund_id:
+                repos.clear_refund_check(shard, booking_id)  # done (now or before), or never owed
+                report.settled += owed is not None and owed.stripe_refund_id is not None
+    return report
 
 
 def sync_refund(booking_id: str, refund_id: str | None, now: datetime) -> Outcome:
