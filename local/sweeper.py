@@ -3,6 +3,7 @@ template.yaml declares it) with a real scheduled event every SWEEP_INTERVAL_SECO
 
 from __future__ import annotations
 
+import importlib
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -30,9 +31,9 @@ def scheduled_event(now: datetime, rule: str = 'hotel-booking-local-expire-sweep
 
 
 def handler() -> Any:
-    properties = cfn.functions()[FUNCTION]['Properties']
-    module, attribute = cfn.handler_location(properties)
-    return cfn.Route('EVENT', '', FUNCTION, module, attribute).load_handler()
+    """The handler template.yaml names for the function (functions.expire_sweeper.app.lambda_handler)."""
+    module, attribute = cfn.handler_location(cfn.functions()[FUNCTION]['Properties'])
+    return getattr(importlib.import_module(module), attribute)
 
 
 def timeout_seconds() -> float:

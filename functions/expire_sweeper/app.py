@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http
 from common.observability import logger, metrics, tracer
 from common.services import expiry
 
@@ -19,7 +19,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Safe to re-run and to run twice at once; stops before the Lambda timeout (the next
     scheduled run continues where this one stopped)."""
     logger.append_keys(schedule_event_id=event.get('id'))
-    report = expiry.sweep(http.now(), lambda: context.get_remaining_time_in_millis() / 1000)
+    report = expiry.sweep(datetime.now(UTC), lambda: context.get_remaining_time_in_millis() / 1000)
     metrics.add_metric(name='HoldsExpired', unit=MetricUnit.Count, value=report.expired)
     metrics.add_metric(name='HoldsConfirmedBySweeper', unit=MetricUnit.Count, value=report.confirmed)
     metrics.add_metric(name='SweepFailures', unit=MetricUnit.Count, value=report.failed)

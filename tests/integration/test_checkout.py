@@ -250,7 +250,7 @@ def test_events_in_reverse_order_end_in_the_right_state(api: Api, room, stripe_l
     assert stored.payment.status == 'succeeded'
 
 
-def _signed_request(stripe_local: StripeTest, payload: str, signature: str | None) -> dict:
+def _headers(signature: str | None) -> dict:
     headers = {'Content-Type': 'application/json'}
     if signature is not None:
         headers['Stripe-Signature'] = signature
@@ -279,7 +279,7 @@ def test_deliveries_not_from_stripe_are_refused_and_change_nothing(api: Api, roo
         signature = stripe_local.signature(payload)
     else:
         signature = 'nonsense'
-    reply = api.post('/api/webhook', raw=payload.encode(), headers=_signed_request(stripe_local, payload, signature))
+    reply = api.post('/api/webhook', raw=payload.encode(), headers=_headers(signature))
     assert reply.status == 400, reply.json
     assert reply.code in ('invalid_signature', 'malformed_json', 'bad_request')
     assert repos.get_booking(booking['id']).status is BookingStatus.PENDING

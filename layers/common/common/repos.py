@@ -14,6 +14,7 @@ import contextlib
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -675,20 +676,22 @@ def _refund_owed() -> Any:
     return (BookingItem.refund['status'] == 'pending') & BookingItem.refund['stripe_refund_id'].does_not_exist()
 
 
-def claim_refund(booking_id: str, now: datetime, lease_seconds: int) -> bool:
-    """Take the lease to create this booking's Stripe refund. Only one process at a time holds it
-    (localstripe ignores idempotency keys, so ours must not depend on Stripe's); a holder that
-    died loses it when it lapses."""
+def claim_refund(booking_id: str, now: datetime, lease_seconds: int) -> str | None:
+    """Take the lease to create this booking's Stripe refund; returns it, or None if another
+    process holds it. One process at a time (localstripe ignores idempotency keys, so ours must
+    not depend on Stripe's); a holder that died loses it when it lapses."""
+    lease = f'{iso(now + timedelta(seconds=lease_seconds))}#{uuid.uuid4().hex[:8]}'
     condition = _refund_owed() & (
         BookingItem.payment_lease_until.does_not_exist() | (BookingItem.payment_lease_until < iso(now))
     )
-    actions = [BookingItem.payment_lease_until.set(iso(now + timedelta(seconds=lease_seconds)))]
-    return _conditional_update(booking_id, actions, condition)
+    actions = [BookingItem.payment_lease_until.set(lease)]
+    return lease if _conditional_update(booking_id, actions, condition) else None
 
 
-def release_refund_claim(booking_id: str) -> None:
+def release_refund_claim(booking_id: str, lease: str) -> None:
+    """Give the lease back early (after a failure), only if it is still ours."""
     _conditional_update(
-        booking_id, [BookingItem.payment_lease_until.remove()], BookingItem.payment_lease_until.exists()
+        booking_id, [BookingItem.payment_lease_until.remove()], BookingItem.payment_lease_until == lease
     )
 
 

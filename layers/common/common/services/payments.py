@@ -393,7 +393,8 @@ def settle_refund(booking_id: str, now: datetime) -> Booking:
     owed = booking.refund
     if owed is None or owed.status != REFUND_PENDING or owed.stripe_refund_id or booking.payment is None:
         return booking
-    if not repos.claim_refund(booking_id, now, settings().payment_lease_seconds):
+    lease = repos.claim_refund(booking_id, now, settings().payment_lease_seconds)
+    if lease is None:
         return booking  # someone else is creating it right now
     payment_intent_id = booking.payment.payment_intent_id
     try:
@@ -410,7 +411,8 @@ def settle_refund(booking_id: str, now: datetime) -> Booking:
             )
         repos.record_refund(booking_id, refund.id, refund.status, now)
     except Exception:
-        repos.release_refund_claim(booking_id)  # let the next retry in at once
+        with contextlib.suppress(Exception):  # the lease lapses anyway; keep the original error
+            repos.release_refund_claim(booking_id, lease)  # let the next retry in at once
         raise
     logger.info(
         'refund recorded', booking_id=booking_id, refund_id=refund.id, status=refund.status, amount=refund.amount
