@@ -350,3 +350,23 @@ def test_a_failure_while_processing_answers_5xx_and_the_retry_processes_it(
     retried = stripe_local.deliver(api, event)
     assert retried.json['outcome'] == 'confirmed'
     assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+
+
+def test_each_event_is_counted_by_type_and_outcome(api: Api, room, stripe_local: StripeTest, monkeypatch, capsys):
+    token = factories.token()
+    booking = book(api, room, token)
+    pi = checkout(api, booking['id'], token).json['payment_intent_id']
+    stripe_local.pay(pi)
+    event = stripe_local.event_for(pi, 'payment_intent.succeeded')
+    monkeypatch.setenv('POWERTOOLS_METRICS_DISABLED', 'false')
+    capsys.readouterr()
+    stripe_local.deliver(api, event)
+    stripe_local.deliver(api, event)
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert len(documents) == 2
+    first, duplicate = documents
+    assert first['event_type'] == 'payment_intent.succeeded'
+    assert ['event_type'] in first['_aws']['CloudWatchMetrics'][0]['Dimensions']
+    assert (first['WebhookEvent'], first['BookingConfirmed']) == ([1.0], [1.0])
+    assert (duplicate['WebhookEvent'], duplicate['WebhookDuplicate']) == ([1.0], [1.0])
+    assert 'BookingConfirmed' not in duplicate

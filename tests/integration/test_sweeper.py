@@ -130,6 +130,8 @@ def test_expiry_cancels_the_payment_intent_at_stripe(api: Api, stripe_local: Str
     stored = repos.get_booking(booking['id'])
     assert (stored.status, stored.payment.status) == (BookingStatus.EXPIRED, 'canceled')
     assert stripe_local.intent(pi)['status'] == 'canceled'
+    again = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token)
+    assert (again.status, again.code) == (409, 'hold_expired')
     assert_inventory_balances()
 
 
@@ -243,3 +245,22 @@ def test_a_refund_nobody_retried_is_finished_by_the_sweeper_once(api: Api, strip
     assert (stored.refund.status, stored.refund.amount) == ('succeeded', booking['total_amount'])
     assert [r['id'] for r in stripe_local.refunds(pi)] == [stored.refund.stripe_refund_id]
     assert_inventory_balances()
+
+
+def emitted_metrics(output: str) -> list[dict]:
+    """The CloudWatch EMF documents powertools printed (one per flush)."""
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_a_run_publishes_what_it_did_as_metrics(api: Api, monkeypatch, capsys):
+    hotel = factories.hotel()
+    night = datetime.now(UTC).date() + timedelta(days=5)
+    room = factories.room_type(hotel, total_rooms=10, open_from=night, open_days=1)
+    factories.bulk_bookings(room.id, hotel.id, night, datetime.now(UTC), due=3, later=1, settled=0)
+    monkeypatch.setenv('POWERTOOLS_METRICS_DISABLED', 'false')
+    capsys.readouterr()
+    run_sweeper()
+    [document] = emitted_metrics(capsys.readouterr().out)
+    assert document['HoldsExpired'] == [3.0]
+    assert document['SweepFailures'] == [0.0]
+    assert document['service'] == 'test'
