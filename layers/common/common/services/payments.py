@@ -178,6 +178,11 @@ def _confirm_with_test_card(booking: Booking, payment_method: str, now: datetime
             failed = gateway.retrieve_payment_intent(payment_intent_id)
             payment_failed(booking.id, replace(failed, last_error=declined.extra.get('decline_code')), now)
             raise
+        except errors.PaymentProviderError:
+            # Stripe refused to confirm: usually because a cancel or the sweeper cancelled the
+            # intent a moment ago. Say that, if so.
+            check_payable(repos.get_booking(booking.id), now)
+            raise
     if current.succeeded:
         return payment_succeeded(booking.id, current, now)
     # e.g. requires_action (3-D Secure on real Stripe): the client finishes it, the webhook confirms.
