@@ -22,6 +22,7 @@ _OUTCOME_METRICS = {
     payments.Outcome.STRAY_PAYMENT_REFUNDED: 'StrayPaymentRefunded',
     payments.Outcome.DUPLICATE: 'WebhookDuplicate',
     payments.Outcome.UNKNOWN_BOOKING: 'WebhookUnknownBooking',
+    payments.Outcome.REFUND_FAILED: 'RefundFailed',
 }
 
 

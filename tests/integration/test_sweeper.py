@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -266,3 +266,26 @@ def test_a_run_publishes_what_it_did_as_metrics(api: Api, monkeypatch, capsys):
     assert document['HoldsExpired'] == [3.0]
     assert document['SweepFailures'] == [0.0]
     assert document['service'] == 'test'
+
+
+def test_a_late_payment_after_the_stay_began_is_refunded_even_with_free_rooms(api: Api, stripe_local: StripeTest):
+    hotel = factories.hotel()
+    room = factories.room_type(hotel, total_rooms=3)
+    token = factories.token('guest')
+    booking = book(api, room, token, days_ahead=2)
+    pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
+    _expire_while_stripe_is_down(api, stripe_local, booking)
+    stripe_local.pay(pi)
+    event = stripe_local.event_for(pi, 'payment_intent.succeeded')
+    check_in_at = hotel.check_in_instant(date.fromisoformat(booking['check_in']))
+    with time_machine.travel(check_in_at + timedelta(hours=1), tick=False):
+        reply = stripe_local.deliver(api, event)
+    assert reply.json['outcome'] == 'late_payment_refunded'
+    stored = repos.get_booking(booking['id'])
+    assert (stored.status, stored.refund.reason, stored.refund.status) == (
+        BookingStatus.EXPIRED,
+        'stay_already_started',
+        'succeeded',
+    )
+    assert [r['amount'] for r in stripe_local.refunds(pi)] == [booking['total_amount']]
+    assert_inventory_balances()

@@ -28,7 +28,7 @@ from common import stripe_gateway as gateway
 from common.config import settings
 from common.domain import Booking, BookingStatus, Payment, Principal, Refund
 from common.observability import logger
-from common.services import bookings
+from common.services import bookings, catalog
 
 TEST_PAYMENT_METHOD = 'pm_card_visa'
 REFUND_PENDING = 'pending'
@@ -43,6 +43,7 @@ class Outcome(enum.StrEnum):
     PAYMENT_REFUNDED = 'payment_refunded'  # paid after the booking was cancelled
     STRAY_PAYMENT_REFUNDED = 'stray_payment_refunded'
     RECORDED = 'recorded'
+    REFUND_FAILED = 'refund_failed'
     NO_CHANGE = 'no_change'
     DUPLICATE = 'duplicate'
     IGNORED = 'ignored'
@@ -228,6 +229,9 @@ def payment_succeeded(booking_id: str, intent: gateway.Intent, now: datetime) ->
 
 
 def _late_payment(booking: Booking, paid: Payment, now: datetime) -> tuple[Outcome, Booking]:
+    if now >= catalog.hotel(booking.hotel_id).check_in_instant(booking.check_in):
+        # Too late to give the guest the stay they paid for, even if rooms are free.
+        return _refund_in_full(booking, paid, 'stay_already_started', Outcome.LATE_PAYMENT_REFUNDED, now)
     try:
         repos.transition(
             booking, [BookingStatus.EXPIRED], BookingStatus.CONFIRMED, now,
@@ -486,9 +490,11 @@ def sync_refund(booking_id: str, refund_id: str | None, now: datetime) -> Outcom
     if refund_id is not None and refund_id != owed.stripe_refund_id:
         return Outcome.IGNORED
     current = gateway.retrieve_refund(owed.stripe_refund_id)
-    if current.status == 'failed':
-        logger.error('refund failed at Stripe', booking_id=booking_id, refund_id=current.id)
     changed = repos.update_refund_status(booking_id, current.id, current.status, now)
+    if changed and current.status == 'failed':
+        # The money did not go back (closed card...): someone has to act. Logged and alarmed.
+        logger.error('refund failed at Stripe', booking_id=booking_id, refund_id=current.id)
+        return Outcome.REFUND_FAILED
     return Outcome.RECORDED if changed else Outcome.NO_CHANGE
 
 
