@@ -101,6 +101,27 @@ def start_ministack(
 
 
 def start_localstripe(port: int, timeout: float = 30.0) -> Emulator:
-    return _spawn(
-        'localstripe', port, ['-m', 'localstripe', '--port', str(port), '--from-scratch'], {}, '/v1/charges', timeout
+    """localstripe on 127.0.0.1:port, from scratch, in memory (see local/localstripe_main.py)."""
+    script = str(Path(__file__).resolve().parent / 'localstripe_main.py')
+    return _spawn('localstripe', port, [script, '--port', str(port)], {}, '/v1/charges', timeout)
+
+
+def port_in_use(port: int, host: str = '127.0.0.1') -> bool:
+    """Something already listens there (a default port we must not silently share)."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def register_localstripe_webhook(emulator: Emulator, url: str, secret: str, webhook_id: str = 'local') -> None:
+    """Make localstripe sign its events with ``secret`` and POST them to ``url``."""
+    import urllib.parse
+
+    data = urllib.parse.urlencode({'url': url, 'secret': secret}).encode()
+    request = urllib.request.Request(  # noqa: S310 - our own http URL
+        f'{emulator.url}/_config/webhooks/{webhook_id}', data=data, method='POST'
     )
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - our own http URL
+        pass

@@ -6,6 +6,13 @@ stops every child it started (by PID).
 
 Environment: PORT (3000), HOST (127.0.0.1), MINISTACK_PORT (free port), BOOKING_HOLD_SECONDS,
 ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET (random per run when unset). See README.
+
+Stripe: without STRIPE_SECRET_KEY, localstripe is started on LOCALSTRIPE_PORT (8420) and its
+webhooks are registered to this gateway's /api/webhook, signed with a random local whsec_
+secret. With STRIPE_SECRET_KEY (sk_test_...) and no STRIPE_API_BASE, real Stripe test mode is
+used: forward its webhooks with `stripe listen --forward-to localhost:3000/api/webhook` and set
+STRIPE_WEBHOOK_SECRET to the secret it prints. The expiry sweeper runs every
+SWEEP_INTERVAL_SECONDS (60) with a real EventBridge scheduled event.
 """
 
 from __future__ import annotations
@@ -48,6 +55,37 @@ def configure_environment(port: int, ministack_url: str) -> dict[str, str]:
     return dict(os.environ)
 
 
+LOCALSTRIPE_DEFAULT_PORT = 8420
+
+
+def configure_stripe(started: list[Any], gateway_port: int) -> str:
+    """Point the handlers at localstripe (started here) unless a Stripe key was given."""
+    from local import emulators
+
+    if os.environ.get('STRIPE_SECRET_KEY'):
+        target = os.environ.get('STRIPE_API_BASE') or 'api.stripe.com'
+        if not os.environ.get('STRIPE_WEBHOOK_SECRET'):
+            print(
+                'warning: STRIPE_WEBHOOK_SECRET is not set: webhooks will be refused. Run\n'
+                f'  stripe listen --forward-to localhost:{gateway_port}/api/webhook\n'
+                'and set STRIPE_WEBHOOK_SECRET to the whsec_ secret it prints.',
+                flush=True,
+            )
+        return f'{target} (STRIPE_SECRET_KEY from the environment)'
+    # A default port is never silently replaced by another: say what to change instead.
+    port = int(os.environ.get('LOCALSTRIPE_PORT') or LOCALSTRIPE_DEFAULT_PORT)
+    if emulators.port_in_use(port):
+        raise SystemExit(f'port {port} is already in use (another localstripe?): set LOCALSTRIPE_PORT to a free port')
+    localstripe = emulators.start_localstripe(port)
+    started.append(localstripe)
+    secret = f'whsec_local_{secrets.token_hex(24)}'
+    os.environ['STRIPE_API_BASE'] = localstripe.url
+    os.environ['STRIPE_SECRET_KEY'] = f'sk_test_local_{secrets.token_hex(12)}'
+    os.environ['STRIPE_WEBHOOK_SECRET'] = secret
+    emulators.register_localstripe_webhook(localstripe, f'http://127.0.0.1:{gateway_port}/api/webhook', secret)
+    return f'{localstripe.url} (localstripe, pid {localstripe.process.pid}; webhooks -> /api/webhook)'
+
+
 def main() -> int:
     from local import emulators
     from local.gateway import Gateway, free_port, serve
@@ -68,6 +106,7 @@ def main() -> int:
         ministack = emulators.start_ministack(ministack_port)
         started.append(ministack)
         configure_environment(port, ministack.url)
+        stripe_target = configure_stripe(started, port)
 
         import boto3
 
@@ -85,6 +124,11 @@ def main() -> int:
         gateway = Gateway()
         gateway.warm_up()
         server = serve(gateway, host, port)
+        from common.config import settings
+        from local import sweeper
+
+        schedule = sweeper.Schedule(settings().sweep_interval_seconds)
+        schedule.start()
         base = f'http://{host}:{port}'
         print(
             f'\nHotel booking API ready in {time.monotonic() - t0:.1f}s\n'
@@ -92,6 +136,8 @@ def main() -> int:
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
             f'  Audit      make audit ENDPOINT={ministack.url}\n'
+            f'  Stripe     {stripe_target}\n'
+            f'  Sweeper    every {schedule.interval:g}s (holds last {settings().booking_hold_seconds}s)\n'
             f'  Admin      {os.environ["ADMIN_EMAIL"]} / {os.environ["ADMIN_PASSWORD"]} ({summary["admin"]})\n'
             f'  Demo data  {summary["hotels"]} hotels, {summary["room_types"]} room types, '
             f'{summary["nights_opened"]} inventory nights opened\n'
@@ -106,6 +152,7 @@ def main() -> int:
                     )
                     stop.set()
             stop.wait(0.5)
+        schedule.stop()
         server.shutdown()
         server.server_close()
         return 0

@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, idempotency
 from common.config import settings
-from common.models.api import BookingOut, BookingPage, HoldBody
+from common.models.api import BookingOut, BookingPage, HoldBody, RefundQuoteOut
 from common.observability import logger, metrics, tracer
-from common.services import bookings
+from common.services import bookings, cancellation
 
 app = http.make_app()
 
@@ -87,7 +87,26 @@ def cancel_booking(booking_id: BookingId) -> BookingOut:
     booking = bookings.cancel(caller, booking_id, now)
     logger.info('booking cancelled', status=booking.status.value)
     metrics.add_metric(name='BookingCancelled', unit=MetricUnit.Count, value=1)
+    if booking.refund is not None and booking.refund.stripe_refund_id:
+        metrics.add_metric(name='RefundIssued', unit=MetricUnit.Count, value=1)
     return BookingOut.from_domain(booking, now)
+
+
+@app.get('/api/bookings/<booking_id>/refund-quote', tags=['bookings'], security=AUTH)
+def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
+    """What cancelling now would refund and keep (48-hour rule in the hotel's time zone)."""
+    caller = http.principal(app)
+    figures = cancellation.refund_quote(caller, booking_id, http.now())
+    return RefundQuoteOut(
+        booking_id=figures.booking_id,
+        amount=figures.amount,
+        penalty=figures.penalty,
+        paid=figures.paid,
+        currency=figures.currency,
+        policy=figures.policy,  # type: ignore[arg-type]
+        deadline=figures.deadline,
+        cancellable_until=figures.cancellable_until,
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

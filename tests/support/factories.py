@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from common import repos, security
-from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
+from common.domain import Adjustment, Booking, BookingStatus, Hotel, NightPrice, PriceRule, Role, RoomType
+from common.services.bookings import pending_shard
+from common.tables import BookingItem, InventoryItem
 
 
 def unique(prefix: str) -> str:
@@ -75,3 +77,46 @@ def token(user_id: str | None = None, role: Role = Role.GUEST, now: datetime | N
 def stay(days_ahead: int = 10, nights: int = 2) -> tuple[str, str]:
     start = datetime.now(UTC).date() + timedelta(days=days_ahead)
     return start.isoformat(), (start + timedelta(days=nights)).isoformat()
+
+
+def bulk_bookings(
+    room_type_id: str, hotel_id: str, night: date, now: datetime, due: int, later: int, settled: int
+) -> list[str]:
+    """Bookings written in bulk (a test fixture): ``due`` holds already expired, ``later`` holds
+    not yet, ``settled`` CONFIRMED/EXPIRED/CANCELLED ones. Inventory is made to balance."""
+    due_ids = []
+    statuses = [BookingStatus.CONFIRMED, BookingStatus.EXPIRED, BookingStatus.CANCELLED]
+    holding = 0
+    with BookingItem.batch_write() as batch:
+        for i in range(due + later + settled):
+            if i < due:
+                status, expires = BookingStatus.PENDING, now - timedelta(minutes=1 + i % 50)
+            elif i < due + later:
+                status, expires = BookingStatus.PENDING, now + timedelta(minutes=1 + i % 14)
+            else:
+                status, expires = statuses[i % 3], now - timedelta(hours=2)
+            booking = Booking(
+                id=str(uuid.uuid4()),
+                user_id=f'user-{i}',
+                hotel_id=hotel_id,
+                room_type_id=room_type_id,
+                check_in=night,
+                check_out=night + timedelta(days=1),
+                guests=1,
+                rooms=1,
+                currency='EUR',
+                total_amount=10000,
+                nightly=(NightPrice(night, 10000),),
+                status=status,
+                hold_expires_at=expires,
+                created_at=expires - timedelta(minutes=15),
+                updated_at=expires - timedelta(minutes=15),
+            )
+            shard = pending_shard(booking.id) if status is BookingStatus.PENDING else None
+            batch.save(repos._booking_item(booking, shard))  # the repository's own item mapping
+            holding += status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+            if i < due:
+                due_ids.append(booking.id)
+    night_item = InventoryItem(*InventoryItem.key(room_type_id, night.isoformat()))
+    night_item.update(actions=[InventoryItem.available.add(-holding)])
+    return due_ids

@@ -21,12 +21,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common import audit, idempotency, tables
+from common import audit, idempotency, stripe_gateway, tables
 from common.config import settings
 from common.services import catalog
 from local import dynamo, emulators
 from local.gateway import free_port
 from tests.support.api import Api
+from tests.support.stripe import StripeTest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -99,6 +100,7 @@ class LocalStack:
     admin_email: str
     admin_password: str
     log_path: Path
+    stripe_url: str = ''
 
     def log(self) -> str:
         return self.log_path.read_text(errors='replace')[-4000:]
@@ -107,15 +109,21 @@ class LocalStack:
 def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
     """`make run`'s process on a free port; returns once /api/health answers (bounded wait)."""
     port = free_port()
+    stripe_port = free_port()
     log_path = tmp_path / f'local-run-{port}.log'
     settings_env = {
         'PORT': str(port),
+        'LOCALSTRIPE_PORT': str(stripe_port),
         'ADMIN_EMAIL': 'admin@example.com',
         'ADMIN_PASSWORD': 'e2e-admin-password',
         'PYTHONUNBUFFERED': '1',
         **env,
     }
-    clean_env = {k: v for k, v in os.environ.items() if k not in ('DYNAMODB_ENDPOINT_URL', 'TABLE_NAME')}
+    clean_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('DYNAMODB_ENDPOINT_URL', 'TABLE_NAME') and not k.startswith('STRIPE_')
+    }
     with log_path.open('wb') as log:
         process = subprocess.Popen(
             [sys.executable, '-m', 'local.run'],
@@ -125,7 +133,14 @@ def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    stack = LocalStack(f'http://127.0.0.1:{port}', process, 'admin@example.com', 'e2e-admin-password', log_path)
+    stack = LocalStack(
+        f'http://127.0.0.1:{port}',
+        process,
+        'admin@example.com',
+        'e2e-admin-password',
+        log_path,
+        stripe_url=f'http://127.0.0.1:{stripe_port}',
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -157,3 +172,41 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         yield stack
     finally:
         stop_local_stack(stack)
+
+
+# ---------------------------------------------------------------- Stripe (localstripe)
+
+
+@pytest.fixture(scope='session')
+def localstripe() -> Iterator[emulators.Emulator]:
+    """One localstripe server for the session (free port, stopped by PID)."""
+    server = emulators.start_localstripe(free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def point_stripe_at(api_base: str | None, key: str | None, webhook_secret: str | None) -> None:
+    for name, value in (
+        ('STRIPE_API_BASE', api_base),
+        ('STRIPE_SECRET_KEY', key),
+        ('STRIPE_WEBHOOK_SECRET', webhook_secret),
+    ):
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    settings.cache_clear()
+    stripe_gateway.reset()
+
+
+@pytest.fixture
+def stripe_local(localstripe: emulators.Emulator) -> Iterator[StripeTest]:
+    """The application's Stripe settings pointed at localstripe, with a test key and secret."""
+    stripe_test = StripeTest(localstripe.url)
+    point_stripe_at(localstripe.url, stripe_test.key, stripe_test.webhook_secret)
+    try:
+        yield stripe_test
+    finally:
+        point_stripe_at(None, None, None)

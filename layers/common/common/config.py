@@ -56,6 +56,41 @@ class Settings(BaseModel):
     max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
     page_size_default: Annotated[int, Field(ge=1, le=100)] = 20
 
+    # Payments (Stripe, DESIGN §9-§10). Locally the keys come from env (``make run`` points them at
+    # localstripe); in AWS the ``*_PARAM`` variables name SSM SecureStrings read at run time.
+    stripe_secret_key: str | None = Field(default=None, repr=False)
+    stripe_secret_key_param: str | None = None
+    stripe_webhook_secret: str | None = Field(default=None, repr=False)
+    stripe_webhook_secret_param: str | None = None
+    stripe_api_base: str | None = None  # unset = api.stripe.com
+    stripe_max_network_retries: Annotated[int, Field(ge=0, le=5)] = 1
+    stripe_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 4.0
+    stripe_webhook_tolerance_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    # auto_confirm also needs a test-mode key; the production template turns this off.
+    allow_auto_confirm: bool = True
+    # Cancellation policy: a full refund until this many hours before the check-in instant, then
+    # the penalty below; no cancellation after check-in. Penalty: first_night (first night's
+    # price x rooms), none, full_stay, or percent:<0-100> of the amount paid.
+    cancellation_free_hours: Annotated[int, Field(ge=0, le=24 * 366)] = 48
+    cancellation_penalty: Annotated[str, Field(pattern=r'^(first_night|none|full_stay|percent:(100|[1-9]?[0-9]))$')] = (
+        'first_night'
+    )
+    # Stripe retries a webhook for up to 3 days: processed event ids are kept longer than that.
+    stripe_event_ttl_seconds: Annotated[int, Field(ge=3 * 24 * 3600)] = 7 * 24 * 3600
+    # A webhook delivery or refund in progress holds a lease this long; a crashed holder's work
+    # is taken over once it lapses. Longer than a Lambda timeout.
+    payment_lease_seconds: Annotated[int, Field(ge=5, le=900)] = 60
+    webhook_max_body_bytes: Annotated[int, Field(ge=16 * 1024, le=6 * 1024 * 1024)] = 256 * 1024
+    # A refund still owed this long after it was decided (the client never retried) is finished
+    # by the sweeper.
+    refund_retry_after_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] = 120
+
+    # Expiry sweeper (issue 5): bounded work per run; the next run continues.
+    sweep_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    sweep_max_bookings: Annotated[int, Field(ge=1, le=100_000)] = 2000
+    sweep_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=60)] = 5.0
+    sweep_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60  # local run only (AWS: the schedule)
+
     @model_validator(mode='after')
     def _secrets_have_a_source(self) -> Settings:
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:

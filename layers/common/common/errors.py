@@ -234,3 +234,72 @@ class AllotmentBelowHeld(Conflict):
 class InventoryConflict(Conflict):
     code = 'inventory_conflict'
     title = 'The inventory changed while this request was applied; nothing was changed, retry'
+
+
+# ---------------------------------------------------------------- payments (issue 4)
+
+
+class PaymentDeclined(DomainError):
+    """The card was declined; ``decline_code`` carries Stripe's reason (``insufficient_funds``...)."""
+
+    status = 402
+    code = 'payment_declined'
+    title = 'The payment was declined'
+
+
+class PaymentProviderUnavailable(ServiceUnavailable):
+    code = 'payment_provider_unavailable'
+    title = 'The payment provider is unavailable; retry shortly'
+
+
+class PaymentProviderError(DomainError):
+    """Stripe refused a request we did not expect it to refuse (logged with Stripe's request id)."""
+
+    status = 502
+    code = 'payment_provider_error'
+    title = 'The payment provider refused the request'
+
+
+class AlreadyPaid(Conflict):
+    code = 'already_paid'
+    title = 'The booking is already paid'
+
+
+class AlreadyCancelled(Conflict):
+    code = 'already_cancelled'
+    title = 'The booking is cancelled'
+
+
+class TooLateToCancel(Conflict):
+    code = 'too_late_to_cancel'
+    title = 'The stay has started; it can no longer be cancelled'
+
+
+class PaymentProcessing(Conflict):
+    code = 'payment_processing'
+    title = 'The payment is being processed; retry shortly'
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {'Retry-After': '5'}
+
+
+class AutoConfirmNotAllowed(Forbidden):
+    code = 'auto_confirm_not_allowed'
+    title = 'auto_confirm needs a Stripe test-mode key and ALLOW_AUTO_CONFIRM enabled'
+
+
+class InvalidSignature(DomainError):
+    code = 'invalid_signature'
+    title = 'The Stripe-Signature header is missing, forged or stale'
+
+
+class EventInProgress(Conflict):
+    """Another delivery of the same Stripe event is being processed; Stripe retries later."""
+
+    code = 'event_in_progress'
+    title = 'This event is already being processed'
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {'Retry-After': '5'}

@@ -163,14 +163,15 @@ def _header(event: dict[str, Any], name: str) -> str | None:
     return None
 
 
-def _early_refusal(event: dict[str, Any]) -> Response | None:
+def _early_refusal(event: dict[str, Any], max_body_bytes: int | None = None) -> Response | None:
     """Checks done on the raw event before routing: body size and media type."""
     body = event.get('body')
     if body is None or body == '':
         return None
+    limit = max_body_bytes or settings().max_body_bytes
     size = len(body) * 3 // 4 if event.get('isBase64Encoded') else len(body.encode())
-    if size > settings().max_body_bytes:
-        return _problem_from(errors.PayloadTooLarge(f'The body may be at most {settings().max_body_bytes} bytes'))
+    if size > limit:
+        return _problem_from(errors.PayloadTooLarge(f'The body may be at most {limit} bytes'))
     if event.get('httpMethod') in _BODY_METHODS:
         media = (_header(event, 'content-type') or 'application/json').split(';')[0].strip().lower()
         if media != 'application/json' and not media.endswith('+json'):
@@ -183,8 +184,10 @@ def _early_refusal(event: dict[str, Any]) -> Response | None:
     return None
 
 
-def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    refused = _early_refusal(event)
+def resolve(
+    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, max_body_bytes: int | None = None
+) -> dict[str, Any]:
+    refused = _early_refusal(event, max_body_bytes)
     if refused is not None:
         return {
             'statusCode': refused.status_code,

@@ -57,14 +57,17 @@ from common.tables import (
     HotelItem,
     InventoryItem,
     PriceRuleItem,
+    RefundDueItem,
     RoomTypeItem,
     RuleRefItem,
+    StripeEventItem,
     TokenItem,
     UserItem,
 )
 from common.timeutil import iso, parse_date, parse_instant
 
 T = TypeVar('T')
+ANY: Any = object()  # "no expectation" for optional guards
 
 _TRANSIENT_CODES = frozenset(
     {
@@ -561,7 +564,7 @@ def _status_actions(new_status: BookingStatus, now: datetime, changes: dict[str,
         actions.append(BookingItem.pending_shard.remove())
     for name, value in changes.items():
         attribute = getattr(BookingItem, name)
-        actions.append(attribute.remove() if value is None else attribute.set(value))
+        actions.append(attribute.remove() if value is None else attribute.set(_stored(value)))
     return actions
 
 
@@ -573,6 +576,8 @@ def transition(
     *,
     release_rooms: bool = False,
     take_rooms: bool = False,
+    expect_payment_intent: Any = ANY,
+    expect_no_refund: bool = False,
     **changes: Any,
 ) -> None:
     """Move a booking from one of ``expected`` to ``new_status``, guarded by its stored status.
@@ -580,9 +585,12 @@ def transition(
     With ``release_rooms``/``take_rooms`` the same transaction gives back/takes the booking's
     rooms on every night, so status and inventory can never disagree. A guard that fails raises
     ``InvalidState`` (someone else moved the booking first) or ``SoldOut`` (re-hold impossible).
+    ``expect_payment_intent`` (an id, or None for "no payment yet") and ``expect_no_refund`` add
+    guards on the payment: a checkout that attached a PaymentIntent meanwhile fails the write.
     """
     booking_item = BookingItem(*BookingItem.key(booking.id))
     guard = BookingItem.status.is_in(*[s.value for s in expected])
+    guard = _payment_guard(guard, expect_payment_intent, expect_no_refund)
     actions = _status_actions(new_status, now, changes)
     if not (release_rooms or take_rooms):
         try:
@@ -1100,3 +1108,197 @@ def replace_rule(rule: PriceRule, expected_version: int) -> None:
             get_rule(rule.id)  # NotFound when it was deleted meanwhile
             raise errors.Conflict('The price rule changed while it was being updated; retry') from None
         raise
+
+
+# ---------------------------------------------------------------- payments (DESIGN §5, §9)
+
+
+def _stored(value: Any) -> Any:
+    """Domain payment/refund values are stored as maps (without empty fields)."""
+    if isinstance(value, Payment | Refund):
+        return {k: v for k, v in vars(value).items() if v is not None}
+    return value
+
+
+def _payment_guard(guard: Any, expect_payment_intent: Any, expect_no_refund: bool) -> Any:
+    if expect_payment_intent is None:
+        guard = guard & BookingItem.payment.does_not_exist()
+    elif expect_payment_intent is not ANY:
+        guard = guard & (BookingItem.payment['payment_intent_id'] == expect_payment_intent)
+    if expect_no_refund:
+        guard = guard & BookingItem.refund.does_not_exist()
+    return guard
+
+
+def _conditional_update(booking_id: str, actions: list[Any], condition: Any) -> bool:
+    """One guarded update; False when the guard did not hold (nothing written)."""
+    item = BookingItem(*BookingItem.key(booking_id))
+    try:
+        _with_retries(lambda: item.update(actions=actions, condition=condition))
+    except UpdateError as exc:
+        if exc.cause_response_code == 'ConditionalCheckFailedException':
+            return False
+        raise
+    return True
+
+
+def attach_payment(booking_id: str, payment: Payment, now: datetime) -> bool:
+    """Store the booking's one PaymentIntent: only while PENDING, before the hold ends, and only if
+    none is stored yet. False if any of that no longer holds (the caller re-reads)."""
+    condition = (
+        (BookingItem.status == BookingStatus.PENDING.value)
+        & BookingItem.payment.does_not_exist()
+        & (BookingItem.hold_expires_at > iso(now))
+    )
+    actions = [
+        BookingItem.payment.set(_stored(payment)),
+        BookingItem.updated_at.set(iso(now)),
+        BookingItem.version.add(1),
+    ]
+    return _conditional_update(booking_id, actions, condition)
+
+
+def _refund_owed() -> Any:
+    return (BookingItem.refund['status'] == 'pending') & BookingItem.refund['stripe_refund_id'].does_not_exist()
+
+
+def claim_refund(booking_id: str, now: datetime, lease_seconds: int) -> str | None:
+    """Take the lease to create this booking's Stripe refund; returns it, or None if another
+    process holds it. One process at a time (localstripe ignores idempotency keys, so ours must
+    not depend on Stripe's); a holder that died loses it when it lapses."""
+    lease = f'{iso(now + timedelta(seconds=lease_seconds))}#{uuid.uuid4().hex[:8]}'
+    condition = _refund_owed() & (
+        BookingItem.payment_lease_until.does_not_exist() | (BookingItem.payment_lease_until < iso(now))
+    )
+    actions = [BookingItem.payment_lease_until.set(lease)]
+    return lease if _conditional_update(booking_id, actions, condition) else None
+
+
+def release_refund_claim(booking_id: str, lease: str) -> None:
+    """Give the lease back early (after a failure), only if it is still ours."""
+    _conditional_update(
+        booking_id, [BookingItem.payment_lease_until.remove()], BookingItem.payment_lease_until == lease
+    )
+
+
+def record_refund(booking_id: str, stripe_refund_id: str, status: str, now: datetime) -> bool:
+    """The owed refund now exists at Stripe: remember its id (once) and drop the lease."""
+    actions = [
+        BookingItem.refund['stripe_refund_id'].set(stripe_refund_id),
+        BookingItem.refund['status'].set(status),
+        BookingItem.payment_lease_until.remove(),
+        BookingItem.updated_at.set(iso(now)),
+        BookingItem.version.add(1),
+    ]
+    return _conditional_update(booking_id, actions, _refund_owed())
+
+
+def update_refund_status(booking_id: str, stripe_refund_id: str, status: str, now: datetime) -> bool:
+    """Stripe's latest word on a refund we recorded (read from Stripe, so order does not matter)."""
+    condition = (BookingItem.refund['stripe_refund_id'] == stripe_refund_id) & (BookingItem.refund['status'] != status)
+    actions = [
+        BookingItem.refund['status'].set(status),
+        BookingItem.updated_at.set(iso(now)),
+        BookingItem.version.add(1),
+    ]
+    return _conditional_update(booking_id, actions, condition)
+
+
+def due_holds(
+    shard: str, now: datetime, limit: int, start: dict[str, Any] | None
+) -> tuple[list[Booking], dict[str, Any] | None]:
+    """One page of PENDING holds of one shard whose expiry has passed, oldest first.
+
+    A Query on the sparse ``pending`` index: it holds only PENDING bookings, so the cost grows
+    with the holds that are due, never with the table. The index is eventually consistent: every
+    write made from what it returns is guarded by the status it expects.
+    """
+    result = BookingItem.pending.query(
+        shard,
+        BookingItem.hold_expires_at <= iso(now),
+        limit=limit,
+        page_size=limit,
+        last_evaluated_key=start,
+    )
+    try:
+        items = [_booking(i) for i in result]
+    except QueryError as exc:
+        if _transient(exc):
+            raise errors.ServiceUnavailable() from exc
+        raise
+    return items, result.last_evaluated_key
+
+
+# ---------------------------------------------------------------- Stripe events (dedupe)
+
+
+def claim_event(event_id: str, event_type: str, now: datetime, lease_seconds: int, ttl_seconds: int) -> str:
+    """Claim a Stripe event for processing: ``claimed``, or ``done`` (a duplicate), or
+    ``in_progress`` (another delivery holds it). A claim whose holder died lapses after the lease."""
+    pk, sk = StripeEventItem.key(event_id)
+    item = StripeEventItem(
+        pk,
+        sk,
+        event_type=event_type,
+        state='processing',
+        lease_until=iso(now + timedelta(seconds=lease_seconds)),
+        received_at=iso(now),
+        ttl=int((now + timedelta(seconds=ttl_seconds)).timestamp()),
+    )
+    condition = StripeEventItem.pk.does_not_exist() | (
+        (StripeEventItem.state == 'processing') & (StripeEventItem.lease_until < iso(now))
+    )
+    try:
+        _with_retries(lambda: item.save(condition=condition))
+    except PutError as exc:
+        if exc.cause_response_code != 'ConditionalCheckFailedException':
+            raise
+        seen = _get(StripeEventItem, (pk, sk), 'Event', consistent=True)
+        return 'done' if seen.state == 'done' else 'in_progress'
+    return 'claimed'
+
+
+def finish_event(event_id: str, outcome: str) -> None:
+    item = StripeEventItem(*StripeEventItem.key(event_id))
+    _with_retries(
+        lambda: item.update(actions=[StripeEventItem.state.set('done'), StripeEventItem.outcome.set(outcome)])
+    )
+
+
+def release_event(event_id: str) -> None:
+    """Forget a claim after a failure, so Stripe's retry processes the event again at once."""
+    item = StripeEventItem(*StripeEventItem.key(event_id))
+    with contextlib.suppress(DeleteError):  # best effort: the lease lapses anyway
+        item.delete(condition=StripeEventItem.state == 'processing')
+
+
+# ---------------------------------------------------------------- refunds owed (outbox)
+
+
+def schedule_refund_check(shard: int, booking_id: str, due_at: datetime) -> None:
+    """Note that ``booking_id`` may owe a refund; written BEFORE the booking records it, so a
+    crash in between leaves at most a note about nothing (dropped when checked)."""
+    item = RefundDueItem(*RefundDueItem.key(shard, booking_id), booking_id=booking_id, due_at=iso(due_at))
+    _with_retries(lambda: item.save())
+
+
+def due_refund_checks(shard: int, now: datetime, limit: int) -> list[str]:
+    """Booking ids noted in one shard whose check is due. The partition only ever holds refunds
+    still owed, so this Query reads a handful of items, never the table."""
+    query = RefundDueItem.query(
+        RefundDueItem.partition(shard),
+        filter_condition=RefundDueItem.due_at <= iso(now),
+        limit=limit,
+        consistent_read=True,
+    )
+    try:
+        return [i.booking_id for i in query]
+    except QueryError as exc:
+        if _transient(exc):
+            raise errors.ServiceUnavailable() from exc
+        raise
+
+
+def clear_refund_check(shard: int, booking_id: str) -> None:
+    item = RefundDueItem(*RefundDueItem.key(shard, booking_id))
+    _with_retries(lambda: item.delete())

@@ -228,6 +228,8 @@ class BookingItem(_Item):
     payment = MapAttribute(null=True)
     refund = MapAttribute(null=True)
     version = NumberAttribute(default=1)
+    # Set while one process creates this booking's Stripe refund (see services/payments.py).
+    payment_lease_until = UnicodeAttribute(null=True)
 
     @staticmethod
     def key(booking_id: str) -> tuple[str, str]:
@@ -278,6 +280,41 @@ class TokenItem(_Item):
         return f'TOKEN#{jti}', 'TOKEN'
 
 
+class StripeEventItem(_Item):
+    """A Stripe event id seen by the webhook: claimed while processed, ``done`` after; expires by TTL
+    well after Stripe stops retrying (3 days)."""
+
+    Meta = _Meta
+    event_type = UnicodeAttribute()
+    state = UnicodeAttribute()  # processing | done
+    lease_until = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(event_id: str) -> tuple[str, str]:
+        return f'STRIPE_EVENT#{event_id}', 'EVENT'
+
+
+class RefundDueItem(_Item):
+    """Outbox of refunds owed: written before a booking records a refund as owed, deleted once the
+    refund exists at Stripe. The sweeper reads these partitions (a Query, never a Scan) to finish
+    refunds whose client never retried."""
+
+    Meta = _Meta
+    booking_id = UnicodeAttribute()
+    due_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(shard: int, booking_id: str) -> tuple[str, str]:
+        return RefundDueItem.partition(shard), booking_id
+
+    @staticmethod
+    def partition(shard: int) -> str:
+        return f'REFUND_DUE#{shard}'
+
+
 MODELS: tuple[type[_Item], ...] = (
     HotelItem,
     RoomTypeItem,
@@ -288,6 +325,8 @@ MODELS: tuple[type[_Item], ...] = (
     EmailItem,
     TokenItem,
     RuleRefItem,
+    StripeEventItem,
+    RefundDueItem,
 )
 
 

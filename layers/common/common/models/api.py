@@ -11,7 +11,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from common.domain import Booking, Hotel, NightPrice, RoomType, User
 
@@ -302,3 +302,51 @@ class TokenPairOut(BaseModel):
 class HealthOut(BaseModel):
     status: Literal['ok']
     stage: str
+
+
+# ------------------------------------------------------------------ payments (issue 4)
+
+
+class CheckoutBody(Request):
+    auto_confirm: StrictBool = False
+    # Test mode only, with auto_confirm: one of Stripe's test payment methods (default pm_card_visa),
+    # e.g. pm_card_chargeCustomerFail to see a decline.
+    payment_method: Annotated[str | None, Field(pattern=r'^pm_card_[A-Za-z0-9_]{1,60}$')] = None
+
+    model_config = ConfigDict(
+        extra='forbid', json_schema_extra={'examples': [{'auto_confirm': False}, {'auto_confirm': True}]}
+    )
+
+    @model_validator(mode='after')
+    def _method_needs_auto_confirm(self) -> CheckoutBody:
+        if self.payment_method is not None and not self.auto_confirm:
+            raise ValueError('payment_method is only accepted with auto_confirm')
+        return self
+
+
+class CheckoutOut(BaseModel):
+    booking_id: str
+    status: Literal['PENDING', 'CONFIRMED', 'CANCELLED', 'EXPIRED']
+    payment_intent_id: str
+    client_secret: str | None
+    payment_status: str
+    amount: int
+    currency: str
+
+
+class RefundQuoteOut(BaseModel):
+    booking_id: str
+    amount: int
+    penalty: int
+    paid: int
+    currency: str
+    policy: Literal['full_refund', 'late_cancellation', 'no_charge']
+    deadline: datetime
+    cancellable_until: datetime
+
+
+class WebhookAck(BaseModel):
+    received: Literal[True] = True
+    event_id: str
+    type: str
+    outcome: str

@@ -113,26 +113,8 @@ def list_own(principal: Principal, limit: int, cursor: str | None) -> repos.Page
     return repos.list_user_bookings(principal.user_id, limit, cursor)
 
 
-def cancel_pending(booking: Booking, now: datetime) -> Booking:
-    """Release an unpaid hold: booking and every night in one transaction, guarded by PENDING."""
-    if booking.status is not BookingStatus.PENDING:
-        raise errors.InvalidState(f'A {booking.status.value} booking cannot be cancelled this way')
-    repos.transition(booking, [BookingStatus.PENDING], BookingStatus.CANCELLED, now, release_rooms=True)
-    return repos.get_booking(booking.id)
-
-
 def cancel(principal: Principal, booking_id: str, now: datetime) -> Booking:
-    booking = get_own(principal, booking_id)
-    if booking.status is BookingStatus.CANCELLED:
-        return booking  # cancelling twice answers the same result
-    if booking.status is BookingStatus.PENDING:
-        try:
-            return cancel_pending(booking, now)
-        except errors.InvalidState:
-            # Someone moved it first (a concurrent cancel, a payment, the sweeper): answer with
-            # what it is now if that is the cancellation asked for.
-            latest = repos.get_booking(booking.id)
-            if latest.status is BookingStatus.CANCELLED:
-                return latest
-            raise
-    raise errors.InvalidState(f'A {booking.status.value} booking cannot be cancelled')
+    """Cancel in any state (PaymentIntent cancelled, refund per policy): see services/cancellation.py."""
+    from common.services import cancellation  # it builds on this module
+
+    return cancellation.cancel(principal, booking_id, now)

@@ -1,0 +1,74 @@
+"""Checkout: the booking's one Stripe PaymentIntent; ``auto_confirm`` (test mode) pays it at once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common import errors, http, idempotency
+from common.models.api import CheckoutBody, CheckoutOut
+from common.observability import logger, metrics, tracer
+from common.services import payments
+
+app = http.make_app()
+
+BookingId = Annotated[str, Path(max_length=64)]
+AUTH = [{'bearerAuth': []}]
+
+
+@app.post('/api/bookings/<booking_id>/checkout', tags=['payments'], security=AUTH)
+def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()] = None) -> CheckoutOut:
+    """Create (once) and return the booking's PaymentIntent and ``client_secret`` for Stripe.js.
+
+    ``{"auto_confirm": true}`` (test-mode key and ALLOW_AUTO_CONFIRM only) confirms it with
+    ``pm_card_visa`` and answers with the booking CONFIRMED. Send an ``Idempotency-Key`` header
+    to retry safely.
+    """
+    caller = http.principal(app)
+    request = body or CheckoutBody()
+    logger.append_keys(booking_id=booking_id)
+    now = http.now()
+
+    def pay() -> dict:
+        try:
+            result = payments.checkout(
+                caller,
+                booking_id,
+                now,
+                auto_confirm=request.auto_confirm,
+                payment_method=request.payment_method or payments.TEST_PAYMENT_METHOD,
+            )
+        except errors.PaymentDeclined:
+            metrics.add_metric(name='PaymentDeclined', unit=MetricUnit.Count, value=1)
+            raise
+        if result.created:
+            metrics.add_metric(name='PaymentIntentCreated', unit=MetricUnit.Count, value=1)
+        if result.outcome is payments.Outcome.CONFIRMED:
+            metrics.add_metric(name='BookingConfirmed', unit=MetricUnit.Count, value=1)
+        logger.info('checkout', status=result.booking.status.value, payment_intent_id=result.payment.payment_intent_id)
+        return CheckoutOut(
+            booking_id=result.booking.id,
+            status=result.booking.effective_status(now).value,
+            payment_intent_id=result.payment.payment_intent_id,
+            client_secret=result.payment.client_secret,
+            payment_status=result.payment.status,
+            amount=result.payment.amount,
+            currency=result.payment.currency,
+        ).model_dump(mode='json')
+
+    payload = {'booking_id': booking_id, **request.model_dump(mode='json')}
+    result = idempotency.once(
+        'bookings.checkout', caller.user_id, http.idempotency_key(app), payload, pay, app.lambda_context
+    )
+    return CheckoutOut.model_validate(result)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return http.resolve(app, event, context)

@@ -1,0 +1,139 @@
+"""Payments and expiry on the local stack (`make run`'s process) over real HTTP: localstripe
+delivers its own signed webhooks to the gateway, the sweeper runs on its local schedule."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support import factories
+from tests.support.fixtures import LocalStack, start_local_stack, stop_local_stack
+from tests.support.stripe import StripeTest
+
+pytestmark = pytest.mark.e2e
+
+
+def signed_in(base: str) -> requests.Session:
+    session = requests.Session()
+    email = f'{factories.unique("guest")}@example.com'
+    body = {'email': email, 'password': 'a long password', 'name': 'Guest'}
+    assert session.post(f'{base}/auth/register', json=body, timeout=10).status_code == 201
+    tokens = session.post(f'{base}/auth/login', json={'email': email, 'password': body['password']}, timeout=10)
+    session.headers['Authorization'] = f'Bearer {tokens.json()["access"]}'
+    return session
+
+
+def first_result(session: requests.Session, base: str, check_in: str, check_out: str) -> dict:
+    found = session.get(
+        f'{base}/rooms/search',
+        params={
+            'check_in': check_in,
+            'check_out': check_out,
+            'guests': 1,
+            'city': 'Lisbon',
+            'include_sold_out': 'true',
+        },
+        timeout=10,
+    )
+    assert found.status_code == 200, found.text
+    return found.json()['results'][0]
+
+
+def wait_for(check, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{what} did not happen within {seconds:.0f}s')
+        time.sleep(0.25)
+
+
+def test_a_payment_confirmed_at_stripe_confirms_the_booking_through_the_webhook(local_stack: LocalStack):
+    base = f'{local_stack.url}/api'
+    session = signed_in(base)
+    check_in, check_out = factories.stay(days_ahead=30, nights=2)
+    choice = first_result(session, base, check_in, check_out)
+    booking = session.post(
+        f'{base}/bookings',
+        json={'room_type_id': choice['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 1},
+        timeout=10,
+    ).json()
+    checkout = session.post(f'{base}/bookings/{booking["id"]}/checkout', json={}, timeout=15)
+    assert checkout.status_code == 200, checkout.text
+    assert checkout.json()['status'] == 'PENDING'
+    # When the guest's browser confirms the PaymentIntent at "Stripe" with the test card
+    stripe = StripeTest(local_stack.stripe_url)
+    assert stripe.pay(checkout.json()['payment_intent_id'])['status'] == 'succeeded'
+    # Then localstripe's signed webhook confirms the booking within seconds
+    confirmed = wait_for(
+        lambda: (
+            (b := session.get(f'{base}/bookings/{booking["id"]}', timeout=10).json())['status'] == 'CONFIRMED' and b
+        ),
+        15,
+        'CONFIRMED',
+    )
+    assert confirmed['payment']['status'] == 'succeeded'
+    # And cancelling well ahead refunds it in full at Stripe
+    cancelled = session.post(f'{base}/bookings/{booking["id"]}/cancel', timeout=15).json()
+    assert (cancelled['status'], cancelled['refund']['amount']) == ('CANCELLED', booking['total_amount'])
+    assert [r['amount'] for r in stripe.refunds(checkout.json()['payment_intent_id'])] == [booking['total_amount']]
+
+
+def test_auto_confirm_answers_with_the_booking_confirmed(local_stack: LocalStack):
+    base = f'{local_stack.url}/api'
+    session = signed_in(base)
+    check_in, check_out = factories.stay(days_ahead=31, nights=1)
+    choice = first_result(session, base, check_in, check_out)
+    booking = session.post(
+        f'{base}/bookings',
+        json={'room_type_id': choice['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 1},
+        timeout=10,
+    ).json()
+    paid = session.post(f'{base}/bookings/{booking["id"]}/checkout', json={'auto_confirm': True}, timeout=15)
+    assert paid.status_code == 200, paid.text
+    assert paid.json()['status'] == 'CONFIRMED'
+    time.sleep(1.5)  # localstripe delivers its webhook a second later: it must change nothing
+    assert session.get(f'{base}/bookings/{booking["id"]}', timeout=10).json()['status'] == 'CONFIRMED'
+    assert 'Traceback' not in local_stack.log()
+
+
+@pytest.fixture
+def short_holds(tmp_path: Path) -> Iterator[LocalStack]:
+    stack = start_local_stack(tmp_path, BOOKING_HOLD_SECONDS='5', SWEEP_INTERVAL_SECONDS='2')
+    try:
+        yield stack
+    finally:
+        stop_local_stack(stack)
+
+
+def test_an_unpaid_booking_expires_and_its_rooms_go_back_on_sale(short_holds: LocalStack):
+    base = f'{short_holds.url}/api'
+    session = signed_in(base)
+    check_in, check_out = factories.stay(days_ahead=40, nights=2)
+    before = first_result(session, base, check_in, check_out)
+    booking = session.post(
+        f'{base}/bookings',
+        json={'room_type_id': before['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 1},
+        timeout=10,
+    ).json()
+    assert booking['status'] == 'PENDING'
+    held = first_result(session, base, check_in, check_out)
+    assert held['available_rooms'] == before['available_rooms'] - 1
+    # Then within seconds (5 s hold, a sweep every 2 s) it is EXPIRED and the room is back on sale
+    wait_for(
+        lambda: session.get(f'{base}/bookings/{booking["id"]}', timeout=10).json()['status'] == 'EXPIRED',
+        20,
+        'EXPIRED',
+    )
+    wait_for(
+        lambda: first_result(session, base, check_in, check_out)['available_rooms'] == before['available_rooms'],
+        20,
+        'rooms back on sale (the sweeper released the hold)',
+    )
+    assert 'sweeper: ' in short_holds.log()
