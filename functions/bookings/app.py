@@ -1,4 +1,4 @@
-"""A guest's bookings: hold rooms, list, read, cancel."""
+"""A guest's bookings: hold rooms, list, read, cancel, review."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, idempotency
 from common.config import settings
-from common.models.api import BookingOut, BookingPage, HoldBody
+from common.models.api import BookingOut, BookingPage, HoldBody, ReviewBody, ReviewOut
 from common.observability import logger, metrics, tracer
-from common.services import bookings
+from common.services import bookings, reviews
 
 app = http.make_app()
 
@@ -88,6 +88,23 @@ def cancel_booking(booking_id: BookingId) -> BookingOut:
     logger.info('booking cancelled', status=booking.status.value)
     metrics.add_metric(name='BookingCancelled', unit=MetricUnit.Count, value=1)
     return BookingOut.from_domain(booking, now)
+
+
+@app.post(
+    '/api/bookings/<booking_id>/review',
+    tags=['bookings'],
+    security=AUTH,
+    responses={201: {'description': 'Review published', 'content': {'application/json': {'model': ReviewOut}}}},
+)
+def review_booking(booking_id: BookingId, body: ReviewBody) -> Response[ReviewOut]:
+    """Rate a CONFIRMED stay of yours once its check-out date has passed (hotel time); once per booking."""
+    logger.append_keys(booking_id=booking_id)
+    review = reviews.post(http.principal(app), booking_id, body.rating, body.comment, http.now())
+    logger.info('review posted', room_type_id=review.room_type_id, rating=review.rating)
+    metrics.add_metric(name='ReviewPosted', unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=201, content_type='application/json', body=ReviewOut.from_domain(review).model_dump(mode='json')
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

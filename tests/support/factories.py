@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from common import repos, security
-from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
+from common.domain import Adjustment, Booking, BookingStatus, Hotel, PriceRule, Principal, Role, RoomType, User
 
 
 def unique(prefix: str) -> str:
@@ -75,3 +75,32 @@ def token(user_id: str | None = None, role: Role = Role.GUEST, now: datetime | N
 def stay(days_ahead: int = 10, nights: int = 2) -> tuple[str, str]:
     start = datetime.now(UTC).date() + timedelta(days=days_ahead)
     return start.isoformat(), (start + timedelta(days=nights)).isoformat()
+
+
+def user(
+    email: str | None = None,
+    password: str = 'correct horse battery',
+    name: str = 'Ada Lovelace',
+    role: Role = Role.GUEST,
+) -> User:
+    """A registered account (through the real service; argon2 at the test cost)."""
+    from common.services import accounts
+
+    return accounts.register(email or f'{unique("guest")}@example.com', password, name, datetime.now(UTC), role=role)
+
+
+def booking(
+    user_id: str, for_room_type: RoomType, check_in: date, nights: int = 2, *, guests: int = 1, rooms: int = 1
+) -> Booking:
+    """A PENDING hold made through the booking service (the same transaction as the API)."""
+    from common.services import bookings
+
+    request = bookings.HoldRequest(for_room_type.id, check_in, check_in + timedelta(days=nights), guests, rooms)
+    return bookings.hold(Principal(user_id, Role.GUEST), request, datetime.now(UTC))
+
+
+def confirmed(held: Booking, now: datetime | None = None) -> Booking:
+    """Confirm a hold through the domain's guarded transition (what a successful payment does),
+    without a payment flow."""
+    repos.transition(held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, now or datetime.now(UTC))
+    return repos.get_booking(held.id)

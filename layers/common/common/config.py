@@ -51,6 +51,14 @@ class Settings(BaseModel):
     max_body_bytes: Annotated[int, Field(ge=1024, le=1024 * 1024)] = 16 * 1024
     page_size_default: Annotated[int, Field(ge=1, le=100)] = 20
 
+    # Abuse limits (application counters in DynamoDB, fixed windows; 0 turns one off). Only
+    # failures count for logins; every registration attempt that reaches the write counts.
+    login_failures_per_email: Annotated[int, Field(ge=0)] = 10
+    login_failures_per_ip: Annotated[int, Field(ge=0)] = 100
+    login_failure_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 15 * 60
+    registrations_per_ip: Annotated[int, Field(ge=0)] = 300
+    registration_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+
     @model_validator(mode='after')
     def _secrets_have_a_source(self) -> Settings:
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:

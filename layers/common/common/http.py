@@ -164,12 +164,28 @@ def _early_refusal(event: dict[str, Any]) -> Response | None:
         media = (_header(event, 'content-type') or 'application/json').split(';')[0].strip().lower()
         if media != 'application/json' and not media.endswith('+json'):
             return _problem_from(errors.UnsupportedMediaType())
+        text = body
         if event.get('isBase64Encoded'):
             try:
-                base64.b64decode(body, validate=True).decode('utf-8')
+                text = base64.b64decode(body, validate=True).decode('utf-8')
             except (ValueError, UnicodeDecodeError):
                 return _problem_from(errors.MalformedJson('The request body is not UTF-8 JSON'))
+        if _nested_too_deeply(text):
+            return _problem_from(errors.MalformedJson('The request body is nested too deeply'))
     return None
+
+
+def _nested_too_deeply(text: str) -> bool:
+    """JSON nested past the parser's recursion limit (``[[[[...``) would surface as a
+    RecursionError, i.e. a 500, from the body parser. The body is at most MAX_BODY_BYTES, so
+    parsing it once more here costs microseconds; any other parse error is reported later."""
+    try:
+        json.loads(text)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -189,12 +205,12 @@ def now() -> datetime:
 
 
 def principal(app: APIGatewayRestResolver) -> Principal:
-    """The verified caller of this request (401 without a valid access token)."""
+    """The verified caller of this request (401 without a valid access token of a live session)."""
     cached = app.context.get('principal')
     if cached is None:
-        from common import security  # argon2/jwt only where a route needs them
+        from common.services import accounts  # argon2/jwt only where a route needs them
 
-        cached = security.principal_from_header(app.current_event.headers.get('authorization'), now())
+        cached = accounts.authenticate(app.current_event.headers.get('authorization'), now())
         app.append_context(principal=cached)
     return cached
 
@@ -224,3 +240,14 @@ def raw_body(app: APIGatewayRestResolver) -> bytes:
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def client_ip(app: APIGatewayRestResolver) -> str:
+    """The address API Gateway saw the request come from (``requestContext.identity.sourceIp``).
+
+    Never ``X-Forwarded-For``: a client sets that header to anything it likes. Behind CloudFront
+    this would be the edge's address; the abuse limits would then need the viewer address header
+    CloudFront sets, trusted only from CloudFront.
+    """
+    identity = (app.current_event.raw_event.get('requestContext') or {}).get('identity') or {}
+    return str(identity.get('sourceIp') or 'unknown')
