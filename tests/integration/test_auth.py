@@ -13,6 +13,7 @@ import time_machine
 
 from common import security
 from common.domain import Role
+from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
 
@@ -293,3 +294,14 @@ def test_limits_set_to_zero_are_off(api: Api, override_settings, monkeypatch):
     with count_calls(monkeypatch) as calls:
         assert {login(api, password='wrong password').status for _ in range(12)} == {401}
     assert calls['UpdateItem'] == 0
+
+
+def test_a_guest_token_is_refused_an_admin_role_before_the_session_is_read(monkeypatch):
+    from common import errors
+    from common.services import accounts
+
+    header = f'Bearer {factories.token("guest-1", Role.GUEST)}'
+    with count_calls(monkeypatch) as calls, pytest.raises(errors.Forbidden):
+        accounts.authenticate(header, datetime.now(UTC), required_role=Role.ADMIN)
+    assert calls.total == 0
+    assert accounts.authenticate(header, datetime.now(UTC)).user_id == 'guest-1'

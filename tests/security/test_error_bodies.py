@@ -65,6 +65,19 @@ def _wrong_types(schema: dict[str, Any] | None) -> dict[str, Any]:
     return {name: [{'$gt': ''}] for name in properties}
 
 
+@pytest.fixture
+def configured(override_settings) -> None:
+    """Configured as deployed, so a 503 can only mean bad input reached a dependency: payment
+    secrets set (unknown names are ignored where there are no payments), and a Stripe endpoint
+    that refuses connections, so a request that reaches Stripe fails instead of leaving the machine."""
+    override_settings(
+        STRIPE_SECRET_KEY='sk_test_security_suite_0000000000',
+        STRIPE_WEBHOOK_SECRET='whsec_security_suite_0000000000',
+        STRIPE_API_BASE='http://127.0.0.1:9',
+    )
+
+
+@pytest.mark.usefixtures('configured')
 @pytest.mark.parametrize('route', ROUTES, ids=lambda r: r.id)
 def test_bad_input_never_gets_a_500_nor_an_internal_detail(api: Api, route: ApiRoute):
     token = _token(route)

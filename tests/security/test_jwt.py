@@ -130,9 +130,9 @@ def forged_access_tokens() -> dict[str, str]:
     return headers
 
 
-def revoked_access_header(api: Api) -> str:
+def revoked_access_header(api: Api, role: Role = Role.GUEST) -> str:
     """A real session, signed out: its (unexpired) access token must stop working."""
-    user = factories.user(email='revoked@example.com')
+    user = factories.user(email='revoked@example.com', role=role)
     tokens = api.post('/api/auth/login', {'email': user.email, 'password': 'correct horse battery'}).json
     assert api.post('/api/auth/logout', {'refresh': tokens['refresh']}, token=tokens['access']).status == 204
     return f'Bearer {tokens["access"]}'
@@ -159,7 +159,8 @@ def test_a_genuine_token_is_accepted_so_the_refusals_below_mean_something(api: A
 
 @pytest.mark.parametrize('route', PROTECTED, ids=[r.id for r in PROTECTED])
 def test_bad_access_tokens_are_refused_with_401_on_every_protected_route(api: Api, route):
-    cases = {**forged_access_tokens(), 'revoked (signed out)': revoked_access_header(api)}
+    revoked = revoked_access_header(api, Role.ADMIN if route.is_admin else Role.GUEST)
+    cases = {**forged_access_tokens(), 'revoked (signed out)': revoked}
     wrong = {}
     for case, authorization in cases.items():
         reply = _call(api, route, authorization)

@@ -9,6 +9,7 @@ import pytest
 from common.domain import Role
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.counting import count_calls
 from tests.support.routes import BODY_METHODS, api_routes
 
 pytestmark = pytest.mark.usefixtures('aws')
@@ -31,6 +32,9 @@ PUBLIC = {
     'POST /api/webhook',
     'GET /api/docs',
     'GET /api/openapi.json',
+    # the API's own documentation (ReDoc and the pinned Swagger UI assets)
+    'GET /api/redoc',
+    'GET /api/docs/assets/{asset}',
 }
 
 
@@ -50,13 +54,15 @@ def test_a_protected_route_refuses_an_anonymous_caller_before_reading_the_body(a
 
 @pytest.mark.skipif(not ADMIN_ROUTES, reason='no /api/admin/ routes in template.yaml yet')
 @pytest.mark.parametrize('route', ADMIN_ROUTES, ids=lambda r: r.id)
-def test_an_admin_route_refuses_a_guest_with_403(api: Api, route):
+def test_an_admin_route_refuses_a_guest_with_403_before_any_read(api: Api, route, monkeypatch):
     guest = factories.token(factories.user().id, role=Role.GUEST)
     bodies = route.bodies() or [None]
     for body in (*bodies, {'nonsense': True}):
-        reply = api.request(route.method, route.url(), body, token=guest)
+        with count_calls(monkeypatch) as calls:
+            reply = api.request(route.method, route.url(), body, token=guest)
         assert (reply.status, reply.code) == (403, 'forbidden'), (route.id, reply.body[:200])
         assert 'errors' not in reply.json
+        assert calls.total == 0, f'{route.id} read {dict(calls.calls)} before refusing a guest'
     assert api.request(route.method, route.url(), bodies[0]).status == 401
 
 

@@ -204,22 +204,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def principal(app: APIGatewayRestResolver) -> Principal:
-    """The verified caller of this request (401 without a valid access token of a live session)."""
+def principal(app: APIGatewayRestResolver, role: Role | None = None) -> Principal:
+    """The verified caller of this request (401 without a valid access token of a live session;
+    403 when ``role`` is required and the token has another, decided before any read)."""
     cached = app.context.get('principal')
     if cached is None:
         from common.services import accounts  # argon2/jwt only where a route needs them
 
-        cached = accounts.authenticate(app.current_event.headers.get('authorization'), now())
+        cached = accounts.authenticate(app.current_event.headers.get('authorization'), now(), required_role=role)
         app.append_context(principal=cached)
+    if role is not None and cached.role is not role:
+        raise errors.Forbidden(f'This needs the {role.value} role')
     return cached
 
 
 def admin(app: APIGatewayRestResolver) -> Principal:
-    caller = principal(app)
-    if caller.role is not Role.ADMIN:
-        raise errors.Forbidden('This needs the admin role')
-    return caller
+    return principal(app, Role.ADMIN)
 
 
 def idempotency_key(app: APIGatewayRestResolver) -> str | None:
