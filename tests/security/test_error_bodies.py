@@ -18,7 +18,7 @@ from tests.support import factories
 from tests.support.api import Api, Reply
 from tests.support.routes import BODY_METHODS, ApiRoute, api_routes
 
-pytestmark = pytest.mark.usefixtures('aws')
+pytestmark = pytest.mark.usefixtures('shared_aws')
 
 ROUTES = api_routes()
 INTERNAL = re.compile(

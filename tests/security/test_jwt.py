@@ -21,7 +21,7 @@ from tests.support.api import Api
 from tests.support.routes import BODY_METHODS, api_routes
 
 pytestmark = [
-    pytest.mark.usefixtures('aws'),
+    pytest.mark.usefixtures('shared_aws'),
     # HS384/HS512 tokens are forged on purpose; PyJWT warns that the key is short for them.
     pytest.mark.filterwarnings('ignore::jwt.warnings.InsecureKeyLengthWarning'),
 ]
@@ -132,7 +132,7 @@ def forged_access_tokens() -> dict[str, str]:
 
 def revoked_access_header(api: Api, role: Role = Role.GUEST) -> str:
     """A real session, signed out: its (unexpired) access token must stop working."""
-    user = factories.user(email='revoked@example.com', role=role)
+    user = factories.user(role=role)
     tokens = api.post('/api/auth/login', {'email': user.email, 'password': 'correct horse battery'}).json
     assert api.post('/api/auth/logout', {'refresh': tokens['refresh']}, token=tokens['access']).status == 204
     return f'Bearer {tokens["access"]}'
@@ -175,7 +175,7 @@ def test_bad_access_tokens_are_refused_with_401_on_every_protected_route(api: Ap
 
 
 def _refresh_token_cases(api: Api) -> dict[str, str]:
-    user = factories.user(email='refresher@example.com')
+    user = factories.user()
     credentials = {'email': user.email, 'password': 'correct horse battery'}
     rotated_away = api.post('/api/auth/login', credentials).json
     assert api.post('/api/auth/refresh', {'refresh': rotated_away['refresh']}).status == 200

@@ -15,7 +15,7 @@ from tests.support import factories
 from tests.support.api import Api
 from tests.support.routes import BODY_METHODS, ApiRoute, api_routes
 
-pytestmark = pytest.mark.usefixtures('aws')
+pytestmark = pytest.mark.usefixtures('shared_aws')
 
 BODY_ROUTES = [r for r in api_routes() if r.method in BODY_METHODS and r.body_schema is not None]
 # Named by the issue; never a field a guest may send.
@@ -101,11 +101,11 @@ def test_undeclared_and_privileged_fields_are_refused_and_nothing_is_written(api
 
 
 def test_a_profile_patch_cannot_change_email_or_role_and_says_so(api: Api):
-    user = factories.user(email='ada@example.com')
+    user = factories.user()
     token = factories.token(user.id)
     for field, value in (('email', 'evil@example.com'), ('role', 'admin'), ('password', 'a new password')):
         reply = api.patch('/api/users/me', {'name': 'Ada', field: value}, token=token)
         assert (reply.status, reply.code) == (422, 'validation_error'), field
         assert f'{field} cannot be changed' in reply.json['detail']
     profile = api.get('/api/users/me', token=token).json
-    assert (profile['email'], profile['role'], profile['name']) == ('ada@example.com', 'guest', 'Ada Lovelace')
+    assert (profile['email'], profile['role'], profile['name']) == (user.email, 'guest', 'Ada Lovelace')

@@ -12,7 +12,7 @@ from tests.support.api import Api
 from tests.support.counting import count_calls
 from tests.support.routes import BODY_METHODS, api_routes
 
-pytestmark = pytest.mark.usefixtures('aws')
+pytestmark = pytest.mark.usefixtures('shared_aws')
 
 ROUTES = api_routes()
 ADMIN_ROUTES = [r for r in ROUTES if r.is_admin]
