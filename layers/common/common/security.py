@@ -2,8 +2,9 @@
 
 JWT HS256 only, with ``exp``, ``iat``, ``nbf``, ``jti``, ``iss``, ``type`` (access | refresh),
 ``role`` and ``fam``: the sign-in session (refresh-token family) both tokens of a pair belong to,
-so signing out or a detected refresh-token replay revokes the access tokens of that session too. The signing secret comes from configuration: ``JWT_SECRET`` locally, an SSM
-SecureString named by ``JWT_SECRET_PARAM`` in AWS (read with powertools Parameters, cached).
+so signing out or a detected refresh-token replay revokes the access tokens of that session too.
+The signing secret comes from configuration: ``JWT_SECRET`` locally, an SSM SecureString named by
+``JWT_SECRET_PARAM`` in AWS (read with powertools Parameters, cached).
 Passwords are hashed with argon2id.
 """
 
@@ -112,10 +113,6 @@ def access_claims_from_header(authorization: str | None, now: datetime) -> dict[
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     return Principal(user_id=claims['sub'], role=Role(claims['role']))
-
-
-def principal_from_header(authorization: str | None, now: datetime) -> Principal:
-    return principal_from_claims(access_claims_from_header(authorization, now))
 
 
 @lru_cache(maxsize=1)
