@@ -60,7 +60,12 @@ def add_to_wishlist(body: WishlistAddBody) -> Response[WishlistItemOut]:
     )
 
 
-@app.delete('/api/users/me/wishlist/<room_type_id>', tags=['users'], security=AUTH)
+@app.delete(
+    '/api/users/me/wishlist/<room_type_id>',
+    tags=['users'],
+    security=AUTH,
+    responses={204: {'description': 'Not on the wishlist (any more)', 'content': {}}},
+)
 def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
     """Idempotent: removing a room type that is not on the list also answers 204."""
     users.remove_from_wishlist(http.principal(app), room_type_id)
