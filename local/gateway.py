@@ -29,6 +29,45 @@ STAGE = 'local'
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+class _PerThread:
+    """A data descriptor whose value belongs to the calling thread."""
+
+    def __init__(self, store: threading.local, name: str) -> None:
+        self.store, self.name = store, name
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        try:
+            return getattr(self.store, self.name)
+        except AttributeError:
+            raise AttributeError(self.name) from None
+
+    def __set__(self, obj: object, value: Any) -> None:
+        setattr(self.store, self.name, value)
+
+
+def _isolate_powertools_request_state() -> None:
+    """powertools' resolver keeps the request on the CLASS (``BaseRouter.current_event = ...`` in
+    ``ApiGatewayResolver.resolve``, aws_lambda_powertools/event_handler/api_gateway.py): one request
+    per process, as in Lambda. This gateway runs the requests of many environments on threads of
+    one process, where that state would be shared: a request could be validated with another's
+    body and authorised with another's token. Make both attributes per thread, for class access
+    (through the metaclass) and instance access (through the class) alike, so each thread sees
+    only its own request, as each Lambda process would."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if isinstance(BaseRouter.__dict__.get('current_event'), _PerThread):
+        return
+    store = threading.local()
+    names = ('current_event', 'lambda_context')
+    for name in names:
+        setattr(BaseRouter, name, _PerThread(store, name))  # app.current_event
+    meta = type('PerThreadRouterMeta', (type(BaseRouter),), {n: _PerThread(store, n) for n in names})
+    BaseRouter.__class__ = meta  # BaseRouter.current_event = ...
+
+
+_isolate_powertools_request_state()
+
+
 @dataclass
 class LambdaContext:
     """The context object the Lambda runtime passes (the attributes powertools reads)."""

@@ -1,4 +1,4 @@
-"""Sign-up and sign-in: register, login, refresh (JWT, DESIGN §10)."""
+"""Sign-up and sign-in: register, login, refresh, logout (JWT, DESIGN §10)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http
+from common import errors, http
 from common.models.api import LoginBody, RefreshBody, RegisterBody, TokenPairOut, UserOut
 from common.observability import logger, metrics, tracer
 from common.services import accounts
 
 app = http.make_app()
+
+AUTH = [{'bearerAuth': []}]
 
 
 def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
@@ -25,7 +27,7 @@ def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
     responses={201: {'description': 'Account created', 'content': {'application/json': {'model': UserOut}}}},
 )
 def register(body: RegisterBody) -> Response[UserOut]:
-    user = accounts.register(body.email, body.password, body.name, http.now())
+    user = accounts.register(body.email, body.password, body.name, http.now(), client_ip=http.client_ip(app))
     logger.info('user registered', user_id=user.id)
     metrics.add_metric(name='UserRegistered', unit=MetricUnit.Count, value=1)
     return Response(
@@ -37,13 +39,40 @@ def register(body: RegisterBody) -> Response[UserOut]:
 
 @app.post('/api/auth/login', tags=['auth'])
 def login(body: LoginBody) -> TokenPairOut:
-    return _tokens(accounts.login(body.email, body.password, http.now()))
+    """Failed attempts are limited per email and per client address (429 with ``Retry-After``)."""
+    try:
+        pair = accounts.login(body.email, body.password, http.now(), client_ip=http.client_ip(app))
+    except errors.TooManyLoginAttempts:
+        metrics.add_metric(name='LoginThrottled', unit=MetricUnit.Count, value=1)
+        raise
+    except errors.InvalidCredentials:
+        metrics.add_metric(name='LoginFailed', unit=MetricUnit.Count, value=1)
+        raise
+    return _tokens(pair)
 
 
 @app.post('/api/auth/refresh', tags=['auth'])
 def refresh(body: RefreshBody) -> TokenPairOut:
-    """Rotate the pair: the refresh token sent here stops working."""
-    return _tokens(accounts.refresh(body.refresh, http.now()))
+    """Rotate the pair: the refresh token sent here stops working. Sending a refresh token that
+    was already rotated signs its whole session out (someone else has a copy)."""
+    try:
+        return _tokens(accounts.refresh(body.refresh, http.now()))
+    except errors.RefreshTokenReused:
+        logger.warning('refresh token reused: session revoked')
+        metrics.add_metric(name='RefreshTokenReused', unit=MetricUnit.Count, value=1)
+        raise
+
+
+@app.post(
+    '/api/auth/logout',
+    tags=['auth'],
+    security=AUTH,
+    responses={204: {'description': "Signed out: the session's refresh and access tokens stop working", 'content': {}}},
+)
+def logout(body: RefreshBody) -> Response[None]:
+    """End the session the refresh token belongs to (it must be the caller's). Idempotent."""
+    accounts.logout(http.principal(app), body.refresh, http.now())
+    return Response(status_code=204)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

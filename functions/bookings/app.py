@@ -1,4 +1,4 @@
-"""A guest's bookings: hold rooms, list, read, cancel."""
+"""A guest's bookings: hold rooms, list, read, cancel, review."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, idempotency
 from common.config import settings
-from common.models.api import BookingOut, BookingPage, HoldBody, RefundQuoteOut
+from common.models.api import BookingOut, BookingPage, HoldBody, RefundQuoteOut, ReviewBody, ReviewOut
 from common.observability import logger, metrics, tracer
-from common.services import bookings, cancellation
+from common.services import bookings, cancellation, reviews
 
 app = http.make_app()
 
@@ -106,6 +106,23 @@ def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
         policy=figures.policy,  # type: ignore[arg-type]
         deadline=figures.deadline,
         cancellable_until=figures.cancellable_until,
+    )
+
+
+@app.post(
+    '/api/bookings/<booking_id>/review',
+    tags=['bookings'],
+    security=AUTH,
+    responses={201: {'description': 'Review published', 'content': {'application/json': {'model': ReviewOut}}}},
+)
+def review_booking(booking_id: BookingId, body: ReviewBody) -> Response[ReviewOut]:
+    """Rate a CONFIRMED stay of yours once its check-out date has passed (hotel time); once per booking."""
+    logger.append_keys(booking_id=booking_id)
+    review = reviews.post(http.principal(app), booking_id, body.rating, body.comment, http.now())
+    logger.info('review posted', room_type_id=review.room_type_id, rating=review.rating)
+    metrics.add_metric(name='ReviewPosted', unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=201, content_type='application/json', body=ReviewOut.from_domain(review).model_dump(mode='json')
     )
 
 

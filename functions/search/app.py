@@ -1,4 +1,4 @@
-"""Public catalogue: health, hotels, room types, availability calendar and room search."""
+"""Public catalogue: health, hotels, room types, availability calendar, reviews and room search."""
 
 from __future__ import annotations
 
@@ -19,13 +19,15 @@ from common.models.api import (
     HotelOut,
     IsoDate,
     NightOut,
+    ReviewOut,
+    ReviewPage,
     RoomTypeList,
     RoomTypeOut,
     SearchOut,
     SearchResultOut,
 )
 from common.observability import logger, metrics, tracer
-from common.services import catalog
+from common.services import catalog, reviews
 from common.services import search as search_service
 
 app = http.make_app()
@@ -94,6 +96,17 @@ def get_calendar(
             for n in nights
         ],
     )
+
+
+@app.get('/api/room-types/<room_type_id>/reviews', tags=['catalogue'])
+def list_reviews(
+    room_type_id: Annotated[str, Path(max_length=63)],
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ReviewPage:
+    """Published reviews, newest first; the average and count are on the room type itself."""
+    page = reviews.for_room_type(room_type_id, limit or settings().page_size_default, cursor)
+    return ReviewPage(items=[ReviewOut.from_domain(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @app.get('/api/rooms/search', tags=['search'])

@@ -119,7 +119,8 @@ def test_booking_makes_one_transaction_and_reads_that_do_not_grow_with_the_stay(
         counts.append(calls.calls)
     assert counts[0] == counts[1] == counts[2]
     assert counts[0]['TransactWriteItems'] == 1
-    assert counts[0] == {'GetItem': 2, 'Query': 1, 'TransactWriteItems': 1}
+    # room type + hotel + the caller's session (revocation check), rules, the hold
+    assert counts[0] == {'GetItem': 3, 'Query': 1, 'TransactWriteItems': 1}
 
 
 def test_hotels_and_room_types_are_listed_and_fetched(api: Api, catalogue):

@@ -44,6 +44,7 @@ class Api:
         headers: dict[str, str] | None = None,
         query: dict[str, Any] | None = None,
         raw: bytes | None = None,
+        source_ip: str = '203.0.113.9',
     ) -> Reply:
         sent = {'Host': 'localhost', 'User-Agent': 'tests'}
         body = b''
@@ -56,7 +57,7 @@ class Api:
             sent['Authorization'] = f'Bearer {token}'
         sent.update(headers or {})
         target = f'{path}?{urlencode(query, doseq=True)}' if query else path
-        status, out_headers, payload = self.gateway.handle(method, target, sent, body, '203.0.113.9')
+        status, out_headers, payload = self.gateway.handle(method, target, sent, body, source_ip)
         return Reply(status, out_headers, payload)
 
     def get(self, path: str, **kwargs: Any) -> Reply:
@@ -64,3 +65,9 @@ class Api:
 
     def post(self, path: str, json: Any = None, **kwargs: Any) -> Reply:
         return self.request('POST', path, json, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> Reply:
+        return self.request('PATCH', path, json, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Reply:
+        return self.request('DELETE', path, **kwargs)

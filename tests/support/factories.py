@@ -6,7 +6,18 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from common import repos, security
-from common.domain import Adjustment, Booking, BookingStatus, Hotel, NightPrice, PriceRule, Role, RoomType
+from common.domain import (
+    Adjustment,
+    Booking,
+    BookingStatus,
+    Hotel,
+    NightPrice,
+    PriceRule,
+    Principal,
+    Role,
+    RoomType,
+    User,
+)
 from common.services.bookings import pending_shard
 from common.tables import BookingItem, InventoryItem
 
@@ -120,3 +131,32 @@ def bulk_bookings(
     night_item = InventoryItem(*InventoryItem.key(room_type_id, night.isoformat()))
     night_item.update(actions=[InventoryItem.available.add(-holding)])
     return due_ids
+
+
+def user(
+    email: str | None = None,
+    password: str = 'correct horse battery',
+    name: str = 'Ada Lovelace',
+    role: Role = Role.GUEST,
+) -> User:
+    """A registered account (through the real service; argon2 at the test cost)."""
+    from common.services import accounts
+
+    return accounts.register(email or f'{unique("guest")}@example.com', password, name, datetime.now(UTC), role=role)
+
+
+def booking(
+    user_id: str, for_room_type: RoomType, check_in: date, nights: int = 2, *, guests: int = 1, rooms: int = 1
+) -> Booking:
+    """A PENDING hold made through the booking service (the same transaction as the API)."""
+    from common.services import bookings
+
+    request = bookings.HoldRequest(for_room_type.id, check_in, check_in + timedelta(days=nights), guests, rooms)
+    return bookings.hold(Principal(user_id, Role.GUEST), request, datetime.now(UTC))
+
+
+def confirmed(held: Booking, now: datetime | None = None) -> Booking:
+    """Confirm a hold through the domain's guarded transition (what a successful payment does),
+    without a payment flow."""
+    repos.transition(held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, now or datetime.now(UTC))
+    return repos.get_booking(held.id)

@@ -13,7 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -210,3 +210,17 @@ def stripe_local(localstripe: emulators.Emulator) -> Iterator[StripeTest]:
         yield stripe_test
     finally:
         point_stripe_at(None, None, None)
+
+
+@pytest.fixture
+def override_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """``override_settings(LOGIN_FAILURES_PER_EMAIL=3)``: set env vars and re-read the settings;
+    both are restored after the test."""
+
+    def apply(**values: object) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, str(value))
+        settings.cache_clear()
+
+    yield apply
+    settings.cache_clear()  # runs before monkeypatch restores the env; the next read sees it restored

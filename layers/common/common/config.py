@@ -91,6 +91,14 @@ class Settings(BaseModel):
     sweep_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=60)] = 5.0
     sweep_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60  # local run only (AWS: the schedule)
 
+    # Abuse limits (application counters in DynamoDB, fixed windows; 0 turns one off). Only
+    # failures count for logins; every registration attempt that reaches the write counts.
+    login_failures_per_email: Annotated[int, Field(ge=0)] = 10
+    login_failures_per_ip: Annotated[int, Field(ge=0)] = 100
+    login_failure_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 15 * 60
+    registrations_per_ip: Annotated[int, Field(ge=0)] = 300
+    registration_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+
     @model_validator(mode='after')
     def _secrets_have_a_source(self) -> Settings:
         if self.jwt_secret is not None and len(self.jwt_secret) < 32:

@@ -224,3 +224,26 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
+
+
+# ------------------------------------------------------------------ accounts (issue 7)
+
+
+@dataclass(frozen=True)
+class Review:
+    id: str
+    booking_id: str
+    room_type_id: str
+    hotel_id: str
+    user_id: str
+    author: str  # the guest's first name, as shown publicly
+    rating: int  # 1..5
+    comment: str
+    stayed_check_in: date
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class WishlistEntry:
+    room_type_id: str
+    added_at: datetime

@@ -303,3 +303,32 @@ class EventInProgress(Conflict):
     @property
     def headers(self) -> dict[str, str]:
         return {'Retry-After': '5'}
+
+
+# ------------------------------------------------------------------ accounts (issue 7)
+
+
+class RefreshTokenReused(InvalidToken):
+    """A rotated refresh token came back: its whole family is revoked (theft detection).
+
+    Same code and title as any bad token: the caller learns nothing from the difference."""
+
+
+class TooManyLoginAttempts(TooManyRequests):
+    code = 'too_many_attempts'
+    title = 'Too many failed sign-in attempts; try again later'
+
+
+class TooManyRegistrations(TooManyRequests):
+    code = 'too_many_registrations'
+    title = 'Too many accounts created from this address; try again later'
+
+
+class StayNotEnded(Conflict):
+    code = 'stay_not_ended'
+    title = 'A stay can be reviewed once its check-out date has passed'
+
+
+class AlreadyReviewed(Conflict):
+    code = 'already_reviewed'
+    title = 'This booking already has a review'

@@ -176,12 +176,28 @@ def _early_refusal(event: dict[str, Any], max_body_bytes: int | None = None) -> 
         media = (_header(event, 'content-type') or 'application/json').split(';')[0].strip().lower()
         if media != 'application/json' and not media.endswith('+json'):
             return _problem_from(errors.UnsupportedMediaType())
+        text = body
         if event.get('isBase64Encoded'):
             try:
-                base64.b64decode(body, validate=True).decode('utf-8')
+                text = base64.b64decode(body, validate=True).decode('utf-8')
             except (ValueError, UnicodeDecodeError):
                 return _problem_from(errors.MalformedJson('The request body is not UTF-8 JSON'))
+        if _nested_too_deeply(text):
+            return _problem_from(errors.MalformedJson('The request body is nested too deeply'))
     return None
+
+
+def _nested_too_deeply(text: str) -> bool:
+    """JSON nested past the parser's recursion limit (``[[[[...``) would surface as a
+    RecursionError, i.e. a 500, from the body parser. The body is at most MAX_BODY_BYTES, so
+    parsing it once more here costs microseconds; any other parse error is reported later."""
+    try:
+        json.loads(text)
+    except RecursionError:
+        return True
+    except ValueError:
+        return False
+    return False
 
 
 def resolve(
@@ -202,22 +218,22 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def principal(app: APIGatewayRestResolver) -> Principal:
-    """The verified caller of this request (401 without a valid access token)."""
+def principal(app: APIGatewayRestResolver, role: Role | None = None) -> Principal:
+    """The verified caller of this request (401 without a valid access token of a live session;
+    403 when ``role`` is required and the token has another, decided before any read)."""
     cached = app.context.get('principal')
     if cached is None:
-        from common import security  # argon2/jwt only where a route needs them
+        from common.services import accounts  # argon2/jwt only where a route needs them
 
-        cached = security.principal_from_header(app.current_event.headers.get('authorization'), now())
+        cached = accounts.authenticate(app.current_event.headers.get('authorization'), now(), required_role=role)
         app.append_context(principal=cached)
+    if role is not None and cached.role is not role:
+        raise errors.Forbidden(f'This needs the {role.value} role')
     return cached
 
 
 def admin(app: APIGatewayRestResolver) -> Principal:
-    caller = principal(app)
-    if caller.role is not Role.ADMIN:
-        raise errors.Forbidden('This needs the admin role')
-    return caller
+    return principal(app, Role.ADMIN)
 
 
 def idempotency_key(app: APIGatewayRestResolver) -> str | None:
@@ -238,3 +254,14 @@ def raw_body(app: APIGatewayRestResolver) -> bytes:
 
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def client_ip(app: APIGatewayRestResolver) -> str:
+    """The address API Gateway saw the request come from (``requestContext.identity.sourceIp``).
+
+    Never ``X-Forwarded-For``: a client sets that header to anything it likes. Behind CloudFront
+    this would be the edge's address; the abuse limits would then need the viewer address header
+    CloudFront sets, trusted only from CloudFront.
+    """
+    identity = (app.current_event.raw_event.get('requestContext') or {}).get('identity') or {}
+    return str(identity.get('sourceIp') or 'unknown')

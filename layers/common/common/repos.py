@@ -47,22 +47,28 @@ from common.domain import (
     Payment,
     PriceRule,
     Refund,
+    Review,
     Role,
     RoomType,
     User,
+    WishlistEntry,
 )
 from common.tables import (
     BookingItem,
+    CounterItem,
     EmailItem,
     HotelItem,
     InventoryItem,
     PriceRuleItem,
     RefundDueItem,
+    ReviewItem,
+    RevokedFamilyItem,
     RoomTypeItem,
     RuleRefItem,
     StripeEventItem,
     TokenItem,
     UserItem,
+    WishItem,
 )
 from common.timeutil import iso, parse_date, parse_instant
 
@@ -676,13 +682,78 @@ def find_user_by_email(email: str) -> User | None:
     return get_user(lock.user_id)
 
 
-def use_token_once(jti: str, user_id: str, reason: str, expires_at: datetime) -> bool:
-    """Record that a refresh token was spent; False if it already was (a replay)."""
-    item = TokenItem(*TokenItem.key(jti), user_id=user_id, reason=reason, ttl=int(expires_at.timestamp()))
+# ---------------------------------------------------------------- accounts (issue 7)
+
+
+def _conditional_failed(exc: PynamoDBException) -> bool:
+    return exc.cause_response_code == 'ConditionalCheckFailedException'
+
+
+def family_revoked(family: str) -> bool:
+    """Is this sign-in session revoked? One strongly consistent GetItem (a sign-out takes effect
+    on the very next request)."""
     try:
-        _with_retries(lambda: item.save(condition=TokenItem.pk.does_not_exist()))
+        _with_retries(lambda: RevokedFamilyItem.get(*RevokedFamilyItem.key(family), consistent_read=True))
+    except DoesNotExist:
+        return False
+    except GetError as exc:
+        raise errors.ServiceUnavailable() from exc
+    return True
+
+
+def revoke_family(family: str, user_id: str, reason: str, now: datetime, until: datetime) -> None:
+    """Revoke a session until ``until`` (past its last token's expiry). Idempotent: a session
+    revoked twice keeps its first reason."""
+    item = RevokedFamilyItem(
+        *RevokedFamilyItem.key(family), user_id=user_id, reason=reason, revoked_at=iso(now), ttl=int(until.timestamp())
+    )
+    try:
+        _with_retries(lambda: item.save(condition=RevokedFamilyItem.pk.does_not_exist()))
     except PutError as exc:
-        if exc.cause_response_code == 'ConditionalCheckFailedException':
+        if not _conditional_failed(exc):
+            raise
+
+
+def spend_refresh_token(jti: str, family: str, user_id: str, expires_at: datetime) -> None:
+    """Mark a refresh token used, unless its session is revoked: ONE transaction, two guards.
+
+    Raises ``InvalidToken`` when the session is revoked and ``RefreshTokenReused`` when the token
+    was spent before (a replay of a rotated token). Either way nothing is written.
+    """
+    token = TokenItem(*TokenItem.key(jti), user_id=user_id, reason='rotated', ttl=int(expires_at.timestamp()))
+    family_pk, family_sk = RevokedFamilyItem.key(family)
+
+    def write() -> None:
+        with TransactWrite(connection=_connection()) as tx:
+            tx.condition_check(
+                RevokedFamilyItem, family_pk, family_sk, condition=RevokedFamilyItem.pk.does_not_exist()
+            )  # transaction index 0
+            tx.save(token, condition=TokenItem.pk.does_not_exist())  # 1
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        failed = _failed_guards(exc)
+        if 0 in failed:
+            raise errors.InvalidToken() from None
+        if 1 in failed:
+            raise errors.RefreshTokenReused() from None
+        raise
+
+
+def take_from_window(scope: str, subject_hash: str, window_start: int, limit: int, expires_at: int) -> bool:
+    """Count one hit in a fixed window if fewer than ``limit`` are there; False (and nothing
+    written) when the window is full. One conditional UpdateItem: exact under concurrency."""
+    item = CounterItem(*CounterItem.key(scope, subject_hash, window_start))
+    try:
+        _with_retries(
+            lambda: item.update(
+                actions=[CounterItem.hits.add(1), CounterItem.ttl.set(expires_at)],
+                condition=CounterItem.hits.does_not_exist() | (CounterItem.hits < limit),
+            )
+        )
+    except UpdateError as exc:
+        if _conditional_failed(exc):
             return False
         raise
     return True
@@ -1302,3 +1373,136 @@ def due_refund_checks(shard: int, now: datetime, limit: int) -> list[str]:
 def clear_refund_check(shard: int, booking_id: str) -> None:
     item = RefundDueItem(*RefundDueItem.key(shard, booking_id))
     _with_retries(lambda: item.delete())
+
+
+def give_back_to_window(scope: str, subject_hash: str, window_start: int) -> None:
+    """Undo one ``take_from_window`` (a sign-in that succeeded is not a failure)."""
+    item = CounterItem(*CounterItem.key(scope, subject_hash, window_start))
+    try:
+        _with_retries(lambda: item.update(actions=[CounterItem.hits.add(-1)], condition=CounterItem.hits > 0))
+    except UpdateError as exc:
+        if not _conditional_failed(exc):
+            raise
+
+
+def update_profile(user_id: str, changes: dict[str, str | None]) -> User:
+    """Set (or, for ``None``, remove) profile fields: one conditional UpdateItem returning the result."""
+    if not changes:
+        return get_user(user_id)
+    allowed = {'name': UserItem.name, 'phone': UserItem.phone, 'address': UserItem.address}
+    actions = [allowed[k].remove() if v is None else allowed[k].set(v) for k, v in changes.items()]
+    item = UserItem(*UserItem.key(user_id))
+    try:
+        _with_retries(lambda: item.update(actions=actions, condition=UserItem.pk.exists()))
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            raise errors.NotFound('User not found') from None
+        raise
+    return _user(item)
+
+
+def _wish(item: WishItem) -> WishlistEntry:
+    return WishlistEntry(room_type_id=item.room_type_id, added_at=parse_instant(item.added_at))
+
+
+def add_wish(user_id: str, room_type_id: str, now: datetime) -> tuple[WishlistEntry, bool]:
+    """Put a room type on the wishlist; (entry, False) if it already was there (idempotent)."""
+    key = WishItem.key(user_id, room_type_id)
+    item = WishItem(*key, user_id=user_id, room_type_id=room_type_id, added_at=iso(now))
+    for _ in range(2):  # a concurrent remove between our two calls: try once more
+        try:
+            _with_retries(lambda: item.save(condition=WishItem.pk.does_not_exist()))
+            return _wish(item), True
+        except PutError as exc:
+            if not _conditional_failed(exc):
+                raise
+        try:
+            return _wish(_get(WishItem, key, 'Wishlist item', consistent=True)), False
+        except errors.NotFound:
+            continue
+    raise errors.Conflict('The wishlist changed; retry')
+
+
+def list_wishes(user_id: str) -> list[WishlistEntry]:
+    """A user's wishlist: one Query (bounded by the catalogue: one item per room type)."""
+    query = WishItem.query(WishItem.partition(user_id), WishItem.sk.startswith(WishItem.SK_PREFIX))
+    return [_wish(i) for i in query]
+
+
+def remove_wish(user_id: str, room_type_id: str) -> None:
+    """Idempotent: removing what is not there is not an error."""
+    _with_retries(lambda: WishItem(*WishItem.key(user_id, room_type_id)).delete())
+
+
+def _review(item: ReviewItem) -> Review:
+    return Review(
+        id=item.review_id,
+        booking_id=item.booking_id,
+        room_type_id=item.room_type_id,
+        hotel_id=item.hotel_id,
+        user_id=item.user_id,
+        author=item.author,
+        rating=int(item.rating),
+        comment=item.comment or '',
+        stayed_check_in=parse_date(item.stayed_check_in),
+        created_at=parse_instant(item.created_at),
+    )
+
+
+def create_review(review: Review) -> None:
+    """The review and the room type's counters in ONE transaction, guarded by: the booking is
+    still the reviewer's and CONFIRMED, it has no review yet, the room type exists. So
+    ``review_count``/``rating_sum`` always match the reviews, however many land at once."""
+    review_item = ReviewItem(
+        *ReviewItem.key(review.booking_id),
+        gsi1pk=ReviewItem.room_type_partition(review.room_type_id),
+        gsi1sk=f'{iso(review.created_at)}#{review.booking_id}',
+        review_id=review.id,
+        booking_id=review.booking_id,
+        room_type_id=review.room_type_id,
+        hotel_id=review.hotel_id,
+        user_id=review.user_id,
+        author=review.author,
+        rating=review.rating,
+        comment=review.comment,
+        stayed_check_in=review.stayed_check_in.isoformat(),
+        created_at=iso(review.created_at),
+    )
+    booking_pk, booking_sk = BookingItem.key(review.booking_id)
+    room_type = RoomTypeItem(*RoomTypeItem.key(review.room_type_id))
+    still_owned_and_confirmed = (BookingItem.status == BookingStatus.CONFIRMED.value) & (
+        BookingItem.user_id == review.user_id
+    )
+
+    def write() -> None:
+        # The review id is the ClientRequestToken: a retry whose first answer was lost succeeds
+        # as the first call did instead of tripping over its own review.
+        with TransactWrite(connection=_connection(), client_request_token=review.id) as tx:
+            tx.condition_check(BookingItem, booking_pk, booking_sk, condition=still_owned_and_confirmed)  # 0
+            tx.save(review_item, condition=ReviewItem.pk.does_not_exist())  # 1
+            tx.update(
+                room_type,
+                actions=[RoomTypeItem.rating_sum.add(review.rating), RoomTypeItem.review_count.add(1)],
+                condition=RoomTypeItem.pk.exists(),
+            )  # 2
+
+    try:
+        _with_retries(write)
+    except TransactWriteError as exc:
+        failed = _failed_guards(exc)
+        if 1 in failed:
+            raise errors.AlreadyReviewed() from None
+        if 0 in failed:
+            raise errors.InvalidState('Only a CONFIRMED stay can be reviewed') from None
+        if 2 in failed:
+            raise errors.NotFound('Room type not found') from None
+        raise
+
+
+def list_reviews(room_type_id: str, limit: int, cursor: str | None) -> Page[Review]:
+    """Reviews of a room type, newest first: one Query on ``gsi1`` per page."""
+    partition = ReviewItem.room_type_partition(room_type_id)
+    start = decode_cursor(cursor, 'gsi1pk', partition)
+    result = ReviewItem.gsi1.query(partition, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+    items = [_review(i) for i in result]
+    return Page(items=items, next_cursor=encode_cursor(result.last_evaluated_key))

@@ -1,8 +1,10 @@
 """Tokens and passwords (DESIGN §10).
 
-JWT HS256 only, with ``exp``, ``iat``, ``nbf``, ``jti``, ``iss``, ``type`` (access | refresh) and
-``role``. The signing secret comes from configuration: ``JWT_SECRET`` locally, an SSM
-SecureString named by ``JWT_SECRET_PARAM`` in AWS (read with powertools Parameters, cached).
+JWT HS256 only, with ``exp``, ``iat``, ``nbf``, ``jti``, ``iss``, ``type`` (access | refresh),
+``role`` and ``fam``: the sign-in session (refresh-token family) both tokens of a pair belong to,
+so signing out or a detected refresh-token replay revokes the access tokens of that session too.
+The signing secret comes from configuration: ``JWT_SECRET`` locally, an SSM SecureString named by
+``JWT_SECRET_PARAM`` in AWS (read with powertools Parameters, cached).
 Passwords are hashed with argon2id.
 """
 
@@ -48,6 +50,7 @@ class IssuedToken:
 
 
 def issue(user_id: str, role: Role, token_type: TokenType, now: datetime, family: str | None = None) -> IssuedToken:
+    """Sign a token; without ``family`` it starts a session of its own."""
     current = settings()
     lifetime = current.access_token_seconds if token_type == 'access' else current.refresh_token_seconds  # noqa: S105
     expires_at = now + timedelta(seconds=lifetime)
@@ -61,9 +64,8 @@ def issue(user_id: str, role: Role, token_type: TokenType, now: datetime, family
         'iat': int(now.timestamp()),
         'nbf': int(now.timestamp()),
         'exp': int(expires_at.timestamp()),
+        'fam': family or uuid.uuid4().hex,
     }
-    if family is not None:
-        claims['fam'] = family
     return IssuedToken(jwt.encode(claims, jwt_secret(), algorithm=ALGORITHM), jti, expires_at)
 
 
@@ -78,7 +80,10 @@ def decode(token: str, expected_type: TokenType, now: datetime) -> dict[str, Any
             jwt_secret(),
             algorithms=[ALGORITHM],
             issuer=settings().jwt_issuer,
-            options={'require': ['exp', 'iat', 'nbf', 'jti', 'sub', 'type', 'role', 'iss'], 'verify_iat': False},
+            options={
+                'require': ['exp', 'iat', 'nbf', 'jti', 'sub', 'type', 'role', 'iss', 'fam'],
+                'verify_iat': False,
+            },
             leeway=0,
         )
     except jwt.PyJWTError:
@@ -90,16 +95,23 @@ def decode(token: str, expected_type: TokenType, now: datetime) -> dict[str, Any
         raise errors.InvalidToken()
     if claims['role'] not in (Role.GUEST.value, Role.ADMIN.value):
         raise errors.InvalidToken()
+    if not all(isinstance(claims[name], str) and claims[name] for name in ('sub', 'jti', 'fam')):
+        raise errors.InvalidToken()
     return claims
 
 
-def principal_from_header(authorization: str | None, now: datetime) -> Principal:
+def access_claims_from_header(authorization: str | None, now: datetime) -> dict[str, Any]:
+    """The verified claims of ``Authorization: Bearer <access token>`` (signature and times only;
+    whether its session was revoked is ``accounts.authenticate``'s question)."""
     if not authorization:
         raise errors.Unauthorized('Send Authorization: Bearer <access token>')
     scheme, _, token = authorization.partition(' ')
     if scheme.lower() != 'bearer' or not token.strip():
         raise errors.Unauthorized('Send Authorization: Bearer <access token>')
-    claims = decode(token.strip(), 'access', now)
+    return decode(token.strip(), 'access', now)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
     return Principal(user_id=claims['sub'], role=Role(claims['role']))
 
 

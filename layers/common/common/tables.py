@@ -338,3 +338,90 @@ def configure(table_name: str | None = None, host: str | None = None, region: st
     _Meta.region = region or current.aws_region
     for model in (_Item, *MODELS):
         model._connection = None
+
+
+# ------------------------------------------------------------------ accounts (issue 7)
+
+
+class RevokedFamilyItem(_Item):
+    """A sign-in session (a refresh-token family) that was signed out or caught replaying a
+    rotated token. While it exists every token of the family, access or refresh, is refused;
+    ``ttl`` is set past the expiry of the family's last possible token (TTL deletes late, never
+    early, so the revocation never lapses while a token could still be valid)."""
+
+    Meta = _Meta
+    user_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    revoked_at = UnicodeAttribute()
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(family: str) -> tuple[str, str]:
+        return f'FAMILY#{family}', 'REVOKED'
+
+
+class CounterItem(_Item):
+    """One fixed window of one abuse limit (failed logins per email or IP, registrations per IP).
+
+    ``hits`` only moves through conditional ADDs; the subject (email, IP) is hashed into the key
+    so the item carries no raw personal data. ``ttl`` removes it some time after the window."""
+
+    Meta = _Meta
+    hits = NumberAttribute(default=0)
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(scope: str, subject_hash: str, window_start: int) -> tuple[str, str]:
+        return f'LIMIT#{scope}#{subject_hash}', f'W#{window_start}'
+
+
+class WishItem(_Item):
+    """A room type on a user's wishlist; one item per (user, room type), so adding is idempotent."""
+
+    Meta = _Meta
+    user_id = UnicodeAttribute()
+    room_type_id = UnicodeAttribute()
+    added_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(user_id: str, room_type_id: str) -> tuple[str, str]:
+        return f'USER#{user_id}', f'WISH#{room_type_id}'
+
+    @staticmethod
+    def partition(user_id: str) -> str:
+        return f'USER#{user_id}'
+
+    SK_PREFIX = 'WISH#'
+
+
+class ReviewItem(_Item):
+    """A guest's review of one booking (the key makes it once per booking), listed per room type
+    newest first through ``gsi1``. Written in one transaction with the room type's counters."""
+
+    Meta = _Meta
+    gsi1 = Gsi1()
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+
+    review_id = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    room_type_id = UnicodeAttribute()
+    hotel_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    author = UnicodeAttribute()
+    rating = NumberAttribute()
+    comment = UnicodeAttribute(default='')
+    stayed_check_in = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+
+    @staticmethod
+    def key(booking_id: str) -> tuple[str, str]:
+        # Not under BOOKING#: scans and queries of bookings must never meet a review.
+        return f'REVIEW#{booking_id}', 'META'
+
+    @staticmethod
+    def room_type_partition(room_type_id: str) -> str:
+        return f'ROOMTYPE#{room_type_id}#REVIEWS'
+
+
+MODELS = (*MODELS, RevokedFamilyItem, CounterItem, WishItem, ReviewItem)

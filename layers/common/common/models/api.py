@@ -11,9 +11,20 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from common.domain import Booking, Hotel, NightPrice, RoomType, User
+from common.domain import Booking, Hotel, NightPrice, Review, RoomType, User, WishlistEntry
 
 _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
 _EMAIL = r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$'
@@ -350,3 +361,124 @@ class WebhookAck(BaseModel):
     event_id: str
     type: str
     outcome: str
+
+
+# ------------------------------------------------------------------ accounts (issue 7)
+
+_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
+_NOT_CHANGEABLE_HERE = ('email', 'role', 'password', 'password_hash', 'id', 'user_id', 'created_at')
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 and c not in '\n\t' for c in value) or '\x7f' in value:
+        raise ValueError('must not contain control characters')
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+
+
+class ProfilePatch(Request):
+    """Only the fields sent change; ``null`` clears ``phone`` or ``address``. Email, role and
+    password cannot be changed here: sending them is refused (422), never silently ignored."""
+
+    name: Annotated[PlainText, Field(min_length=1, max_length=100)] | None = None
+    phone: Annotated[str, Field(pattern=_PHONE, max_length=32)] | None = None
+    address: Annotated[PlainText, Field(min_length=1, max_length=300)] | None = None
+
+    model_config = ConfigDict(
+        extra='forbid',
+        str_strip_whitespace=True,
+        json_schema_extra={'examples': [{'name': 'Ada Lovelace', 'phone': '+44 20 7946 0958'}]},
+    )
+
+    @model_validator(mode='before')
+    @classmethod
+    def _refuse_identity_fields(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            named = [f for f in _NOT_CHANGEABLE_HERE if f in data]
+            if named:
+                raise PydanticCustomError(
+                    'not_changeable',
+                    '{fields} cannot be changed through this endpoint',
+                    {'fields': ', '.join(named)},
+                )
+        return data
+
+    @field_validator('name')
+    @classmethod
+    def _name_cannot_be_cleared(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError('name cannot be removed')
+        return value
+
+    def changes(self) -> dict[str, str | None]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+class WishlistAddBody(Request):
+    room_type_id: Slug
+
+    model_config = ConfigDict(extra='forbid', json_schema_extra={'examples': [{'room_type_id': 'deluxe-king'}]})
+
+
+class WishlistItemOut(BaseModel):
+    room_type_id: str
+    hotel_id: str
+    name: str
+    base_price: int
+    currency: str
+    added_at: datetime
+
+    @classmethod
+    def from_domain(cls, entry: WishlistEntry, room_type: RoomType) -> WishlistItemOut:
+        return cls(
+            room_type_id=room_type.id,
+            hotel_id=room_type.hotel_id,
+            name=room_type.name,
+            base_price=room_type.base_price,
+            currency=room_type.currency,
+            added_at=entry.added_at,
+        )
+
+
+class WishlistOut(BaseModel):
+    items: list[WishlistItemOut]
+
+
+class ReviewBody(Request):
+    rating: Annotated[StrictInt, Field(ge=1, le=5)]
+    comment: Annotated[PlainText, Field(max_length=2000)] = ''
+
+    model_config = ConfigDict(
+        extra='forbid',
+        str_strip_whitespace=True,
+        json_schema_extra={'examples': [{'rating': 5, 'comment': 'Quiet room, lovely view of the river.'}]},
+    )
+
+
+class ReviewOut(BaseModel):
+    """A review as shown publicly: no booking, user or email, only the guest's first name."""
+
+    id: str
+    room_type_id: str
+    rating: int
+    comment: str
+    author: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, review: Review) -> ReviewOut:
+        return cls(
+            id=review.id,
+            room_type_id=review.room_type_id,
+            rating=review.rating,
+            comment=review.comment,
+            author=review.author,
+            created_at=review.created_at,
+        )
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewOut]
+    next_cursor: str | None

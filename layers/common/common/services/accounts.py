@@ -1,16 +1,28 @@
-"""Accounts: register, log in, rotate refresh tokens."""
+"""Accounts: register, sign in, rotate and revoke tokens, and who is calling.
+
+Sessions: a sign-in starts a session (the refresh-token family ``fam``, carried by both tokens
+of every pair). Refreshing spends the presented refresh token (``TOKEN#jti``) and issues a pair of
+the same session. A spent refresh token presented again means two parties hold it: the whole
+session is revoked (``FAMILY#fam``), the thief's tokens and the owner's alike, and both must sign
+in again. Signing out revokes the session too. Every authenticated request checks its session
+with one GetItem, so revocation takes effect at once, not when the access token expires.
+"""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from common import errors, repos, security
 from common.config import settings
-from common.domain import Role, User
+from common.domain import Principal, Role, User
+from common.services import limits
 
 MIN_PASSWORD_LENGTH = 10
+# Added to a revocation's lifetime so a token signed by a Lambda whose clock runs a little ahead
+# still expires before its session's revocation does.
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -25,15 +37,32 @@ def normalise_email(email: str) -> str:
 
 
 def check_password_rules(email: str, password: str) -> None:
+    """Length first (the rule that matters), then nothing guessable from the email."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise errors.WeakPassword(f'The password must have at least {MIN_PASSWORD_LENGTH} characters')
-    if password.strip().lower() == normalise_email(email):
-        raise errors.WeakPassword('The password must not be the email address')
+        raise errors.WeakPassword(
+            f'The password must have at least {MIN_PASSWORD_LENGTH} characters (it has {len(password)})',
+            rule='min_length',
+            min_length=MIN_PASSWORD_LENGTH,
+        )
+    folded = password.strip().casefold()
+    email = normalise_email(email)
+    local_part = email.partition('@')[0]
+    if folded in (email, local_part):
+        raise errors.WeakPassword(
+            'The password must not be the email address or its part before the @', rule='not_email'
+        )
 
 
-def register(email: str, password: str, name: str, now: datetime, role: Role = Role.GUEST) -> User:
+def register(
+    email: str, password: str, name: str, now: datetime, role: Role = Role.GUEST, client_ip: str | None = None
+) -> User:
+    """Create an account. From the API ``client_ip`` is set and counts against the registrations
+    limit (every attempt that reaches the write, taken or not, so the limit also bounds probing
+    for registered emails); internal callers (the demo seed) pass none."""
     email = normalise_email(email)
     check_password_rules(email, password)
+    if client_ip is not None:
+        limits.take([(limits.registrations_per_ip(), client_ip)], now)
     user = User(
         id=str(uuid.uuid4()),
         email=email,
@@ -47,31 +76,78 @@ def register(email: str, password: str, name: str, now: datetime, role: Role = R
 
 
 def _pair(user_id: str, role: Role, now: datetime, family: str | None = None) -> TokenPair:
-    access = security.issue(user_id, role, 'access', now)
-    refresh = security.issue(user_id, role, 'refresh', now, family=family or uuid.uuid4().hex)
+    family = family or uuid.uuid4().hex
+    access = security.issue(user_id, role, 'access', now, family=family)
+    refresh = security.issue(user_id, role, 'refresh', now, family=family)
     return TokenPair(access=access.token, refresh=refresh.token, expires_in=settings().access_token_seconds)
 
 
-def login(email: str, password: str, now: datetime) -> TokenPair:
-    user = repos.find_user_by_email(normalise_email(email))
+def login(email: str, password: str, now: datetime, client_ip: str = 'unknown') -> TokenPair:
+    """Check the password and start a session.
+
+    The attempt is counted against the per-email and per-IP failure limits BEFORE the password
+    is checked (so racing guesses cannot overshoot a limit) and given back if it succeeds. An
+    unknown email is counted and timed like a wrong password: neither reveals which emails exist.
+    """
+    email = normalise_email(email)
+    hits = limits.take([(limits.login_failures_per_email(), email), (limits.login_failures_per_ip(), client_ip)], now)
+    user = repos.find_user_by_email(email)
     if user is None:
         security.burn_verification_time(password)
         raise errors.InvalidCredentials()
     if not security.verify_password(user.password_hash, password):
         raise errors.InvalidCredentials()
+    limits.give_back(hits)
     return _pair(user.id, user.role, now)
+
+
+def _revocation_until(now: datetime) -> datetime:
+    """A session's tokens all expire before this: refresh tokens are the longest-lived."""
+    return now + timedelta(seconds=settings().refresh_token_seconds) + _CLOCK_SKEW
 
 
 def refresh(refresh_token: str, now: datetime) -> TokenPair:
     """Rotate: the presented refresh token is spent (recorded until it would have expired) and
-    a new pair of the same family is issued. A spent token presented again is refused."""
+    a new pair of the same session is issued. A spent token presented again revokes the session."""
     claims = security.decode(refresh_token, 'refresh', now)
+    expires_at = datetime.fromtimestamp(claims['exp'], tz=UTC)
+    try:
+        repos.spend_refresh_token(claims['jti'], claims['fam'], claims['sub'], expires_at)
+    except errors.RefreshTokenReused:
+        repos.revoke_family(claims['fam'], claims['sub'], 'refresh-token-reused', now, _revocation_until(now))
+        raise
     try:
         user = repos.get_user(claims['sub'])
     except errors.NotFound:
         raise errors.InvalidToken() from None
-    expires_at = datetime.fromtimestamp(claims['exp'], tz=now.tzinfo)
-    if not repos.use_token_once(claims['jti'], user.id, 'rotated', expires_at):
-        raise errors.InvalidToken()
     # The role comes from the stored user, not the old token: a demoted admin loses it here.
-    return _pair(user.id, user.role, now, family=claims.get('fam'))
+    return _pair(user.id, user.role, now, family=claims['fam'])
+
+
+def logout(caller: Principal, refresh_token: str, now: datetime) -> None:
+    """End the session of ``refresh_token``: its refresh and access tokens stop working at once.
+
+    Idempotent (signing out twice, or with an already rotated token of the session, is fine);
+    the refresh token must be the caller's own.
+    """
+    claims = security.decode(refresh_token, 'refresh', now)
+    if claims['sub'] != caller.user_id:
+        raise errors.InvalidToken()
+    repos.revoke_family(claims['fam'], claims['sub'], 'logout', now, _revocation_until(now))
+
+
+def authenticate(authorization: str | None, now: datetime, required_role: Role | None = None) -> Principal:
+    """The caller of a request: a valid access token whose session is not revoked.
+
+    The revocation check is one strongly consistent GetItem per authenticated request. The
+    alternative, trusting the token until it expires, would leave a signed-out or stolen session
+    working for up to ACCESS_TOKEN_SECONDS (15 minutes); a single-digit-millisecond read is the
+    cheaper price. A token without ``required_role`` is refused (403) before that read: probing
+    admin routes with a guest token costs no database call.
+    """
+    claims = security.access_claims_from_header(authorization, now)
+    if required_role is not None and claims['role'] != required_role.value:
+        raise errors.Forbidden(f'This needs the {required_role.value} role')
+    if repos.family_revoked(claims['fam']):
+        raise errors.InvalidToken()
+    return security.principal_from_claims(claims)

@@ -1,0 +1,79 @@
+"""A signed-in guest's own profile and wishlist (everything under /api/users/me)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from common import http
+from common.models.api import ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
+from common.observability import logger, metrics, tracer
+from common.services import users
+
+app = http.make_app()
+
+AUTH = [{'bearerAuth': []}]
+RoomTypeId = Annotated[str, Path(max_length=63)]
+
+
+@app.get('/api/users/me', tags=['users'], security=AUTH)
+def get_me() -> UserOut:
+    return UserOut.from_domain(users.profile(http.principal(app)))
+
+
+@app.patch('/api/users/me', tags=['users'], security=AUTH)
+def patch_me(body: ProfilePatch) -> UserOut:
+    """Change name, phone or address (``null`` clears phone/address); email and role cannot be
+    changed here."""
+    user = users.update_profile(http.principal(app), body.changes())
+    logger.info('profile updated', fields=sorted(body.changes()))
+    return UserOut.from_domain(user)
+
+
+@app.get('/api/users/me/wishlist', tags=['users'], security=AUTH)
+def get_wishlist() -> WishlistOut:
+    """Newest first, with each room type's current name and base price."""
+    items = users.wishlist(http.principal(app))
+    return WishlistOut(items=[WishlistItemOut.from_domain(i.entry, i.room_type) for i in items])
+
+
+@app.post(
+    '/api/users/me/wishlist',
+    tags=['users'],
+    security=AUTH,
+    responses={
+        200: {'description': 'Already on the wishlist', 'content': {'application/json': {'model': WishlistItemOut}}},
+        201: {'description': 'Added', 'content': {'application/json': {'model': WishlistItemOut}}},
+    },
+)
+def add_to_wishlist(body: WishlistAddBody) -> Response[WishlistItemOut]:
+    """Idempotent: adding a room type already on the list answers 200 with the existing entry."""
+    item, created = users.add_to_wishlist(http.principal(app), body.room_type_id, http.now())
+    return Response(
+        status_code=201 if created else 200,
+        content_type='application/json',
+        body=WishlistItemOut.from_domain(item.entry, item.room_type).model_dump(mode='json'),
+    )
+
+
+@app.delete(
+    '/api/users/me/wishlist/<room_type_id>',
+    tags=['users'],
+    security=AUTH,
+    responses={204: {'description': 'Not on the wishlist (any more)', 'content': {}}},
+)
+def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
+    """Idempotent: removing a room type that is not on the list also answers 204."""
+    users.remove_from_wishlist(http.principal(app), room_type_id)
+    return Response(status_code=204)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return http.resolve(app, event, context)

@@ -1,0 +1,115 @@
+"""Abuse limits: failed sign-ins per email and per client IP, registrations per client IP.
+
+Each limit is a DynamoDB counter per fixed window aligned to the epoch (15-minute windows start
+at :00, :15, ...), moved only by a conditional ADD (``hits < limit``), so the limit holds exactly
+however many requests race: a request is counted BEFORE the expensive work and refused with 429
+(``Retry-After`` = seconds to the end of the window) once the window is full.
+
+Why fixed windows: one conditional UpdateItem per check and no read; the price is that a client
+can spend one window's budget at its very end and the next at the start of the next (at most
+twice the limit in a short burst), which for sign-in guessing (10 per email) changes nothing that
+matters. A sliding-window estimate would add a read of the previous window to every check; a
+sliding log one item per attempt.
+
+Successful sign-ins give their hit back, so only failures count and successful traffic is never
+limited by the application (API Gateway's stage throttling bounds volume). The email and IP are
+hashed into the key: counter items hold no raw personal data, and expire by TTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from common import errors, repos
+from common.config import settings
+
+# Counters live this long after their window closes (TTL deletes late anyway; expiry is decided by
+# the window in the key, never by TTL).
+_KEEP_AFTER_WINDOW_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    per_window: int  # 0 = off
+    window_seconds: int
+    refusal: type[errors.TooManyRequests]
+    detail: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One unit taken from a window, which ``give_back`` can return."""
+
+    scope: str
+    subject_hash: str
+    window_start: int
+
+
+def login_failures_per_email() -> Limit:
+    current = settings()
+    return Limit(
+        'login-email',
+        current.login_failures_per_email,
+        current.login_failure_window_seconds,
+        errors.TooManyLoginAttempts,
+        'Too many failed sign-ins for this account; try again later',
+    )
+
+
+def login_failures_per_ip() -> Limit:
+    current = settings()
+    return Limit(
+        'login-ip',
+        current.login_failures_per_ip,
+        current.login_failure_window_seconds,
+        errors.TooManyLoginAttempts,
+        'Too many failed sign-ins from this address; try again later',
+    )
+
+
+def registrations_per_ip() -> Limit:
+    current = settings()
+    return Limit(
+        'register-ip',
+        current.registrations_per_ip,
+        current.registration_window_seconds,
+        errors.TooManyRegistrations,
+        'Too many registrations from this address; try again later',
+    )
+
+
+def _subject_hash(scope: str, subject: str) -> str:
+    return hashlib.sha256(f'{scope}\n{subject}'.encode()).hexdigest()[:32]
+
+
+def take(checks: Sequence[tuple[Limit, str]], now: datetime) -> list[Hit]:
+    """Take one hit from each (limit, subject) in order; all or nothing.
+
+    When a window is full, the hits already taken are given back and the limit's 429 is raised
+    with ``Retry-After`` set to the seconds left in that window.
+    """
+    taken: list[Hit] = []
+    stamp = now.timestamp()
+    for limit, subject in checks:
+        if limit.per_window <= 0:
+            continue
+        window_start = int(stamp // limit.window_seconds) * limit.window_seconds
+        window_end = window_start + limit.window_seconds
+        hit = Hit(limit.scope, _subject_hash(limit.scope, subject), window_start)
+        expires = window_end + _KEEP_AFTER_WINDOW_SECONDS
+        if not repos.take_from_window(hit.scope, hit.subject_hash, hit.window_start, limit.per_window, expires):
+            give_back(taken)
+            retry_after = max(1, math.ceil(window_end - stamp))
+            raise limit.refusal(limit.detail, retry_after=retry_after)
+        taken.append(hit)
+    return taken
+
+
+def give_back(hits: Sequence[Hit]) -> None:
+    for hit in hits:
+        repos.give_back_to_window(hit.scope, hit.subject_hash, hit.window_start)
