@@ -33,8 +33,8 @@ install: $(VENV)/.installed $(EMU)/.installed ## Create the virtualenvs (app + t
 run: install ## Start the whole API locally with demo data (PORT=3000)
 	$(PY) -m local.run
 
-test: install ## Run every test (unit, integration, concurrency, end-to-end)
-	$(PY) -m pytest
+test: install ## Run every test (unit, integration, concurrency, end-to-end), one worker per core
+	$(PY) -m pytest -n auto --dist loadfile
 
 unit: install ## Unit tests only (pure domain, fast)
 	$(PY) -m pytest tests/unit

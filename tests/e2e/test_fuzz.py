@@ -17,7 +17,7 @@ from tests.support import factories
 from tests.support.fixtures import LocalStack
 
 pytestmark = pytest.mark.e2e
-EXAMPLES = int(os.environ.get('FUZZ_EXAMPLES', '20'))
+EXAMPLES = int(os.environ.get('FUZZ_EXAMPLES', '12'))
 CHECKS = 'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance'
 
 
