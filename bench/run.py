@@ -1,27 +1,45 @@
-"""Benchmarks (run on demand: `make bench`; not a test). Prints figures, asserts nothing.
+"""Benchmarks (`make bench`; not a test): prints figures and writes bench/README.md.
 
-1. Cold import of each function's handler module vs `import boto3` alone (fresh interpreters).
-2. p50/p95 of the booking and search handlers (in-process, real API Gateway events) against the
-   ministack DynamoDB, vs raw boto3 making the same DynamoDB calls against the same server.
-3. DynamoDB calls per request for stays of 1, 7 and 30 nights.
+1. Per route: p50/p95 of the real handler in-process (API Gateway event -> response) against the
+   ministack DynamoDB, vs raw boto3 replaying exactly the DynamoDB calls that handler made.
+2. DynamoDB calls and consumed capacity units per operation, for stays of 1, 7 and 30 nights.
+3. Cold import of each function's handler module vs `import boto3` alone (fresh interpreters).
+4. Deployment package size per function (zipped code + the shared layer), when `sam build` ran.
+
+Figures depend on the machine and its load; compare the ratios. BENCH_RUNS sets the runs.
 """
 
 from __future__ import annotations
 
-import json
+import copy
+import io
 import os
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get('BENCH_RUNS', '200'))
+REPORT = ROOT / 'bench' / 'README.md'
+CAPACITY_OPERATIONS = {
+    'GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'TransactGetItems',
+    'BatchWriteItem', 'BatchGetItem', 'Scan',
+}  # fmt: skip
+lines: list[str] = []
+
+
+def out(text: str = '') -> None:
+    print(text, flush=True)
+    lines.append(text)
 
 
 def _env() -> dict[str, str]:
@@ -32,64 +50,137 @@ def _env() -> dict[str, str]:
         'AWS_ACCESS_KEY_ID': 'bench',
         'AWS_SECRET_ACCESS_KEY': 'bench',
         'JWT_SECRET': 'bench-only-secret-0123456789abcdefghijklmnopq',
-        'POWERTOOLS_TRACE_DISABLED': 'true',
         'POWERTOOLS_METRICS_DISABLED': 'true',
         'POWERTOOLS_LOG_LEVEL': 'WARNING',
     }
-    env.pop('PYTHONDONTWRITEBYTECODE', None)  # Lambda ships bytecode caches warm; so do we here
+    env.pop('PYTHONDONTWRITEBYTECODE', None)  # Lambda loads bytecode caches; so do we here
     return env
 
 
-def _import_seconds(statement: str, repeats: int = 7) -> float:
+# ------------------------------------------------------------------ cold imports
+
+
+def _import_seconds(statement: str, env: dict[str, str], repeats: int = 9) -> float:
     code = f'import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)'
-    subprocess.run([sys.executable, '-c', statement], env=_env(), check=True, cwd=ROOT)  # warm the .pyc cache
+    subprocess.run([sys.executable, '-c', statement], env=env, check=True, cwd=ROOT, capture_output=True)
     samples = []
     for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, '-c', code], env=_env(), check=True, capture_output=True, text=True, cwd=ROOT
+        done = subprocess.run(
+            [sys.executable, '-c', code], env=env, check=True, capture_output=True, text=True, cwd=ROOT
         )
-        samples.append(float(out.stdout.strip()))
+        samples.append(float(done.stdout.strip().splitlines()[-1]))
     return statistics.median(samples)
 
 
 def cold_imports() -> None:
     from local import cfn
 
-    print('\n## Cold import (median of 7 fresh interpreters, .pyc warm)')
-    baseline = _import_seconds('import boto3')
-    print(f'  {"boto3 alone":<28} {baseline * 1000:7.1f} ms   1.00x')
+    out('## Cold import of each handler module (median of 9 fresh interpreters)')
+    out()
+    out('Tracing off is the local run and tests (`POWERTOOLS_TRACE_DISABLED=true`); tracing on is')
+    out('Lambda with X-Ray (`Tracing: Active`), where the X-Ray SDK is imported at start.')
+    out()
+    out('| module | tracing off | × boto3 | tracing on | × boto3 |')
+    out('| --- | ---: | ---: | ---: | ---: |')
+    off = {**_env(), 'POWERTOOLS_TRACE_DISABLED': 'true'}
+    on = {**_env(), 'POWERTOOLS_TRACE_DISABLED': 'false'}
+    baseline = _import_seconds('import boto3', off)
+    out(f'| `boto3` alone | {baseline * 1000:.0f} ms | 1.00 | | |')
     for name, resource in sorted(cfn.functions().items()):
         module, _ = cfn.handler_location(resource['Properties'])
-        seconds = _import_seconds(f'import {module}')
-        print(f'  {name:<28} {seconds * 1000:7.1f} ms   {seconds / baseline:.2f}x')
+        quiet, traced = _import_seconds(f'import {module}', off), _import_seconds(f'import {module}', on)
+        out(
+            f'| {name} | {quiet * 1000:.0f} ms | {quiet / baseline:.2f} | {traced * 1000:.0f} ms | {traced / baseline:.2f} |'
+        )
+    out()
+
+
+# ------------------------------------------------------------------ DynamoDB calls
+
+
+class Recorder:
+    """Wraps botocore's client entry point: records each DynamoDB call and its consumed capacity."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.capacity: Counter[str] = Counter()
+
+    @contextmanager
+    def recording(self) -> Iterator[Recorder]:
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        recorder = self
+
+        def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if client.meta.service_model.service_name != 'dynamodb':
+                return original(client, operation, params)
+            recorder.calls.append((operation, copy.deepcopy(params)))
+            if operation in CAPACITY_OPERATIONS:
+                params = {**params, 'ReturnConsumedCapacity': 'TOTAL'}
+            answer = original(client, operation, params)
+            consumed = answer.get('ConsumedCapacity')
+            for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+                recorder.capacity[operation] += float(entry.get('CapacityUnits', 0))
+            return answer
+
+        BaseClient._make_api_call = recorded  # type: ignore[method-assign]
+        try:
+            yield self
+        finally:
+            BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+    def summary(self) -> str:
+        counts = Counter(operation for operation, _ in self.calls)
+        return ', '.join(f'{n} {op}' for op, n in sorted(counts.items()))
+
+    @property
+    def units(self) -> float:
+        return sum(self.capacity.values())
+
+
+def _fresh_booking_keys(params: dict[str, Any]) -> dict[str, Any]:
+    """A replayed hold must create a new booking: new id in the Put and the request token."""
+    params = copy.deepcopy(params)
+    new_id = str(uuid.uuid4())
+    for item in params.get('TransactItems', []):
+        put = item.get('Put')
+        if put and put['Item'].get('pk', {}).get('S', '').startswith('BOOKING#'):
+            put['Item']['pk'] = {'S': f'BOOKING#{new_id}'}
+            put['Item']['booking_id'] = {'S': new_id}
+    if 'ClientRequestToken' in params:
+        params['ClientRequestToken'] = new_id
+    return params
+
+
+def _snake(operation: str) -> str:
+    return ''.join(f'_{c.lower()}' if c.isupper() else c for c in operation).lstrip('_')
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
-    return ordered[len(ordered) // 2] * 1000, ordered[int(len(ordered) * 0.95) - 1] * 1000
+    return ordered[len(ordered) // 2] * 1000, ordered[max(int(len(ordered) * 0.95) - 1, 0)] * 1000
 
 
-def _time(call: Callable[[], Any], runs: int = RUNS) -> tuple[float, float]:
+def _time(call: Callable[[], Any], runs: int) -> tuple[float, float]:
     for _ in range(10):
         call()
     samples = []
     for _ in range(runs):
-        t = time.perf_counter()
+        started = time.perf_counter()
         call()
-        samples.append(time.perf_counter() - t)
+        samples.append(time.perf_counter() - started)
     return _percentiles(samples)
 
 
-def handler_overhead(endpoint: str) -> None:
+def handlers_vs_boto3(endpoint: str) -> None:
     import boto3
 
     from common import tables
     from common.config import settings
     from local import dynamo
-    from local.gateway import Gateway
     from tests.support import factories
     from tests.support.api import Api
-    from tests.support.counting import count_calls
 
     os.environ.update(
         {
@@ -97,6 +188,7 @@ def handler_overhead(endpoint: str) -> None:
             'TABLE_NAME': 'bench',
             'IDEMPOTENCY_TABLE_NAME': 'bench-idem',
             'CATALOG_CACHE_SECONDS': '0',
+            'POWERTOOLS_TRACE_DISABLED': 'true',
         }
     )
     settings.cache_clear()
@@ -105,112 +197,128 @@ def handler_overhead(endpoint: str) -> None:
     dynamo.create_tables(client, dynamo.table_names())
     hotel = factories.hotel('bench-hotel')
     room = factories.room_type(hotel, 'bench-room', total_rooms=1_000_000, open_days=60)
-    api = Api(Gateway())
+    api = Api()
     token = factories.token('bench-user')
     check_in = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
     check_out = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
-    body = {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1}
+    hold = {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1}
+    booking = api.post('/api/bookings', hold, token=token)
+    assert booking.status == 201, booking.body
+    booking_id = booking.json['id']
+    routes: list[tuple[str, Callable[[], Any]]] = [
+        ('POST /api/bookings', lambda: api.post('/api/bookings', hold, token=token)),
+        ('GET /api/bookings/{id}', lambda: api.get(f'/api/bookings/{booking_id}', token=token)),
+        (
+            'GET /api/rooms/search',
+            lambda: api.get('/api/rooms/search', query={'check_in': check_in, 'check_out': check_out}),
+        ),
+        (
+            'GET /api/room-types/{id}/calendar',
+            lambda: api.get(f'/api/room-types/{room.id}/calendar', query={'from': check_in, 'to': check_out}),
+        ),
+    ]
+    out(f'## Handler in-process vs raw boto3 making the same DynamoDB calls (ministack, {RUNS} runs, ms)')
+    out()
+    out('| route | DynamoDB calls | handler p50 | p95 | boto3 p50 | p95 | ratio p50 |')
+    out('| --- | --- | ---: | ---: | ---: | ---: | ---: |')
+    for name, call in routes:
+        with Recorder().recording() as recorder:
+            reply = call()
+        assert reply.status < 300, (name, reply.status, reply.body[:300])
+        script = recorder.calls
 
-    def book() -> None:
-        assert api.post('/api/bookings', body, token=token).status == 201
+        def replay(script: list[tuple[str, dict[str, Any]]] = script) -> None:
+            for operation, params in script:
+                getattr(client, _snake(operation))(
+                    **(_fresh_booking_keys(params) if operation == 'TransactWriteItems' else params)
+                )
 
-    def search() -> None:
-        assert api.get('/api/rooms/search', query={'check_in': check_in, 'check_out': check_out}).status == 200
-
-    def raw_book() -> None:
-        key = lambda pk, sk: {'pk': {'S': pk}, 'sk': {'S': sk}}  # noqa: E731
-        client.get_item(TableName='bench', Key=key('ROOMTYPE#bench-room', 'META'), ConsistentRead=False)
-        client.get_item(TableName='bench', Key=key('HOTEL#bench-hotel', 'META'), ConsistentRead=False)
-        client.query(
-            TableName='bench',
-            KeyConditionExpression='pk = :pk AND begins_with(sk, :r)',
-            ExpressionAttributeValues={':pk': {'S': 'HOTEL#bench-hotel'}, ':r': {'S': 'RULE#'}},
+        handler_p50, handler_p95 = _time(call, RUNS)
+        raw_p50, raw_p95 = _time(replay, RUNS)
+        out(
+            f'| `{name}` | {recorder.summary()} | {handler_p50:.2f} | {handler_p95:.2f} | {raw_p50:.2f} | {raw_p95:.2f} | '
+            f'{handler_p50 / raw_p50:.2f}× |'
         )
-        booking_id = str(uuid.uuid4())
-        nights = [(datetime.now(UTC).date() + timedelta(days=3 + i)).isoformat() for i in range(2)]
-        items: list[dict[str, Any]] = [
-            {
-                'Put': {
-                    'TableName': 'bench',
-                    'Item': {**key(f'BOOKING#{booking_id}', 'META'), 'status': {'S': 'PENDING'}},
-                    'ConditionExpression': 'attribute_not_exists(pk)',
-                }
-            }
-        ]
-        for night in nights:
-            items.append(
-                {
-                    'Update': {
-                        'TableName': 'bench',
-                        'Key': key('INV#bench-room', night),
-                        'UpdateExpression': 'SET available = available - :r',
-                        'ConditionExpression': 'available >= :r AND stop_sell = :f',
-                        'ExpressionAttributeValues': {':r': {'N': '1'}, ':f': {'BOOL': False}},
-                    }
-                }
-            )
-        client.transact_write_items(TransactItems=items, ClientRequestToken=booking_id)
+    out()
 
-    def raw_search() -> None:
-        client.query(
-            TableName='bench',
-            IndexName='gsi1',
-            KeyConditionExpression='gsi1pk = :p',
-            ExpressionAttributeValues={':p': {'S': 'HOTELS'}},
-        )
-        client.query(
-            TableName='bench',
-            IndexName='gsi1',
-            KeyConditionExpression='gsi1pk = :p',
-            ExpressionAttributeValues={':p': {'S': 'ROOMTYPES'}},
-        )
-        client.query(
-            TableName='bench',
-            KeyConditionExpression='pk = :pk AND begins_with(sk, :r)',
-            ExpressionAttributeValues={':pk': {'S': 'HOTEL#bench-hotel'}, ':r': {'S': 'RULE#'}},
-        )
-        client.query(
-            TableName='bench',
-            KeyConditionExpression='pk = :pk AND sk BETWEEN :a AND :b',
-            ExpressionAttributeValues={':pk': {'S': 'INV#bench-room'}, ':a': {'S': check_in}, ':b': {'S': check_out}},
-        )
-
-    print(f'\n## Handler vs raw boto3, same DynamoDB calls, ministack, {RUNS} runs (ms)')
-    print(f'  {"route":<24} {"handler p50":>11} {"p95":>7} {"boto3 p50":>10} {"p95":>7} {"ratio p50":>10}')
-    for name, handler, raw in (('POST /api/bookings', book, raw_book), ('GET /api/rooms/search', search, raw_search)):
-        h50, h95 = _time(handler)
-        r50, r95 = _time(raw)
-        print(f'  {name:<24} {h50:11.2f} {h95:7.2f} {r50:10.2f} {r95:7.2f} {h50 / r50:9.2f}x')
-
-    print('\n## DynamoDB calls per request (stay length in nights)')
-    import pytest
-
-    patch = pytest.MonkeyPatch()
+    out('## DynamoDB calls and consumed capacity per operation, by stay length')
+    out()
+    out('Capacity as DynamoDB bills it (ministack computes it the same way): reads 0.5 per 4 KB eventually')
+    out('consistent / 1 strongly consistent, writes 1 per KB, transactional writes twice that.')
+    out()
+    out('| operation | nights | calls | capacity units |')
+    out('| --- | ---: | --- | ---: |')
     for nights in (1, 7, 30):
         start = datetime.now(UTC).date() + timedelta(days=2)
         stay = {'check_in': start.isoformat(), 'check_out': (start + timedelta(days=nights)).isoformat()}
-        with count_calls(patch) as booking_calls:
-            assert api.post('/api/bookings', {**stay, 'room_type_id': room.id, 'guests': 1}, token=token).status == 201
-        with count_calls(patch) as search_calls:
+        with Recorder().recording() as hold_calls:
+            created = api.post('/api/bookings', {**stay, 'room_type_id': room.id, 'guests': 1}, token=token)
+        assert created.status == 201, created.body
+        with Recorder().recording() as search_calls:
             assert api.get('/api/rooms/search', query=stay).status == 200
-        print(f'  {nights:>2} nights  booking {dict(booking_calls.calls)}  search {dict(search_calls.calls)}')
+        with Recorder().recording() as cancel_calls:
+            assert api.post(f'/api/bookings/{created.json["id"]}/cancel', token=token).status == 200
+        for label, recorder in (
+            ('hold (POST /api/bookings)', hold_calls),
+            ('search', search_calls),
+            ('cancel a hold', cancel_calls),
+        ):
+            out(f'| {label} | {nights} | {recorder.summary()} | {recorder.units:g} |')
+    out()
+
+
+# ------------------------------------------------------------------ package sizes
+
+
+def package_sizes() -> None:
+    build = ROOT / '.aws-sam' / 'build'
+    out('## Deployment package size per function (zipped, as uploaded)')
+    out()
+    if not build.exists():
+        out('`.aws-sam/build` not found: run `make build` first to include package sizes.')
+        out()
+        return
+
+    def zipped(folder: Path) -> tuple[int, int]:
+        buffer, raw = io.BytesIO(), 0
+        with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.rglob('*')):
+                if path.is_file():
+                    raw += path.stat().st_size
+                    archive.write(path, path.relative_to(folder))
+        return buffer.tell(), raw
+
+    out('| artifact | zipped | unzipped |')
+    out('| --- | ---: | ---: |')
+    for folder in sorted(p for p in build.iterdir() if p.is_dir()):
+        size, raw = zipped(folder)
+        out(f'| {folder.name} | {size / 1024:.0f} KB | {raw / 1024:.0f} KB |')
+    out()
+    out('Every function also loads the CommonLayer (shared, cached by Lambda per version).')
+    out()
 
 
 def main() -> None:
     sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'common')]
     for key, value in _env().items():
         os.environ.setdefault(key, value)
-    print(f'# bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs')
+    out('# Benchmarks')
+    out()
+    out(f'Generated by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: Python {sys.version.split()[0]}, '
+        f'{os.cpu_count()} CPUs, {RUNS} runs per figure. Numbers move with machine load; the ratios are what to compare.')  # fmt: skip
+    out()
     cold_imports()
     from local import emulators
     from local.gateway import free_port
 
     server = emulators.start_ministack(free_port())
     try:
-        handler_overhead(server.url)
+        handlers_vs_boto3(server.url)
     finally:
         server.stop()
-    print(json.dumps({'note': 'figures vary with machine load; compare ratios, not absolutes'}))
+    package_sizes()
+    REPORT.write_text('\n'.join(lines) + '\n')
+    print(f'wrote {REPORT.relative_to(ROOT)}')
 
 
 if __name__ == '__main__':

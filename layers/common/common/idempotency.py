@@ -9,21 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from common import errors
 from common.config import settings
+from common.lazy import lazy_import
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+# powertools' idempotency (and boto3 with it) is imported on the first request that sends an
+# Idempotency-Key, not at cold start (one thread imports; concurrent first imports of powertools
+# packages can see partially initialised modules).
+_idempotency = lazy_import('aws_lambda_powertools.utilities.idempotency')
+_exceptions = lazy_import('aws_lambda_powertools.utilities.idempotency.exceptions')
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +32,7 @@ def _store() -> DynamoDBPersistenceLayer:
 
     current = settings()
     client = boto3.client('dynamodb', endpoint_url=current.dynamodb_endpoint_url, region_name=current.aws_region)
-    return DynamoDBPersistenceLayer(table_name=current.idempotency_table_name, boto3_client=client)
+    return _idempotency.DynamoDBPersistenceLayer(table_name=current.idempotency_table_name, boto3_client=client)
 
 
 def reset() -> None:
@@ -51,7 +51,7 @@ def once(
     """Run ``compute`` once per (operation, caller, key); replays get the first result."""
     if key is None:
         return compute()
-    config = IdempotencyConfig(
+    config = _idempotency.IdempotencyConfig(
         event_key_jmespath='key',
         payload_validation_jmespath='payload',
         expires_after_seconds=settings().idempotency_ttl_seconds,
@@ -60,7 +60,7 @@ def once(
     if context is not None:
         config.register_lambda_context(context)
 
-    @idempotent_function(
+    @_idempotency.idempotent_function(
         data_keyword_argument='request', persistence_store=_store(), config=config, key_prefix=operation
     )
     def run(request: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +68,7 @@ def once(
 
     try:
         return run(request={'key': f'{caller}:{key}', 'payload': payload})
-    except IdempotencyValidationError:
+    except _exceptions.IdempotencyValidationError:
         raise errors.IdempotencyKeyReused() from None
-    except IdempotencyAlreadyInProgressError:
+    except _exceptions.IdempotencyAlreadyInProgressError:
         raise errors.IdempotencyInProgress() from None

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import stripe
-
 from common import errors
 from common.config import settings
+from common.lazy import lazy_import
 from common.observability import logger
+
+# The SDK is a large import (~90 ms); most requests of a function that may call Stripe do not.
+stripe = lazy_import('stripe')
 
 SUCCEEDED = 'succeeded'
 CANCELED = 'canceled'
