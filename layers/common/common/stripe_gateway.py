@@ -27,7 +27,7 @@ import stripe
 
 from common import errors
 from common.config import settings
-from common.observability import logger
+from common.observability import logger, traced
 
 SUCCEEDED = 'succeeded'
 CANCELED = 'canceled'
@@ -134,6 +134,14 @@ def reset() -> None:
 
 @contextmanager
 def _calling(operation: str) -> Iterator[None]:
+    """Every Stripe call: one X-Ray subsegment named after the operation (the SDK's HTTP request,
+    traced by the ``requests`` patch, nests inside it), and Stripe's errors mapped once."""
+    with traced(f'stripe.{operation}', stripe_operation=operation), _mapping_errors(operation):
+        yield
+
+
+@contextmanager
+def _mapping_errors(operation: str) -> Iterator[None]:
     try:
         yield
     except stripe.CardError as exc:
