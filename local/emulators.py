@@ -88,14 +88,19 @@ def _spawn(name: str, port: int, args: list[str], env: dict[str, str], ready_pat
 
 
 def start_ministack(
-    port: int, services: str = 'dynamodb,dynamodbstreams,events,sqs', timeout: float = 30.0
+    port: int,
+    services: str = 'dynamodb,dynamodbstreams,events,sqs',
+    timeout: float = 30.0,
+    extra_env: dict[str, str] | None = None,
 ) -> Emulator:
+    """ministack on 127.0.0.1:port; ``services=''`` enables every service."""
     env = {
         'GATEWAY_PORT': str(port),
         'BIND_HOST': '127.0.0.1',
         'SERVICES': services,
         'LOG_LEVEL': 'WARNING',
         'MINISTACK_REGION': 'us-east-1',
+        **(extra_env or {}),
     }
     return _spawn('ministack', port, ['-m', 'ministack'], env, '/_ministack/health', timeout)
 

@@ -114,9 +114,9 @@ def test_the_auditor_finds_the_local_books_balanced(local_stack: LocalStack):
     import subprocess
     import sys
 
-    endpoint = re.search(r'make audit ENDPOINT=(\S+)', local_stack.log()).group(1)
+    endpoint, table = re.search(r'make audit ENDPOINT=(\S+) TABLE=(\S+)', local_stack.log()).groups()
     run = subprocess.run(
-        [sys.executable, '-m', 'local.audit', '--endpoint', endpoint, '--table', 'hotel-booking'],
+        [sys.executable, '-m', 'local.audit', '--endpoint', endpoint, '--table', table],
         capture_output=True,
         text=True,
         timeout=120,

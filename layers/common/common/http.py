@@ -214,6 +214,10 @@ def resolve(
         }
     else:
         result = app.resolve(event, context)
+        if result.get('body') is None:
+            # A 204's body: the proxy integration's body is a string. API Gateway tolerates null;
+            # ministack's gateway fails on it with a 500 (docs/run-emulated.md).
+            result['body'] = ''
     _log_request(event, result)
     return result
 
