@@ -189,8 +189,8 @@ def _client(service: str, endpoint: str) -> Any:
         service,
         endpoint_url=endpoint,
         region_name=REGION,
-        aws_access_key_id='local',
-        aws_secret_access_key='local',  # noqa: S106 - ministack takes any credentials
+        aws_access_key_id='test',
+        aws_secret_access_key='test',  # noqa: S106 - ministack's root credentials (AUTH=true)
     )
 
 
@@ -268,8 +268,8 @@ def seed_demo(deployed: Deployed, admin_email: str, admin_password: str) -> dict
             'DYNAMODB_ENDPOINT_URL': deployed.endpoint,
             'TABLE_NAME': deployed.outputs['MainTableName'],
             'IDEMPOTENCY_TABLE_NAME': deployed.outputs['IdempotencyTableName'],
-            'AWS_ACCESS_KEY_ID': 'local',
-            'AWS_SECRET_ACCESS_KEY': 'local',
+            'AWS_ACCESS_KEY_ID': 'test',
+            'AWS_SECRET_ACCESS_KEY': 'test',
             'AWS_DEFAULT_REGION': REGION,
         }
     )
@@ -302,7 +302,17 @@ def main() -> int:
             ministack_port,
             services='',
             timeout=60,
-            extra_env={'LAMBDA_EXECUTOR': 'local', 'STRIPE_API_BASE': localstripe.url, 'MINISTACK_HOST': 'localhost'},
+            inherit_env=False,  # nothing of this shell (AWS credentials...) reaches the functions
+            extra_env={
+                'LAMBDA_EXECUTOR': 'local',
+                # IAM enforced: each function calls AWS with its role's session, checked against
+                # the template's policies (least privilege, for real).
+                'AUTH': 'true',
+                'AWS_ACCESS_KEY_ID': 'test',
+                'AWS_SECRET_ACCESS_KEY': 'test',
+                'STRIPE_API_BASE': localstripe.url,
+                'MINISTACK_HOST': 'localhost',
+            },
         )
         started.append(ministack)
         deployed = deploy(
@@ -325,7 +335,8 @@ def main() -> int:
             f'  API        {deployed.url}/api/health\n'
             f'  Browser    {deployed.browser_url}/api/docs\n'
             f'  Stack      {STACK} ({ministack.url}, pid {ministack.process.pid})\n'
-            f'  Audit      make audit ENDPOINT={ministack.url} TABLE={deployed.outputs["MainTableName"]}\n'
+            f'  Audit      AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test '
+            f'make audit ENDPOINT={ministack.url} TABLE={deployed.outputs["MainTableName"]}\n'
             f'  Stripe     {localstripe.url} (localstripe, pid {localstripe.process.pid})\n'
             f'  Admin      {admin_email} / {admin_password} ({summary["admin"]})\n'
             'Ctrl-C stops everything.\n'

@@ -138,13 +138,10 @@ def start_emulated_stack(tmp_path: Path, hold_seconds: int = 900, timeout: float
     """`make run-emulated`'s process (ministack + localstripe, the stack deployed); returns once
     it printed its READY line (bounded wait)."""
     log_path = tmp_path / f'emulated-{uuid.uuid4().hex[:8]}.log'
+    # A clean environment: ministack hands its own to the function processes (the tests' AWS_*,
+    # JWT_SECRET, POWERTOOLS_* must not reach them).
     env = {
-        **{
-            k: v
-            for k, v in os.environ.items()
-            if k not in ('DYNAMODB_ENDPOINT_URL', 'TABLE_NAME', 'IDEMPOTENCY_TABLE_NAME')
-            and not k.startswith(('STRIPE_', 'POWERTOOLS_'))
-        },
+        **{k: v for k, v in os.environ.items() if k in ('PATH', 'HOME', 'LANG', 'TMPDIR', 'EMULATOR_PYTHON')},
         'MINISTACK_PORT': str(free_port()),
         'LOCALSTRIPE_PORT': str(free_port()),
         'ADMIN_EMAIL': 'admin@example.com',
