@@ -45,6 +45,18 @@ integration: install ## Handlers through API Gateway events against moto
 e2e: install ## The local stack over HTTP, and the thread races against ministack
 	$(PY) -m pytest tests/e2e tests/concurrency
 
+events: $(VENV)/.installed ## Regenerate events/ (samples for sam local invoke) from local/events.py and template.yaml
+	$(PY) -m local.events --write
+
+events-check: install ## Every events/ sample through its handler, as sam local invoke would, against moto + localstripe
+	$(PY) -m pytest -q tests/unit/test_events.py tests/integration/test_events.py
+
+run-emulated: install ## template.yaml deployed into ministack (CloudFormation + SAM, API Gateway, Lambda, EventBridge)
+	$(PY) -m local.emulated
+
+e2e-emulated: install ## The end-to-end suite through the run-emulated deployment instead of make run (~3 min)
+	E2E_TARGET=emulated $(PY) -m pytest tests/e2e
+
 audit: $(VENV)/.installed ## Check the books: allotment = available + held, payments vs status (TABLE=, ENDPOINT=)
 	$(PY) -m local.audit --table "$${TABLE:-hotel-booking}" $${ENDPOINT:+--endpoint $$ENDPOINT}
 
@@ -81,4 +93,4 @@ bench: install ## Benchmarks (prints figures; not a test)
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e audit fuzz lock lint format validate build create-admin bench clean
+.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz lock lint format validate build create-admin bench clean

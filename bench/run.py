@@ -80,7 +80,7 @@ def cold_imports() -> None:
     out('Tracing off is the local run and tests (`POWERTOOLS_TRACE_DISABLED=true`); tracing on is')
     out('Lambda with X-Ray (`Tracing: Active`), where the X-Ray SDK is imported at start.')
     out()
-    out('| module | tracing off | × boto3 | tracing on | × boto3 |')
+    out('| module | tracing off | x boto3 | tracing on | x boto3 |')
     out('| --- | ---: | ---: | ---: | ---: |')
     off = {**_env(), 'POWERTOOLS_TRACE_DISABLED': 'true'}
     on = {**_env(), 'POWERTOOLS_TRACE_DISABLED': 'false'}
@@ -237,7 +237,7 @@ def handlers_vs_boto3(endpoint: str) -> None:
         raw_p50, raw_p95 = _time(replay, RUNS)
         out(
             f'| `{name}` | {recorder.summary()} | {handler_p50:.2f} | {handler_p95:.2f} | {raw_p50:.2f} | {raw_p95:.2f} | '
-            f'{handler_p50 / raw_p50:.2f}× |'
+            f'{handler_p50 / raw_p50:.2f}x |'
         )
     out()
 

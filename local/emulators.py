@@ -58,7 +58,12 @@ def _python() -> str:
     return str(EMULATOR_PYTHON)
 
 
-def _spawn(name: str, port: int, args: list[str], env: dict[str, str], ready_path: str, timeout: float) -> Emulator:
+_BASE_ENV = ('PATH', 'HOME', 'LANG', 'TMPDIR')
+
+
+def _spawn(
+    name: str, port: int, args: list[str], env: dict[str, str], ready_path: str, timeout: float, inherit: bool = True
+) -> Emulator:
     LOG_DIR.mkdir(exist_ok=True)
     log_path = LOG_DIR / f'{name}-{port}.log'
     log = log_path.open('wb')
@@ -67,7 +72,7 @@ def _spawn(name: str, port: int, args: list[str], env: dict[str, str], ready_pat
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, **env},
+        env={**(os.environ if inherit else {k: v for k, v in os.environ.items() if k in _BASE_ENV}), **env},
         cwd=LOG_DIR,
         preexec_fn=_die_with_parent,
     )
@@ -88,16 +93,23 @@ def _spawn(name: str, port: int, args: list[str], env: dict[str, str], ready_pat
 
 
 def start_ministack(
-    port: int, services: str = 'dynamodb,dynamodbstreams,events,sqs', timeout: float = 30.0
+    port: int,
+    services: str = 'dynamodb,dynamodbstreams,events,sqs',
+    timeout: float = 30.0,
+    extra_env: dict[str, str] | None = None,
+    inherit_env: bool = True,
 ) -> Emulator:
+    """ministack on 127.0.0.1:port; ``services=''`` enables every service. Without ``inherit_env``
+    it gets only PATH, HOME, LANG, TMPDIR and ``extra_env`` (its Lambda processes inherit it)."""
     env = {
         'GATEWAY_PORT': str(port),
         'BIND_HOST': '127.0.0.1',
         'SERVICES': services,
         'LOG_LEVEL': 'WARNING',
         'MINISTACK_REGION': 'us-east-1',
+        **(extra_env or {}),
     }
-    return _spawn('ministack', port, ['-m', 'ministack'], env, '/_ministack/health', timeout)
+    return _spawn('ministack', port, ['-m', 'ministack'], env, '/_ministack/health', timeout, inherit_env)
 
 
 def start_localstripe(port: int, timeout: float = 30.0) -> Emulator:

@@ -135,7 +135,7 @@ def main() -> int:
             f'  API        {base}/api/health\n'
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
-            f'  Audit      make audit ENDPOINT={ministack.url}\n'
+            f'  Audit      make audit ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
             f'  Stripe     {stripe_target}\n'
             f'  Sweeper    every {schedule.interval:g}s (holds last {settings().booking_hold_seconds}s)\n'
             f'  Admin      {os.environ["ADMIN_EMAIL"]} / {os.environ["ADMIN_PASSWORD"]} ({summary["admin"]})\n'

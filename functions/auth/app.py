@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http
 from common.models.api import LoginBody, RefreshBody, RegisterBody, TokenPairOut, UserOut
-from common.observability import logger, metrics, tracer
+from common.observability import count, logger, metrics, tracer
 from common.services import accounts
 
 app = http.make_app()
@@ -29,7 +28,7 @@ def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
 def register(body: RegisterBody) -> Response[UserOut]:
     user = accounts.register(body.email, body.password, body.name, http.now(), client_ip=http.client_ip(app))
     logger.info('user registered', user_id=user.id)
-    metrics.add_metric(name='UserRegistered', unit=MetricUnit.Count, value=1)
+    count('UserRegistered')
     return Response(
         status_code=201,
         content_type='application/json',
@@ -43,10 +42,10 @@ def login(body: LoginBody) -> TokenPairOut:
     try:
         pair = accounts.login(body.email, body.password, http.now(), client_ip=http.client_ip(app))
     except errors.TooManyLoginAttempts:
-        metrics.add_metric(name='LoginThrottled', unit=MetricUnit.Count, value=1)
+        count('LoginThrottled')
         raise
     except errors.InvalidCredentials:
-        metrics.add_metric(name='LoginFailed', unit=MetricUnit.Count, value=1)
+        count('LoginFailed')
         raise
     return _tokens(pair)
 
@@ -59,7 +58,7 @@ def refresh(body: RefreshBody) -> TokenPairOut:
         return _tokens(accounts.refresh(body.refresh, http.now()))
     except errors.RefreshTokenReused:
         logger.warning('refresh token reused: session revoked')
-        metrics.add_metric(name='RefreshTokenReused', unit=MetricUnit.Count, value=1)
+        count('RefreshTokenReused')
         raise
 
 
@@ -75,7 +74,7 @@ def logout(body: RefreshBody) -> Response[None]:
     return Response(status_code=204)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -7,13 +7,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, idempotency
 from common.config import settings
 from common.models.api import BookingOut, BookingPage, HoldBody, RefundQuoteOut, ReviewBody, ReviewOut
-from common.observability import logger, metrics, tracer
+from common.observability import bind_booking, count, logger, metrics, tracer
 from common.services import bookings, cancellation, reviews
 
 app = http.make_app()
@@ -38,11 +37,11 @@ def create_booking(body: HoldBody) -> Response[BookingOut]:
         try:
             booking = bookings.hold(caller, request, now)
         except errors.SoldOut:
-            metrics.add_metric(name='SoldOutRefusals', unit=MetricUnit.Count, value=1)
+            count('SoldOutRefusals')
             raise
-        logger.append_keys(booking_id=booking.id)
+        bind_booking(booking.id)
         logger.info('hold created', room_type_id=booking.room_type_id, nights=len(booking.nightly), rooms=booking.rooms)
-        metrics.add_metric(name='BookingHeld', unit=MetricUnit.Count, value=1)
+        count('BookingHeld')
         return BookingOut.from_domain(booking, now).model_dump(mode='json')
 
     result = idempotency.once(
@@ -53,6 +52,7 @@ def create_booking(body: HoldBody) -> Response[BookingOut]:
         hold,
         app.lambda_context,
     )
+    bind_booking(result['id'])  # also when the Idempotency-Key replayed the first answer
     return Response(
         status_code=201,
         content_type='application/json',
@@ -76,19 +76,23 @@ def list_bookings(
 @app.get('/api/bookings/<booking_id>', tags=['bookings'], security=AUTH)
 def get_booking(booking_id: BookingId) -> BookingOut:
     caller = http.principal(app)
+    bind_booking(booking_id)
     return BookingOut.from_domain(bookings.get_own(caller, booking_id), http.now())
 
 
 @app.post('/api/bookings/<booking_id>/cancel', tags=['bookings'], security=AUTH)
 def cancel_booking(booking_id: BookingId) -> BookingOut:
+    """Safe to retry: a cancelled booking answers the same (and a refund still owed is made)."""
     caller = http.principal(app)
-    logger.append_keys(booking_id=booking_id)
+    bind_booking(booking_id)
     now = http.now()
-    booking = bookings.cancel(caller, booking_id, now)
-    logger.info('booking cancelled', status=booking.status.value)
-    metrics.add_metric(name='BookingCancelled', unit=MetricUnit.Count, value=1)
-    if booking.refund is not None and booking.refund.stripe_refund_id:
-        metrics.add_metric(name='RefundIssued', unit=MetricUnit.Count, value=1)
+    cancelled = bookings.cancel(caller, booking_id, now)
+    booking = cancelled.booking
+    if cancelled.completed:
+        logger.info('booking cancelled', refund=booking.refund.amount if booking.refund else 0)
+        count('BookingCancelled')
+    if cancelled.refund_issued:
+        count('RefundIssued', path='cancellation')
     return BookingOut.from_domain(booking, now)
 
 
@@ -96,6 +100,7 @@ def cancel_booking(booking_id: BookingId) -> BookingOut:
 def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
     """What cancelling now would refund and keep (48-hour rule in the hotel's time zone)."""
     caller = http.principal(app)
+    bind_booking(booking_id)
     figures = cancellation.refund_quote(caller, booking_id, http.now())
     return RefundQuoteOut(
         booking_id=figures.booking_id,
@@ -117,10 +122,10 @@ def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
 )
 def review_booking(booking_id: BookingId, body: ReviewBody) -> Response[ReviewOut]:
     """Rate a CONFIRMED stay of yours once its check-out date has passed (hotel time); once per booking."""
-    logger.append_keys(booking_id=booking_id)
+    bind_booking(booking_id)
     review = reviews.post(http.principal(app), booking_id, body.rating, body.comment, http.now())
     logger.info('review posted', room_type_id=review.room_type_id, rating=review.rating)
-    metrics.add_metric(name='ReviewPosted', unit=MetricUnit.Count, value=1)
+    count('ReviewPosted')
     return Response(
         status_code=201, content_type='application/json', body=ReviewOut.from_domain(review).model_dump(mode='json')
     )

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, idempotency
 from common.models.api import CheckoutBody, CheckoutOut
-from common.observability import logger, metrics, tracer
+from common.observability import bind_booking, count, logger, metrics, tracer
 from common.services import payments
 
 app = http.make_app()
@@ -30,7 +29,7 @@ def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()]
     """
     caller = http.principal(app)
     request = body or CheckoutBody()
-    logger.append_keys(booking_id=booking_id)
+    bind_booking(booking_id)
     now = http.now()
 
     def pay() -> dict:
@@ -43,12 +42,12 @@ def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()]
                 payment_method=request.payment_method or payments.TEST_PAYMENT_METHOD,
             )
         except errors.PaymentDeclined:
-            metrics.add_metric(name='PaymentDeclined', unit=MetricUnit.Count, value=1)
+            count('PaymentDeclined')
             raise
         if result.created:
-            metrics.add_metric(name='PaymentIntentCreated', unit=MetricUnit.Count, value=1)
+            count('PaymentIntentCreated')
         if result.outcome is payments.Outcome.CONFIRMED:
-            metrics.add_metric(name='BookingConfirmed', unit=MetricUnit.Count, value=1)
+            count('BookingConfirmed', path='auto_confirm')
         logger.info('checkout', status=result.booking.status.value, payment_intent_id=result.payment.payment_intent_id)
         return CheckoutOut(
             booking_id=result.booking.id,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common.observability import logger, metrics, tracer
+from common.observability import count, logger, metrics, tracer
 from common.services import expiry
 
 
@@ -20,13 +19,16 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     scheduled run continues where this one stopped)."""
     logger.append_keys(schedule_event_id=event.get('id'))
     report = expiry.sweep(datetime.now(UTC), lambda: context.get_remaining_time_in_millis() / 1000)
-    metrics.add_metric(name='HoldsExpired', unit=MetricUnit.Count, value=report.expired)
-    metrics.add_metric(name='HoldsConfirmedBySweeper', unit=MetricUnit.Count, value=report.confirmed)
-    metrics.add_metric(name='SweepFailures', unit=MetricUnit.Count, value=report.failed)
-    metrics.add_metric(name='PaymentIntentsLeftOpen', unit=MetricUnit.Count, value=report.payments_left_open)
-    metrics.add_metric(name='RefundsSettledBySweeper', unit=MetricUnit.Count, value=report.refunds_settled)
+    # Zeros too: the alarms and the dashboard see a run that did nothing.
+    count('BookingExpired', report.expired)
+    count('SweepFailures', report.failed)
+    count('PaymentIntentsLeftOpen', report.payments_left_open)
+    if report.confirmed:  # the payment had won the race against the expiry
+        count('BookingConfirmed', report.confirmed, path='sweeper')
+    if report.refunds_settled:  # refunds owed that nobody retried
+        count('RefundIssued', report.refunds_settled, path='sweeper')
     if not report.complete:
-        metrics.add_metric(name='SweepIncomplete', unit=MetricUnit.Count, value=1)
+        count('SweepIncomplete')
     summary = report.as_dict()
     logger.info('sweep finished', **summary)
     return summary

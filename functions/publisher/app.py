@@ -11,14 +11,13 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import integration_events
 from common.config import settings
-from common.observability import logger, metrics, tracer
+from common.observability import count, logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -54,10 +53,10 @@ def publish(record: DynamoDBRecord) -> None:
         raise PublishFailed(f'{result["FailedEntryCount"]} of {len(entries)} events were not accepted')
     for event in found:
         logger.info('integration event published', detail_type=event.detail_type, booking_id=event.detail['booking_id'])
-        metrics.add_metric(name=f'Published{event.detail_type}', unit=MetricUnit.Count, value=1)
+        count(f'Published{event.detail_type}')
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http
+from common import errors, http
 from common.config import settings
 from common.models.api import WebhookAck
-from common.observability import logger, metrics, tracer
+from common.observability import bind_booking, count, logger, metrics, tracer
 from common.services import payments
 
 app = http.make_app()
 
-_OUTCOME_METRICS = {
-    payments.Outcome.CONFIRMED: 'BookingConfirmed',
-    payments.Outcome.LATE_PAYMENT_CONFIRMED: 'LatePaymentConfirmed',
-    payments.Outcome.LATE_PAYMENT_REFUNDED: 'LatePaymentRefunded',
-    payments.Outcome.PAYMENT_REFUNDED: 'PaymentRefunded',
-    payments.Outcome.STRAY_PAYMENT_REFUNDED: 'StrayPaymentRefunded',
-    payments.Outcome.DUPLICATE: 'WebhookDuplicate',
-    payments.Outcome.UNKNOWN_BOOKING: 'WebhookUnknownBooking',
-    payments.Outcome.REFUND_FAILED: 'RefundFailed',
+Outcome = payments.Outcome
+# The business events some outcomes are: the same metric (and path) wherever they happen.
+_CONFIRMED_BY = {Outcome.CONFIRMED: 'webhook', Outcome.LATE_PAYMENT_CONFIRMED: 'late_payment'}
+_REFUNDED_BY = {
+    Outcome.LATE_PAYMENT_REFUNDED: 'late_payment',
+    Outcome.PAYMENT_REFUNDED: 'cancelled_before_payment',
+    Outcome.STRAY_PAYMENT_REFUNDED: 'stray_payment',
 }
 
 
@@ -33,16 +30,24 @@ def stripe_webhook() -> WebhookAck:
     2xx: processed, a duplicate, or not ours (acknowledged). 400: not from Stripe. 409/5xx: Stripe
     retries later.
     """
-    result = payments.receive_event(http.raw_body(app), app.current_event.headers.get('stripe-signature'), http.now())
+    try:
+        result = payments.receive_event(
+            http.raw_body(app), app.current_event.headers.get('stripe-signature'), http.now()
+        )
+    except errors.InvalidSignature:
+        # Many of these: a rotated endpoint secret not yet in SSM, or someone probing the URL.
+        count('WebhookEvent', event_type='unverified', outcome='invalid_signature')
+        raise
     if result.booking_id:
-        logger.append_keys(booking_id=result.booking_id)
+        bind_booking(result.booking_id)
     logger.info('stripe event', event_id=result.event_id, event_type=result.event_type, outcome=result.outcome.value)
-    # One event per invocation: every metric of it is also published per event type.
-    metrics.add_dimensions(event_type=result.event_type)
-    metrics.add_metric(name='WebhookEvent', unit=MetricUnit.Count, value=1)
-    name = _OUTCOME_METRICS.get(result.outcome)
-    if name:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    count('WebhookEvent', event_type=result.event_type, outcome=result.outcome.value)
+    if result.outcome in _CONFIRMED_BY:
+        count('BookingConfirmed', path=_CONFIRMED_BY[result.outcome])
+    elif result.outcome in _REFUNDED_BY:
+        count('RefundIssued', path=_REFUNDED_BY[result.outcome])
+    elif result.outcome is Outcome.REFUND_FAILED:
+        count('RefundFailed')  # the RefundFailedAlarm: someone has to act
     return WebhookAck(event_id=result.event_id, type=result.event_type, outcome=result.outcome.value)
 
 

@@ -110,13 +110,18 @@ def test_a_second_stack_runs_beside_the_first_and_stops_all_its_children(local_s
 
 
 def test_the_auditor_finds_the_local_books_balanced(local_stack: LocalStack):
+    import os
     import re
     import subprocess
     import sys
 
-    endpoint = re.search(r'make audit ENDPOINT=(\S+)', local_stack.log()).group(1)
+    endpoint, table = re.search(r'make audit ENDPOINT=(\S+) TABLE=(\S+)', local_stack.log()).groups()
+    # ministack's root credentials (make run-emulated enforces IAM; other keys are refused)
+    credentials = {'AWS_ACCESS_KEY_ID': 'test', 'AWS_SECRET_ACCESS_KEY': 'test'}
+    env = {k: v for k, v in os.environ.items() if k not in ('AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN')}
     run = subprocess.run(
-        [sys.executable, '-m', 'local.audit', '--endpoint', endpoint, '--table', 'hotel-booking'],
+        [sys.executable, '-m', 'local.audit', '--endpoint', endpoint, '--table', table],
+        env={**env, **credentials},
         capture_output=True,
         text=True,
         timeout=120,

@@ -44,7 +44,7 @@ def confirm(booking):
 
 
 def cancel(booking):
-    return bookings.cancel(Principal(booking.user_id, Role.GUEST), booking.id, datetime.now(UTC))
+    return bookings.cancel(Principal(booking.user_id, Role.GUEST), booking.id, datetime.now(UTC)).booking
 
 
 # ---------------------------------------------------------------- pricing preview

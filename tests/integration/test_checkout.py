@@ -12,13 +12,13 @@ import pytest
 
 from common import repos
 from common.domain import BookingStatus, Principal, Role
-from common.observability import metrics
 from common.services import bookings
 from functions.webhook import app as webhook_app
 from local.gateway import LambdaContext, proxy_event
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.fixtures import assert_inventory_balances, point_stripe_at
+from tests.support.metrics import Metric
 from tests.support.stripe import StripeTest
 
 pytestmark = pytest.mark.usefixtures('aws')
@@ -353,22 +353,18 @@ def test_a_failure_while_processing_answers_5xx_and_the_retry_processes_it(
     assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
 
 
-def test_each_event_is_counted_by_type_and_outcome(api: Api, room, stripe_local: StripeTest, monkeypatch, capsys):
+def test_each_event_is_counted_by_type_and_outcome(api: Api, room, stripe_local: StripeTest, emitted):
     token = factories.token()
     booking = book(api, room, token)
     pi = checkout(api, booking['id'], token).json['payment_intent_id']
     stripe_local.pay(pi)
     event = stripe_local.event_for(pi, 'payment_intent.succeeded')
-    monkeypatch.setenv('POWERTOOLS_METRICS_DISABLED', 'false')
-    metrics.clear_metrics()  # disabled metrics are never flushed, so never cleared
-    capsys.readouterr()
+    emitted()
     stripe_local.deliver(api, event)
+    first = emitted()
     stripe_local.deliver(api, event)
-    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    assert len(documents) == 2
-    first, duplicate = documents
-    assert first['event_type'] == 'payment_intent.succeeded'
-    assert ['event_type'] in first['_aws']['CloudWatchMetrics'][0]['Dimensions']
-    assert (first['WebhookEvent'], first['BookingConfirmed']) == ([1.0], [1.0])
-    assert (duplicate['WebhookEvent'], duplicate['WebhookDuplicate']) == ([1.0], [1.0])
-    assert 'BookingConfirmed' not in duplicate
+    duplicate = emitted()
+    succeeded = {'event_type': 'payment_intent.succeeded', 'service': 'test'}
+    assert Metric('WebhookEvent', 1, {**succeeded, 'outcome': 'confirmed'}) in first
+    assert Metric('BookingConfirmed', 1, {'path': 'webhook', 'service': 'test'}) in first
+    assert duplicate == [Metric('WebhookEvent', 1, {**succeeded, 'outcome': 'duplicate'})]

@@ -263,7 +263,7 @@ def test_a_run_publishes_what_it_did_as_metrics(api: Api, monkeypatch, capsys):
     capsys.readouterr()
     run_sweeper()
     [document] = emitted_metrics(capsys.readouterr().out)
-    assert document['HoldsExpired'] == [3.0]
+    assert document['BookingExpired'] == [3.0]
     assert document['SweepFailures'] == [0.0]
     assert document['service'] == 'test'
 

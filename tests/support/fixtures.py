@@ -93,6 +93,12 @@ def assert_inventory_balances() -> None:
     assert not violations, 'inventory does not balance:\n' + '\n'.join(map(str, violations))
 
 
+# Which stack the end-to-end tests drive: 'local' (`make run`: the local gateway calls the handlers
+# in-process) or 'emulated' (`make run-emulated`: template.yaml deployed into ministack's
+# CloudFormation, requests through its API Gateway to Lambda processes, the EventBridge schedule).
+E2E_TARGET = os.environ.get('E2E_TARGET', 'local')
+
+
 @dataclass
 class LocalStack:
     url: str
@@ -101,9 +107,71 @@ class LocalStack:
     admin_password: str
     log_path: Path
     stripe_url: str = ''
+    kind: str = 'local'
+    browser_url: str = ''  # where a browser opens the stack (the emulated one: host-style URL)
+    hold_seconds: float = 900
+    sweep_every: float = 60  # how often the sweeper runs
+
+    def __post_init__(self) -> None:
+        self.browser_url = self.browser_url or self.url
 
     def log(self) -> str:
         return self.log_path.read_text(errors='replace')[-4000:]
+
+
+def start_stack(tmp_path: Path, hold_seconds: int | None = None, sweep_every: int | None = None) -> LocalStack:
+    """The stack E2E_TARGET names; the emulated one takes the template's limits (holds of 30 s
+    at least, the sweeper's rate(1 minute) schedule)."""
+    if E2E_TARGET == 'emulated':
+        return start_emulated_stack(tmp_path, hold_seconds=max(hold_seconds or 900, 30))
+    env = {}
+    if hold_seconds:
+        env['BOOKING_HOLD_SECONDS'] = str(hold_seconds)
+    if sweep_every:
+        env['SWEEP_INTERVAL_SECONDS'] = str(sweep_every)
+    stack = start_local_stack(tmp_path, **env)
+    stack.hold_seconds, stack.sweep_every = hold_seconds or 900, sweep_every or 60
+    return stack
+
+
+def start_emulated_stack(tmp_path: Path, hold_seconds: int = 900, timeout: float = 240) -> LocalStack:
+    """`make run-emulated`'s process (ministack + localstripe, the stack deployed); returns once
+    it printed its READY line (bounded wait)."""
+    log_path = tmp_path / f'emulated-{uuid.uuid4().hex[:8]}.log'
+    # A clean environment: ministack hands its own to the function processes (the tests' AWS_*,
+    # JWT_SECRET, POWERTOOLS_* must not reach them).
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ('PATH', 'HOME', 'LANG', 'TMPDIR', 'EMULATOR_PYTHON')},
+        'MINISTACK_PORT': str(free_port()),
+        'LOCALSTRIPE_PORT': str(free_port()),
+        'ADMIN_EMAIL': 'admin@example.com',
+        'ADMIN_PASSWORD': 'e2e-admin-password',
+        'BOOKING_HOLD_SECONDS': str(hold_seconds),
+        'PYTHONUNBUFFERED': '1',
+    }
+    with log_path.open('wb') as log:
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'local.emulated'],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    stack = LocalStack('', process, 'admin@example.com', 'e2e-admin-password', log_path, kind='emulated')
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f'emulated stack exited early:\n{stack.log()}')
+        ready = [line for line in log_path.read_text(errors='replace').splitlines() if line.startswith('READY ')]
+        if ready:
+            fields = dict(part.split('=', 1) for part in ready[0].split()[1:])
+            stack.url, stack.browser_url, stack.stripe_url = fields['url'], fields['browser_url'], fields['stripe_url']
+            stack.hold_seconds, stack.sweep_every = hold_seconds, 60
+            return stack
+        time.sleep(0.5)
+    stop_local_stack(stack)
+    raise RuntimeError(f'emulated stack not ready in {timeout:.0f}s:\n{stack.log()}')
 
 
 def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
@@ -167,7 +235,7 @@ def stop_local_stack(stack: LocalStack) -> None:
 
 @pytest.fixture(scope='session')
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    stack = start_local_stack(tmp_path_factory.mktemp('stack'))
+    stack = start_stack(tmp_path_factory.mktemp('stack'))
     try:
         yield stack
     finally:

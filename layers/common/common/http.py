@@ -7,6 +7,7 @@ Every error leaves here as ``application/problem+json`` with ``type``, ``title``
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -205,13 +206,32 @@ def resolve(
 ) -> dict[str, Any]:
     refused = _early_refusal(event, max_body_bytes)
     if refused is not None:
-        return {
+        result = {
             'statusCode': refused.status_code,
             'headers': {'Content-Type': PROBLEM_JSON, **{k: str(v) for k, v in refused.headers.items()}},
             'body': refused.body,
             'isBase64Encoded': False,
         }
-    return app.resolve(event, context)
+    else:
+        result = app.resolve(event, context)
+        if result.get('body') is None:
+            # A 204's body: the proxy integration's body is a string. API Gateway tolerates null;
+            # ministack's gateway fails on it with a 500 (docs/run-emulated.md).
+            result['body'] = ''
+    _log_request(event, result)
+    return result
+
+
+def _log_request(event: dict[str, Any], result: dict[str, Any]) -> None:
+    """One line per request (with the correlation id the handler's logger injects): the route
+    template, never the query or body, and for a refusal the problem's code."""
+    status = int(result.get('statusCode') or 0)
+    route = (event.get('requestContext') or {}).get('resourcePath') or event.get('resource')
+    fields: dict[str, Any] = {'method': event.get('httpMethod'), 'route': route, 'status': status}
+    if status >= 400 and isinstance(result.get('body'), str):
+        with contextlib.suppress(ValueError, AttributeError):  # a body that is not a problem
+            fields['code'] = json.loads(result['body']).get('code')
+    logger.info('request', **fields)
 
 
 def now() -> datetime:

@@ -1,17 +1,30 @@
-"""Logger, Tracer and Metrics shared by every function (service name from POWERTOOLS_SERVICE_NAME)."""
+"""Logger, Tracer and Metrics shared by every function (service name from POWERTOOLS_SERVICE_NAME).
+
+- Logs: JSON lines; API functions inject the API Gateway request id as ``correlation_id`` and
+  clear appended keys between invocations; ``bind_booking`` adds the booking id.
+- Traces: X-Ray through powertools' Tracer. ``botocore`` is patched (boto3 and PynamoDB, which
+  calls DynamoDB through a botocore client) and ``requests`` (the Stripe SDK's HTTP client, see
+  stripe_gateway.py), nothing else: patching ``httplib`` too would record every call twice.
+- Metrics: CloudWatch EMF in the HotelBooking namespace with the ``service`` dimension; ``count``
+  adds a metric with dimensions of its own (``path``, ``outcome``...). See docs/observability.md.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 # Reads publish no metric; powertools warns about that on every such invocation.
 warnings.filterwarnings('ignore', message='No application metrics to publish')
+
+TRACED_LIBRARIES = ('botocore', 'requests')
 
 
 class _NoTracer:
@@ -25,6 +38,8 @@ class _NoTracer:
 
     capture_lambda_handler = capture_method = _passthrough
 
+    disabled = True
+
     def put_annotation(self, *_: Any, **__: Any) -> None:
         pass
 
@@ -37,7 +52,7 @@ def _make_tracer() -> Any:
         return _NoTracer()
     from aws_lambda_powertools import Tracer
 
-    return Tracer()
+    return Tracer(patch_modules=TRACED_LIBRARIES)
 
 
 logger = Logger(log_uncaught_exceptions=True)
@@ -55,3 +70,39 @@ def _add_metric_unless_disabled(*args: Any, **kwargs: Any) -> None:
 
 
 metrics.add_metric = _add_metric_unless_disabled  # type: ignore[method-assign]
+
+
+def count(name: str, value: int = 1, **dimensions: str) -> None:
+    """A count metric; with ``dimensions`` it gets them on top of ``service`` (its own EMF line,
+    written at once), without it joins the invocation's metrics (written when the handler ends).
+
+    Each business metric has ONE dimension set, always the same: CloudWatch matches alarms and
+    dashboards on the exact set."""
+    if is_metrics_disabled():
+        return
+    if not dimensions:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        return
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=value, namespace=metrics.namespace, default_dimensions=dimensions
+    ):
+        pass
+
+
+def bind_booking(booking_id: str) -> None:
+    """Every later log line of this invocation carries the booking id, and so does its trace
+    (an X-Ray annotation: searchable with ``annotation.booking_id = "..."``)."""
+    logger.append_keys(booking_id=booking_id)
+    tracer.put_annotation('booking_id', booking_id)
+
+
+@contextlib.contextmanager
+def traced(name: str, **annotations: str) -> Iterator[None]:
+    """A named X-Ray subsegment around a block (no-op when tracing is off, as in tests and locally)."""
+    if tracer.disabled:
+        yield
+        return
+    with tracer.provider.in_subsegment(f'## {name}') as subsegment:
+        for key, value in annotations.items():
+            subsegment.put_annotation(key, value)
+        yield

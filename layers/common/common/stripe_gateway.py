@@ -26,7 +26,7 @@ from typing import Any
 from common import errors
 from common.config import settings
 from common.lazy import lazy_import
-from common.observability import logger
+from common.observability import logger, traced
 
 # The SDK is a large import (~90 ms); most requests of a function that may call Stripe do not.
 stripe = lazy_import('stripe')
@@ -136,6 +136,14 @@ def reset() -> None:
 
 @contextmanager
 def _calling(operation: str) -> Iterator[None]:
+    """Every Stripe call: one X-Ray subsegment named after the operation (the SDK's HTTP request,
+    traced by the ``requests`` patch, nests inside it), and Stripe's errors mapped once."""
+    with traced(f'stripe.{operation}', stripe_operation=operation), _mapping_errors(operation):
+        yield
+
+
+@contextmanager
+def _mapping_errors(operation: str) -> Iterator[None]:
     try:
         yield
     except stripe.CardError as exc:

@@ -11,11 +11,15 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from common import errors, repos
 from common.config import settings
 from common.domain import Booking, BookingStatus, Hotel, Principal, RoomType, Stay
 from common.services import catalog, pricing
+
+if TYPE_CHECKING:
+    from common.services import cancellation
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def list_own(principal: Principal, limit: int, cursor: str | None) -> repos.Page
     return repos.list_user_bookings(principal.user_id, limit, cursor)
 
 
-def cancel(principal: Principal, booking_id: str, now: datetime) -> Booking:
+def cancel(principal: Principal, booking_id: str, now: datetime) -> cancellation.Cancelled:
     """Cancel in any state (PaymentIntent cancelled, refund per policy): see services/cancellation.py."""
     from common.services import cancellation  # it builds on this module
 

@@ -91,27 +91,46 @@ def refund_quote(principal: Principal, booking_id: str, now: datetime) -> Refund
     return quote(booking, catalog.hotel(booking.hotel_id), now)
 
 
-def cancel(principal: Principal, booking_id: str, now: datetime) -> Booking:
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancel's answer, and what this request completed (for metrics: a retry that only
+    repeats the answer completes nothing)."""
+
+    booking: Booking
+    completed: bool  # this request finished the cancellation (status change, or the refund it still owed)
+    refund_issued: bool  # this request created the Stripe refund
+
+
+def _cancelled(before: Booking, after: Booking) -> Cancelled:
+    had_refund = before.refund is not None and bool(before.refund.stripe_refund_id)
+    has_refund = after.refund is not None and bool(after.refund.stripe_refund_id)
+    finished = before.status is not BookingStatus.CANCELLED or _refund_owed(before)
+    return Cancelled(after, after.status is BookingStatus.CANCELLED and finished, has_refund and not had_refund)
+
+
+def cancel(principal: Principal, booking_id: str, now: datetime) -> Cancelled:
     """Cancel a booking of the caller, whatever its state; safe to retry and to race.
 
     CANCELLED answers the same result (and finishes a refund still owed). A PENDING hold past its
     expiry is expired exactly as the sweeper would (409 ``hold_expired``). A payment that wins
     the race against cancelling a PENDING booking confirms it (409 ``already_paid``).
     """
-    booking = bookings.get_own(principal, booking_id)
+    before = booking = bookings.get_own(principal, booking_id)
     if booking.status is BookingStatus.PENDING:
         booking = _cancel_pending(booking, now)
     for _ in range(4):
         if booking.status is BookingStatus.CANCELLED:
-            return payments.settle_refund(booking.id, now) if _refund_owed(booking) else booking
+            settled = payments.settle_refund(booking.id, now) if _refund_owed(booking) else booking
+            return _cancelled(before, settled)
         if booking.status is BookingStatus.EXPIRED:
             raise errors.HoldExpired()
         if booking.status is not BookingStatus.CONFIRMED:
             break
         try:
-            return _cancel_confirmed(booking, now)
+            return _cancelled(before, _cancel_confirmed(booking, now))
         except errors.InvalidState:
-            booking = repos.get_booking(booking.id)  # a concurrent cancel won: answer as it did
+            # A concurrent cancel won: answer as it did (it completed the cancellation).
+            before = booking = repos.get_booking(booking.id)
     raise errors.Conflict('The booking keeps changing; retry')
 
 

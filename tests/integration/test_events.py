@@ -1,0 +1,206 @@
+"""`make events-check`: every sample event under events/ goes through its function's handler, as
+`sam local invoke -e events/<function>/<case>.json` would run it, against moto (DynamoDB,
+EventBridge, SQS) and localstripe, at the instant the events were sent (local.events.ANCHOR).
+
+The check seeds what the events refer to (the demo hotel of local/seed.py, Ada's account, the
+admin) and, per event, fills its ${PLACEHOLDERS}: a fresh guest's tokens, a booking of theirs in
+the state the event needs, a paid PaymentIntent, the webhook signature.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import boto3
+import pytest
+import time_machine
+from moto import mock_aws
+
+from common import repos
+from common.domain import Adjustment, BookingStatus, Hotel, PriceRule, Principal, Role, RoomType
+from common.services import accounts, bookings, payments
+from functions.publisher import app as publisher_app
+from local import cfn, events, seed
+from local.gateway import LambdaContext, http_response
+from tests.support.fixtures import assert_inventory_balances, create_tables, point_dynamodb_at
+from tests.support.stripe import StripeTest
+
+SAMPLES = events.samples()
+API_SAMPLES = [s for s in SAMPLES if s.case is not None]
+ADMIN_EMAIL, ADMIN_PASSWORD = 'admin@example.com', 'events-check-admin-password'
+ADA_EMAIL, ADA_PASSWORD = 'ada@example.com', 'correct horse battery'
+CLIENT_IP = events.GUEST_IP
+
+
+def _now():
+    from common.http import now
+
+    return now()
+
+
+@pytest.fixture(scope='module')
+def world() -> Iterator[None]:
+    """moto with the demo catalogue as of the events' instant: hotels, room types with a few
+    weeks of inventory around the stays, the price rules, the admin and Ada."""
+    with time_machine.travel(events.ANCHOR, tick=True), mock_aws():
+        point_dynamodb_at(None, 'hotel-booking-events', 'hotel-booking-events-idempotency')
+        create_tables(None)
+        now = _now()
+        for hotel in seed.HOTELS:
+            repos.put_hotel(hotel, create=True)
+        for room_type in seed.ROOM_TYPES:
+            repos.put_room_type(room_type, create=True)
+            repos.open_inventory(room_type, now.date() - timedelta(days=30), 75)
+        for rule in seed.rules(now.date()):
+            repos.put_rule(rule)
+        accounts.register(ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
+        accounts.register(ADA_EMAIL, ADA_PASSWORD, 'Ada Lovelace', now)
+        yield
+    point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
+
+
+@dataclass
+class Given:
+    """The values one event's placeholders take, prepared through the real services."""
+
+    stripe: StripeTest
+    values: dict[str, str] = field(default_factory=dict)
+
+    def guest(self) -> Principal:
+        email = f'guest-{uuid.uuid4().hex[:8]}@example.com'
+        user = accounts.register(email, 'correct horse battery', 'Guest', _now())
+        pair = accounts.login(email, 'correct horse battery', _now(), client_ip=CLIENT_IP)
+        self.values.update(GUEST_TOKEN=pair.access, REFRESH_TOKEN=pair.refresh, USER_ID=user.id)
+        return Principal(user.id, Role.GUEST)
+
+    def admin(self) -> None:
+        self.values['ADMIN_TOKEN'] = accounts.login(ADMIN_EMAIL, ADMIN_PASSWORD, _now(), client_ip=CLIENT_IP).access
+
+    def booking(self, guest: Principal, check_in: date | None = None, nights: int = 3) -> str:
+        start = check_in or date.fromisoformat(events.CHECK_IN)
+        request = bookings.HoldRequest('lisbon-deluxe-king', start, start + timedelta(days=nights), 2, 1)
+        held = bookings.hold(guest, request, _now())
+        self.values['BOOKING_ID'] = held.id
+        return held.id
+
+    def prepare(self, name: str | None) -> None:
+        guest = Principal(self.values['USER_ID'], Role.GUEST) if 'USER_ID' in self.values else None
+        if name == 'booking':
+            self.booking(guest)
+        elif name == 'paid_booking':
+            booking_id = self.booking(guest)
+            paid = payments.checkout(guest, booking_id, _now(), auto_confirm=True)
+            assert paid.booking.status is BookingStatus.CONFIRMED
+        elif name == 'payment_intent':
+            guest = self.guest()
+            booking_id = self.booking(guest)
+            intent = payments.checkout(guest, booking_id, _now()).payment.payment_intent_id
+            self.stripe.pay(intent)
+            self.values['PAYMENT_INTENT_ID'] = intent
+        elif name == 'ended_stay':
+            stayed = _now().date() - timedelta(days=5)
+            with time_machine.travel(events.ANCHOR - timedelta(days=10), tick=False):
+                booking_id = self.booking(guest, stayed, nights=2)
+                repos.transition(
+                    repos.get_booking(booking_id), [BookingStatus.PENDING], BookingStatus.CONFIRMED, _now()
+                )
+        elif name == 'empty_hotel':
+            repos.put_hotel(
+                Hotel('porto-annex', 'Porto Annex', 'Porto', 'Rua Nova 2', 'Europe/Lisbon', 15, 'EUR'), create=True
+            )
+        elif name == 'unbooked_room_type':
+            attic = RoomType(
+                'lisbon-attic-single', 'lisbon-harbour', 'Attic Single', 'Under the roof.', capacity=1,
+                base_price=8000, currency='EUR', total_rooms=2,
+            )  # fmt: skip
+            repos.put_room_type(attic, create=True)
+            repos.open_inventory(attic, _now().date(), 10)
+        elif name == 'spare_rule':
+            repos.put_rule(
+                PriceRule('lisbon-spring-promo', 'lisbon-harbour', 'Spring promo', Adjustment('percent', -10))
+            )
+        else:
+            assert name in (None, 'ada'), f'unknown given: {name}'
+
+
+def handler_of(sample: events.Sample) -> Any:
+    module, attribute = cfn.handler_location(cfn.functions()[sample.function]['Properties'])
+    return getattr(importlib.import_module(module), attribute)
+
+
+def invoke(sample: events.Sample, event: dict[str, Any]) -> dict[str, Any]:
+    """What `sam local invoke <Function> -e <file>` does: the handler, the event, a context."""
+    properties = cfn.functions()[sample.function]['Properties']
+    timeout = float(properties.get('Timeout') or cfn.load()['Globals']['Function']['Timeout'])
+    return handler_of(sample)(event, LambdaContext(sample.function, timeout_seconds=timeout))
+
+
+@pytest.mark.parametrize('sample', API_SAMPLES, ids=lambda s: f'{s.folder}/{s.name}')
+def test_each_api_event_answers_its_status(world, stripe_local: StripeTest, sample: events.Sample):
+    # Given what the event refers to
+    case = sample.case
+    assert case is not None
+    given = Given(stripe_local)
+    names = events.placeholders(json.loads(sample.path.read_text()))
+    if {'GUEST_TOKEN', 'REFRESH_TOKEN'} & set(names) or case.given in ('booking', 'paid_booking', 'ended_stay'):
+        given.guest()
+    if 'ADMIN_TOKEN' in names:
+        given.admin()
+    given.prepare(case.given)
+    # When the file's event, its placeholders filled, goes to the function's handler
+    event = events.render(json.loads(sample.path.read_text()), given.values, stripe_local.webhook_secret)
+    result = invoke(sample, event)
+    # Then it answers the status the catalogue promises, errors as problem+json with their code
+    status, headers, body = http_response(result)
+    assert status == sample.expect, body[:500]
+    if status >= 400:
+        assert headers['Content-Type'] == 'application/problem+json'
+        assert json.loads(body)['code'] == case.code
+
+
+def test_the_schedule_event_expires_a_hold_that_is_due(world, stripe_local: StripeTest):
+    # Given a hold made 20 minutes before the schedule fires (holds last 15)
+    given = Given(stripe_local)
+    guest = given.guest()
+    with time_machine.travel(events.ANCHOR - timedelta(minutes=19), tick=False):
+        booking_id = given.booking(guest, date.fromisoformat(events.CHECK_IN) + timedelta(days=7), nights=1)
+    # When the sweeper gets the schedule event from events/
+    [sample] = [s for s in SAMPLES if s.folder == 'expire_sweeper']
+    summary = invoke(sample, json.loads(sample.path.read_text()))
+    # Then the hold is expired and its room is back on sale
+    assert summary['expired'] >= 1 and summary['failed'] == 0, summary
+    assert repos.get_booking(booking_id).status is BookingStatus.EXPIRED
+
+
+def test_the_stream_event_is_published_to_the_bus(world):
+    # Given the bus, with a rule that copies the booking events to a queue
+    [sample] = [s for s in SAMPLES if s.folder == 'publisher']
+    bus = 'hotel-booking'
+    region = 'us-east-1'
+    bridge, sqs = boto3.client('events', region_name=region), boto3.client('sqs', region_name=region)
+    bridge.create_event_bus(Name=bus)
+    queue = sqs.create_queue(QueueName='booking-events')['QueueUrl']
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
+    bridge.put_rule(Name='all-bookings', EventBusName=bus, EventPattern=json.dumps({'source': ['hotel-booking']}))
+    bridge.put_targets(Rule='all-bookings', EventBusName=bus, Targets=[{'Id': 'queue', 'Arn': queue_arn}])
+    publisher_app._events_client.cache_clear()
+    # When the publisher gets the stream batch from events/
+    result = invoke(sample, json.loads(sample.path.read_text()))
+    # Then no record failed and the queue got a BookingConfirmed for the booking
+    assert result == {'batchItemFailures': []}
+    [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)['Messages']
+    published = json.loads(message['Body'])
+    booking_id = sample.event['Records'][0]['dynamodb']['NewImage']['booking_id']['S']
+    assert (published['detail-type'], published['detail']['booking_id']) == ('BookingConfirmed', booking_id)
+    assert published['detail']['status'] == 'CONFIRMED'
+
+
+def test_the_inventory_balances_after_every_event(world):
+    # One audit of the module's table (a scan: too slow to repeat after each event).
+    assert_inventory_balances()
