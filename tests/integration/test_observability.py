@@ -20,7 +20,7 @@ from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 
 from common import repos
 from common.domain import BookingStatus, Role
-from common.observability import TRACED_LIBRARIES, logger, tracer
+from common.observability import TRACED_LIBRARIES, logger
 from local import cfn, events
 from local.gateway import LambdaContext
 from tests.integration.test_sweeper import run_sweeper
@@ -294,10 +294,18 @@ def xray(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Captured]:
     """X-Ray on, as in Lambda (Tracing: Active), with the libraries the Tracer patches; the
     segments are kept instead of sent. Off again afterwards (the patches then pass through)."""
     emitter = _Captured()
-    monkeypatch.setattr(tracer, 'disabled', False)
+    # Tests run with tracing off, where common.observability uses a stand-in without the X-Ray
+    # SDK; here the real Tracer takes its place, as in Lambda.
+    from aws_lambda_powertools import Tracer
+
+    from common import observability
+
+    real = Tracer(patch_modules=TRACED_LIBRARIES)
+    monkeypatch.setattr(observability, 'tracer', real)
+    monkeypatch.setattr(real, 'disabled', False)
     global_sdk_config.set_sdk_enabled(True)
     xray_recorder.configure(emitter=emitter, sampling=False, context=Context(), context_missing='LOG_ERROR')
-    tracer.patch(TRACED_LIBRARIES)
+    real.patch(TRACED_LIBRARIES)
     try:
         yield emitter
     finally:
