@@ -34,8 +34,12 @@ class _Meta:
     table_name = settings().table_name
     host = settings().dynamodb_endpoint_url
     region = settings().aws_region
-    # Transient errors (throttling, 5xx) are retried by botocore's standard mode with jitter.
-    max_retry_attempts = 4
+    # Throttling and DynamoDB 5xx are retried by botocore's standard mode with full jitter
+    # (throttling: up to 1 s, then 2 s); what still fails becomes a 503 with Retry-After
+    # (repos._with_retries). Two retries keep the worst case (3 s of back-off per call) well
+    # inside the API functions' 10 s timeout: a clear 503 beats a gateway timeout whose outcome
+    # the client cannot know.
+    max_retry_attempts = 2
 
 
 class Gsi1(GlobalSecondaryIndex):
