@@ -34,6 +34,7 @@ class _Meta:
     table_name = settings().table_name
     host = settings().dynamodb_endpoint_url
     region = settings().aws_region
+    max_pool_connections = settings().dynamodb_max_pool_connections
     # Throttling and DynamoDB 5xx are retried by botocore's standard mode with full jitter
     # (throttling: up to 1 s, then 2 s); what still fails becomes a 503 with Retry-After
     # (repos._with_retries). Two retries keep the worst case (3 s of back-off per call) well
