@@ -97,7 +97,8 @@ def start_ministack(
         'LOG_LEVEL': 'WARNING',
         'MINISTACK_REGION': 'us-east-1',
     }
-    return _spawn('ministack', port, ['-m', 'ministack'], env, '/_ministack/health', timeout)
+    script = str(Path(__file__).resolve().parent / 'ministack_main.py')
+    return _spawn('ministack', port, [script], env, '/_ministack/health', timeout)
 
 
 def start_localstripe(port: int, timeout: float = 30.0) -> Emulator:

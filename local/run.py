@@ -126,6 +126,7 @@ def main() -> int:
         )
         gateway = Gateway()
         gateway.warm_up()
+        dynamo.warm_clients()
         server = serve(gateway, host, port)
         from common.config import settings
         from local import sweeper
