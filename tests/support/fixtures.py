@@ -179,7 +179,7 @@ def stop_local_stack(stack: LocalStack, *, audit_first: bool = True) -> None:
     stack is stopped, so a failing audit never leaks the processes)."""
     violations: list[object] = []
     if audit_first and stack.process.poll() is None:
-        violations = _audit_local_stack(stack)
+        violations = audit_local_stack(stack)
     try:
         _terminate(stack)
     finally:
@@ -271,7 +271,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _audit_local_stack(stack: LocalStack) -> list[object]:
+def audit_local_stack(stack: LocalStack) -> list[object]:
     """The auditor, in this process, on a local stack's ministack table (and its localstripe)."""
     endpoint = stack.ministack_url()
     point_dynamodb_at(endpoint, 'hotel-booking', 'hotel-booking-idempotency')
@@ -310,5 +310,5 @@ def audited(request: pytest.FixtureRequest) -> Iterator[None]:
         violations = audit.all_violations(stripe=stripe_test is not None)
     else:
         stacks = [v for v in request.node.funcargs.values() if isinstance(v, LocalStack)]
-        violations = [v for stack in stacks if stack.process.poll() is None for v in _audit_local_stack(stack)]
+        violations = [v for stack in stacks if stack.process.poll() is None for v in audit_local_stack(stack)]
     assert not violations, 'the auditor found, after the test:\n' + '\n'.join(map(str, violations))
