@@ -57,7 +57,7 @@ run-emulated: install ## template.yaml deployed into ministack (CloudFormation +
 e2e-emulated: install ## The end-to-end suite through the run-emulated deployment instead of make run (~3 min)
 	E2E_TARGET=emulated $(PY) -m pytest tests/e2e
 
-audit: $(VENV)/.installed ## Check the books: allotment = available + held, payments vs status (TABLE=, ENDPOINT=)
+audit: $(VENV)/.installed ## Check the books: inventory, payments vs status, Stripe if keyed (TABLE=, ENDPOINT=)
 	$(PY) -m local.audit --table "$${TABLE:-hotel-booking}" $${ENDPOINT:+--endpoint $$ENDPOINT}
 
 fuzz: install ## schemathesis against the local stack (FUZZ_EXAMPLES=1000 for a long run)
@@ -87,10 +87,13 @@ build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for pyt
 create-admin: $(VENV)/.installed ## Create an admin in a deployed stack: make create-admin STACK=hotel-booking-dev EMAIL=you@example.com
 	$(PY) -m local.create_admin --stack "$(STACK)" --email "$(EMAIL)"
 
+load: install ## Flash-sale load test on a local stack, then the auditor (LOAD_CLIENTS=200 LOAD_SECONDS=60)
+	$(PY) -m bench.load
+
 bench: install ## Benchmarks (prints figures; not a test)
 	$(PY) -m bench.run
 
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz lock lint format validate build create-admin bench clean
+.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin bench clean

@@ -42,3 +42,16 @@ def create_tables(client: Any, names: dict[str, str]) -> list[str]:
             )
         created.append(name)
     return created
+
+
+def warm_clients() -> int:
+    """Create the botocore client behind every PynamoDB model now, one after the other.
+
+    PynamoDB creates a model's client on first use and keeps it; when hundreds of requests arrive
+    at once in the gateway's one process (a Lambda serves one), every one of them finds it missing
+    and builds its own (botocore loads its service models each time): seconds of CPU before the
+    first answer. Lambda pays this once per execution environment, at its cold start."""
+    from common import tables
+
+    clients = {id(model._get_connection().connection.client) for model in tables.MODELS}
+    return len(clients)

@@ -109,7 +109,8 @@ def start_ministack(
         'MINISTACK_REGION': 'us-east-1',
         **(extra_env or {}),
     }
-    return _spawn('ministack', port, ['-m', 'ministack'], env, '/_ministack/health', timeout, inherit_env)
+    script = str(Path(__file__).resolve().parent / 'ministack_main.py')
+    return _spawn('ministack', port, [script], env, '/_ministack/health', timeout, inherit_env)
 
 
 def start_localstripe(port: int, timeout: float = 30.0) -> Emulator:

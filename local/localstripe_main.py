@@ -22,7 +22,8 @@ def main() -> None:
     access = logging.getLogger('aiohttp.access')
     access.setLevel(logging.INFO)
     access.addHandler(logging.StreamHandler())
-    web.run_app(server.app, host=args.host, port=args.port, access_log=access, print=None)
+    # A backlog like the gateway's (aiohttp's default is 128): bursts of connections are not dropped.
+    web.run_app(server.app, host=args.host, port=args.port, access_log=access, print=None, backlog=1024)
 
 
 if __name__ == '__main__':

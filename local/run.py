@@ -40,6 +40,9 @@ LOCAL_DEFAULTS = {
     # emitted in AWS (and asserted in tests with the metrics captured per invocation).
     'POWERTOOLS_METRICS_DISABLED': 'true',
     'POWERTOOLS_LOG_LEVEL': 'WARNING',
+    # One process serves every concurrent request here (a Lambda serves one): with a pool smaller
+    # than the concurrency, every call beyond it opens a TCP connection to ministack and drops it.
+    'DYNAMODB_MAX_POOL_CONNECTIONS': '256',
 }
 
 
@@ -123,6 +126,7 @@ def main() -> int:
         )
         gateway = Gateway()
         gateway.warm_up()
+        dynamo.warm_clients()
         server = serve(gateway, host, port)
         from common.config import settings
         from local import sweeper

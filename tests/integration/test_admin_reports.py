@@ -9,9 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from common import repos
 from common.config import settings
-from common.domain import BookingStatus, Principal, Role
+from common.domain import Principal, Role
 from common.services import bookings
 from tests.support import factories
 from tests.support.api import Api
@@ -38,9 +37,8 @@ def hold(room_type_id: str, check_in: date, nights: int = 1, rooms: int = 1, gue
 
 
 def confirm(booking):
-    # what the payment webhook does: a guarded status change
-    repos.transition(booking, [BookingStatus.PENDING], BookingStatus.CONFIRMED, datetime.now(UTC))
-    return repos.get_booking(booking.id)
+    # what the payment webhook does: a guarded status change that records the payment
+    return factories.confirmed(booking)
 
 
 def cancel(booking):

@@ -12,6 +12,7 @@ from common.domain import (
     BookingStatus,
     Hotel,
     NightPrice,
+    Payment,
     PriceRule,
     Principal,
     Role,
@@ -124,7 +125,10 @@ def bulk_bookings(
                 updated_at=expires - timedelta(minutes=15),
             )
             shard = pending_shard(booking.id) if status is BookingStatus.PENDING else None
-            batch.save(repos._booking_item(booking, shard))  # the repository's own item mapping
+            item = repos._booking_item(booking, shard)  # the repository's own item mapping
+            if status is BookingStatus.CONFIRMED:
+                item.payment = repos._stored(paid(booking))
+            batch.save(item)
             holding += status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
             if i < due:
                 due_ids.append(booking.id)
@@ -155,8 +159,16 @@ def booking(
     return bookings.hold(Principal(user_id, Role.GUEST), request, datetime.now(UTC))
 
 
+def paid(booking: Booking) -> Payment:
+    """A succeeded payment of the booking's total, as the payment flow records it (the
+    PaymentIntent id is made up: no Stripe behind it)."""
+    return Payment(f'pi_fixture_{uuid.uuid4().hex[:16]}', 'succeeded', booking.total_amount, booking.currency)
+
+
 def confirmed(held: Booking, now: datetime | None = None) -> Booking:
-    """Confirm a hold through the domain's guarded transition (what a successful payment does),
-    without a payment flow."""
-    repos.transition(held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, now or datetime.now(UTC))
+    """Confirm a hold through the domain's guarded transition, recording a succeeded payment (what
+    a successful payment does), without a payment flow."""
+    repos.transition(
+        held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, now or datetime.now(UTC), payment=paid(held)
+    )
     return repos.get_booking(held.id)

@@ -7,6 +7,7 @@ process it started (by PID), also when the test fails.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -93,6 +94,13 @@ def assert_inventory_balances() -> None:
     assert not violations, 'inventory does not balance:\n' + '\n'.join(map(str, violations))
 
 
+def assert_books_balance(*, stripe: bool = False) -> None:
+    """Every invariant the auditor knows (inventory and payments; with ``stripe``, compared with
+    the Stripe the application is pointed at)."""
+    violations = audit.all_violations(stripe=stripe)
+    assert not violations, 'the auditor found:\n' + '\n'.join(map(str, violations))
+
+
 # Which stack the end-to-end tests drive: 'local' (`make run`: the local gateway calls the handlers
 # in-process) or 'emulated' (`make run-emulated`: template.yaml deployed into ministack's
 # CloudFormation, requests through its API Gateway to Lambda processes, the EventBridge schedule).
@@ -117,6 +125,21 @@ class LocalStack:
 
     def log(self) -> str:
         return self.log_path.read_text(errors='replace')[-4000:]
+
+    def ministack_url(self, timeout: float = 10.0) -> str:
+        """The stack's DynamoDB (ministack) endpoint, as its start-up banner prints it."""
+        return self.audit_target(timeout)[0]
+
+    def audit_target(self, timeout: float = 10.0) -> tuple[str, str]:
+        """The stack's DynamoDB (ministack) endpoint and table, as its start-up banner prints them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = re.search(r'make audit ENDPOINT=(\S+) TABLE=(\S+)', self.log_path.read_text(errors='replace'))
+            if found:
+                return found.group(1), found.group(2)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f'no ministack endpoint in the local stack log:\n{self.log()}')
+            time.sleep(0.1)
 
 
 def start_stack(tmp_path: Path, hold_seconds: int | None = None, sweep_every: int | None = None) -> LocalStack:
@@ -219,11 +242,23 @@ def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
                     return stack
         except OSError:
             time.sleep(0.2)
-    stop_local_stack(stack)
+    stop_local_stack(stack, audit_first=False)
     raise RuntimeError(f'local stack did not become healthy in 60s:\n{stack.log()}')
 
 
-def stop_local_stack(stack: LocalStack) -> None:
+def stop_local_stack(stack: LocalStack, *, audit_first: bool = True) -> None:
+    """Stop the stack (by PID); first, while it still runs, audit its books (it raises after the
+    stack is stopped, so a failing audit never leaks the processes)."""
+    violations: list[object] = []
+    if audit_first and stack.process.poll() is None:
+        violations = audit_local_stack(stack)
+    try:
+        _terminate(stack)
+    finally:
+        assert not violations, 'the auditor found, before stopping the stack:\n' + '\n'.join(map(str, violations))
+
+
+def _terminate(stack: LocalStack) -> None:
     if stack.process.poll() is None:
         stack.process.send_signal(signal.SIGTERM)
         try:
@@ -292,3 +327,74 @@ def override_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[...,
 
     yield apply
     settings.cache_clear()  # runs before monkeypatch restores the env; the next read sees it restored
+
+
+# ---------------------------------------------------------------- the auditor after every test
+
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.when == 'call':
+        item.stash[_CALL_FAILED] = report.failed
+    return report
+
+
+def audit_local_stack(stack: LocalStack) -> list[object]:
+    """The auditor, in this process, on a local stack's ministack table (and its localstripe).
+
+    The stack keeps working while it is read (its sweeper, Stripe's webhooks), and a scan is no
+    snapshot: a transaction landing between the scan of the bookings and that of the nights looks
+    like a violation. Only what a second audit a moment later finds again is reported.
+
+    The emulated stack (`make run-emulated`) is not audited here: its ministack enforces IAM with
+    its own root credentials, which this process does not hold (`make audit` prints them)."""
+    if stack.kind == 'emulated':
+        return []
+    endpoint, table = stack.audit_target()
+    point_dynamodb_at(endpoint, table, f'{table}-idempotency')
+    point_stripe_at(stack.stripe_url, 'sk_test_auditor', None)
+    try:
+        first = audit.all_violations(stripe=True)
+        if not first:
+            return []
+        time.sleep(1)
+        again = {str(v) for v in audit.all_violations(stripe=True)}
+        return [v for v in first if str(v) in again]
+    finally:
+        point_stripe_at(None, None, None)
+        point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
+
+
+@pytest.fixture(autouse=True)
+def audited(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used moto (``aws``), a ministack table (``on_ministack``) or the local
+    stack: the invariant auditor (inventory and payments, and Stripe where the test used
+    localstripe). Skipped when the test itself failed (its own failure says more) and for tests
+    marked ``no_audit`` (those that break the books on purpose, to see the auditor find it).
+
+    Cheap: the tables are the test's own (a few items); the local stack's is scanned once per test.
+    """
+    names = request.fixturenames
+    if request.node.get_closest_marker('no_audit'):
+        yield
+        return
+    # Set up what the audit reads BEFORE this fixture's yield, so it is torn down after the audit.
+    store = next((name for name in ('aws', 'on_ministack') if name in names), None)
+    if store:
+        request.getfixturevalue(store)
+    stripe_test = request.getfixturevalue('stripe_local') if store and 'stripe_local' in names else None
+    yield
+    if request.node.stash.get(_CALL_FAILED, True):
+        return
+    if store:
+        if stripe_test is not None:  # the test may have pointed the application elsewhere
+            point_stripe_at(stripe_test.url, stripe_test.key, stripe_test.webhook_secret)
+        violations = audit.all_violations(stripe=stripe_test is not None)
+    else:
+        stacks = [v for v in request.node.funcargs.values() if isinstance(v, LocalStack)]
+        violations = [v for stack in stacks if stack.process.poll() is None for v in audit_local_stack(stack)]
+    assert not violations, 'the auditor found, after the test:\n' + '\n'.join(map(str, violations))

@@ -1,24 +1,49 @@
-"""Inventory auditor: for every night of every room type,
+"""The invariant auditor: are the books right? An offline check (``make audit``, and after every
+integration and end-to-end test), never a request path: it scans the table.
 
-    allotment == available + rooms held by PENDING and CONFIRMED bookings,  0 <= available <= allotment.
+Inventory, for every night of every room type::
 
-An offline check (tests after every race, ``make audit``): it scans the table, which is fine
-for an audit and never done on a request path.
+    allotment == available + rooms held by PENDING and CONFIRMED bookings,  0 <= available <= allotment
+
+Payments, from what each booking records (DESIGN §5, §9):
+
+- a CONFIRMED booking has a succeeded PaymentIntent of its total, and no refund;
+- a CANCELLED or EXPIRED booking whose PaymentIntent succeeded has a refund recorded, and
+  refund + penalty == what was paid: the policy's penalty when a guest cancelled (none before
+  the free-cancellation deadline, CANCELLATION_PENALTY after), none at all otherwise (an expiry,
+  a late payment, a payment on a cancelled booking are refunded in full);
+- no refund larger than what was paid; a refund Stripe reports ``failed`` is reported too
+  (money not returned: a person has to act).
+
+With ``stripe=True`` (a Stripe client is configured) each recorded PaymentIntent is also read
+back from Stripe: its status and amount must match, Stripe must not have refunded more than the
+booking records, and a PaymentIntent that succeeded at Stripe for a CANCELLED/EXPIRED booking
+must be refunded (a payment whose webhook never arrived would otherwise be kept).
+
+A refund recorded as ``pending`` is owed, not missing: the client's retry, a refund event or the
+sweeper makes it. The auditor reports it only if Stripe already refunded MORE than it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from common.domain import HOLDING_STATUSES, BookingStatus
-from common.tables import BookingItem, InventoryItem
-from common.timeutil import parse_date
+from common import errors, repos
+from common import stripe_gateway as gateway
+from common.config import settings
+from common.domain import HOLDING_STATUSES, Booking, BookingStatus
+
+ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
+NOT_REFUNDED = ('failed', 'canceled')  # Stripe refund statuses that returned no money
 
 
 @dataclass(frozen=True)
 class Violation:
+    """An inventory night whose books do not balance."""
+
     room_type_id: str
     night: date
     allotment: int
@@ -32,37 +57,166 @@ class Violation:
         )
 
 
-def held_rooms() -> dict[tuple[str, date], int]:
+@dataclass(frozen=True)
+class PaymentViolation:
+    """A booking whose money does not match its status."""
+
+    booking_id: str
+    status: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f'booking {self.booking_id} ({self.status}): {self.reason}'
+
+
+def _in_range(booking: Booking, start: date | None, end: date | None) -> bool:
+    return not ((start and booking.check_out <= start) or (end and booking.check_in >= end))
+
+
+def held_rooms(bookings: Iterable[Booking]) -> dict[tuple[str, date], int]:
     held: dict[tuple[str, date], int] = defaultdict(int)
-    for booking in BookingItem.scan(BookingItem.pk.startswith('BOOKING#'), consistent_read=True):
-        if BookingStatus(booking.status) not in HOLDING_STATUSES:
-            continue
-        for night in booking.nightly:
-            held[(booking.room_type_id, parse_date(night.night))] += int(booking.rooms)
+    for booking in bookings:
+        if booking.status in HOLDING_STATUSES:
+            for night in booking.nightly:
+                held[(booking.room_type_id, night.date)] += booking.rooms
     return held
 
 
-def inventory_violations(start: date | None = None, end: date | None = None) -> list[Violation]:
+def inventory_violations(
+    start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
+) -> list[Violation]:
     """Every night (optionally in [start, end)) where the books do not balance."""
-    held = held_rooms()
+    held = held_rooms(repos.scan_bookings() if bookings is None else bookings)
     found = []
     seen: set[tuple[str, date]] = set()
-    for item in InventoryItem.scan(InventoryItem.pk.startswith('INV#'), consistent_read=True):
-        night = parse_date(item.night)
-        if (start and night < start) or (end and night >= end):
+    for night in repos.scan_inventory():
+        if (start and night.date < start) or (end and night.date >= end):
             continue
-        key = (item.room_type_id, night)
+        key = (night.room_type_id, night.date)
         seen.add(key)
-        allotment, available = int(item.allotment), int(item.available)
         rooms = held.get(key, 0)
-        if allotment != available + rooms or not 0 <= available <= allotment:
-            found.append(Violation(item.room_type_id, night, allotment, available, rooms))
-    for (room_type_id, night), rooms in held.items():
-        if (room_type_id, night) not in seen and not ((start and night < start) or (end and night >= end)):
-            found.append(Violation(room_type_id, night, 0, 0, rooms))
+        if night.allotment != night.available + rooms or not 0 <= night.available <= night.allotment:
+            found.append(Violation(night.room_type_id, night.date, night.allotment, night.available, rooms))
+    for (room_type_id, night_date), rooms in held.items():
+        if (room_type_id, night_date) not in seen and not (
+            (start and night_date < start) or (end and night_date >= end)
+        ):
+            found.append(Violation(room_type_id, night_date, 0, 0, rooms))
     return sorted(found, key=lambda v: (v.room_type_id, v.night))
 
 
-def all_violations(start: date | None = None, end: date | None = None) -> list[object]:
-    """Every check the auditor knows (inventory now; payments add theirs)."""
-    return [*inventory_violations(start, end)]
+def _policy_penalties(booking: Booking, paid: int) -> set[int]:
+    """Penalties the cancellation policy allows for a guest's cancel: none (before the deadline)
+    or the configured penalty (after it)."""
+    from common.services import cancellation  # the policy's one definition
+
+    return {0, cancellation.penalty(booking, paid, settings().cancellation_penalty)}
+
+
+def booking_payment_problems(booking: Booking) -> list[str]:
+    """What is wrong with one booking's recorded money (empty when nothing is)."""
+    payment, refund, status = booking.payment, booking.refund, booking.status
+    problems = []
+    if refund is not None and payment is None:
+        problems.append(f'refund of {refund.amount} {refund.currency} recorded without a payment')
+    if status is BookingStatus.CONFIRMED:
+        if payment is None:
+            problems.append('CONFIRMED without a payment')
+        elif payment.status != gateway.SUCCEEDED:
+            problems.append(f'CONFIRMED but PaymentIntent {payment.payment_intent_id} is {payment.status}')
+        elif (payment.amount, payment.currency) != (booking.total_amount, booking.currency):
+            problems.append(
+                f'paid {payment.amount} {payment.currency} for a total of {booking.total_amount} {booking.currency}'
+            )
+        if refund is not None:
+            problems.append(f'CONFIRMED with a refund of {refund.amount} recorded')
+    if payment is None or payment.status != gateway.SUCCEEDED or status not in ENDED:
+        return problems
+    paid = payment.amount
+    if refund is None:
+        problems.append(
+            f'paid {paid} {payment.currency} (PaymentIntent {payment.payment_intent_id}), no refund recorded'
+        )
+        return problems
+    if refund.amount > paid:
+        problems.append(f'refund of {refund.amount} is larger than the {paid} paid')
+    elif refund.amount < 0 or refund.penalty < 0 or refund.amount + refund.penalty != paid:
+        problems.append(f'refund {refund.amount} + penalty {refund.penalty} != {paid} paid')
+    elif refund.reason == 'cancelled_by_guest' and status is BookingStatus.CANCELLED:
+        allowed = _policy_penalties(booking, paid)
+        if refund.penalty not in allowed:
+            problems.append(f'penalty {refund.penalty} is not one the policy allows ({sorted(allowed)})')
+    elif refund.penalty != 0:
+        problems.append(f'penalty {refund.penalty} kept on a {refund.reason or "refund"} that must be in full')
+    if refund.status == 'failed':
+        problems.append(f'refund {refund.stripe_refund_id} failed at Stripe: the money was not returned')
+    return problems
+
+
+def stripe_problems(booking: Booking) -> list[str]:
+    """The booking's recorded PaymentIntent and refund, compared with Stripe's own records."""
+    payment, refund, status = booking.payment, booking.refund, booking.status
+    if payment is None:
+        return []
+    try:
+        intent = gateway.retrieve_payment_intent(payment.payment_intent_id)
+        # Only money taken can be refunded (and localstripe cannot list refunds of an unpaid intent).
+        refunds = gateway.refunds_for(intent.id) if intent.succeeded or refund is not None else []
+    except errors.PaymentProviderError:
+        return [f'PaymentIntent {payment.payment_intent_id} not found at Stripe']
+    problems = []
+    refunded = sum(r.amount for r in refunds if r.status not in NOT_REFUNDED)
+    recorded = refund.amount if refund is not None else 0
+    if intent.amount != payment.amount or intent.currency != payment.currency.upper():
+        problems.append(
+            f'Stripe has {intent.amount} {intent.currency} on {intent.id}, booking records {payment.amount} {payment.currency}'
+        )
+    if status is BookingStatus.CONFIRMED:
+        if not intent.succeeded:
+            problems.append(f'CONFIRMED but Stripe says PaymentIntent {intent.id} is {intent.status}')
+        if refunded:
+            problems.append(f'CONFIRMED but Stripe refunded {refunded} of {intent.id}')
+    if refunded > intent.amount:
+        problems.append(f'Stripe refunded {refunded}, more than the {intent.amount} paid')
+    elif refunded > recorded:
+        problems.append(f'Stripe refunded {refunded}, the booking records {recorded}')
+    if status in ENDED and intent.succeeded and refund is None and refunded < intent.amount:
+        problems.append(f'paid at Stripe ({intent.id}) while {status.value}, and not refunded')
+    if refund is not None and refund.stripe_refund_id:
+        at_stripe = next((r for r in refunds if r.id == refund.stripe_refund_id), None)
+        if at_stripe is None:
+            problems.append(f'refund {refund.stripe_refund_id} not found at Stripe on {intent.id}')
+        elif at_stripe.amount != refund.amount:
+            problems.append(f'refund {at_stripe.id} is {at_stripe.amount} at Stripe, {refund.amount} recorded')
+    return problems
+
+
+def payment_violations(
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    stripe: bool = False,
+    bookings: list[Booking] | None = None,
+) -> list[PaymentViolation]:
+    """Every booking (whose stay overlaps [start, end), if given) whose money does not match its
+    status; with ``stripe`` also compared with Stripe."""
+    found = []
+    for booking in repos.scan_bookings() if bookings is None else bookings:
+        if not _in_range(booking, start, end):
+            continue
+        problems = booking_payment_problems(booking)
+        if stripe:
+            problems += stripe_problems(booking)
+        found += [PaymentViolation(booking.id, booking.status.value, p) for p in problems]
+    return sorted(found, key=lambda v: (v.booking_id, v.reason))
+
+
+def all_violations(
+    start: date | None = None, end: date | None = None, *, stripe: bool = False
+) -> list[Violation | PaymentViolation]:
+    """Every check the auditor knows, from one scan of the bookings."""
+    bookings = list(repos.scan_bookings())
+    return [
+        *inventory_violations(start, end, bookings=bookings),
+        *payment_violations(start, end, stripe=stripe, bookings=bookings),
+    ]

@@ -26,6 +26,9 @@ class Settings(BaseModel):
     table_name: str = 'hotel-booking'
     idempotency_table_name: str = 'hotel-booking-idempotency'
     dynamodb_endpoint_url: str | None = None
+    # HTTP connections kept per DynamoDB client. A Lambda serves one request at a time, so the
+    # default is plenty; the local gateway serves hundreds at once in one process (local.run).
+    dynamodb_max_pool_connections: Annotated[int, Field(ge=1, le=1024)] = 10
 
     booking_hold_seconds: Annotated[int, Field(ge=1, le=24 * 3600)] = 900
     max_stay_nights: Annotated[int, Field(ge=1, le=MAX_STAY_HARD_LIMIT)] = 30

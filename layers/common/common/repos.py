@@ -96,29 +96,45 @@ def _connection() -> Connection:
 
 
 def _transient(exc: PynamoDBException) -> bool:
-    if exc.cause_response_code in _TRANSIENT_CODES:
-        return True
+    """Throttling, a DynamoDB 5xx, or a transaction conflict: nothing was decided, a retry may work."""
+    return exc.cause_response_code in _TRANSIENT_CODES or _conflict(exc)
+
+
+def _conflict(exc: PynamoDBException) -> bool:
+    """Another transaction touched one of our items at the same instant (TransactionConflict)."""
     if isinstance(exc, TransactWriteError):
         return any(r is not None and r.code == 'TransactionConflict' for r in exc.cancellation_reasons)
     return False
 
 
-def _with_retries(write: Callable[[], T]) -> T:
-    """Run a DynamoDB call, retrying transaction conflicts with full jitter.
+def _backoff(attempt: int) -> float:
+    """Full jitter: uniform in [0, 25 ms x 2^attempt] (25, 50, 100 ms caps)."""
+    return random.uniform(0, 0.025 * 2**attempt)
 
-    botocore already retries throttling with backoff; what still fails here is reported as 503
-    so the client retries later. A conflict means another transaction touched the same item at
-    the same instant: nothing was written, so trying again is safe.
+
+_sleep = time.sleep  # tests replace it to record the back-off instead of waiting
+
+
+def _with_retries(write: Callable[[], T]) -> T:
+    """Run a DynamoDB call; retry transaction conflicts here, with full jitter, and report what
+    still fails for a transient reason as 503 (``ServiceUnavailable``, with Retry-After).
+
+    Throttling and DynamoDB 5xx are NOT retried here: botocore already retried them with its
+    own jittered back-off (``tables._Meta.max_retry_attempts``). Retrying again on top would
+    multiply the attempts (and the time, past the Lambda timeout) under the very overload that
+    caused them. A transaction conflict is never retried by botocore: another transaction
+    touched the same item at the same instant and nothing was written, so trying again is safe.
     """
     for attempt in range(_CONFLICT_ATTEMPTS):
         try:
             return write()
         except PynamoDBException as exc:
-            if not _transient(exc):
-                raise
-            if attempt == _CONFLICT_ATTEMPTS - 1:
+            if _conflict(exc) and attempt < _CONFLICT_ATTEMPTS - 1:
+                _sleep(_backoff(attempt))
+                continue
+            if _transient(exc):
                 raise errors.ServiceUnavailable('The database is busy; retry shortly') from exc
-            time.sleep(random.uniform(0, 0.025 * 2**attempt))
+            raise
     raise AssertionError('unreachable')
 
 
@@ -414,6 +430,12 @@ def inventory(room_type_id: str, start: date, end: date, *, consistent: bool = F
         raise
 
 
+def scan_inventory() -> Iterable[InventoryNight]:
+    """Every inventory night of the table: for the offline auditor only, never a request path."""
+    for item in InventoryItem.scan(InventoryItem.pk.startswith('INV#'), consistent_read=True):
+        yield _night(item)
+
+
 def open_inventory(room_type: RoomType, start: date, days: int) -> int:
     """Create the nights that do not exist yet (existing nights keep their counts)."""
     existing = {n.date for n in inventory(room_type.id, start, start + timedelta(days=days), consistent=True)}
@@ -539,7 +561,12 @@ def create_hold(booking: Booking, pending_shard: str) -> None:
         if not failed:
             raise
         if 0 in failed:
-            raise errors.Conflict('Booking id collision; retry') from None
+            # The id is a fresh uuid4: only an earlier attempt of this very call can have
+            # written it, so that attempt committed (the whole transaction) and its answer was
+            # lost. DynamoDB answers such a retry as the first call through the
+            # ClientRequestToken (for 10 minutes); a store that does not (moto) fails the guard
+            # instead. Either way the hold is in place: the same answer as the first call.
+            return
         reasons = exc.cancellation_reasons
         missing = [booking.nightly[i - 1].date.isoformat() for i in failed if reasons[i].raw_item is None]
         if missing:
@@ -550,6 +577,12 @@ def create_hold(booking: Booking, pending_shard: str) -> None:
 
 def get_booking(booking_id: str, *, consistent: bool = True) -> Booking:
     return _booking(_get(BookingItem, BookingItem.key(booking_id), 'Booking', consistent=consistent))
+
+
+def scan_bookings() -> Iterable[Booking]:
+    """Every booking of the table: for the offline auditor only, never a request path."""
+    for item in BookingItem.scan(BookingItem.pk.startswith('BOOKING#'), consistent_read=True):
+        yield _booking(item)
 
 
 def list_user_bookings(user_id: str, limit: int, cursor: str | None) -> Page[Booking]:

@@ -268,9 +268,14 @@ def refunds_for(payment_intent_id: str) -> list[StripeRefund]:
 def create_refund(
     *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
 ) -> StripeRefund:
+    """Create a refund, with NO retry inside the SDK: a retried POST whose first attempt Stripe
+    carried out (its answer lost or a 500) is only safe if Stripe honours the idempotency key,
+    and nothing may depend on that (localstripe ignores it: a second refund). The caller's own
+    retry looks up the refunds that exist before creating one (services/payments.settle_refund)."""
     params = {'payment_intent': payment_intent_id, 'amount': amount, 'metadata': metadata}
+    options = {'idempotency_key': idempotency_key, 'max_network_retries': 0}
     with _calling('create_refund'):
-        return _refund(client().v1.refunds.create(params=params, options={'idempotency_key': idempotency_key}))  # type: ignore[arg-type]
+        return _refund(client().v1.refunds.create(params=params, options=options))  # type: ignore[arg-type]
 
 
 def retrieve_refund(refund_id: str) -> StripeRefund:

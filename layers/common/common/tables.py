@@ -34,8 +34,13 @@ class _Meta:
     table_name = settings().table_name
     host = settings().dynamodb_endpoint_url
     region = settings().aws_region
-    # Transient errors (throttling, 5xx) are retried by botocore's standard mode with jitter.
-    max_retry_attempts = 4
+    max_pool_connections = settings().dynamodb_max_pool_connections
+    # Throttling and DynamoDB 5xx are retried by botocore's standard mode with full jitter
+    # (throttling: up to 1 s, then 2 s); what still fails becomes a 503 with Retry-After
+    # (repos._with_retries). Two retries keep the worst case (3 s of back-off per call) well
+    # inside the API functions' 10 s timeout: a clear 503 beats a gateway timeout whose outcome
+    # the client cannot know.
+    max_retry_attempts = 2
 
 
 class Gsi1(GlobalSecondaryIndex):
@@ -331,11 +336,19 @@ MODELS: tuple[type[_Item], ...] = (
 
 
 def configure(table_name: str | None = None, host: str | None = None, region: str | None = None) -> None:
-    """Point every model at a table (and endpoint); drops cached connections."""
+    """Point every model at a table (and endpoint); drops the cached connections if that changes.
+
+    Connections are kept when the target is the same (each test re-points at moto's table):
+    building a model's botocore client costs 40-90 ms, and every model has its own."""
     current = settings()
-    _Meta.table_name = table_name or current.table_name
-    _Meta.host = host if host is not None else current.dynamodb_endpoint_url
-    _Meta.region = region or current.aws_region
+    target = (
+        table_name or current.table_name,
+        host if host is not None else current.dynamodb_endpoint_url,
+        region or current.aws_region,
+    )
+    if target == (_Meta.table_name, _Meta.host, _Meta.region):
+        return
+    _Meta.table_name, _Meta.host, _Meta.region = target
     for model in (_Item, *MODELS):
         model._connection = None
 

@@ -180,10 +180,14 @@ def _confirm_with_test_card(booking: Booking, payment_method: str, now: datetime
             payment_failed(booking.id, replace(failed, last_error=declined.extra.get('decline_code')), now)
             raise
         except errors.PaymentProviderError:
-            # Stripe refused to confirm: usually because a cancel or the sweeper cancelled the
-            # intent a moment ago. Say that, if so.
-            check_payable(repos.get_booking(booking.id), now)
-            raise
+            # Stripe refused to confirm: a cancel or the sweeper cancelled the intent a moment
+            # ago, or an earlier attempt of this very confirmation went through and its answer
+            # was lost (real Stripe replays it for the SDK's retry by its idempotency key;
+            # nothing here relies on that). Read what the intent is now.
+            current = gateway.retrieve_payment_intent(payment_intent_id)
+            if not current.succeeded:
+                check_payable(repos.get_booking(booking.id), now)
+                raise
     if current.succeeded:
         return payment_succeeded(booking.id, current, now)
     # e.g. requires_action (3-D Secure on real Stripe): the client finishes it, the webhook confirms.
@@ -204,6 +208,11 @@ def payment_succeeded(booking_id: str, intent: gateway.Intent, now: datetime) ->
     for _ in range(_ATTEMPTS):
         booking = repos.get_booking(booking_id)
         stored = booking.payment
+        if stored is None and booking.status is BookingStatus.PENDING and _made_for(booking, intent):
+            # Stripe's word arrived before the checkout that made this PaymentIntent stored it
+            # (its write is late, or it died after Stripe answered): the intent is this
+            # booking's. Store it and confirm, in one write guarded by "no payment stored yet".
+            stored = Payment(intent.id, intent.status, intent.amount, intent.currency)
         if stored is None or stored.payment_intent_id != intent.id:
             return _refund_stray(booking, intent), booking
         paid = replace(stored, status=gateway.SUCCEEDED, last_error=None)
@@ -211,7 +220,7 @@ def payment_succeeded(booking_id: str, intent: gateway.Intent, now: datetime) ->
             if booking.status is BookingStatus.PENDING:
                 repos.transition(
                     booking, [BookingStatus.PENDING], BookingStatus.CONFIRMED, now,
-                    expect_payment_intent=intent.id, payment=paid,
+                    expect_payment_intent=intent.id if booking.payment else None, payment=paid,
                 )  # fmt: skip
                 logger.info('booking confirmed', booking_id=booking.id, payment_intent_id=intent.id)
                 return Outcome.CONFIRMED, repos.get_booking(booking_id)
@@ -226,6 +235,15 @@ def payment_succeeded(booking_id: str, intent: gateway.Intent, now: datetime) ->
         except errors.InvalidState:
             continue  # it moved meanwhile: look again
     raise errors.Conflict('The booking keeps changing; retry')
+
+
+def _made_for(booking: Booking, intent: gateway.Intent) -> bool:
+    """A PaymentIntent our checkout created for this booking (its metadata and locked total)."""
+    return (
+        intent.metadata.get('booking_id') == booking.id
+        and intent.amount == booking.total_amount
+        and intent.currency.upper() == booking.currency.upper()
+    )
 
 
 def _late_payment(booking: Booking, paid: Payment, now: datetime) -> tuple[Outcome, Booking]:
