@@ -81,8 +81,11 @@ validate: $(SAMV)/.installed ## sam validate --lint on template.yaml
 	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=none AWS_SECRET_ACCESS_KEY=none \
 		$(SAMV)/bin/sam validate --lint --template template.yaml
 
-build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for python3.12/arm64)
-	SAM_CLI_TELEMETRY=0 PATH="$(abspath $(SAMV))/bin:$$PATH" sam build --template template.yaml
+# A Python 3.12 (the Lambda runtime's) to compile the layer's bytecode: pyenv's if there is one.
+PY_COMPILE ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12)),python3.12)
+
+build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for python3.12/arm64, bytecode by a local python3.12)
+	SAM_CLI_TELEMETRY=0 PY_COMPILE="$(PY_COMPILE)" PATH="$(abspath $(SAMV))/bin:$$PATH" sam build --template template.yaml
 
 create-admin: $(VENV)/.installed ## Create an admin in a deployed stack: make create-admin STACK=hotel-booking-dev EMAIL=you@example.com
 	$(PY) -m local.create_admin --stack "$(STACK)" --email "$(EMAIL)"

@@ -14,10 +14,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from common import errors
-from common.http import ADMIN_PREFIX, PROBLEM_JSON, PROBLEM_TYPE_BASE
+from common.http import ADMIN_PREFIX, BEARER_SCHEME, PROBLEM_JSON, PROBLEM_TYPE_BASE
 
 TITLE = 'Hotel booking API'
 VERSION = '1.0.0'
@@ -107,9 +106,7 @@ def build(apps: Iterable[Any], servers: list[dict[str, str]] | None = None) -> d
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,
-        security_schemes={
-            'bearerAuth': HTTPBearer(bearerFormat='JWT', description='Access token from /api/auth/login')
-        },
+        security_schemes={'bearerAuth': BEARER_SCHEME},  # type: ignore[dict-item]
         on_conflict='error',
     )
     for app in apps:
