@@ -70,11 +70,7 @@ def test_a_hold_and_its_cancellation_are_published_in_order(api: Api, endpoint, 
     room = factories.room_type(hotel, total_rooms=2, open_days=10)
     check_in, check_out = factories.stay(days_ahead=3, nights=2)
     token = factories.token('guest-1')
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=token).json
     api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     # refused requests change nothing, so they publish nothing
     api.post(

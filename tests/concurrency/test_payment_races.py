@@ -34,11 +34,7 @@ def race(calls: int, attempt) -> list:
 
 def hold(api: Api, room, token: str, nights: int = 2) -> dict:
     check_in, check_out = factories.stay(days_ahead=10, nights=nights)
-    reply = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    )
+    reply = api.hold(room.id, check_in, check_out, token=token)
     assert reply.status == 201, reply.json
     return reply.json
 

@@ -36,8 +36,7 @@ def room():
 
 def hold(api: Api, room, token: str, nights: int = 2):
     check_in, check_out = factories.stay(days_ahead=12, nights=nights)
-    body = {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1}
-    return api.post('/api/bookings', body, token=token)
+    return api.hold(room.id, check_in, check_out, token=token)
 
 
 def available(room) -> list[int]:

@@ -49,8 +49,7 @@ def room(hotel):
 
 def book(api: Api, room, token: str, days_ahead: int = 14, nights: int = 2) -> dict:
     check_in, check_out = factories.stay(days_ahead=days_ahead, nights=nights)
-    body = {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1}
-    reply = api.post('/api/bookings', body, token=token)
+    reply = api.hold(room.id, check_in, check_out, token=token)
     assert reply.status == 201, reply.json
     return reply.json
 

@@ -123,11 +123,7 @@ def test_the_stripe_cross_check_finds_what_the_table_cannot(api: Api, room, stri
     # Given a booking paid through Stripe, and a refund someone made in the Stripe dashboard
     token = factories.token('guest-1')
     check_in, check_out = factories.stay(days_ahead=10, nights=2)
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', {'auto_confirm': True}, token=token).json[
         'payment_intent_id'
     ]
@@ -147,11 +143,7 @@ def test_a_payment_that_succeeded_at_stripe_for_an_expired_booking_is_money_kept
     # Given a booking whose PaymentIntent was left open at expiry, then paid, and the webhook lost
     token = factories.token('guest-1')
     check_in, check_out = factories.stay(days_ahead=10, nights=1)
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     stored = repos.get_booking(booking['id'])
     repos.transition(stored, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True)

@@ -63,11 +63,7 @@ def test_one_sold_out_night_in_the_middle_refuses_the_whole_stay(api: Api, room)
     )
     assert full.status == 201
     # When someone books the three nights
-    reply = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=factories.token(),
-    )
+    reply = api.hold(room.id, check_in, check_out, token=factories.token())
     # Then nothing is held and the other nights are untouched
     assert reply.status == 409
     assert reply.code == 'sold_out'
@@ -205,11 +201,7 @@ def test_a_guest_reads_and_lists_only_their_own_bookings(api: Api, room):
     ids = []
     for offset in range(3):
         check_in, check_out = factories.stay(days_ahead=2 + offset, nights=1)
-        reply = api.post(
-            '/api/bookings',
-            {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-            token=alice,
-        )
+        reply = api.hold(room.id, check_in, check_out, token=alice)
         ids.append(reply.json['id'])
     first = api.get('/api/bookings', token=alice, query={'limit': 2})
     assert first.status == 200
@@ -256,11 +248,7 @@ def test_cancelling_a_pending_hold_gives_the_rooms_back_once(api: Api, room):
 
 def test_nobody_cancels_someone_elses_booking(api: Api, room):
     check_in, check_out = factories.stay(days_ahead=4, nights=1)
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=factories.token('owner'),
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=factories.token('owner')).json
     reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=factories.token('mallory'))
     assert (reply.status, reply.code) == (404, 'not_found')
     assert repos.get_booking(booking['id']).status.value == 'PENDING'

@@ -228,11 +228,7 @@ def test_refund_events_in_any_order_record_stripes_current_status(api: Api, hote
 def test_cancelling_a_pending_booking_cancels_its_payment_intent(api: Api, hotel, room, stripe_local: StripeTest):
     token = factories.token()
     check_in, check_out = factories.stay(days_ahead=8, nights=2)
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     quoted = api.get(f'/api/bookings/{booking["id"]}/refund-quote', token=token).json
     assert (quoted['amount'], quoted['penalty'], quoted['policy']) == (0, 0, 'no_charge')
@@ -254,11 +250,7 @@ def test_cancelling_a_pending_booking_already_paid_at_stripe_confirms_it_instead
     # Given the guest paid at Stripe, and the webhook has not arrived yet
     token = factories.token()
     check_in, check_out = factories.stay(days_ahead=8, nights=1)
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     stripe_local.pay(pi)
     # When the guest cancels: Stripe refuses to cancel a succeeded payment
@@ -272,11 +264,7 @@ def test_cancelling_a_pending_booking_already_paid_at_stripe_confirms_it_instead
 def test_cancelling_an_expired_hold_expires_it_like_the_sweeper(api: Api, hotel, room, stripe_local: StripeTest):
     token = factories.token('guest')
     check_in, check_out = factories.stay(days_ahead=8, nights=2)
-    booking = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    ).json
+    booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1), tick=False):
         reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=factories.token('guest'))

@@ -34,11 +34,7 @@ def run_sweeper(context: LambdaContext | None = None) -> dict:
 
 def book(api: Api, room, token: str, days_ahead: int = 10, nights: int = 1) -> dict:
     check_in, check_out = factories.stay(days_ahead=days_ahead, nights=nights)
-    reply = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=token,
-    )
+    reply = api.hold(room.id, check_in, check_out, token=token)
     assert reply.status == 201, reply.json
     return reply.json
 

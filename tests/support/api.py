@@ -71,3 +71,8 @@ class Api:
 
     def delete(self, path: str, **kwargs: Any) -> Reply:
         return self.request('DELETE', path, **kwargs)
+
+    def hold(self, room_type_id: str, check_in: str, check_out: str, *, token: str, guests: int = 1) -> Reply:
+        """POST /api/bookings for one room: the hold most tests start from."""
+        body = {'room_type_id': room_type_id, 'check_in': check_in, 'check_out': check_out, 'guests': guests}
+        return self.post('/api/bookings', body, token=token)
