@@ -337,15 +337,22 @@ def _crash_on(new_status: BookingStatus):
     return maybe_crash
 
 
-def test_killed_after_stripe_took_the_payment_the_next_checkout_confirms_it(
-    api: Api, room, stripe_local: StripeTest, monkeypatch
-):
+def _paid_then_killed(api: Api, room, monkeypatch) -> tuple[dict, str]:
+    """A booking whose auto_confirm checkout died after Stripe took the payment, before the
+    booking was confirmed; and its guest's token."""
     token = factories.token('guest')
     booking = book(api, room, token)
     with monkeypatch.context() as patch:
         patch.setattr(repos, 'transition', _crash_on(BookingStatus.CONFIRMED))
         with pytest.raises(SimulatedCrash):
             checkout(api, booking, token, auto_confirm=True)
+    return booking, token
+
+
+def test_killed_after_stripe_took_the_payment_the_next_checkout_confirms_it(
+    api: Api, room, stripe_local: StripeTest, monkeypatch
+):
+    booking, token = _paid_then_killed(api, room, monkeypatch)
     pi = repos.get_booking(booking['id']).payment.payment_intent_id
     assert stripe_local.intent(pi)['status'] == 'succeeded'
     assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
@@ -358,12 +365,7 @@ def test_killed_after_stripe_took_the_payment_the_next_checkout_confirms_it(
 def test_killed_after_stripe_took_the_payment_and_nobody_retries_the_sweeper_confirms_it(
     api: Api, room, stripe_local: StripeTest, monkeypatch
 ):
-    token = factories.token('guest')
-    booking = book(api, room, token)
-    with monkeypatch.context() as patch:
-        patch.setattr(repos, 'transition', _crash_on(BookingStatus.CONFIRMED))
-        with pytest.raises(SimulatedCrash):
-            checkout(api, booking, token, auto_confirm=True)
+    booking, _ = _paid_then_killed(api, room, monkeypatch)
     # When the hold's time is up (the webhook was lost too): Stripe refuses to cancel a paid intent
     with time_machine.travel(after_expiry(booking), tick=False):
         summary = run_sweeper()
