@@ -188,11 +188,14 @@ def preview(
 def _statuses(raw: str | None) -> frozenset[BookingStatus] | None:
     if not raw:
         return None
+    allowed = ', '.join(s.value for s in BookingStatus)
     try:
-        return frozenset(BookingStatus(s.strip().upper()) for s in raw.split(',') if s.strip())
+        statuses = frozenset(BookingStatus(s.strip().upper()) for s in raw.split(',') if s.strip())
     except ValueError:
-        allowed = ', '.join(s.value for s in BookingStatus)
         raise errors.Unprocessable(f'status must be a comma-separated list of {allowed}') from None
+    if not statuses:  # ',' names no status: a filter matching nothing is a client's mistake
+        raise errors.Unprocessable(f'status must name at least one of {allowed}')
+    return statuses
 
 
 @app.get('/api/admin/bookings', tags=TAGS, security=AUTH)

@@ -66,7 +66,7 @@ def refresh(body: RefreshBody) -> TokenPairOut:
     '/api/auth/logout',
     tags=['auth'],
     security=AUTH,
-    responses={204: {'description': "Signed out: the session's refresh and access tokens stop working", 'content': {}}},
+    responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
 )
 def logout(body: RefreshBody) -> Response[None]:
     """End the session the refresh token belongs to (it must be the caller's). Idempotent."""

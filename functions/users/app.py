@@ -64,7 +64,7 @@ def add_to_wishlist(body: WishlistAddBody) -> Response[WishlistItemOut]:
     '/api/users/me/wishlist/<room_type_id>',
     tags=['users'],
     security=AUTH,
-    responses={204: {'description': 'Not on the wishlist (any more)', 'content': {}}},
+    responses={204: {'description': 'Not on the wishlist (any more)'}},
 )
 def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
     """Idempotent: removing a room type that is not on the list also answers 204."""

@@ -60,6 +60,17 @@ def test_every_error_response_is_problem_json(document):
     assert {'sold_out', 'invalid_dates', 'not_found', 'validation_error', 'unauthorized'} <= set(codes)
 
 
+def test_no_content_answers_are_documented_without_a_body(document):
+    # A 204 documented with a media type makes clients (and the fuzzer) expect a body.
+    no_content = [(m, p, o['responses']['204']) for m, p, o in _operations(document) if '204' in o['responses']]
+    assert {(m, p) for m, p, _ in no_content} >= {
+        ('delete', '/api/admin/hotels/{hotel_id}'),
+        ('delete', '/api/users/me/wishlist/{room_type_id}'),
+        ('post', '/api/auth/logout'),
+    }
+    assert [(m, p) for m, p, response in no_content if response.get('content')] == []
+
+
 def test_every_request_body_has_an_example(document):
     schemas = document['components']['schemas']
     for method, path, operation in _operations(document):

@@ -95,6 +95,9 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
             if operation.get('summary') == f'{method.upper()} {path}' and description:
                 operation['summary'] = description.splitlines()[0].rstrip('.')
             responses = operation.setdefault('responses', {})
+            if '204' in responses:
+                # powertools documents Response[None] as application/json; a 204 has no body.
+                responses['204'].pop('content', None)
             for status in _statuses_for(path, method, operation):
                 responses[str(status)] = _problem_response(status, codes.get(status, [f'{status}']))
             responses['default'] = _problem_response(500, codes[500])
