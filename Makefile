@@ -61,7 +61,8 @@ audit: $(VENV)/.installed ## Check the books: inventory, payments vs status, Str
 	$(PY) -m local.audit --table "$${TABLE:-hotel-booking}" $${ENDPOINT:+--endpoint $$ENDPOINT}
 
 fuzz: install ## schemathesis against the local stack (FUZZ_EXAMPLES=1000 for a long run)
-	$(PY) -m pytest tests/e2e/test_fuzz.py
+	# Tokens that outlive a long run (the stack's default is 15 minutes).
+	ACCESS_TOKEN_SECONDS=$${ACCESS_TOKEN_SECONDS:-86400} $(PY) -m pytest tests/e2e/test_fuzz.py
 
 lock: ## Re-pin requirements/dev.txt from dev.in in a throwaway venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install $(PIP_FLAGS) -r requirements/dev.in
