@@ -98,7 +98,9 @@ class DynamoFaults:
     sdk_backoff: list[float] = field(default_factory=list)  # botocore's waits (throttling, 5xx)
     conflict_backoff: list[float] = field(default_factory=list)  # ours (transaction conflicts)
     lost: list[str] = field(default_factory=list)
-    answered: set[int] = field(default_factory=set)  # requests we answered (moto must not apply them)
+    # Requests we answered (moto must not apply them), kept alive: an id() alone is reused once
+    # its request is collected, and a later request with that id would reach neither us nor moto.
+    answered: dict[int, Any] = field(default_factory=dict)
 
     def fail(
         self,
@@ -146,7 +148,7 @@ class DynamoFaults:
         for rule in self.rules:
             if rule.applies(operation, body):
                 rule.hits += 1
-                self.answered.add(id(request))
+                self.answered[id(request)] = request
                 return rule.answer(body)
         return None
 
@@ -181,7 +183,7 @@ def dynamo_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoFaults]:
     moto_call = BotocoreStubber.__call__
 
     def moto_unless_answered(self: BotocoreStubber, event_name: str, request: Any, **kwargs: Any) -> Any:
-        if id(request) in faults.answered:
+        if faults.answered.get(id(request)) is request:
             return None
         return moto_call(self, event_name, request, **kwargs)
 
