@@ -155,7 +155,9 @@ def test_auto_confirm_confirms_at_once_and_the_later_webhook_changes_nothing(api
 
 
 @pytest.mark.parametrize(
-    ('key', 'allowed'), [('sk_live_0123456789', 'true'), ('sk_test_0123456789', 'false')], ids=['live key', 'disabled']
+    ('key', 'allowed'),
+    [('sk_live_not-a-real-key', 'true'), ('sk_test_0123456789', 'false')],
+    ids=['live key', 'disabled'],
 )
 def test_auto_confirm_is_forbidden_with_a_live_key_or_when_disabled(
     api: Api, room, stripe_local: StripeTest, monkeypatch, key, allowed

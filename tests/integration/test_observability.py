@@ -27,6 +27,7 @@ from tests.integration.test_sweeper import run_sweeper
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.fixtures import point_stripe_at
+from tests.support.logs import captured_logs
 from tests.support.metrics import Metric
 from tests.support.stripe import StripeTest
 
@@ -37,25 +38,9 @@ SERVICE = {'service': 'test'}
 
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
-    """The application's JSON lines at DEBUG (through powertools' formatter) and every library's
-    INFO and above, as one stream."""
-    stream = io.StringIO()
-    app_handler = logging.StreamHandler(stream)
-    app_handler.setFormatter(logger.registered_formatter)
-    root_handler = logging.StreamHandler(stream)
-    root = logging.getLogger()
-    app_level, root_level = logger.log_level, root.level
-    logger.addHandler(app_handler)
-    logger.setLevel('DEBUG')
-    root.addHandler(root_handler)
-    root.setLevel(logging.INFO)
-    try:
+    """The application's JSON lines at DEBUG and every library's INFO and above, as one stream."""
+    with captured_logs(logging.INFO) as stream:
         yield stream
-    finally:
-        logger.removeHandler(app_handler)
-        logger.setLevel(app_level)
-        root.removeHandler(root_handler)
-        root.setLevel(root_level)
 
 
 def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from common import repos
-from common.observability import logger
 from local import cfn
 from tests.support.api import Api
+from tests.support.logs import captured_logs as capture
 
 pytestmark = pytest.mark.usefixtures('aws')
 
@@ -24,25 +24,9 @@ TOO_LONG = 'Canary-' + 'L' * 300
 
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
-    """Everything logged: the application's JSON lines at DEBUG (with their extra keys, through
-    powertools' own formatter) and every library logger at DEBUG."""
-    stream = io.StringIO()
-    app_handler = logging.StreamHandler(stream)
-    app_handler.setFormatter(logger.registered_formatter)
-    root_handler = logging.StreamHandler(stream)
-    root = logging.getLogger()
-    app_level, root_level = logger.log_level, root.level
-    logger.addHandler(app_handler)
-    logger.setLevel('DEBUG')
-    root.addHandler(root_handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    """Everything logged: the application's JSON lines and every library logger, at DEBUG."""
+    with capture(logging.DEBUG) as stream:
         yield stream
-    finally:
-        logger.removeHandler(app_handler)
-        logger.setLevel(app_level)
-        root.removeHandler(root_handler)
-        root.setLevel(root_level)
 
 
 def test_passwords_never_appear_in_responses_or_logs(
