@@ -4,9 +4,7 @@ session (DESIGN §11: moto is not safe for concurrent transactions)."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,21 +14,11 @@ from common import repos, security
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.fixtures import assert_inventory_balances
+from tests.support.race import race
 
 pytestmark = [pytest.mark.ministack, pytest.mark.usefixtures('on_ministack')]
 
 PASSWORD = 'correct horse battery'
-
-
-def race(calls: int, attempt) -> list:
-    barrier = threading.Barrier(calls, timeout=30)
-
-    def run(i: int):
-        barrier.wait()
-        return attempt(i)
-
-    with ThreadPoolExecutor(max_workers=calls) as pool:
-        return list(pool.map(run, range(calls)))
 
 
 def test_thirty_racing_wrong_passwords_get_exactly_the_limit_of_guesses(api: Api, override_settings, monkeypatch):

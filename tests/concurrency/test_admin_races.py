@@ -10,10 +10,10 @@ import pytest
 
 from common import repos
 from common.domain import Role
-from tests.concurrency.test_flash_sale import race
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.fixtures import assert_inventory_balances
+from tests.support.race import race
 
 pytestmark = [pytest.mark.ministack, pytest.mark.usefixtures('on_ministack')]
 

@@ -4,9 +4,7 @@ each thread in its own execution environment, as concurrent Lambda invocations w
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -15,20 +13,9 @@ from common import repos
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.fixtures import assert_inventory_balances
+from tests.support.race import race
 
 pytestmark = [pytest.mark.ministack, pytest.mark.usefixtures('on_ministack')]
-
-
-def race(calls: int, attempt) -> list:
-    """Run ``attempt(i)`` in ``calls`` threads released together by a barrier."""
-    barrier = threading.Barrier(calls, timeout=30)
-
-    def run(i: int):
-        barrier.wait()
-        return attempt(i)
-
-    with ThreadPoolExecutor(max_workers=calls) as pool:
-        return list(pool.map(run, range(calls)))
 
 
 def test_sixty_guests_racing_for_the_last_five_rooms_get_exactly_five(api: Api):

@@ -3,10 +3,8 @@ through the gateway into the real handlers (each thread its own execution enviro
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import stripe
@@ -16,20 +14,10 @@ from common.domain import BookingStatus
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.fixtures import assert_inventory_balances
+from tests.support.race import race
 from tests.support.stripe import StripeTest
 
 pytestmark = [pytest.mark.ministack, pytest.mark.usefixtures('on_ministack')]
-
-
-def race(calls: int, attempt) -> list:
-    barrier = threading.Barrier(calls, timeout=30)
-
-    def run(i: int):
-        barrier.wait()
-        return attempt(i)
-
-    with ThreadPoolExecutor(max_workers=calls) as pool:
-        return list(pool.map(run, range(calls)))
 
 
 def hold(api: Api, room, token: str, nights: int = 2) -> dict:
