@@ -343,12 +343,7 @@ def main() -> int:
             f'READY url={deployed.url} browser_url={deployed.browser_url} stripe_url={localstripe.url}',
             flush=True,
         )
-        while not stop.is_set():
-            for emulator in started:
-                if emulator.process.poll() is not None:
-                    print(f'{emulator.name} exited; see {emulator.log_path}', flush=True)
-                    stop.set()
-            stop.wait(0.5)
+        emulators.serve_until_stopped(started, stop)
         return 0
     finally:
         for emulator in reversed(started):

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -117,6 +118,16 @@ def start_localstripe(port: int, timeout: float = 30.0) -> Emulator:
     """localstripe on 127.0.0.1:port, from scratch, in memory (see local/localstripe_main.py)."""
     script = str(Path(__file__).resolve().parent / 'localstripe_main.py')
     return _spawn('localstripe', port, [script, '--port', str(port)], {}, '/v1/charges', timeout)
+
+
+def serve_until_stopped(started: list[Emulator], stop: threading.Event) -> None:
+    """Wait until ``stop`` is set (Ctrl-C) or one of the emulators exits, which sets it."""
+    while not stop.is_set():
+        for emulator in started:
+            if emulator.process.poll() is not None:
+                print(f'{emulator.name} exited ({emulator.process.returncode}); see {emulator.log_path}', flush=True)
+                stop.set()
+        stop.wait(0.5)
 
 
 def port_in_use(port: int, host: str = '127.0.0.1') -> bool:

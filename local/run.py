@@ -148,14 +148,7 @@ def main() -> int:
             'Ctrl-C stops everything.\n',
             flush=True,
         )
-        while not stop.is_set():
-            for emulator in started:
-                if emulator.process.poll() is not None:
-                    print(
-                        f'{emulator.name} exited ({emulator.process.returncode}); see {emulator.log_path}', flush=True
-                    )
-                    stop.set()
-            stop.wait(0.5)
+        emulators.serve_until_stopped(started, stop)
         schedule.stop()
         server.shutdown()
         server.server_close()
