@@ -43,6 +43,14 @@ def first_result(session: requests.Session, base: str, check_in: str, check_out:
     return found.json()['results'][0]
 
 
+def hold(session: requests.Session, base: str, room_type_id: str, check_in: str, check_out: str) -> dict:
+    """POST /api/bookings for one room over HTTP; the booking it answers."""
+    body = {'room_type_id': room_type_id, 'check_in': check_in, 'check_out': check_out, 'guests': 1}
+    reply = session.post(f'{base}/bookings', json=body, timeout=10)
+    assert reply.status_code == 201, reply.text
+    return reply.json()
+
+
 def wait_for(check, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while True:
@@ -59,11 +67,7 @@ def test_a_payment_confirmed_at_stripe_confirms_the_booking_through_the_webhook(
     session = signed_in(base)
     check_in, check_out = factories.stay(days_ahead=30, nights=2)
     choice = first_result(session, base, check_in, check_out)
-    booking = session.post(
-        f'{base}/bookings',
-        json={'room_type_id': choice['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        timeout=10,
-    ).json()
+    booking = hold(session, base, choice['room_type_id'], check_in, check_out)
     checkout = session.post(f'{base}/bookings/{booking["id"]}/checkout', json={}, timeout=15)
     assert checkout.status_code == 200, checkout.text
     assert checkout.json()['status'] == 'PENDING'
@@ -90,11 +94,7 @@ def test_auto_confirm_answers_with_the_booking_confirmed(local_stack: LocalStack
     session = signed_in(base)
     check_in, check_out = factories.stay(days_ahead=31, nights=1)
     choice = first_result(session, base, check_in, check_out)
-    booking = session.post(
-        f'{base}/bookings',
-        json={'room_type_id': choice['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        timeout=10,
-    ).json()
+    booking = hold(session, base, choice['room_type_id'], check_in, check_out)
     paid = session.post(f'{base}/bookings/{booking["id"]}/checkout', json={'auto_confirm': True}, timeout=15)
     assert paid.status_code == 200, paid.text
     assert paid.json()['status'] == 'CONFIRMED'
@@ -117,11 +117,7 @@ def test_an_unpaid_booking_expires_and_its_rooms_go_back_on_sale(short_holds: Lo
     session = signed_in(base)
     check_in, check_out = factories.stay(days_ahead=40, nights=2)
     before = first_result(session, base, check_in, check_out)
-    booking = session.post(
-        f'{base}/bookings',
-        json={'room_type_id': before['room_type_id'], 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        timeout=10,
-    ).json()
+    booking = hold(session, base, before['room_type_id'], check_in, check_out)
     assert booking['status'] == 'PENDING'
     held = first_result(session, base, check_in, check_out)
     assert held['available_rooms'] == before['available_rooms'] - 1
