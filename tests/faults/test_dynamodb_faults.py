@@ -199,7 +199,7 @@ def test_a_throttled_sweep_leaves_the_hold_whole_and_the_next_run_expires_it(
 ):
     token = factories.token('guest')
     booking = hold(api, room, token).json
-    after_expiry = datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1)
+    after_expiry = factories.after_expiry(booking)
     rule = dynamo_faults.fail('TransactWriteItems', 'ProvisionedThroughputExceededException')
     with time_machine.travel(after_expiry, tick=False):
         throttled = run_sweeper()
@@ -223,7 +223,7 @@ def test_a_sweep_that_conflicts_with_a_guest_retries_and_expires_the_hold_once(
 ):
     booking = hold(api, room, factories.token('guest')).json
     dynamo_faults.conflict(times=2)
-    with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert (summary['expired'], summary['failed']) == (1, 0)
     assert len(dynamo_faults.conflict_backoff) == 2
@@ -235,7 +235,7 @@ def test_a_sweep_whose_index_query_is_throttled_fails_and_the_next_run_does_the_
     api: Api, room, dynamo_faults: DynamoFaults
 ):
     booking = hold(api, room, factories.token('guest')).json
-    after_expiry = datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1)
+    after_expiry = factories.after_expiry(booking)
     rule = dynamo_faults.fail('Query', 'ThrottlingException')
     # The run fails as a whole (the Lambda error goes to the on-failure queue and its alarm)
     with time_machine.travel(after_expiry, tick=False), pytest.raises(errors.ServiceUnavailable):

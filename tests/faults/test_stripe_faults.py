@@ -73,10 +73,6 @@ def run_sweeper() -> dict:
     return sweeper_app.lambda_handler(event, LambdaContext('ExpireSweeperFunction', timeout_seconds=60))
 
 
-def after_expiry(booking: dict, seconds: int = 1) -> datetime:
-    return datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=seconds)
-
-
 def assert_unavailable(reply: Reply) -> None:
     assert (reply.status, reply.code) == (503, 'payment_provider_unavailable'), reply.json
     assert int(reply.header('Retry-After')) > 0
@@ -367,7 +363,7 @@ def test_killed_after_stripe_took_the_payment_and_nobody_retries_the_sweeper_con
 ):
     booking, _ = _paid_then_killed(api, room, monkeypatch)
     # When the hold's time is up (the webhook was lost too): Stripe refuses to cancel a paid intent
-    with time_machine.travel(after_expiry(booking), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert (summary['expired'], summary['confirmed']) == (0, 1)
     assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
@@ -387,7 +383,7 @@ def test_killed_after_stripe_cancelled_the_payment_intent_the_sweeper_releases_t
             api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     assert stripe_local.intent(pi)['status'] == 'canceled'
     assert held(room, booking) == [1, 1]  # the rooms are still held by a PENDING booking
-    with time_machine.travel(after_expiry(booking), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert summary['expired'] == 1
     stored = repos.get_booking(booking['id'])
@@ -406,7 +402,7 @@ def test_killed_after_refunding_a_late_payment_the_sweeper_records_it_without_re
     pi = checkout(api, booking, token).json['payment_intent_id']
     payments_down = payments.gateway.cancel_payment_intent
     monkeypatch.setattr(payments.gateway, 'cancel_payment_intent', crash_with_unavailable)
-    with time_machine.travel(after_expiry(booking), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         assert run_sweeper()['payments_left_open'] == 1
     monkeypatch.setattr(payments.gateway, 'cancel_payment_intent', payments_down)
     for guest in ('other', 'third'):

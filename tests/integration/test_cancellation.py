@@ -266,7 +266,7 @@ def test_cancelling_an_expired_hold_expires_it_like_the_sweeper(api: Api, hotel,
     check_in, check_out = factories.stay(days_ahead=8, nights=2)
     booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
-    with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=factories.token('guest'))
     assert (reply.status, reply.code) == (409, 'hold_expired')
     stored = repos.get_booking(booking['id'])

@@ -8,7 +8,6 @@ import io
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -201,7 +200,7 @@ def test_an_expiry_and_a_late_payment_count_expired_then_confirmed_late(
     emitted()
     point_stripe_at('http://127.0.0.1:9', stripe_local.key, stripe_local.webhook_secret)
     try:
-        with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1)):
+        with time_machine.travel(factories.after_expiry(booking)):
             run_sweeper()
     finally:
         point_stripe_at(stripe_local.url, stripe_local.key, stripe_local.webhook_secret)

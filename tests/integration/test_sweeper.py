@@ -121,7 +121,7 @@ def test_expiry_cancels_the_payment_intent_at_stripe(api: Api, stripe_local: Str
     token = factories.token('guest')
     booking = book(api, room, token)
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
-    with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert summary['expired'] == 1
     stored = repos.get_booking(booking['id'])
@@ -139,7 +139,7 @@ def test_a_payment_that_landed_before_the_sweep_confirms_instead_of_expiring(api
     booking = book(api, room, token)
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     stripe_local.pay(pi)  # the webhook has not arrived yet
-    with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1), tick=False):
+    with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert (summary['expired'], summary['confirmed']) == (0, 1)
     assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
@@ -151,7 +151,7 @@ def _expire_while_stripe_is_down(api: Api, stripe_local: StripeTest, booking: di
     stay off sale), so its PaymentIntent stays open and can still be paid: a late payment."""
     point_stripe_at('http://127.0.0.1:9', stripe_local.key, stripe_local.webhook_secret)
     try:
-        with time_machine.travel(datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=1), tick=False):
+        with time_machine.travel(factories.after_expiry(booking), tick=False):
             summary = run_sweeper()
     finally:
         point_stripe_at(stripe_local.url, stripe_local.key, stripe_local.webhook_secret)

@@ -91,6 +91,11 @@ def stay(days_ahead: int = 10, nights: int = 2) -> tuple[str, str]:
     return start.isoformat(), (start + timedelta(days=nights)).isoformat()
 
 
+def after_expiry(booking: dict, seconds: int = 1) -> datetime:
+    """An instant just past a booking's hold (as the API answered it)."""
+    return datetime.fromisoformat(booking['hold_expires_at']) + timedelta(seconds=seconds)
+
+
 def bulk_bookings(
     room_type_id: str, hotel_id: str, night: date, now: datetime, due: int, later: int, settled: int
 ) -> list[str]:
