@@ -36,8 +36,8 @@ run: install ## Start the whole API locally with demo data (PORT=3000)
 test: install ## Run every test (unit, integration, concurrency, end-to-end), one worker per core
 	$(PY) -m pytest -n auto --dist loadfile
 
-unit: install ## Unit tests only (pure domain, fast)
-	$(PY) -m pytest tests/unit
+unit: $(VENV)/.installed ## Unit tests: services on in-memory fakes, domain rules; no emulator, no network (~10 s)
+	$(PY) -m pytest tests/unit -p no:xdist --disable-socket
 
 integration: install ## Handlers through API Gateway events against moto
 	$(PY) -m pytest tests/integration
@@ -69,10 +69,12 @@ lock: ## Re-pin requirements/dev.txt from dev.in in a throwaway venv
 	(echo "# Full lock of the dev/test environment; top-level choices are in dev.in (regenerate with make lock)."; \
 		.venv-lock/bin/pip freeze) > requirements/dev.txt && rm -rf .venv-lock
 
-lint: $(VENV)/.installed ## ruff check, ruff format --check, cfn-lint
+lint: $(VENV)/.installed ## ruff check, ruff format --check, cfn-lint, import-linter (layers), mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
+	PYTHONPATH=layers/common:. $(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed ## Apply ruff fixes and formatting
 	$(VENV)/bin/ruff check --fix .

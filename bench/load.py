@@ -342,16 +342,17 @@ def report(stats: Stats, elapsed: float) -> dict[str, Any]:
 
 def nights_sold(stack_endpoint: str, sale: Sale) -> list[tuple[str, int, int]]:
     """(night, allotment, rooms held by PENDING/CONFIRMED bookings) for the sale's nights."""
-    from common import repos
+    from common import wiring
     from common.domain import HOLDING_STATUSES
     from tests.support.fixtures import point_dynamodb_at
 
     point_dynamodb_at(stack_endpoint, 'hotel-booking', 'hotel-booking-idempotency')
+    deps = wiring.build_deps()
     end = sale.first_night + timedelta(days=sale.window_nights + 3)
-    nights = repos.inventory(sale.room_type_id, sale.first_night, end, consistent=True)
+    nights = deps.inventory.nights(sale.room_type_id, sale.first_night, end, consistent=True)
     held: Counter[date] = Counter()
     statuses: Counter[str] = Counter()
-    for booking in repos.scan_bookings():
+    for booking in deps.bookings.scan():
         if booking.room_type_id != sale.room_type_id:
             continue
         statuses[booking.status.value] += 1

@@ -220,8 +220,7 @@ def _time(call: Callable[[], Any], runs: int) -> tuple[float, float]:
 def handlers_vs_boto3(endpoint: str) -> None:
     import boto3
 
-    from common import tables
-    from common.config import settings
+    from common import wiring
     from local import dynamo
     from tests.support import factories
     from tests.support.api import Api
@@ -235,8 +234,8 @@ def handlers_vs_boto3(endpoint: str) -> None:
             'POWERTOOLS_TRACE_DISABLED': 'true',
         }
     )
-    settings.cache_clear()
-    tables.configure(table_name='bench', host=endpoint)
+    wiring.reset()
+    wiring.build_deps()  # binds the tables to the bench table
     client = boto3.client('dynamodb', endpoint_url=endpoint)
     dynamo.create_tables(client, dynamo.table_names())
     hotel = factories.hotel('bench-hotel')

@@ -44,9 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     if stripe is None:
         stripe = bool(os.environ.get('STRIPE_SECRET_KEY') or os.environ.get('STRIPE_SECRET_KEY_PARAM'))
 
-    from common import audit
+    from common import wiring
+    from common.services import audit
 
-    violations = audit.all_violations(args.start, args.end, stripe=stripe)
+    violations = audit.all_violations(wiring.build_deps(), args.start, args.end, stripe=stripe)
     for violation in violations:
         print(violation)
     checked = 'inventory, payments' + (' and Stripe' if stripe else '')

@@ -40,12 +40,14 @@ def main() -> int:
         os.environ['AWS_REGION'] = args.region
     password = os.environ.get('ADMIN_PASSWORD') or getpass.getpass('Admin password (10+ characters): ')
 
-    from common import errors
+    from common import errors, wiring
     from common.domain import Role
     from common.services import accounts
 
     try:
-        user = accounts.register(args.email, password, args.name, datetime.now(UTC), role=Role.ADMIN)
+        user = accounts.register(
+            wiring.build_deps(), args.email, password, args.name, datetime.now(UTC), role=Role.ADMIN
+        )
     except errors.EmailTaken:
         print(f'{args.email} already exists in {table}; nothing changed', file=sys.stderr)
         return 1

@@ -25,7 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -611,9 +611,8 @@ def schedule_event() -> dict[str, Any]:
 def stream_event() -> dict[str, Any]:
     """A stream batch as PublisherFunction gets it: a booking confirmed by its payment (MODIFY,
     NEW_AND_OLD_IMAGES). The images are the repository's own item mapping of a booking."""
-    from common import repos
     from common.domain import Booking, BookingStatus, NightPrice
-    from common.services.bookings import pending_shard
+    from common.repos.bookings import booking_item
 
     booking_id = str(_id('publisher', 'booking'))
     created = ANCHOR - timedelta(minutes=4)
@@ -639,7 +638,7 @@ def stream_event() -> dict[str, Any]:
         updated_at=created,
     )
     intent = 'pi_3QxHotelBooking0001'
-    old = repos._booking_item(held, pending_shard(booking_id))
+    old = booking_item(held, shards=4)
     old.payment = {
         'payment_intent_id': intent,
         'status': 'requires_payment_method',
@@ -647,8 +646,7 @@ def stream_event() -> dict[str, Any]:
         'currency': 'EUR',
     }
     old.version = 2
-    new = repos._booking_item(held, None)
-    new.status = BookingStatus.CONFIRMED.value
+    new = booking_item(replace(held, status=BookingStatus.CONFIRMED), shards=4)
     new.updated_at = ANCHOR.isoformat(timespec='milliseconds')
     new.payment = {'payment_intent_id': intent, 'status': 'succeeded', 'amount': STAY_TOTAL, 'currency': 'EUR'}
     new.version = 3

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from common import errors, repos
-from common.config import settings
+from common import errors, wiring
 from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
 from common.services import accounts
 
@@ -132,21 +131,22 @@ def rules(today: date) -> list[PriceRule]:
 
 def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, object]:
     """Create what is missing; existing data (and bookings against it) are left as they are."""
-    existing_hotels = {h.id for h in repos.list_hotels()}
+    deps = wiring.build_deps()
+    existing_hotels = {h.id for h in deps.catalog.list_hotels()}
     for hotel in HOTELS:
         if hotel.id not in existing_hotels:
-            repos.put_hotel(hotel, create=True)
-    existing_types = {r.id for r in repos.list_room_types()}
+            deps.catalog.put_hotel(hotel, create=True)
+    existing_types = {r.id for r in deps.catalog.list_room_types()}
     nights = 0
     for room_type in ROOM_TYPES:
         if room_type.id not in existing_types:
-            repos.put_room_type(room_type, create=True)
+            deps.catalog.put_room_type(room_type, create=True)
         hotel = next(h for h in HOTELS if h.id == room_type.hotel_id)
-        nights += repos.open_inventory(room_type, hotel.today(now), settings().sale_window_days + 1)
+        nights += deps.inventory.open(room_type, hotel.today(now), deps.settings.sale_window_days + 1)
     for rule in rules(now.date()):
-        repos.put_rule(rule)
+        deps.catalog.put_rule(rule)
     try:
-        accounts.register(admin_email, admin_password, 'Hotel Admin', now, role=Role.ADMIN)
+        accounts.register(deps, admin_email, admin_password, 'Hotel Admin', now, role=Role.ADMIN)
         admin = 'created'
     except errors.EmailTaken:
         admin = 'exists'

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import errors, http
+from common import http, metrics, observability, wiring
 from common.models.api import LoginBody, RefreshBody, RegisterBody, TokenPairOut, UserOut
-from common.observability import count, logger, metrics, tracer
+from common.observability import logger, tracer
 from common.services import accounts
+from common.services.deps import Deps
 
 app = http.make_app()
 
-AUTH = [{'bearerAuth': []}]
 
-
-def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
-    return TokenPairOut(access=pair.access, refresh=pair.refresh, expires_in=pair.expires_in)
+@wiring.once_per_container
+def deps() -> Deps:
+    return wiring.build_deps()
 
 
 @app.post(
@@ -26,56 +28,45 @@ def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
     responses={201: {'description': 'Account created', 'content': {'application/json': {'model': UserOut}}}},
 )
 def register(body: RegisterBody) -> Response[UserOut]:
-    user = accounts.register(body.email, body.password, body.name, http.now(), client_ip=http.client_ip(app))
+    user = accounts.register(
+        deps(), body.email, body.password, body.name, deps().clock(), client_ip=http.client_ip(app)
+    )
     logger.info('user registered', user_id=user.id)
-    count('UserRegistered')
+    metrics.record(user)
     return Response(
         status_code=201,
         content_type='application/json',
-        body=UserOut.from_domain(user).model_dump(mode='json'),
+        body=UserOut.from_domain(user),
     )
 
 
 @app.post('/api/auth/login', tags=['auth'])
 def login(body: LoginBody) -> TokenPairOut:
     """Failed attempts are limited per email and per client address (429 with ``Retry-After``)."""
-    try:
-        pair = accounts.login(body.email, body.password, http.now(), client_ip=http.client_ip(app))
-    except errors.TooManyLoginAttempts:
-        count('LoginThrottled')
-        raise
-    except errors.InvalidCredentials:
-        count('LoginFailed')
-        raise
-    return _tokens(pair)
+    pair = accounts.login(deps(), body.email, body.password, deps().clock(), client_ip=http.client_ip(app))
+    return TokenPairOut.from_domain(pair)
 
 
 @app.post('/api/auth/refresh', tags=['auth'])
 def refresh(body: RefreshBody) -> TokenPairOut:
     """Rotate the pair: the refresh token sent here stops working. Sending a refresh token that
     was already rotated signs its whole session out (someone else has a copy)."""
-    try:
-        return _tokens(accounts.refresh(body.refresh, http.now()))
-    except errors.RefreshTokenReused:
-        logger.warning('refresh token reused: session revoked')
-        count('RefreshTokenReused')
-        raise
+    return TokenPairOut.from_domain(accounts.refresh(deps(), body.refresh, deps().clock()))
 
 
 @app.post(
     '/api/auth/logout',
     tags=['auth'],
-    security=AUTH,
     responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
 )
 def logout(body: RefreshBody) -> Response[None]:
     """End the session the refresh token belongs to (it must be the caller's). Idempotent."""
-    accounts.logout(http.principal(app), body.refresh, http.now())
+    accounts.logout(deps(), http.caller(app), body.refresh, deps().clock())
     return Response(status_code=204)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
+@observability.metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return http.resolve(app, event, context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context, deps)

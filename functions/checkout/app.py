@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import errors, http, idempotency
+from common import http, idempotency, metrics, observability, wiring
 from common.models.api import CheckoutBody, CheckoutOut
-from common.observability import bind_booking, count, logger, metrics, tracer
-from common.services import payments
+from common.observability import bind_booking, logger, tracer
+from common.services import checkout as checkout_service
+from common.services.deps import Deps
 
 app = http.make_app()
 
 BookingId = Annotated[str, Path(max_length=64)]
-AUTH = [{'bearerAuth': []}]
 
 
-@app.post('/api/bookings/<booking_id>/checkout', tags=['payments'], security=AUTH)
+@wiring.once_per_container
+def deps() -> Deps:
+    return wiring.build_deps()
+
+
+@app.post('/api/bookings/<booking_id>/checkout', tags=['payments'])
 def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()] = None) -> CheckoutOut:
     """Create (once) and return the booking's PaymentIntent and ``client_secret`` for Stripe.js.
 
@@ -27,37 +32,23 @@ def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()]
     ``pm_card_visa`` and answers with the booking CONFIRMED. Send an ``Idempotency-Key`` header
     to retry safely.
     """
-    caller = http.principal(app)
+    caller = http.caller(app)
     request = body or CheckoutBody()
     bind_booking(booking_id)
-    now = http.now()
+    now = deps().clock()
 
-    def pay() -> dict:
-        try:
-            result = payments.checkout(
-                caller,
-                booking_id,
-                now,
-                auto_confirm=request.auto_confirm,
-                payment_method=request.payment_method or payments.TEST_PAYMENT_METHOD,
-            )
-        except errors.PaymentDeclined:
-            count('PaymentDeclined')
-            raise
-        if result.created:
-            count('PaymentIntentCreated')
-        if result.outcome is payments.Outcome.CONFIRMED:
-            count('BookingConfirmed', path='auto_confirm')
+    def pay() -> dict[str, Any]:
+        result = checkout_service.checkout(
+            deps(),
+            caller,
+            booking_id,
+            now,
+            auto_confirm=request.auto_confirm,
+            payment_method=request.payment_method,
+        )
+        metrics.record(result)
         logger.info('checkout', status=result.booking.status.value, payment_intent_id=result.payment.payment_intent_id)
-        return CheckoutOut(
-            booking_id=result.booking.id,
-            status=result.booking.effective_status(now).value,
-            payment_intent_id=result.payment.payment_intent_id,
-            client_secret=result.payment.client_secret,
-            payment_status=result.payment.status,
-            amount=result.payment.amount,
-            currency=result.payment.currency,
-        ).model_dump(mode='json')
+        return CheckoutOut.from_domain(result).model_dump(mode='json')
 
     payload = {'booking_id': booking_id, **request.model_dump(mode='json')}
     result = idempotency.once(
@@ -67,7 +58,7 @@ def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()]
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
+@observability.metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return http.resolve(app, event, context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context, deps)

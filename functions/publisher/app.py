@@ -7,57 +7,36 @@ retries from it (and only after it) and the order per booking is kept.
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import integration_events
-from common.config import settings
-from common.observability import count, logger, metrics, tracer
+from common import integration_events, metrics, observability, wiring
+from common.observability import logger, tracer
+from common.services.deps import Deps
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@lru_cache(maxsize=1)
-def _events_client() -> Any:
-    import boto3
-
-    current = settings()
-    return boto3.client('events', endpoint_url=current.events_endpoint_url, region_name=current.aws_region)
-
-
-class PublishFailed(Exception):
-    pass
+@wiring.once_per_container
+def deps() -> Deps:
+    return wiring.build_deps()
 
 
 @tracer.capture_method
 def publish(record: DynamoDBRecord) -> None:
     found = integration_events.events_for(record.raw_event)
-    if not found:
-        return
-    entries = [
-        {
-            'Source': integration_events.SOURCE,
-            'DetailType': event.detail_type,
-            'Detail': json.dumps(event.detail, separators=(',', ':')),
-            'EventBusName': settings().event_bus_name,
-        }
-        for event in found
-    ]
-    result = _events_client().put_events(Entries=entries)
-    if result.get('FailedEntryCount'):
-        raise PublishFailed(f'{result["FailedEntryCount"]} of {len(entries)} events were not accepted')
+    deps().events.publish(found)  # PublishFailed: the record is retried, in order
     for event in found:
         logger.info('integration event published', detail_type=event.detail_type, booking_id=event.detail['booking_id'])
-        count(f'Published{event.detail_type}')
+        metrics.record(event)
 
 
 @logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
+@observability.metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=publish, processor=processor, context=context)

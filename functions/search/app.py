@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http
-from common.config import settings
+from common import http, observability, wiring
 from common.models.api import (
-    CalendarNightOut,
     CalendarOut,
     HealthOut,
     HotelList,
     HotelOut,
     IsoDate,
-    NightOut,
-    ReviewOut,
     ReviewPage,
     RoomTypeList,
     RoomTypeOut,
     SearchOut,
-    SearchResultOut,
 )
-from common.observability import logger, metrics, tracer
-from common.services import catalog, reviews
-from common.services import search as search_service
+from common.observability import logger, tracer
+from common.services import catalog, reviews, search
+from common.services.deps import Deps
 
 app = http.make_app()
 
@@ -37,35 +31,34 @@ Money = Annotated[int | None, Query(ge=0)]
 Text = Annotated[str | None, Query(max_length=100)]
 
 
+@wiring.once_per_container
+def deps() -> Deps:
+    return wiring.build_deps()
+
+
 @app.get('/api/health', tags=['ops'])
 def health() -> HealthOut:
-    return HealthOut(status='ok', stage=settings().stage)
+    return HealthOut(status='ok', stage=deps().settings.stage)
 
 
 @app.get('/api/hotels', tags=['catalogue'])
 def list_hotels(city: Text = None) -> HotelList:
-    hotels = sorted(catalog.hotels().values(), key=lambda h: (h.city, h.name))
-    if city:
-        hotels = [h for h in hotels if h.city.casefold() == city.casefold()]
-    return HotelList(items=[HotelOut.from_domain(h) for h in hotels])
+    return HotelList(items=[HotelOut.from_domain(h) for h in catalog.list_hotels(deps(), city)])
 
 
 @app.get('/api/hotels/<hotel_id>', tags=['catalogue'])
 def get_hotel(hotel_id: Annotated[str, Path(max_length=63)]) -> HotelOut:
-    return HotelOut.from_domain(catalog.hotel(hotel_id))
+    return HotelOut.from_domain(catalog.hotel(deps(), hotel_id))
 
 
 @app.get('/api/room-types', tags=['catalogue'])
 def list_room_types(hotel_id: Text = None) -> RoomTypeList:
-    types = sorted(catalog.room_types().values(), key=lambda r: (r.hotel_id, r.base_price, r.id))
-    if hotel_id:
-        types = [r for r in types if r.hotel_id == hotel_id]
-    return RoomTypeList(items=[RoomTypeOut.from_domain(r) for r in types])
+    return RoomTypeList(items=[RoomTypeOut.from_domain(r) for r in catalog.list_room_types(deps(), hotel_id)])
 
 
 @app.get('/api/room-types/<room_type_id>', tags=['catalogue'])
 def get_room_type(room_type_id: Annotated[str, Path(max_length=63)]) -> RoomTypeOut:
-    room_type, _ = catalog.require_room_type(room_type_id)
+    room_type, _ = catalog.require_room_type(deps(), room_type_id)
     return RoomTypeOut.from_domain(room_type)
 
 
@@ -76,26 +69,8 @@ def get_calendar(
     end: Annotated[IsoDate | None, Query(alias='to')] = None,
 ) -> CalendarOut:
     """Nights from ``from`` (inclusive) to ``to`` (exclusive), at most 366; default the next 30."""
-    room_type, hotel = catalog.require_room_type(room_type_id)
-    default_start, default_end = search_service.default_calendar_window(hotel.today(http.now()))
-    start = start or default_start
-    end = end or (start + (default_end - default_start))
-    rt, nights = search_service.calendar(room_type.id, start, end)
-    return CalendarOut(
-        room_type_id=rt.id,
-        currency=rt.currency,
-        nights=[
-            CalendarNightOut(
-                date=n.night.date,
-                allotment=n.night.allotment,
-                available=n.night.sellable,
-                stop_sell=n.night.stop_sell,
-                price=n.price.price,
-                rule_ids=list(n.price.rule_ids),
-            )
-            for n in nights
-        ],
-    )
+    room_type, nights = search.calendar(deps(), room_type_id, start, end, deps().clock())
+    return CalendarOut.from_domain(room_type, nights)
 
 
 @app.get('/api/room-types/<room_type_id>/reviews', tags=['catalogue'])
@@ -105,8 +80,7 @@ def list_reviews(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> ReviewPage:
     """Published reviews, newest first; the average and count are on the room type itself."""
-    page = reviews.for_room_type(room_type_id, limit or settings().page_size_default, cursor)
-    return ReviewPage(items=[ReviewOut.from_domain(r) for r in page.items], next_cursor=page.next_cursor)
+    return ReviewPage.from_domain(reviews.for_room_type(deps(), room_type_id, limit, cursor))
 
 
 @app.get('/api/rooms/search', tags=['search'])
@@ -124,7 +98,7 @@ def search_rooms(
     sort: Literal['price', 'availability'] = 'price',
     include_sold_out: bool = False,
 ) -> SearchOut:
-    query = search_service.SearchQuery(
+    query = search.SearchQuery(
         check_in=check_in,
         check_out=check_out,
         guests=guests,
@@ -138,39 +112,11 @@ def search_rooms(
         sort=sort,
         include_sold_out=include_sold_out,
     )
-    answer = search_service.search(query, http.now())
-    return SearchOut(
-        check_in=answer.stay.check_in,
-        check_out=answer.stay.check_out,
-        nights=answer.stay.nights,
-        guests=guests,
-        rooms=rooms,
-        results=[
-            SearchResultOut(
-                room_type_id=r.room_type.id,
-                hotel_id=r.hotel.id,
-                hotel_name=r.hotel.name,
-                city=r.hotel.city,
-                name=r.room_type.name,
-                capacity=r.room_type.capacity,
-                view_type=r.room_type.view_type,
-                amenities=list(r.room_type.amenities),
-                available_rooms=r.available_rooms,
-                currency=r.quote.currency,
-                total_price=r.quote.total,
-                nightly=[NightOut.from_domain(n) for n in r.quote.nightly],
-                restriction=r.restriction,
-            )
-            for r in answer.results
-        ],
-    )
+    return SearchOut.from_domain(search.search(deps(), query, deps().clock()))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
+@observability.metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return http.resolve(app, event, context)
-
-
-__all__ = ['app', 'date', 'lambda_handler']
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context, deps)

@@ -2,49 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http
+from common import http, observability, wiring
 from common.models.api import ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
-from common.observability import logger, metrics, tracer
+from common.observability import logger, tracer
 from common.services import users
+from common.services.deps import Deps
 
 app = http.make_app()
 
-AUTH = [{'bearerAuth': []}]
 RoomTypeId = Annotated[str, Path(max_length=63)]
 
 
-@app.get('/api/users/me', tags=['users'], security=AUTH)
+@wiring.once_per_container
+def deps() -> Deps:
+    return wiring.build_deps()
+
+
+@app.get('/api/users/me', tags=['users'])
 def get_me() -> UserOut:
-    return UserOut.from_domain(users.profile(http.principal(app)))
+    return UserOut.from_domain(users.profile(deps(), http.caller(app)))
 
 
-@app.patch('/api/users/me', tags=['users'], security=AUTH)
+@app.patch('/api/users/me', tags=['users'])
 def patch_me(body: ProfilePatch) -> UserOut:
     """Change name, phone or address (``null`` clears phone/address); email and role cannot be
     changed here."""
-    user = users.update_profile(http.principal(app), body.changes())
+    user = users.update_profile(deps(), http.caller(app), body.changes())
     logger.info('profile updated', fields=sorted(body.changes()))
     return UserOut.from_domain(user)
 
 
-@app.get('/api/users/me/wishlist', tags=['users'], security=AUTH)
+@app.get('/api/users/me/wishlist', tags=['users'])
 def get_wishlist() -> WishlistOut:
     """Newest first, with each room type's current name and base price."""
-    items = users.wishlist(http.principal(app))
+    items = users.wishlist(deps(), http.caller(app))
     return WishlistOut(items=[WishlistItemOut.from_domain(i.entry, i.room_type) for i in items])
 
 
 @app.post(
     '/api/users/me/wishlist',
     tags=['users'],
-    security=AUTH,
     responses={
         200: {'description': 'Already on the wishlist', 'content': {'application/json': {'model': WishlistItemOut}}},
         201: {'description': 'Added', 'content': {'application/json': {'model': WishlistItemOut}}},
@@ -52,28 +56,27 @@ def get_wishlist() -> WishlistOut:
 )
 def add_to_wishlist(body: WishlistAddBody) -> Response[WishlistItemOut]:
     """Idempotent: adding a room type already on the list answers 200 with the existing entry."""
-    item, created = users.add_to_wishlist(http.principal(app), body.room_type_id, http.now())
+    item, created = users.add_to_wishlist(deps(), http.caller(app), body.room_type_id, deps().clock())
     return Response(
         status_code=201 if created else 200,
         content_type='application/json',
-        body=WishlistItemOut.from_domain(item.entry, item.room_type).model_dump(mode='json'),
+        body=WishlistItemOut.from_domain(item.entry, item.room_type),
     )
 
 
 @app.delete(
     '/api/users/me/wishlist/<room_type_id>',
     tags=['users'],
-    security=AUTH,
     responses={204: {'description': 'Not on the wishlist (any more)'}},
 )
 def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
     """Idempotent: removing a room type that is not on the list also answers 204."""
-    users.remove_from_wishlist(http.principal(app), room_type_id)
+    users.remove_from_wishlist(deps(), http.caller(app), room_type_id)
     return Response(status_code=204)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
+@observability.metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return http.resolve(app, event, context)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http.resolve(app, event, context, deps)

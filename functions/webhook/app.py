@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import errors, http
-from common.config import settings
+from common import http, metrics, observability, wiring
 from common.models.api import WebhookAck
-from common.observability import bind_booking, count, logger, metrics, tracer
-from common.services import payments
+from common.observability import bind_booking, logger, tracer
+from common.services import webhooks
+from common.services.deps import Deps
 
 app = http.make_app()
 
-Outcome = payments.Outcome
-# The business events some outcomes are: the same metric (and path) wherever they happen.
-_CONFIRMED_BY = {Outcome.CONFIRMED: 'webhook', Outcome.LATE_PAYMENT_CONFIRMED: 'late_payment'}
-_REFUNDED_BY = {
-    Outcome.LATE_PAYMENT_REFUNDED: 'late_payment',
-    Outcome.PAYMENT_REFUNDED: 'cancelled_before_payment',
-    Outcome.STRAY_PAYMENT_REFUNDED: 'stray_payment',
-}
+
+@wiring.once_per_container
+def deps() -> Deps:
+    return wiring.build_deps()
 
 
 @app.post('/api/webhook', tags=['payments'])
@@ -30,30 +28,18 @@ def stripe_webhook() -> WebhookAck:
     2xx: processed, a duplicate, or not ours (acknowledged). 400: not from Stripe. 409/5xx: Stripe
     retries later.
     """
-    try:
-        result = payments.receive_event(
-            http.raw_body(app), app.current_event.headers.get('stripe-signature'), http.now()
-        )
-    except errors.InvalidSignature:
-        # Many of these: a rotated endpoint secret not yet in SSM, or someone probing the URL.
-        count('WebhookEvent', event_type='unverified', outcome='invalid_signature')
-        raise
+    signature = app.current_event.headers.get('stripe-signature')
+    result = webhooks.receive(deps(), http.raw_body(app), signature, deps().clock())
     if result.booking_id:
         bind_booking(result.booking_id)
     logger.info('stripe event', event_id=result.event_id, event_type=result.event_type, outcome=result.outcome.value)
-    count('WebhookEvent', event_type=result.event_type, outcome=result.outcome.value)
-    if result.outcome in _CONFIRMED_BY:
-        count('BookingConfirmed', path=_CONFIRMED_BY[result.outcome])
-    elif result.outcome in _REFUNDED_BY:
-        count('RefundIssued', path=_REFUNDED_BY[result.outcome])
-    elif result.outcome is Outcome.REFUND_FAILED:
-        count('RefundFailed')  # the RefundFailedAlarm: someone has to act
+    metrics.record(result)
     return WebhookAck(event_id=result.event_id, type=result.event_type, outcome=result.outcome.value)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
-@metrics.log_metrics
+@observability.metrics.log_metrics
 @tracer.capture_lambda_handler
-def lambda_handler(event: dict, context: LambdaContext) -> dict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Stripe's events can be larger than the API's usual body limit.
-    return http.resolve(app, event, context, max_body_bytes=settings().webhook_max_body_bytes)
+    return http.resolve(app, event, context, deps, max_body_bytes=deps().settings.webhook_max_body_bytes)

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from common import repos, security
+from common.security import Argon2Passwords
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 from tests.support.race import race
 
@@ -25,8 +26,8 @@ def test_thirty_racing_wrong_passwords_get_exactly_the_limit_of_guesses(api: Api
     override_settings(LOGIN_FAILURES_PER_EMAIL=10)
     user = factories.user(email='target@example.com')
     checked = Counter()
-    real = security.verify_password
-    monkeypatch.setattr(security, 'verify_password', lambda *a: checked.update(['verify']) or real(*a))
+    real = Argon2Passwords.verify
+    monkeypatch.setattr(Argon2Passwords, 'verify', lambda self, *a: checked.update(['verify']) or real(self, *a))
     replies = race(30, lambda i: api.post('/api/auth/login', {'email': user.email, 'password': f'guess {i:04d}!'}))
     outcomes = Counter((r.status, r.code) for r in replies)
     assert outcomes == {(401, 'invalid_credentials'): 10, (429, 'too_many_attempts'): 20}, outcomes
@@ -59,10 +60,10 @@ def test_concurrent_reviews_of_one_room_type_are_all_counted(api: Api):
             lambda i: api.post(f'/api/bookings/{bookings[i].id}/review', {'rating': ratings[i]}, token=tokens[i]),
         )
     assert [r.status for r in replies] == [201] * 16, [r.body[:200] for r in replies if r.status != 201]
-    stored = repos.get_room_type(room.id)
+    stored = deps().catalog.get_room_type(room.id)
     assert [r.json['rating'] for r in replies] == ratings
     assert (stored.review_count, stored.rating_sum) == (16, sum(ratings))
-    assert len(repos.list_reviews(room.id, 100, None).items) == 16
+    assert len(deps().reviews.list_for_room_type(room.id, 100, None).items) == 16
     assert_inventory_balances()
 
 
@@ -74,7 +75,7 @@ def test_one_booking_reviewed_many_times_at_once_counts_once(api: Api):
         token = factories.token(guest.id)
         replies = race(8, lambda i: api.post(f'/api/bookings/{booking.id}/review', {'rating': 5}, token=token))
     assert Counter((r.status, r.code) for r in replies) == {(201, None): 1, (409, 'already_reviewed'): 7}
-    stored = repos.get_room_type(room.id)
+    stored = deps().catalog.get_room_type(room.id)
     assert (stored.review_count, stored.rating_sum) == (1, 5)
 
 

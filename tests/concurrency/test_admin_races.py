@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from common import repos
 from common.domain import Role
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 from tests.support.race import race
 
@@ -59,7 +59,7 @@ def test_lowering_an_allotment_while_guests_book_never_loses_a_hold_or_oversells
     assert (admin_reply.status, admin_reply.code) in {(200, None), (409, 'allotment_below_held')}, admin_reply.json
     assert Counter(r.status for r in guest_replies).keys() <= {201, 409}
 
-    stored = repos.inventory(room.id, TODAY, TODAY + timedelta(days=RANGE), consistent=True)
+    stored = deps().inventory.nights(room.id, TODAY, TODAY + timedelta(days=RANGE), consistent=True)
     allotments = {n.allotment for n in stored}
     assert allotments == ({new_allotment} if admin_reply.status == 200 else {10})  # all or nothing
     for night in nights:

@@ -14,13 +14,13 @@ import pytest
 import stripe
 import time_machine
 
-from common import repos
 from common.config import settings
 from common.domain import BookingStatus
 from local import sweeper
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 from tests.support.stripe import StripeTest
 
@@ -33,7 +33,7 @@ def test_the_sweepers_database_calls_grow_with_the_due_holds_not_the_table(monke
     night = datetime.now(UTC).date() + timedelta(days=5)
     room = factories.room_type(hotel, total_rooms=5000, open_from=night, open_days=1)
     due = factories.bulk_bookings(room.id, hotel.id, night, datetime.now(UTC), due=500, later=2000, settled=2500)
-    before = repos.inventory(room.id, night, night + timedelta(days=1), consistent=True)[0].available
+    before = deps().inventory.nights(room.id, night, night + timedelta(days=1), consistent=True)[0].available
     # When the sweeper runs
     with count_calls(monkeypatch) as calls:
         summary = sweeper.invoke()
@@ -45,8 +45,8 @@ def test_the_sweepers_database_calls_grow_with_the_due_holds_not_the_table(monke
     # (one Query per shard and page of due holds, then one per shard of the refunds-owed outbox)
     assert calls['Query'] <= shards * (math.ceil(500 / page) + 1) + shards
     assert calls.total == calls['TransactWriteItems'] + calls['Query'], calls.calls
-    assert {repos.get_booking(i).status for i in due[::25]} == {BookingStatus.EXPIRED}
-    after = repos.inventory(room.id, night, night + timedelta(days=1), consistent=True)[0].available
+    assert {deps().bookings.get(i).status for i in due[::25]} == {BookingStatus.EXPIRED}
+    after = deps().inventory.nights(room.id, night, night + timedelta(days=1), consistent=True)[0].available
     assert after == before + 500
     assert_inventory_balances()
     # And a run with nothing due costs one empty Query per shard of each
@@ -70,9 +70,9 @@ def test_two_sweepers_at_once_expire_each_hold_once():
         runs = list(pool.map(sweep, range(2)))
     assert sum(r['expired'] for r in runs) == 60, runs
     assert all(r['complete'] for r in runs)
-    assert {repos.get_booking(i).status for i in due} == {BookingStatus.EXPIRED}
+    assert {deps().bookings.get(i).status for i in due} == {BookingStatus.EXPIRED}
     # 10 holds not due keep their rooms: 200 - 10 available, whatever the interleaving
-    assert repos.inventory(room.id, night, night + timedelta(days=1), consistent=True)[0].available == 190
+    assert deps().inventory.nights(room.id, night, night + timedelta(days=1), consistent=True)[0].available == 190
     assert_inventory_balances()
 
 
@@ -114,7 +114,7 @@ def test_a_sweep_racing_payments_never_keeps_money_for_an_expired_booking(api: A
     # Then each booking is CONFIRMED with its rooms, or EXPIRED with no money kept
     outcomes = set()
     for booking, pi in booked:
-        stored = repos.get_booking(booking['id'])
+        stored = deps().bookings.get(booking['id'])
         intent = stripe_local.intent(pi)
         refunded = sum(r['amount'] for r in stripe_local.refunds(pi)) if intent['status'] == 'succeeded' else 0
         if stored.status is BookingStatus.CONFIRMED:

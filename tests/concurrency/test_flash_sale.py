@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from common import repos
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 from tests.support.race import race
 
@@ -34,7 +34,9 @@ def test_sixty_guests_racing_for_the_last_five_rooms_get_exactly_five(api: Api):
     replies = race(60, book)
     outcomes = Counter((r.status, r.code) for r in replies)
     assert outcomes == {(201, None): 5, (409, 'sold_out'): 55}, outcomes
-    night = repos.inventory(room.id, date.fromisoformat(check_in), date.fromisoformat(check_out), consistent=True)
+    night = deps().inventory.nights(
+        room.id, date.fromisoformat(check_in), date.fromisoformat(check_out), consistent=True
+    )
     assert [n.available for n in night] == [0]
     assert_inventory_balances()
 
@@ -62,7 +64,7 @@ def test_overlapping_multi_night_stays_never_oversell_any_night(api: Api):
     replies = race(30, book)
     assert {r.status for r in replies} <= {201, 409}
     assert any(r.status == 201 for r in replies)
-    nights = repos.inventory(room.id, start, start + timedelta(days=7), consistent=True)
+    nights = deps().inventory.nights(room.id, start, start + timedelta(days=7), consistent=True)
     assert all(n.available >= 0 for n in nights)
     assert_inventory_balances()
 
@@ -80,7 +82,9 @@ def test_cancels_racing_each_other_release_the_rooms_once(api: Api):
     replies = race(10, lambda i: api.post(f'/api/bookings/{booking["id"]}/cancel', token=token))
     assert {r.status for r in replies} == {200}
     assert {r.json['status'] for r in replies} == {'CANCELLED'}
-    nights = repos.inventory(room.id, date.fromisoformat(check_in), date.fromisoformat(check_out), consistent=True)
+    nights = deps().inventory.nights(
+        room.id, date.fromisoformat(check_in), date.fromisoformat(check_out), consistent=True
+    )
     assert [n.available for n in nights] == [4, 4]
     assert_inventory_balances()
 
@@ -96,6 +100,8 @@ def test_retries_with_one_idempotency_key_hold_once(api: Api):
     assert len(created) == 1
     # concurrent duplicates either replay the result or are told to retry (still in progress)
     assert {(r.status, r.code) for r in replies} <= {(201, None), (409, 'idempotency_in_progress')}
-    nights = repos.inventory(room.id, date.fromisoformat(check_in), date.fromisoformat(check_out), consistent=True)
+    nights = deps().inventory.nights(
+        room.id, date.fromisoformat(check_in), date.fromisoformat(check_out), consistent=True
+    )
     assert [n.available for n in nights] == [9]
     assert_inventory_balances()

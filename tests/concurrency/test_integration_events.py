@@ -10,6 +10,7 @@ import json
 import boto3
 import pytest
 
+from common import wiring
 from common.config import settings
 from local.gateway import LambdaContext
 from local.streams import StreamTail, lambda_event
@@ -21,15 +22,11 @@ pytestmark = [pytest.mark.ministack]
 
 @pytest.fixture
 def endpoint(on_ministack, monkeypatch):
-    from functions.publisher import app as publisher
-
     monkeypatch.setenv('EVENTS_ENDPOINT_URL', on_ministack)
     monkeypatch.setenv('EVENT_BUS_NAME', f'bus-{on_ministack.rsplit(":", 1)[-1]}-{id(monkeypatch)}')
-    settings.cache_clear()
-    publisher._events_client.cache_clear()
+    wiring.reset()  # every function's Deps (the publisher's EventBridge client) built again
     yield on_ministack
-    publisher._events_client.cache_clear()
-    settings.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 import stripe
 
-from common import repos
 from common.domain import BookingStatus
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 from tests.support.race import race
 from tests.support.stripe import StripeTest
@@ -34,7 +34,7 @@ def test_concurrent_checkouts_share_one_payment_intent(api: Api, stripe_local: S
     replies = race(6, lambda i: api.post(f'/api/bookings/{booking["id"]}/checkout', token=token))
     assert {r.status for r in replies} == {200}, [r.json for r in replies]
     assert len({(r.json['payment_intent_id'], r.json['client_secret']) for r in replies}) == 1
-    stored = repos.get_booking(booking['id']).payment.payment_intent_id
+    stored = deps().bookings.get(booking['id']).payment.payment_intent_id
     assert replies[0].json['payment_intent_id'] == stored
     # localstripe ignores idempotency keys, so losers may have created intents: none is payable
     listed = stripe_local.client.v1.payment_intents.list(params={'limit': 100}).auto_paging_iter()
@@ -50,13 +50,13 @@ def test_one_event_delivered_five_times_at_once_moves_the_booking_once(api: Api,
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     stripe_local.pay(pi)
     event = stripe_local.event_for(pi, 'payment_intent.succeeded')
-    version = repos.get_booking(booking['id']).version
+    version = deps().bookings.get(booking['id']).version
     replies = race(5, lambda i: stripe_local.deliver(api, event))
     outcomes = Counter((r.status, r.json.get('outcome') or r.code) for r in replies)
     # one delivery confirms; the others are duplicates, or told to retry while it runs
     assert outcomes[(200, 'confirmed')] == 1, outcomes
     assert set(outcomes) <= {(200, 'confirmed'), (200, 'duplicate'), (409, 'event_in_progress')}
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.version) == (BookingStatus.CONFIRMED, version + 1)
     assert_inventory_balances()
 
@@ -90,7 +90,7 @@ def test_a_cancel_racing_a_payment_ends_in_one_consistent_state(api: Api, stripe
     # Then each booking is CANCELLED with its intent cancelled, or CONFIRMED (the cancel is told so)
     ends = Counter()
     for n, (booking, pi, _) in enumerate(bookings):
-        stored = repos.get_booking(booking['id'])
+        stored = deps().bookings.get(booking['id'])
         intent = stripe_local.intent(pi)['status']
         cancelled = replies[2 * n]
         if stored.status is BookingStatus.CANCELLED:
@@ -118,6 +118,6 @@ def test_concurrent_cancels_of_a_paid_booking_refund_once(api: Api, stripe_local
     # whoever answered before the refund was recorded said "pending"; a read now shows it done
     settled = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token).json['refund']
     assert (settled['status'], settled['stripe_refund_id']) == ('succeeded', refunds[0]['id'])
-    nights = repos.get_booking(booking['id'])
+    nights = deps().bookings.get(booking['id'])
     assert nights.status is BookingStatus.CANCELLED
     assert_inventory_balances()

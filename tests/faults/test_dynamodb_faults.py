@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from common import errors, repos
+from common import errors
 from common.domain import BookingStatus
 from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.faults import DynamoFaults, throughput_exceeded, touches
 from tests.support.fixtures import assert_books_balance
 
@@ -41,14 +42,14 @@ def hold(api: Api, room, token: str, nights: int = 2):
 
 def available(room) -> list[int]:
     check_in, check_out = factories.stay(days_ahead=12, nights=2)
-    nights = repos.inventory(
+    nights = deps().inventory.nights(
         room.id, datetime.fromisoformat(check_in).date(), datetime.fromisoformat(check_out).date(), consistent=True
     )
     return [n.available for n in nights]
 
 
 def bookings_in_table() -> int:
-    return len(list(repos.scan_bookings()))
+    return len(list(deps().bookings.scan()))
 
 
 def run_sweeper() -> dict:
@@ -125,7 +126,7 @@ def test_a_hold_whose_answer_was_lost_is_retried_and_holds_the_rooms_once(api: A
     # Then the guest gets the booking (the retry finds its own booking already written), held once
     assert reply.status == 201, reply.json
     assert dynamo_faults.count('TransactWriteItems') == 2
-    assert repos.get_booking(reply.json['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(reply.json['id']).status is BookingStatus.PENDING
     assert bookings_in_table() == 1
     assert available(room) == [2, 2]
     assert_books_balance()
@@ -153,7 +154,7 @@ def test_a_cancel_throttled_past_the_retries_changes_nothing_and_a_retry_complet
     # Then 503; the booking is still PENDING and still holds its rooms (both or neither moved)
     assert (failed.status, failed.code) == (503, 'service_unavailable')
     assert failed.header('Retry-After')
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     assert available(room) == [2, 2]
     assert_books_balance()
     # When DynamoDB recovers and the guest retries
@@ -205,7 +206,7 @@ def test_a_throttled_sweep_leaves_the_hold_whole_and_the_next_run_expires_it(
         throttled = run_sweeper()
     # Then this run reports the failure and changes nothing
     assert (throttled['expired'], throttled['failed']) == (0, 1)
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     assert available(room) == [2, 2]
     assert_books_balance()
     # When the next run finds DynamoDB well, the hold expires and the rooms are back on sale
@@ -213,7 +214,7 @@ def test_a_throttled_sweep_leaves_the_hold_whole_and_the_next_run_expires_it(
     with time_machine.travel(after_expiry + timedelta(minutes=1), tick=False):
         recovered = run_sweeper()
     assert (recovered['expired'], recovered['failed']) == (1, 0)
-    assert repos.get_booking(booking['id']).status is BookingStatus.EXPIRED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.EXPIRED
     assert available(room) == [3, 3]
     assert_books_balance()
 
@@ -240,7 +241,7 @@ def test_a_sweep_whose_index_query_is_throttled_fails_and_the_next_run_does_the_
     # The run fails as a whole (the Lambda error goes to the on-failure queue and its alarm)
     with time_machine.travel(after_expiry, tick=False), pytest.raises(errors.ServiceUnavailable):
         run_sweeper()
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     dynamo_faults.rules.remove(rule)
     with time_machine.travel(after_expiry + timedelta(minutes=1), tick=False):
         assert run_sweeper()['expired'] == 1

@@ -16,14 +16,15 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from common import repos
 from common.config import settings
 from common.domain import BookingStatus
-from common.services import payments
+from common.gateways.stripe import StripeGateway
+from common.repos import BookingRepository
 from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.api import Api, Reply
+from tests.support.deps import deps
 from tests.support.faults import SimulatedCrash, StripeFaults
 from tests.support.fixtures import assert_books_balance
 from tests.support.stripe import StripeTest
@@ -59,7 +60,7 @@ def checkout(api: Api, booking: dict, token: str, auto_confirm: bool = False) ->
 
 
 def held(room, booking: dict) -> list[int]:
-    nights = repos.inventory(
+    nights = deps().inventory.nights(
         room.id,
         datetime.fromisoformat(booking['check_in']).date(),
         datetime.fromisoformat(booking['check_out']).date(),
@@ -94,13 +95,13 @@ def test_checkout_when_stripe_answers_500_is_a_503_and_the_retry_attaches_one_pa
     assert_unavailable(failed)
     assert stripe_faults.count(f'POST {CREATE}') == 2
     assert stripe_faults.backoff and stripe_faults.backoff[0] > 0
-    assert repos.get_booking(booking['id']).payment is None
+    assert deps().bookings.get(booking['id']).payment is None
     # When Stripe recovers and the client retries, one PaymentIntent is attached and paid
     stripe_faults.rules.remove(rule)
     paid = checkout(api, booking, token, auto_confirm=True)
     assert paid.status == 200, paid.json
     assert paid.json['status'] == 'CONFIRMED'
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert stored.payment.payment_intent_id == paid.json['payment_intent_id']
     assert stripe_local.intent(paid.json['payment_intent_id'])['amount'] == booking['total_amount']
     assert_books_balance(stripe=True)
@@ -116,7 +117,7 @@ def test_a_confirmation_stripe_could_not_receive_is_a_503_and_the_retry_confirms
     booking = book(api, room, token)
     rule = stripe_faults.unreachable('POST', CONFIRM)
     assert_unavailable(checkout(api, booking, token, auto_confirm=True))
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert stored.status is BookingStatus.PENDING
     assert stripe_local.intent(stored.payment.payment_intent_id)['status'] != 'succeeded'
     stripe_faults.rules.remove(rule)
@@ -152,9 +153,9 @@ def test_a_payment_stripe_took_while_every_answer_was_500_is_confirmed_by_the_re
     booking = book(api, room, token)
     rule = stripe_faults.fail('POST', CONFIRM, status=500, applied=True)
     assert_unavailable(checkout(api, booking, token, auto_confirm=True))
-    pi = repos.get_booking(booking['id']).payment.payment_intent_id
+    pi = deps().bookings.get(booking['id']).payment.payment_intent_id
     assert stripe_local.intent(pi)['status'] == 'succeeded'
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     # When the client retries: the payment is read from Stripe first, not confirmed again
     stripe_faults.rules.remove(rule)
     confirms = stripe_faults.count(f'POST {CONFIRM}')
@@ -178,7 +179,7 @@ def test_a_cancel_when_stripe_cannot_cancel_the_payment_intent_changes_nothing_a
     failed = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     # Then 503; the hold stands (rooms held, PaymentIntent open): nothing was decided
     assert_unavailable(failed)
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     assert stripe_local.intent(pi)['status'] == 'requires_payment_method'
     assert held(room, booking) == [1, 1]
     stripe_faults.rules.remove(rule)
@@ -199,7 +200,7 @@ def test_a_cancel_stripe_applied_but_answered_500_is_completed_by_the_retry(
     rule = stripe_faults.fail('POST', CANCEL, status=500, applied=True)
     assert_unavailable(api.post(f'/api/bookings/{booking["id"]}/cancel', token=token))
     assert stripe_local.intent(pi)['status'] == 'canceled'
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     stripe_faults.rules.remove(rule)
     retried = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     assert (retried.status, retried.json['status'], retried.json['payment']['status']) == (
@@ -226,7 +227,7 @@ def test_a_refund_stripe_made_but_answered_500_is_found_and_recorded_by_the_retr
     # wherever the idempotency key is not honoured, as on localstripe)
     assert len(stripe_local.refunds(pi)) == 1
     assert stripe_faults.count(f'POST {REFUNDS}') == 1
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.refund.status, stored.refund.stripe_refund_id) == (
         BookingStatus.CANCELLED,
         'pending',
@@ -250,22 +251,22 @@ def test_the_payment_webhook_arriving_before_auto_confirm_wrote_confirms_once(
 ):
     token = factories.token('guest')
     booking = book(api, room, token)
-    confirm = payments.gateway.confirm_with_test_method
+    confirm = StripeGateway.confirm_with_test_method
     delivered = []
 
-    def confirm_then_webhook(payment_intent_id: str, payment_method: str):
+    def confirm_then_webhook(gateway: StripeGateway, payment_intent_id: str, payment_method: str):
         # Stripe confirms, and its event reaches our webhook before the checkout writes anything
-        intent = confirm(payment_intent_id, payment_method)
+        intent = confirm(gateway, payment_intent_id, payment_method)
         event = stripe_local.event_for(payment_intent_id, 'payment_intent.succeeded')
         delivered.append(stripe_local.deliver(api, event))
         return intent
 
-    monkeypatch.setattr(payments.gateway, 'confirm_with_test_method', confirm_then_webhook)
+    monkeypatch.setattr(StripeGateway, 'confirm_with_test_method', confirm_then_webhook)
     reply = checkout(api, booking, token, auto_confirm=True)
     # Then the webhook confirmed the booking, and the checkout answers CONFIRMED too
     assert delivered[0].json['outcome'] == 'confirmed'
     assert (reply.status, reply.json['status']) == (200, 'CONFIRMED')
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.payment.status, stored.refund) == (BookingStatus.CONFIRMED, 'succeeded', None)
     assert stripe_local.refunds(reply.json['payment_intent_id']) == []
     assert_books_balance(stripe=True)
@@ -276,25 +277,25 @@ def test_a_payment_event_for_an_intent_not_stored_yet_confirms_the_booking_and_r
 ):
     token = factories.token('guest')
     booking = book(api, room, token)
-    attach = repos.attach_payment
+    attach = BookingRepository.attach_payment
     delivered = []
 
-    def paid_and_reported_before_attach(booking_id, payment, now):
+    def paid_and_reported_before_attach(repository, booking_id, payment, now):
         # Between Stripe creating the PaymentIntent and the checkout storing it: the intent is
         # paid and Stripe's event is processed
         stripe_local.pay(payment.payment_intent_id)
         delivered.append(
             stripe_local.deliver(api, stripe_local.event_for(payment.payment_intent_id, 'payment_intent.succeeded'))
         )
-        return attach(booking_id, payment, now)
+        return attach(repository, booking_id, payment, now)
 
-    monkeypatch.setattr(repos, 'attach_payment', paid_and_reported_before_attach)
+    monkeypatch.setattr(BookingRepository, 'attach_payment', paid_and_reported_before_attach)
     reply = checkout(api, booking, token)
     # Then the event stored the intent and confirmed the booking (it was made for it: metadata,
     # amount, currency); the late checkout finds it paid; nothing is refunded
     assert delivered[0].json['outcome'] == 'confirmed'
     assert (reply.status, reply.code) == (409, 'already_paid')
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.payment.status) == (BookingStatus.CONFIRMED, 'succeeded')
     assert stripe_local.refunds(stored.payment.payment_intent_id) == []
     assert_books_balance(stripe=True)
@@ -313,22 +314,22 @@ def test_killed_after_stripe_created_the_payment_intent_the_next_checkout_attach
     token = factories.token('guest')
     booking = book(api, room, token)
     with monkeypatch.context() as patch:
-        patch.setattr(repos, 'attach_payment', crash)
+        patch.setattr(BookingRepository, 'attach_payment', crash)
         with pytest.raises(SimulatedCrash):
             checkout(api, booking, token)
-    assert repos.get_booking(booking['id']).payment is None  # Stripe has an intent nobody was given
+    assert deps().bookings.get(booking['id']).payment is None  # Stripe has an intent nobody was given
     paid = checkout(api, booking, token, auto_confirm=True)
     assert (paid.status, paid.json['status']) == (200, 'CONFIRMED')
     assert_books_balance(stripe=True)
 
 
 def _crash_on(new_status: BookingStatus):
-    transition = repos.transition
+    transition = BookingRepository.transition
 
-    def maybe_crash(booking, expected, status, now, **kwargs):
+    def maybe_crash(repository, booking, expected, status, now, **kwargs):
         if status is new_status:
             raise SimulatedCrash()
-        return transition(booking, expected, status, now, **kwargs)
+        return transition(repository, booking, expected, status, now, **kwargs)
 
     return maybe_crash
 
@@ -339,7 +340,7 @@ def _paid_then_killed(api: Api, room, monkeypatch) -> tuple[dict, str]:
     token = factories.token('guest')
     booking = book(api, room, token)
     with monkeypatch.context() as patch:
-        patch.setattr(repos, 'transition', _crash_on(BookingStatus.CONFIRMED))
+        patch.setattr(BookingRepository, 'transition', _crash_on(BookingStatus.CONFIRMED))
         with pytest.raises(SimulatedCrash):
             checkout(api, booking, token, auto_confirm=True)
     return booking, token
@@ -349,9 +350,9 @@ def test_killed_after_stripe_took_the_payment_the_next_checkout_confirms_it(
     api: Api, room, stripe_local: StripeTest, monkeypatch
 ):
     booking, token = _paid_then_killed(api, room, monkeypatch)
-    pi = repos.get_booking(booking['id']).payment.payment_intent_id
+    pi = deps().bookings.get(booking['id']).payment.payment_intent_id
     assert stripe_local.intent(pi)['status'] == 'succeeded'
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     retried = checkout(api, booking, token, auto_confirm=True)
     assert (retried.status, retried.json['status']) == (200, 'CONFIRMED')
     assert retried.json['payment_intent_id'] == pi
@@ -366,7 +367,7 @@ def test_killed_after_stripe_took_the_payment_and_nobody_retries_the_sweeper_con
     with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert (summary['expired'], summary['confirmed']) == (0, 1)
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
     assert held(room, booking) == [1, 1]
     assert_books_balance(stripe=True)
 
@@ -378,7 +379,7 @@ def test_killed_after_stripe_cancelled_the_payment_intent_the_sweeper_releases_t
     booking = book(api, room, token)
     pi = checkout(api, booking, token).json['payment_intent_id']
     with monkeypatch.context() as patch:
-        patch.setattr(repos, 'transition', _crash_on(BookingStatus.CANCELLED))
+        patch.setattr(BookingRepository, 'transition', _crash_on(BookingStatus.CANCELLED))
         with pytest.raises(SimulatedCrash):
             api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     assert stripe_local.intent(pi)['status'] == 'canceled'
@@ -386,7 +387,7 @@ def test_killed_after_stripe_cancelled_the_payment_intent_the_sweeper_releases_t
     with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert summary['expired'] == 1
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.payment.status) == (BookingStatus.EXPIRED, 'canceled')
     assert held(room, booking) == [0, 0]
     assert_books_balance(stripe=True)
@@ -400,29 +401,29 @@ def test_killed_after_refunding_a_late_payment_the_sweeper_records_it_without_re
     token = factories.token('guest')
     booking = book(api, room, token, nights=1)
     pi = checkout(api, booking, token).json['payment_intent_id']
-    payments_down = payments.gateway.cancel_payment_intent
-    monkeypatch.setattr(payments.gateway, 'cancel_payment_intent', crash_with_unavailable)
+    payments_down = StripeGateway.cancel_payment_intent
+    monkeypatch.setattr(StripeGateway, 'cancel_payment_intent', crash_with_unavailable)
     with time_machine.travel(factories.after_expiry(booking), tick=False):
         assert run_sweeper()['payments_left_open'] == 1
-    monkeypatch.setattr(payments.gateway, 'cancel_payment_intent', payments_down)
+    monkeypatch.setattr(StripeGateway, 'cancel_payment_intent', payments_down)
     for guest in ('other', 'third'):
         book(api, room, factories.token(guest), nights=1)
     # When the guest pays after all, and the webhook's Lambda dies after Stripe made the refund
     stripe_local.pay(pi)
     event = stripe_local.event_for(pi, 'payment_intent.succeeded')
     with monkeypatch.context() as patch:
-        patch.setattr(repos, 'record_refund', crash)
+        patch.setattr(BookingRepository, 'record_refund', crash)
         with pytest.raises(SimulatedCrash):
             stripe_local.deliver(api, event)
     assert len(stripe_local.refunds(pi)) == 1
-    assert repos.get_booking(booking['id']).refund.status == 'pending'
+    assert deps().bookings.get(booking['id']).refund.status == 'pending'
     # Then the sweeper, once the refund is overdue, records the refund Stripe made; none is made again
     later = datetime.now(UTC) + timedelta(
         seconds=settings().refund_retry_after_seconds + settings().payment_lease_seconds
     )
     with time_machine.travel(later, tick=False):
         assert run_sweeper()['refunds_settled'] == 1
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     [refund] = stripe_local.refunds(pi)
     assert (stored.status, stored.refund.stripe_refund_id, stored.refund.amount) == (
         BookingStatus.EXPIRED,

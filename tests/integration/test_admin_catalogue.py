@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from common import repos
+from common import wiring
 from common.config import settings
 from common.domain import Role
 from common.observability import logger
@@ -18,6 +18,7 @@ from common.tables import HotelItem, PriceRuleItem, RoomTypeItem, RuleRefItem
 from local import cfn
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 
 ADMIN_ROUTES = [r for r in cfn.routes() if r.path.startswith('/api/admin/')]
 HOTEL = {'id': 'porto', 'name': 'Riverside', 'city': 'Porto', 'currency': 'EUR', 'timezone': 'Europe/Lisbon'}
@@ -189,8 +190,8 @@ def test_creating_a_room_type_opens_its_allotment_for_the_whole_sale_window(api:
     assert created.status == 201, created.json
     assert created.header('Location') == '/api/admin/room-types/river-king'
     assert created.json['currency'] == 'EUR' and created.json['total_rooms'] == 4
-    nights = repos.inventory_nights('river-king')
-    today = datetime.now(UTC).astimezone(repos.get_hotel('porto').tz).date()
+    nights = deps().inventory.all_nights('river-king')
+    today = datetime.now(UTC).astimezone(deps().catalog.get_hotel('porto').tz).date()
     assert len(nights) == settings().sale_window_days + 1
     assert (nights[0].date, nights[-1].date) == (today, today + timedelta(days=settings().sale_window_days))
     assert {(n.allotment, n.available, n.stop_sell) for n in nights} == {(4, 4, False)}
@@ -228,7 +229,7 @@ def test_a_bad_room_type_is_refused_and_nothing_is_written(api: Api, admin: str,
     reply = api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3, **change}, token=admin)
     assert (reply.status, reply.code) == (status, code)
     assert count(RoomTypeItem) == 0
-    assert repos.inventory_nights('river-king') == []
+    assert deps().inventory.all_nights('river-king') == []
 
 
 @pytest.mark.usefixtures('aws')
@@ -236,8 +237,8 @@ def test_a_room_type_id_is_taken_once(api: Api, admin: str, porto):
     assert api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3}, token=admin).status == 201
     again = api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 9}, token=admin)
     assert (again.status, again.code) == (409, 'already_exists')
-    assert {n.allotment for n in repos.inventory_nights('river-king')} == {3}
-    assert repos.get_hotel('porto') and HotelItem.get(*HotelItem.key('porto')).room_types == 1
+    assert {n.allotment for n in deps().inventory.all_nights('river-king')} == {3}
+    assert deps().catalog.get_hotel('porto') and HotelItem.get(*HotelItem.key('porto')).room_types == 1
 
 
 @pytest.mark.usefixtures('aws')
@@ -250,7 +251,7 @@ def test_total_rooms_is_the_allotment_of_nights_opened_later_and_existing_nights
     )
     assert changed.status == 200
     assert (changed.json['total_rooms'], changed.json['view_type'], changed.json['name']) == (5, None, 'River King')
-    assert {n.allotment for n in repos.inventory_nights('river-king')} == {3}
+    assert {n.allotment for n in deps().inventory.all_nights('river-king')} == {3}
     # a night opened afterwards (here by the inventory endpoint) gets the new default
     far = date.today() + timedelta(days=settings().sale_window_days + 10)
     api.request(
@@ -259,7 +260,7 @@ def test_total_rooms_is_the_allotment_of_nights_opened_later_and_existing_nights
         {'start_date': far.isoformat(), 'end_date': (far + timedelta(days=1)).isoformat(), 'stop_sell': False},
         token=admin,
     )
-    assert repos.inventory('river-king', far, far + timedelta(days=1))[0].allotment == 5
+    assert deps().inventory.nights('river-king', far, far + timedelta(days=1))[0].allotment == 5
 
 
 @pytest.mark.usefixtures('aws')
@@ -304,11 +305,11 @@ def test_a_room_type_with_rooms_held_cannot_be_deleted_until_they_are_released(a
     refused = api.request('DELETE', '/api/admin/room-types/river-king', token=admin)
     assert (refused.status, refused.code) == (409, 'has_bookings')
     assert refused.json['nights'] == [check_in, (date.fromisoformat(check_in) + timedelta(days=1)).isoformat()]
-    assert len(repos.inventory_nights('river-king')) == settings().sale_window_days + 1
+    assert len(deps().inventory.all_nights('river-king')) == settings().sale_window_days + 1
 
     assert api.post(f'/api/bookings/{booking["id"]}/cancel', token=guest).json['status'] == 'CANCELLED'
     assert api.request('DELETE', '/api/admin/room-types/river-king', token=admin).status == 204
-    assert repos.inventory_nights('river-king') == []
+    assert deps().inventory.all_nights('river-king') == []
     assert api.get('/api/room-types/river-king').code == 'not_found'
     assert api.get(f'/api/admin/price-rules/{own_rule["id"]}', token=admin).code == 'not_found'
     # the guest's history stays readable (bookings carry what they need)
@@ -327,20 +328,20 @@ def test_a_hold_that_lands_while_a_room_type_is_deleted_stops_the_deletion_and_n
     # Given the admin's check saw nothing held (a consistent read) ...
     hotel = factories.hotel()
     room = factories.room_type(hotel, total_rooms=2, open_days=250)
-    seen = repos.inventory_nights(room.id)
+    seen = deps().inventory.all_nights(room.id)
     # ... and then a guest holds a room on a night in the third block of 100 nights
     night = seen[210].date
     booking = factories_booking(room.id, night)
     # When the deletion runs on what the admin saw
     with pytest.raises(Exception) as refused:
-        repos.delete_room_type(room, seen)
+        deps().catalog.delete_room_type(room, seen)
     # Then it stops, puts back the nights it had already deleted, and keeps the room type
     assert getattr(refused.value, 'code', None) == 'has_bookings'
-    after = repos.inventory_nights(room.id)
+    after = deps().inventory.all_nights(room.id)
     assert len(after) == 250
     assert [n.available for n in after if n.date == night] == [1]
-    assert repos.get_room_type(room.id).id == room.id
-    assert repos.get_booking(booking.id).status.value == 'PENDING'
+    assert deps().catalog.get_room_type(room.id).id == room.id
+    assert deps().bookings.get(booking.id).status.value == 'PENDING'
 
 
 def factories_booking(room_type_id: str, night: date):
@@ -348,7 +349,7 @@ def factories_booking(room_type_id: str, night: date):
     from common.services import bookings
 
     request = bookings.HoldRequest(room_type_id, night, night + timedelta(days=1), guests=1)
-    return bookings.hold(Principal('guest-race', Role.GUEST), request, datetime.now(UTC))
+    return bookings.hold(deps(), Principal('guest-race', Role.GUEST), request, datetime.now(UTC))
 
 
 # ---------------------------------------------------------------- price rules
@@ -466,20 +467,23 @@ def test_a_rule_changed_by_someone_else_meanwhile_is_a_conflict_not_a_lost_updat
     from common.services import admin as admin_service
 
     rule = admin_service.create_rule(
-        Principal('a', Role.ADMIN), {**WEEKEND, 'adjustment': {'type': 'percent', 'value': 20}}, datetime.now(UTC)
+        deps(),
+        Principal('a', Role.ADMIN),
+        {**WEEKEND, 'adjustment': {'type': 'percent', 'value': 20}},
+        datetime.now(UTC),
     )
-    stale = repos.get_rule(rule.id)
-    admin_service.update_rule(Principal('b', Role.ADMIN), rule.id, {'priority': 1}, datetime.now(UTC))
+    stale = deps().catalog.get_rule(rule.id)
+    admin_service.update_rule(deps(), Principal('b', Role.ADMIN), rule.id, {'priority': 1}, datetime.now(UTC))
     with pytest.raises(Exception) as refused:
-        repos.replace_rule(stale, expected_version=stale.version)
+        deps().catalog.replace_rule(stale, expected_version=stale.version)
     assert getattr(refused.value, 'code', None) == 'conflict'
-    assert repos.get_rule(rule.id).priority == 1
+    assert deps().catalog.get_rule(rule.id).priority == 1
 
 
 @pytest.mark.usefixtures('aws')
 def test_a_new_rule_prices_search_at_once_even_with_the_warm_cache_on(api: Api, admin: str, porto, monkeypatch):
     monkeypatch.setenv('CATALOG_CACHE_SECONDS', '30')
-    settings.cache_clear()
+    wiring.reset()
     try:
         api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3}, token=admin)
         check_in, check_out = factories.stay(days_ahead=3, nights=1)
@@ -496,7 +500,7 @@ def test_a_new_rule_prices_search_at_once_even_with_the_warm_cache_on(api: Api, 
         assert api.get('/api/rooms/search', query=query).json['results'][0]['total_price'] == 21000
     finally:
         monkeypatch.delenv('CATALOG_CACHE_SECONDS')
-        settings.cache_clear()
+        wiring.reset()
 
 
 # ---------------------------------------------------------------- audit log
@@ -564,6 +568,6 @@ def test_the_hotel_delete_itself_is_guarded_by_its_room_type_count():
     hotel = factories.hotel()
     factories.room_type(hotel, open_days=0)
     with pytest.raises(Exception) as refused:
-        repos.delete_hotel(hotel.id)
+        deps().catalog.delete_hotel(hotel.id)
     assert getattr(refused.value, 'code', None) == 'hotel_not_empty'
-    assert repos.get_hotel(hotel.id) == hotel
+    assert deps().catalog.get_hotel(hotel.id) == hotel

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from common import errors, repos
+from common import errors
 from common.domain import Principal, Role
 from common.services import admin as admin_service
 from common.services import bookings
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 
 pytestmark = pytest.mark.usefixtures('aws')
@@ -55,7 +56,10 @@ def book(api: Api, room_type_id: str, check_in: date, nights: int = 1, rooms: in
 
 
 def nights(room_type_id: str, start: date, end: date) -> list[tuple[int, int, bool]]:
-    return [(n.allotment, n.available, n.stop_sell) for n in repos.inventory(room_type_id, start, end, consistent=True)]
+    return [
+        (n.allotment, n.available, n.stop_sell)
+        for n in deps().inventory.nights(room_type_id, start, end, consistent=True)
+    ]
 
 
 def test_raising_the_allotment_keeps_what_is_held_and_makes_rooms_bookable_at_once(api: Api, admin: str, room):
@@ -210,7 +214,7 @@ def test_an_unknown_room_type_has_no_inventory(api: Api, admin: str):
 
 def plan(room, start: date, end: date, **fields):
     update = admin_service.InventoryUpdate(start=start, end=end, **fields)
-    return admin_service.plan_inventory(room, update, repos.inventory(room.id, start, end, consistent=True))
+    return admin_service.plan_inventory(room, update, deps().inventory.nights(room.id, start, end, consistent=True))
 
 
 def test_a_hold_landing_after_the_plan_undoes_the_blocks_already_written():
@@ -219,10 +223,10 @@ def test_a_hold_landing_after_the_plan_undoes_the_blocks_already_written():
     changes = plan(room, day(0), day(250), allotment=0)
     # and a guest then holds a room on a night of the last block
     request = bookings.HoldRequest(room.id, day(230), day(231), guests=1)
-    bookings.hold(Principal('guest-late', Role.GUEST), request, datetime.now(UTC))
+    bookings.hold(deps(), Principal('guest-late', Role.GUEST), request, datetime.now(UTC))
     # When the plan is applied
     with pytest.raises(errors.AllotmentBelowHeld) as refused:
-        repos.apply_inventory(room, changes)
+        deps().inventory.apply(room, changes)
     # Then the two blocks written are undone: the request changed nothing, and the night is reported
     assert refused.value.extra['nights'] == [{'date': day(230).isoformat(), 'held': 1, 'allotment': 0}]
     after = nights(room.id, day(0), day(250))
@@ -233,9 +237,9 @@ def test_a_hold_landing_after_the_plan_undoes_the_blocks_already_written():
 def test_another_admin_change_after_the_plan_is_a_conflict_and_changes_nothing(room):
     changes = plan(room, day(0), day(130), allotment=5)
     # another admin sets night 110 meanwhile
-    repos.apply_inventory(room, plan(room, day(110), day(111), allotment=4))
+    deps().inventory.apply(room, plan(room, day(110), day(111), allotment=4))
     with pytest.raises(errors.InventoryConflict) as refused:
-        repos.apply_inventory(room, changes)
+        deps().inventory.apply(room, changes)
     assert refused.value.extra['nights'] == [day(110).isoformat()]
     assert [a for a, _, _ in nights(room.id, day(0), day(130))] == [4 if i == 110 else 3 for i in range(130)]
     assert_inventory_balances()
@@ -244,12 +248,12 @@ def test_another_admin_change_after_the_plan_is_a_conflict_and_changes_nothing(r
 def test_an_undo_never_takes_back_rooms_a_guest_has_just_booked(room):
     # Given a block that raised night 10 from 3 to 5 rooms, and a guest who booked all 5 at once
     changes = plan(room, day(10), day(11), allotment=5)
-    repos.apply_inventory(room, changes)
+    deps().inventory.apply(room, changes)
     request = bookings.HoldRequest(room.id, day(10), day(11), guests=5, rooms=5)
-    bookings.hold(Principal('guest-quick', Role.GUEST), request, datetime.now(UTC))
+    bookings.hold(deps(), Principal('guest-quick', Role.GUEST), request, datetime.now(UTC))
     # When that block is undone (a later block of the same request was refused)
     with pytest.raises(errors.InventoryConflict) as refused:
-        repos._undo_inventory(room, [changes])
+        deps().inventory.undo(room, [changes])
     # Then the undo is refused by its guard, the answer says the change partly stayed, and the
     # guest keeps the rooms
     assert refused.value.extra == {'partial': True, 'applied': [day(10).isoformat()]}

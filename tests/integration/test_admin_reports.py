@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from common.config import settings
+from common import wiring
 from common.domain import Principal, Role
-from common.services import bookings
+from common.services import bookings, cancellation
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 
 pytestmark = pytest.mark.usefixtures('aws')
 
@@ -33,7 +34,7 @@ def admin() -> str:
 
 def hold(room_type_id: str, check_in: date, nights: int = 1, rooms: int = 1, guest: str = 'guest-1', now=None):
     request = bookings.HoldRequest(room_type_id, check_in, check_in + timedelta(days=nights), guests=rooms, rooms=rooms)
-    return bookings.hold(Principal(guest, Role.GUEST), request, now or datetime.now(UTC))
+    return bookings.hold(deps(), Principal(guest, Role.GUEST), request, now or datetime.now(UTC))
 
 
 def confirm(booking):
@@ -42,7 +43,7 @@ def confirm(booking):
 
 
 def cancel(booking):
-    return bookings.cancel(Principal(booking.user_id, Role.GUEST), booking.id, datetime.now(UTC)).booking
+    return cancellation.cancel(deps(), Principal(booking.user_id, Role.GUEST), booking.id, datetime.now(UTC)).booking
 
 
 # ---------------------------------------------------------------- pricing preview
@@ -166,7 +167,7 @@ def test_pricing_a_30_night_stay_reads_no_more_than_a_1_night_stay(api: Api, adm
 def test_a_warm_lambda_reads_a_hotels_rules_once_per_request_then_from_its_cache(api: Api, priced, monkeypatch):
     room, monday = priced
     monkeypatch.setenv('CATALOG_CACHE_SECONDS', '30')
-    settings.cache_clear()
+    wiring.reset()
     try:
         query = {'check_in': monday.isoformat(), 'hotel_id': room.hotel_id}
         with count_calls(monkeypatch) as cold:
@@ -181,7 +182,7 @@ def test_a_warm_lambda_reads_a_hotels_rules_once_per_request_then_from_its_cache
             )
     finally:
         monkeypatch.delenv('CATALOG_CACHE_SECONDS')
-        settings.cache_clear()
+        wiring.reset()
     assert cold.calls == {'Query': 4}  # hotels, room types, the hotel's rules, the room type's inventory
     assert warm.calls == {'Query': 1}  # inventory only: it is never cached
 

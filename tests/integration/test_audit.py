@@ -10,12 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from common import audit, repos
 from common.domain import BookingStatus, Payment, Refund
+from common.services import audit
 from common.tables import InventoryItem
 from local import audit as audit_cli
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.stripe import StripeTest
 
 pytestmark = [pytest.mark.usefixtures('aws'), pytest.mark.no_audit]
@@ -39,14 +40,14 @@ def reasons(found) -> list[tuple[str, str]]:
 def test_balanced_books_have_no_violation(room):
     factories.confirmed(held(room))
     held(room)
-    assert audit.all_violations() == []
+    assert audit.all_violations(deps()) == []
 
 
 def test_a_night_that_does_not_balance_is_reported_with_its_figures(room):
     booking = held(room)
     night = booking.nightly[0].date
     InventoryItem(*InventoryItem.key(room.id, night.isoformat())).update(actions=[InventoryItem.available.add(1)])
-    [violation] = audit.inventory_violations()
+    [violation] = audit.inventory_violations(deps())
     assert (violation.room_type_id, violation.night, violation.allotment, violation.available, violation.held) == (
         room.id,
         night,
@@ -59,9 +60,9 @@ def test_a_night_that_does_not_balance_is_reported_with_its_figures(room):
 
 def test_a_confirmed_booking_without_a_succeeded_payment_of_its_total_is_reported(room):
     unpaid = held(room)
-    repos.transition(unpaid, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
+    deps().bookings.transition(unpaid, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
     pending = held(room)
-    repos.transition(
+    deps().bookings.transition(
         pending,
         [BookingStatus.PENDING],
         BookingStatus.CONFIRMED,
@@ -69,10 +70,10 @@ def test_a_confirmed_booking_without_a_succeeded_payment_of_its_total_is_reporte
         payment=Payment('pi_x', 'requires_payment_method', pending.total_amount, 'EUR'),
     )
     short = held(room)
-    repos.transition(
+    deps().bookings.transition(
         short, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW, payment=Payment('pi_y', 'succeeded', 100, 'EUR')
     )
-    assert reasons(audit.payment_violations()) == sorted(
+    assert reasons(audit.payment_violations(deps())) == sorted(
         [
             (unpaid.id, 'CONFIRMED without a payment'),
             (pending.id, 'CONFIRMED but PaymentIntent pi_x is requires_payment_method'),
@@ -83,14 +84,14 @@ def test_a_confirmed_booking_without_a_succeeded_payment_of_its_total_is_reporte
 
 def cancelled_with(room, refund: Refund | None, status: BookingStatus = BookingStatus.CANCELLED):
     booking = factories.confirmed(held(room))
-    repos.transition(booking, [BookingStatus.CONFIRMED], status, NOW, release_rooms=True, refund=refund)
+    deps().bookings.transition(booking, [BookingStatus.CONFIRMED], status, NOW, release_rooms=True, refund=refund)
     return booking
 
 
 def test_money_kept_for_a_cancelled_or_expired_stay_is_reported(room):
     cancelled = cancelled_with(room, None)
     expired = cancelled_with(room, None, BookingStatus.EXPIRED)
-    found = audit.payment_violations()
+    found = audit.payment_violations(deps())
     assert sorted(v.booking_id for v in found) == sorted([cancelled.id, expired.id])
     assert all('no refund recorded' in v.reason for v in found)
     assert {v.status for v in found} == {'CANCELLED', 'EXPIRED'}
@@ -110,7 +111,7 @@ def test_refunds_are_checked_against_what_was_paid_and_the_policy(room):
     )
     failed = cancelled_with(room, Refund(paid, 0, 'EUR', 'failed', 're_6', 'cancelled_by_guest'))
     owed = cancelled_with(room, Refund(paid, 0, 'EUR', 'pending', None, 'cancelled_by_guest'))
-    found = dict(reasons(audit.payment_violations()))
+    found = dict(reasons(audit.payment_violations(deps())))
     assert full.id not in found and late.id not in found and owed.id not in found  # owed is not missing
     assert found[too_much.id] == f'refund of {paid + 1} is larger than the {paid} paid'
     assert found[odd_penalty.id] == f'penalty 1234 is not one the policy allows ([0, {first_night}])'
@@ -127,11 +128,11 @@ def test_the_stripe_cross_check_finds_what_the_table_cannot(api: Api, room, stri
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', {'auto_confirm': True}, token=token).json[
         'payment_intent_id'
     ]
-    assert audit.all_violations(stripe=True) == []
+    assert audit.all_violations(deps(), stripe=True) == []
     stripe_local.client.v1.refunds.create(params={'payment_intent': pi, 'amount': 5000})
     # Then the table alone looks right; compared with Stripe it does not
-    assert audit.payment_violations() == []
-    assert reasons(audit.payment_violations(stripe=True)) == [
+    assert audit.payment_violations(deps()) == []
+    assert reasons(audit.payment_violations(deps(), stripe=True)) == [
         (booking['id'], f'CONFIRMED but Stripe refunded 5000 of {pi}'),
         (booking['id'], 'Stripe refunded 5000, the booking records 0'),
     ]
@@ -145,24 +146,24 @@ def test_a_payment_that_succeeded_at_stripe_for_an_expired_booking_is_money_kept
     check_in, check_out = factories.stay(days_ahead=10, nights=1)
     booking = api.hold(room.id, check_in, check_out, token=token).json
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
-    stored = repos.get_booking(booking['id'])
-    repos.transition(stored, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True)
+    stored = deps().bookings.get(booking['id'])
+    deps().bookings.transition(stored, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True)
     stripe_local.pay(pi)
-    assert audit.payment_violations() == []  # the table says: never paid
-    assert reasons(audit.payment_violations(stripe=True)) == [
+    assert audit.payment_violations(deps()) == []  # the table says: never paid
+    assert reasons(audit.payment_violations(deps(), stripe=True)) == [
         (booking['id'], f'paid at Stripe ({pi}) while EXPIRED, and not refunded')
     ]
 
 
 def test_make_audit_prints_each_violation_and_exits_1(room, capsys, monkeypatch):
     booking = held(room)
-    repos.transition(booking, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
+    deps().bookings.transition(booking, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
     monkeypatch.delenv('STRIPE_SECRET_KEY', raising=False)
     assert audit_cli.main(['--table', 'hotel-booking-test']) == 1
     out = capsys.readouterr().out
     assert f'booking {booking.id} (CONFIRMED): CONFIRMED without a payment' in out
     assert '1 violation(s) in hotel-booking-test (inventory, payments)' in out
-    repos.transition(
+    deps().bookings.transition(
         replace(booking, status=BookingStatus.CONFIRMED),
         [BookingStatus.CONFIRMED],
         BookingStatus.CONFIRMED,

@@ -11,11 +11,12 @@ import jwt
 import pytest
 import time_machine
 
-from common import security
 from common.domain import Role
+from common.security import Argon2Passwords
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 
 pytestmark = pytest.mark.usefixtures('aws')
 
@@ -179,9 +180,9 @@ def test_a_session_lives_as_long_as_its_refresh_tokens(api: Api):
 
 
 def test_tokens_expire_on_the_service_clock():
-    issued = security.issue('u1', Role.GUEST, 'access', datetime.now(UTC))
+    issued = deps().tokens.issue('u1', Role.GUEST, 'access', datetime.now(UTC))
     with pytest.raises(Exception, match='invalid or expired'):
-        security.decode(issued.token, 'access', datetime.now(UTC) + timedelta(minutes=16))
+        deps().tokens.decode(issued.token, 'access', datetime.now(UTC) + timedelta(minutes=16))
 
 
 def test_the_seeded_admin_gets_the_admin_role(api: Api):
@@ -253,9 +254,9 @@ def test_a_refused_login_costs_no_password_hashing(api: Api, override_settings, 
     register(api)
     assert login(api, password='wrong password').status == 401
     verified = []
-    real = security.verify_password
-    monkeypatch.setattr(security, 'verify_password', lambda *a: verified.append(1) or real(*a))
-    monkeypatch.setattr(security, 'burn_verification_time', lambda *a: verified.append(1))
+    real = Argon2Passwords.verify
+    monkeypatch.setattr(Argon2Passwords, 'verify', lambda self, *a: verified.append(1) or real(self, *a))
+    monkeypatch.setattr(Argon2Passwords, 'burn_verification_time', lambda self, *a: verified.append(1))
     assert login(api).status == 429
     assert verified == []
 
@@ -302,9 +303,9 @@ def test_a_guest_token_is_refused_an_admin_role_before_the_session_is_read(monke
 
     header = f'Bearer {factories.token("guest-1", Role.GUEST)}'
     with count_calls(monkeypatch) as calls, pytest.raises(errors.Forbidden):
-        accounts.authenticate(header, datetime.now(UTC), required_role=Role.ADMIN)
+        accounts.authenticate(deps(), header, datetime.now(UTC), required_role=Role.ADMIN)
     assert calls.total == 0
-    assert accounts.authenticate(header, datetime.now(UTC)).user_id == 'guest-1'
+    assert accounts.authenticate(deps(), header, datetime.now(UTC)).user_id == 'guest-1'
 
 
 def test_the_create_admin_command_writes_an_admin_once(api: Api, monkeypatch, capsys):

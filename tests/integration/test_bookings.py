@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from common import repos
 from common.config import MAX_STAY_HARD_LIMIT
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 
 pytestmark = pytest.mark.usefixtures('aws')
@@ -22,7 +22,7 @@ def room():
 
 
 def available(room_type_id: str, start: str, end: str) -> list[int]:
-    nights = repos.inventory(room_type_id, date.fromisoformat(start), date.fromisoformat(end), consistent=True)
+    nights = deps().inventory.nights(room_type_id, date.fromisoformat(start), date.fromisoformat(end), consistent=True)
     return [n.available for n in nights]
 
 
@@ -251,4 +251,4 @@ def test_nobody_cancels_someone_elses_booking(api: Api, room):
     booking = api.hold(room.id, check_in, check_out, token=factories.token('owner')).json
     reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=factories.token('mallory'))
     assert (reply.status, reply.code) == (404, 'not_found')
-    assert repos.get_booking(booking['id']).status.value == 'PENDING'
+    assert deps().bookings.get(booking['id']).status.value == 'PENDING'

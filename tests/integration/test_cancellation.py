@@ -7,10 +7,11 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 
-from common import repos
 from common.domain import BookingStatus
+from common.repos import BookingRepository
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances, point_stripe_at
 from tests.support.stripe import StripeTest
 
@@ -55,7 +56,7 @@ def check_in_instant(hotel, booking: dict) -> datetime:
 
 
 def available(room, booking: dict) -> list[int]:
-    nights = repos.inventory(
+    nights = deps().inventory.nights(
         room.id, date.fromisoformat(booking['check_in']), date.fromisoformat(booking['check_out']), consistent=True
     )
     return [n.available for n in nights]
@@ -113,7 +114,7 @@ def test_cancelling_after_the_check_in_instant_is_refused(api: Api, hotel, room,
         reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     assert (quoted.status, quoted.code) == (409, 'too_late_to_cancel')
     assert (reply.status, reply.code) == (409, 'too_late_to_cancel')
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
     assert stripe_local.refunds(booking['payment_intent_id']) == []
 
 
@@ -139,7 +140,7 @@ def test_stripe_failing_during_the_refund_then_a_retry_completes_it_once(
     # Then the client is told to retry; the cancellation itself is decided and the rooms are back
     assert (failed.status, failed.code) == (503, 'payment_provider_unavailable')
     assert failed.header('Retry-After')
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert stored.status is BookingStatus.CANCELLED
     assert (stored.refund.status, stored.refund.stripe_refund_id) == ('pending', None)
     assert api.get(f'/api/bookings/{booking["id"]}', token=token).json['refund']['status'] == 'pending'
@@ -165,7 +166,7 @@ def test_a_crash_between_stripe_and_the_database_is_finished_by_a_retry_without_
         def die(*args, **kwargs):
             raise SimulatedCrash()
 
-        patch.setattr(repos, 'record_refund', die)
+        patch.setattr(BookingRepository, 'record_refund', die)
         with pytest.raises(SimulatedCrash):
             api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     assert len(stripe_local.refunds(booking['payment_intent_id'])) == 1
@@ -190,7 +191,7 @@ def test_a_refund_event_finishes_a_refund_whose_recording_was_interrupted(
     token = factories.token()
     booking = paid_booking(api, hotel, room, token)
     with monkeypatch.context() as patch:
-        patch.setattr(repos, 'record_refund', lambda *a, **k: (_ for _ in ()).throw(SimulatedCrash()))
+        patch.setattr(BookingRepository, 'record_refund', lambda *a, **k: (_ for _ in ()).throw(SimulatedCrash()))
         with pytest.raises(SimulatedCrash):
             api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     [made] = stripe_local.refunds(booking['payment_intent_id'])
@@ -199,7 +200,7 @@ def test_a_refund_event_finishes_a_refund_whose_recording_was_interrupted(
         reply = stripe_local.deliver(api, stripe_local.event('refund.created', stripe_local.refund(made['id'])))
     assert reply.status == 200, reply.json
     assert reply.json['outcome'] == 'recorded'
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.refund.stripe_refund_id, stored.refund.status) == (made['id'], 'succeeded')
     assert len(stripe_local.refunds(booking['payment_intent_id'])) == 1
 
@@ -222,7 +223,7 @@ def test_refund_events_in_any_order_record_stripes_current_status(api: Api, hote
         reply = stripe_local.deliver(api, event)
         assert reply.status == 200, reply.json
         assert reply.json['outcome'] == 'no_change'
-    assert repos.get_booking(booking['id']).refund.status == 'succeeded'
+    assert deps().bookings.get(booking['id']).refund.status == 'succeeded'
 
 
 def test_cancelling_a_pending_booking_cancels_its_payment_intent(api: Api, hotel, room, stripe_local: StripeTest):
@@ -257,7 +258,7 @@ def test_cancelling_a_pending_booking_already_paid_at_stripe_confirms_it_instead
     reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
     # Then the payment wins: the booking is CONFIRMED and the guest is told so
     assert (reply.status, reply.code) == (409, 'already_paid')
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
     assert_inventory_balances()
 
 
@@ -269,7 +270,7 @@ def test_cancelling_an_expired_hold_expires_it_like_the_sweeper(api: Api, hotel,
     with time_machine.travel(factories.after_expiry(booking), tick=False):
         reply = api.post(f'/api/bookings/{booking["id"]}/cancel', token=factories.token('guest'))
     assert (reply.status, reply.code) == (409, 'hold_expired')
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.payment.status) == (BookingStatus.EXPIRED, 'canceled')
     assert stripe_local.intent(pi)['status'] == 'canceled'
     assert available(room, booking) == [4, 4]

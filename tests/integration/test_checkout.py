@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from common import repos
 from common.domain import BookingStatus, Principal, Role
 from common.services import bookings
 from functions.webhook import app as webhook_app
 from local.gateway import LambdaContext, proxy_event
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances, point_stripe_at
 from tests.support.metrics import Metric
 from tests.support.stripe import StripeTest
@@ -85,7 +85,7 @@ def test_checkout_of_someone_elses_booking_is_not_found(api: Api, room, stripe_l
     booking = book(api, room, factories.token('owner'))
     reply = checkout(api, booking['id'], factories.token('mallory'))
     assert (reply.status, reply.code) == (404, 'not_found')
-    assert repos.get_booking(booking['id']).payment is None
+    assert deps().bookings.get(booking['id']).payment is None
 
 
 def test_checkout_of_an_expired_hold_is_refused(api: Api, room, stripe_local: StripeTest):
@@ -93,6 +93,7 @@ def test_checkout_of_an_expired_hold_is_refused(api: Api, room, stripe_local: St
     check_in, check_out = factories.stay(days_ahead=10, nights=1)
     now = datetime.now(UTC)
     held = bookings.hold(
+        deps(),
         Principal('late-guest', Role.GUEST),
         bookings.HoldRequest(
             room.id, datetime.fromisoformat(check_in).date(), datetime.fromisoformat(check_out).date(), 1
@@ -104,7 +105,7 @@ def test_checkout_of_an_expired_hold_is_refused(api: Api, room, stripe_local: St
     assert api.get(f'/api/bookings/{held.id}', token=token).json['status'] == 'EXPIRED'
     reply = checkout(api, held.id, token)
     assert (reply.status, reply.code) == (409, 'hold_expired')
-    assert repos.get_booking(held.id).payment is None
+    assert deps().bookings.get(held.id).payment is None
 
 
 def test_checkout_of_paid_and_cancelled_bookings_says_why(api: Api, room, stripe_local: StripeTest):
@@ -133,7 +134,7 @@ def test_bad_checkout_bodies_are_refused_and_nothing_is_created(api: Api, room, 
     booking = book(api, room, token)
     reply = checkout(api, booking['id'], token, body)
     assert (reply.status, reply.code) == (422, 'validation_error')
-    assert repos.get_booking(booking['id']).payment is None
+    assert deps().bookings.get(booking['id']).payment is None
 
 
 def test_auto_confirm_confirms_at_once_and_the_later_webhook_changes_nothing(api: Api, room, stripe_local: StripeTest):
@@ -143,14 +144,14 @@ def test_auto_confirm_confirms_at_once_and_the_later_webhook_changes_nothing(api
     assert reply.status == 200, reply.json
     assert (reply.json['status'], reply.json['payment_status']) == ('CONFIRMED', 'succeeded')
     assert stripe_local.intent(reply.json['payment_intent_id'])['status'] == 'succeeded'
-    confirmed = repos.get_booking(booking['id'])
+    confirmed = deps().bookings.get(booking['id'])
     # When Stripe's own event for that payment arrives
     event = stripe_local.event_for(reply.json['payment_intent_id'], 'payment_intent.succeeded')
     delivered = stripe_local.deliver(api, event)
     # Then it is acknowledged and changes nothing
     assert delivered.status == 200, delivered.json
     assert delivered.json['outcome'] == 'no_change'
-    assert repos.get_booking(booking['id']) == confirmed
+    assert deps().bookings.get(booking['id']) == confirmed
     assert_inventory_balances()
 
 
@@ -169,7 +170,7 @@ def test_auto_confirm_is_forbidden_with_a_live_key_or_when_disabled(
     reply = checkout(api, booking['id'], token, {'auto_confirm': True})
     monkeypatch.delenv('ALLOW_AUTO_CONFIRM')
     assert (reply.status, reply.code) == (403, 'auto_confirm_not_allowed')
-    assert repos.get_booking(booking['id']).payment is None  # not even an intent
+    assert deps().bookings.get(booking['id']).payment is None  # not even an intent
 
 
 def test_a_declined_card_answers_402_with_stripes_reason_and_the_hold_stays(api: Api, room, stripe_local: StripeTest):
@@ -179,13 +180,13 @@ def test_a_declined_card_answers_402_with_stripes_reason_and_the_hold_stays(api:
     assert (reply.status, reply.code) == (402, 'payment_declined')
     assert reply.json['decline_code'] == 'card_declined'
     assert reply.json['detail'] == 'Your card was declined.'
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert stored.status is BookingStatus.PENDING
     assert (stored.payment.status, stored.payment.last_error) == ('requires_payment_method', 'card_declined')
     # Stripe's payment_failed event for it records nothing new and changes no status
     event = stripe_local.event_for(stored.payment.payment_intent_id, 'payment_intent.payment_failed')
     assert stripe_local.deliver(api, event).json['outcome'] in ('no_change', 'recorded')
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     # (Paying the same intent again with another card works on Stripe; localstripe keeps the failed
     # charge and refuses a second confirmation, see docs/payments.md.)
 
@@ -197,7 +198,7 @@ def test_stripe_unreachable_answers_503_and_writes_nothing(api: Api, room, strip
     reply = checkout(api, booking['id'], token)
     assert (reply.status, reply.code) == (503, 'payment_provider_unavailable')
     assert reply.header('Retry-After')
-    assert repos.get_booking(booking['id']).payment is None
+    assert deps().bookings.get(booking['id']).payment is None
 
 
 # ---------------------------------------------------------------- webhook
@@ -227,10 +228,10 @@ def test_the_same_event_delivered_five_times_moves_the_booking_once(api: Api, ro
     pi = checkout(api, booking['id'], token).json['payment_intent_id']
     stripe_local.pay(pi)
     event = stripe_local.event_for(pi, 'payment_intent.succeeded')
-    version_before = repos.get_booking(booking['id']).version
+    version_before = deps().bookings.get(booking['id']).version
     outcomes = [stripe_local.deliver(api, event).json['outcome'] for _ in range(5)]
     assert outcomes == ['confirmed', 'duplicate', 'duplicate', 'duplicate', 'duplicate']
-    assert repos.get_booking(booking['id']).version == version_before + 1
+    assert deps().bookings.get(booking['id']).version == version_before + 1
 
 
 def test_events_in_reverse_order_end_in_the_right_state(api: Api, room, stripe_local: StripeTest):
@@ -248,7 +249,7 @@ def test_events_in_reverse_order_end_in_the_right_state(api: Api, room, stripe_l
     assert stripe_local.deliver(api, succeeded).json['outcome'] == 'confirmed'
     assert stripe_local.deliver(api, failed).json['outcome'] == 'no_change'
     # Then the booking stays CONFIRMED and paid
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert stored.status is BookingStatus.CONFIRMED
     assert stored.payment.status == 'succeeded'
 
@@ -285,7 +286,7 @@ def test_deliveries_not_from_stripe_are_refused_and_change_nothing(api: Api, roo
     reply = api.post('/api/webhook', raw=payload.encode(), headers=_headers(signature))
     assert reply.status == 400, reply.json
     assert reply.code in ('invalid_signature', 'malformed_json', 'bad_request')
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
 
 
 def test_a_base64_body_from_api_gateway_is_verified_on_its_bytes(api: Api, room, stripe_local: StripeTest):
@@ -301,7 +302,7 @@ def test_a_base64_body_from_api_gateway_is_verified_on_its_bytes(api: Api, room,
     event['isBase64Encoded'] = True
     result = webhook_app.lambda_handler(event, LambdaContext('WebhookFunction'))
     assert result['statusCode'] == 200, result['body']
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
 
 
 def test_events_that_are_not_about_our_bookings_are_acknowledged(api: Api, room, stripe_local: StripeTest):
@@ -320,7 +321,7 @@ def test_events_that_are_not_about_our_bookings_are_acknowledged(api: Api, room,
     assert stripe_local.deliver(api, unknown).json['outcome'] == 'unknown_booking'
     assert stripe_local.deliver(api, foreign).json['outcome'] == 'ignored'
     assert stripe_local.deliver(api, other_type).json['outcome'] == 'ignored'
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
 
 
 def test_a_failure_while_processing_answers_5xx_and_the_retry_processes_it(
@@ -348,11 +349,11 @@ def test_a_failure_while_processing_answers_5xx_and_the_retry_processes_it(
         failed = stripe_local.deliver(api, event)
     # Then Stripe is told to retry, and nothing changed
     assert failed.status == 503, failed.json
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     # When Stripe retries the same event
     retried = stripe_local.deliver(api, event)
     assert retried.json['outcome'] == 'confirmed'
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
 
 
 def test_each_event_is_counted_by_type_and_outcome(api: Api, room, stripe_local: StripeTest, emitted):

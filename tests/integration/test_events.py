@@ -22,12 +22,12 @@ import pytest
 import time_machine
 from moto import mock_aws
 
-from common import repos
+from common import wiring
 from common.domain import Adjustment, BookingStatus, Hotel, PriceRule, Principal, Role, RoomType
-from common.services import accounts, bookings, payments
-from functions.publisher import app as publisher_app
+from common.services import accounts, bookings, checkout
 from local import cfn, events, seed
 from local.gateway import LambdaContext, http_response
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances, create_tables, point_dynamodb_at
 from tests.support.stripe import StripeTest
 
@@ -39,9 +39,7 @@ CLIENT_IP = events.GUEST_IP
 
 
 def _now():
-    from common.http import now
-
-    return now()
+    return deps().clock()
 
 
 @pytest.fixture(scope='module')
@@ -53,14 +51,14 @@ def world() -> Iterator[None]:
         create_tables(None)
         now = _now()
         for hotel in seed.HOTELS:
-            repos.put_hotel(hotel, create=True)
+            deps().catalog.put_hotel(hotel, create=True)
         for room_type in seed.ROOM_TYPES:
-            repos.put_room_type(room_type, create=True)
-            repos.open_inventory(room_type, now.date() - timedelta(days=30), 75)
+            deps().catalog.put_room_type(room_type, create=True)
+            deps().inventory.open(room_type, now.date() - timedelta(days=30), 75)
         for rule in seed.rules(now.date()):
-            repos.put_rule(rule)
-        accounts.register(ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
-        accounts.register(ADA_EMAIL, ADA_PASSWORD, 'Ada Lovelace', now)
+            deps().catalog.put_rule(rule)
+        accounts.register(deps(), ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
+        accounts.register(deps(), ADA_EMAIL, ADA_PASSWORD, 'Ada Lovelace', now)
         yield
     point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
 
@@ -74,18 +72,20 @@ class Given:
 
     def guest(self) -> Principal:
         email = f'guest-{uuid.uuid4().hex[:8]}@example.com'
-        user = accounts.register(email, 'correct horse battery', 'Guest', _now())
-        pair = accounts.login(email, 'correct horse battery', _now(), client_ip=CLIENT_IP)
+        user = accounts.register(deps(), email, 'correct horse battery', 'Guest', _now())
+        pair = accounts.login(deps(), email, 'correct horse battery', _now(), client_ip=CLIENT_IP)
         self.values.update(GUEST_TOKEN=pair.access, REFRESH_TOKEN=pair.refresh, USER_ID=user.id)
         return Principal(user.id, Role.GUEST)
 
     def admin(self) -> None:
-        self.values['ADMIN_TOKEN'] = accounts.login(ADMIN_EMAIL, ADMIN_PASSWORD, _now(), client_ip=CLIENT_IP).access
+        self.values['ADMIN_TOKEN'] = accounts.login(
+            deps(), ADMIN_EMAIL, ADMIN_PASSWORD, _now(), client_ip=CLIENT_IP
+        ).access
 
     def booking(self, guest: Principal, check_in: date | None = None, nights: int = 3) -> str:
         start = check_in or date.fromisoformat(events.CHECK_IN)
         request = bookings.HoldRequest('lisbon-deluxe-king', start, start + timedelta(days=nights), 2, 1)
-        held = bookings.hold(guest, request, _now())
+        held = bookings.hold(deps(), guest, request, _now())
         self.values['BOOKING_ID'] = held.id
         return held.id
 
@@ -95,23 +95,23 @@ class Given:
             self.booking(guest)
         elif name == 'paid_booking':
             booking_id = self.booking(guest)
-            paid = payments.checkout(guest, booking_id, _now(), auto_confirm=True)
+            paid = checkout.checkout(deps(), guest, booking_id, _now(), auto_confirm=True)
             assert paid.booking.status is BookingStatus.CONFIRMED
         elif name == 'payment_intent':
             guest = self.guest()
             booking_id = self.booking(guest)
-            intent = payments.checkout(guest, booking_id, _now()).payment.payment_intent_id
+            intent = checkout.checkout(deps(), guest, booking_id, _now()).payment.payment_intent_id
             self.stripe.pay(intent)
             self.values['PAYMENT_INTENT_ID'] = intent
         elif name == 'ended_stay':
             stayed = _now().date() - timedelta(days=5)
             with time_machine.travel(events.ANCHOR - timedelta(days=10), tick=False):
                 booking_id = self.booking(guest, stayed, nights=2)
-                repos.transition(
-                    repos.get_booking(booking_id), [BookingStatus.PENDING], BookingStatus.CONFIRMED, _now()
+                deps().bookings.transition(
+                    deps().bookings.get(booking_id), [BookingStatus.PENDING], BookingStatus.CONFIRMED, _now()
                 )
         elif name == 'empty_hotel':
-            repos.put_hotel(
+            deps().catalog.put_hotel(
                 Hotel('porto-annex', 'Porto Annex', 'Porto', 'Rua Nova 2', 'Europe/Lisbon', 15, 'EUR'), create=True
             )
         elif name == 'unbooked_room_type':
@@ -119,10 +119,10 @@ class Given:
                 'lisbon-attic-single', 'lisbon-harbour', 'Attic Single', 'Under the roof.', capacity=1,
                 base_price=8000, currency='EUR', total_rooms=2,
             )  # fmt: skip
-            repos.put_room_type(attic, create=True)
-            repos.open_inventory(attic, _now().date(), 10)
+            deps().catalog.put_room_type(attic, create=True)
+            deps().inventory.open(attic, _now().date(), 10)
         elif name == 'spare_rule':
-            repos.put_rule(
+            deps().catalog.put_rule(
                 PriceRule('lisbon-spring-promo', 'lisbon-harbour', 'Spring promo', Adjustment('percent', -10))
             )
         else:
@@ -175,7 +175,7 @@ def test_the_schedule_event_expires_a_hold_that_is_due(world, stripe_local: Stri
     summary = invoke(sample, json.loads(sample.path.read_text()))
     # Then the hold is expired and its room is back on sale
     assert summary['expired'] >= 1 and summary['failed'] == 0, summary
-    assert repos.get_booking(booking_id).status is BookingStatus.EXPIRED
+    assert deps().bookings.get(booking_id).status is BookingStatus.EXPIRED
 
 
 def test_the_stream_event_is_published_to_the_bus(world):
@@ -189,7 +189,7 @@ def test_the_stream_event_is_published_to_the_bus(world):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
     bridge.put_rule(Name='all-bookings', EventBusName=bus, EventPattern=json.dumps({'source': ['hotel-booking']}))
     bridge.put_targets(Rule='all-bookings', EventBusName=bus, Targets=[{'Id': 'queue', 'Arn': queue_arn}])
-    publisher_app._events_client.cache_clear()
+    wiring.reset()  # the publisher builds its EventBridge client (inside moto) again
     # When the publisher gets the stream batch from events/
     result = invoke(sample, json.loads(sample.path.read_text()))
     # Then no record failed and the queue got a BookingConfirmed for the booking

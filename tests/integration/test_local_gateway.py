@@ -8,8 +8,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from common import repos
 from common.domain import Review
+from common.repos import AccountRepository
 from common.services import reviews
 from tests.support import factories
 from tests.support.api import Api
@@ -18,14 +18,14 @@ from tests.support.api import Api
 def test_concurrent_requests_never_see_each_others_body_or_token(api: Api, monkeypatch):
     # Given a session check slow enough that every request is between reading its token and
     # reading its body while the others start
-    def slow_session_check(family: str) -> bool:
+    def slow_session_check(repository: AccountRepository, family: str) -> bool:
         time.sleep(0.05)
         return False
 
-    def echo(caller, booking_id, rating, comment, now):
+    def echo(deps, caller, booking_id, rating, comment, now):
         return Review('r', booking_id, 'rt', 'h', caller.user_id, caller.user_id, rating, comment, date.today(), now)
 
-    monkeypatch.setattr(repos, 'family_revoked', slow_session_check)
+    monkeypatch.setattr(AccountRepository, 'family_revoked', slow_session_check)
     monkeypatch.setattr(reviews, 'post', echo)
     barrier = threading.Barrier(10, timeout=30)
 

@@ -17,7 +17,6 @@ from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.core.context import Context
 from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 
-from common import repos
 from common.domain import BookingStatus, Role
 from common.observability import TRACED_LIBRARIES, logger
 from local import cfn, events
@@ -25,6 +24,7 @@ from local.gateway import LambdaContext
 from tests.integration.test_sweeper import run_sweeper
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import point_stripe_at
 from tests.support.logs import captured_logs
 from tests.support.metrics import Metric
@@ -326,6 +326,6 @@ def test_dynamodb_and_stripe_calls_are_traced(api: Api, room, stripe_local: Stri
         assert all(r['http']['request']['url'].startswith(f'{stripe_local.url}/v1/payment_intents') for r in requests)
         assert operation['annotations']['stripe_operation'] == operation['name'].removeprefix('## stripe.')
     # and the booking id is an annotation of the trace, to find it by booking
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
     annotated = [s for s in [segment, *found] if s.get('annotations', {}).get('booking_id') == booking['id']]
     assert annotated

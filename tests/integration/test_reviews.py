@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from common import repos
 from common.domain import BookingStatus
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 
 pytestmark = pytest.mark.usefixtures('aws')
@@ -101,7 +101,7 @@ def test_reviews_open_once_the_check_out_date_has_passed_at_the_hotel(api: Api, 
     else:
         assert (reply.status, reply.code) == (409, 'stay_not_ended')
         assert reply.json['reviews_open_on'] == (booking.check_out + timedelta(days=1)).isoformat()
-        assert repos.get_room_type(room.id).review_count == 0
+        assert deps().catalog.get_room_type(room.id).review_count == 0
 
 
 def test_the_hotels_time_zone_decides_not_utc(api: Api, room, guest):
@@ -116,11 +116,11 @@ def test_the_hotels_time_zone_decides_not_utc(api: Api, room, guest):
 def test_only_confirmed_stays_can_be_reviewed(api: Api, room, guest, status):
     booking = factories.booking(guest.id, room, TODAY + timedelta(days=2))
     if status is not BookingStatus.PENDING:
-        repos.transition(booking, [BookingStatus.PENDING], status, datetime.now(UTC), release_rooms=True)
+        deps().bookings.transition(booking, [BookingStatus.PENDING], status, datetime.now(UTC), release_rooms=True)
     with time_machine.travel(after_checkout(booking), tick=False):
         reply = post_review(api, booking.id, guest.id)
     assert (reply.status, reply.code) == (409, 'invalid_state')
-    assert repos.get_room_type(room.id).review_count == 0
+    assert deps().catalog.get_room_type(room.id).review_count == 0
     assert_inventory_balances()
 
 
@@ -130,7 +130,7 @@ def test_nobody_reviews_someone_elses_stay(api: Api, room, guest):
     with time_machine.travel(after_checkout(booking), tick=False):
         reply = post_review(api, booking.id, mallory.id, {'rating': 1, 'comment': 'Awful'})
     assert (reply.status, reply.code) == (404, 'not_found')
-    assert repos.get_room_type(room.id).review_count == 0
+    assert deps().catalog.get_room_type(room.id).review_count == 0
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_bad_reviews_are_refused_and_count_nothing(api: Api, room, guest, body):
     with time_machine.travel(after_checkout(booking), tick=False):
         reply = post_review(api, booking.id, guest.id, body)
     assert (reply.status, reply.code) == (422, 'validation_error')
-    assert repos.get_room_type(room.id).review_count == 0
+    assert deps().catalog.get_room_type(room.id).review_count == 0
 
 
 def test_a_review_is_one_transaction_with_the_counters(api: Api, room, guest, monkeypatch):

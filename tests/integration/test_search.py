@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from common import wiring
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
@@ -160,10 +161,8 @@ def test_unknown_routes_are_problems(api: Api):
 def test_a_configured_browser_origin_gets_cors_headers(monkeypatch):
     import importlib
 
-    from common.config import settings
-
     monkeypatch.setenv('CORS_ALLOW_ORIGIN', 'https://book.example.com')
-    settings.cache_clear()
+    wiring.reset()
     try:
         module = importlib.import_module('functions.search.app')
         fresh = importlib.reload(module)
@@ -173,7 +172,7 @@ def test_a_configured_browser_origin_gets_cors_headers(monkeypatch):
         assert reply.header('Access-Control-Allow-Origin') == 'https://book.example.com'
     finally:
         monkeypatch.delenv('CORS_ALLOW_ORIGIN')
-        settings.cache_clear()
+        wiring.reset()
         importlib.reload(module)
     assert (
         Api().get('/api/health', headers={'Origin': 'https://evil.example'}).header('Access-Control-Allow-Origin')

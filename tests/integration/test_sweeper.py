@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from common import repos
+from common import wiring
 from common.config import settings
 from common.domain import BookingStatus
 from common.observability import metrics
@@ -18,6 +18,7 @@ from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances, point_stripe_at
 from tests.support.stripe import StripeTest
 
@@ -52,7 +53,7 @@ def test_a_hold_stays_until_its_expiry_and_is_back_on_sale_right_after(api: Api)
         early = run_sweeper()
         assert api.get(f'/api/bookings/{booking["id"]}', token=factories.token('first')).json['status'] == 'PENDING'
     assert early['expired'] == 0
-    assert repos.get_booking(booking['id']).status is BookingStatus.PENDING
+    assert deps().bookings.get(booking['id']).status is BookingStatus.PENDING
     # When it runs at 15:01, the hold expires and the room can be booked again at once
     with time_machine.travel(start.replace(hour=15, minute=1), tick=False):
         late = run_sweeper()
@@ -62,7 +63,7 @@ def test_a_hold_stays_until_its_expiry_and_is_back_on_sale_right_after(api: Api)
             token=factories.token('second'),
         )
     assert late['expired'] == 1
-    assert repos.get_booking(booking['id']).status is BookingStatus.EXPIRED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.EXPIRED
     assert again.status == 201, again.json
     assert_inventory_balances()
 
@@ -91,7 +92,7 @@ def test_a_run_stops_before_its_time_is_up_and_the_next_run_continues(api: Api):
     second = run_sweeper()
     assert second['complete'] is True
     assert first['expired'] + second['expired'] == 40
-    assert {repos.get_booking(i).status for i in due} == {BookingStatus.EXPIRED}
+    assert {deps().bookings.get(i).status for i in due} == {BookingStatus.EXPIRED}
     assert_inventory_balances()
 
 
@@ -101,12 +102,12 @@ def test_a_run_does_at_most_its_batch_and_leaves_the_rest_to_the_next(api: Api, 
     room = factories.room_type(hotel, total_rooms=100, open_from=night, open_days=1)
     factories.bulk_bookings(room.id, hotel.id, night, datetime.now(UTC), due=30, later=0, settled=0)
     monkeypatch.setenv('SWEEP_MAX_BOOKINGS', '12')
-    settings.cache_clear()
+    wiring.reset()
     try:
         runs = [run_sweeper() for _ in range(3)]
     finally:
         monkeypatch.delenv('SWEEP_MAX_BOOKINGS')
-        settings.cache_clear()
+        wiring.reset()
     assert [r['expired'] for r in runs] == [12, 12, 6]
     assert [r['complete'] for r in runs] == [False, False, True]
     assert_inventory_balances()
@@ -124,7 +125,7 @@ def test_expiry_cancels_the_payment_intent_at_stripe(api: Api, stripe_local: Str
     with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert summary['expired'] == 1
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.payment.status) == (BookingStatus.EXPIRED, 'canceled')
     assert stripe_local.intent(pi)['status'] == 'canceled'
     again = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token)
@@ -142,7 +143,7 @@ def test_a_payment_that_landed_before_the_sweep_confirms_instead_of_expiring(api
     with time_machine.travel(factories.after_expiry(booking), tick=False):
         summary = run_sweeper()
     assert (summary['expired'], summary['confirmed']) == (0, 1)
-    assert repos.get_booking(booking['id']).status is BookingStatus.CONFIRMED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
     assert_inventory_balances()
 
 
@@ -156,7 +157,7 @@ def _expire_while_stripe_is_down(api: Api, stripe_local: StripeTest, booking: di
     finally:
         point_stripe_at(stripe_local.url, stripe_local.key, stripe_local.webhook_secret)
     assert (summary['expired'], summary['payments_left_open']) == (1, 1)
-    assert repos.get_booking(booking['id']).status is BookingStatus.EXPIRED
+    assert deps().bookings.get(booking['id']).status is BookingStatus.EXPIRED
     return summary
 
 
@@ -172,9 +173,9 @@ def test_a_late_payment_is_confirmed_when_the_rooms_are_still_free(api: Api, str
     reply = stripe_local.deliver(api, stripe_local.event_for(pi, 'payment_intent.succeeded'))
     # Then every night is held again and the booking is CONFIRMED
     assert reply.json['outcome'] == 'late_payment_confirmed'
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.payment.status, stored.refund) == (BookingStatus.CONFIRMED, 'succeeded', None)
-    nights = repos.inventory(room.id, stored.check_in, stored.check_out, consistent=True)
+    nights = deps().inventory.nights(room.id, stored.check_in, stored.check_out, consistent=True)
     assert [n.available for n in nights] == [0, 0]
     assert_inventory_balances()
 
@@ -194,7 +195,7 @@ def test_a_late_payment_is_refunded_in_full_when_the_rooms_were_sold(api: Api, s
     reply = stripe_local.deliver(api, stripe_local.event_for(pi, 'payment_intent.succeeded'))
     # Then the whole amount goes back at Stripe, and the booking says why
     assert reply.json['outcome'] == 'late_payment_refunded'
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert stored.status is BookingStatus.EXPIRED
     assert stored.refund.amount == booking['total_amount']
     assert (stored.refund.penalty, stored.refund.status, stored.refund.reason) == (
@@ -227,7 +228,7 @@ def test_a_refund_nobody_retried_is_finished_by_the_sweeper_once(api: Api, strip
         assert api.post(f'/api/bookings/{booking["id"]}/cancel', token=token).status == 503
     finally:
         point_stripe_at(stripe_local.url, stripe_local.key, stripe_local.webhook_secret)
-    assert repos.get_booking(booking['id']).refund.status == 'pending'
+    assert deps().bookings.get(booking['id']).refund.status == 'pending'
     # When the sweeper runs right away, it leaves the refund to the client's own retry
     assert run_sweeper()['refunds_settled'] == 0
     assert stripe_local.refunds(pi) == []
@@ -238,7 +239,7 @@ def test_a_refund_nobody_retried_is_finished_by_the_sweeper_once(api: Api, strip
         second = run_sweeper()
     # Then the refund is made once and recorded, and nothing is left to do
     assert (first['refunds_settled'], second['refunds_settled']) == (1, 0)
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.refund.status, stored.refund.amount) == ('succeeded', booking['total_amount'])
     assert [r['id'] for r in stripe_local.refunds(pi)] == [stored.refund.stripe_refund_id]
     assert_inventory_balances()
@@ -277,7 +278,7 @@ def test_a_late_payment_after_the_stay_began_is_refunded_even_with_free_rooms(ap
     with time_machine.travel(check_in_at + timedelta(hours=1), tick=False):
         reply = stripe_local.deliver(api, event)
     assert reply.json['outcome'] == 'late_payment_refunded'
-    stored = repos.get_booking(booking['id'])
+    stored = deps().bookings.get(booking['id'])
     assert (stored.status, stored.refund.reason, stored.refund.status) == (
         BookingStatus.EXPIRED,
         'stay_already_started',

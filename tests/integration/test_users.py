@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from common import repos
 from common.domain import RoomType
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 
 pytestmark = pytest.mark.usefixtures('aws')
 
@@ -91,10 +91,10 @@ BAD_PATCHES = [
 @pytest.mark.parametrize(('case', 'body'), BAD_PATCHES, ids=[c for c, _ in BAD_PATCHES])
 def test_bad_patches_are_refused_and_change_nothing(api: Api, ada, case, body):
     user, token = ada
-    before = repos.get_user(user.id)
+    before = deps().accounts.get_user(user.id)
     reply = api.patch('/api/users/me', body, token=token)
     assert (reply.status, reply.code) == (422, 'validation_error'), reply.json
-    assert repos.get_user(user.id) == before
+    assert deps().accounts.get_user(user.id) == before
 
 
 def test_a_token_of_a_user_that_does_not_exist_finds_no_profile(api: Api):
@@ -123,7 +123,7 @@ def test_the_wishlist_adds_idempotently_and_lists_newest_first_with_current_pric
     }
     assert (again.status, again.json) == (200, added.json), 'adding twice keeps the first entry'
     # the admin changes a price: the wishlist shows the current one
-    repos.put_room_type(RoomType(**{**vars(grand), 'base_price': 45000}), create=False)
+    deps().catalog.put_room_type(RoomType(**{**vars(grand), 'base_price': 45000}), create=False)
     listed = api.get('/api/users/me/wishlist', token=token).json['items']
     assert [(i['room_type_id'], i['base_price']) for i in listed] == [(grand.id, 45000), (cheap.id, 5000)]
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from common.services import catalog
+from common import wiring
 from tests.support.fixtures import create_tables, point_dynamodb_at
 
 
@@ -18,4 +18,4 @@ def shared_aws() -> Iterator[None]:
         point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
         create_tables(None)
         yield
-    catalog.clear_cache()
+    wiring.reset()

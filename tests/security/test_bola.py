@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from common import repos
 from tests.support import factories
 from tests.support.api import Api, Reply
+from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances
 from tests.support.routes import ApiRoute, api_routes
 
@@ -52,7 +52,7 @@ def test_another_guests_booking_is_not_found_and_nothing_leaks_or_changes(api: A
     booking = factories.booking(alice.id, room, datetime.now(UTC).date() + timedelta(days=2), nights=2)
     if confirmed:
         booking = factories.confirmed(booking)
-    before = repos.get_booking(booking.id)
+    before = deps().bookings.get(booking.id)
     mallory = factories.token(factories.user(email='mallory@example.com', name='Mallory').id)
     # When Mallory calls the route with Alice's booking id, and with an id that does not exist
     stolen = call(api, route, booking.id, mallory)
@@ -64,8 +64,8 @@ def test_another_guests_booking_is_not_found_and_nothing_leaks_or_changes(api: A
     leaked = [v for v in (booking.id, alice.id, alice.email, 'Alice', room.id, booking.hotel_id) if v in text]
     assert not leaked
     # and nothing changed
-    assert repos.get_booking(booking.id) == before
-    assert repos.get_room_type(room.id).review_count == 0
+    assert deps().bookings.get(booking.id) == before
+    assert deps().catalog.get_room_type(room.id).review_count == 0
     assert_inventory_balances()
 
 

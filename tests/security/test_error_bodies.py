@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import GetError
 
-from common import repos
 from common.domain import Role
+from common.repos import BookingRepository
 from tests.support import factories
 from tests.support.api import Api, Reply
 from tests.support.routes import BODY_METHODS, ApiRoute, api_routes
@@ -125,7 +125,7 @@ def test_our_own_failures_answer_a_generic_problem(api: Api, monkeypatch, failur
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise failure
 
-    monkeypatch.setattr(repos, 'get_booking', fail)
+    monkeypatch.setattr(BookingRepository, 'get', fail)
     reply = api.get(f'/api/bookings/{uuid.uuid4()}', token=factories.token(factories.user().id))
     assert (reply.status, reply.code) == (status, code)
     assert reply.header('Content-Type') == 'application/problem+json'

@@ -14,10 +14,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from common import security
 from common.domain import Role
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.routes import BODY_METHODS, api_routes
 
 pytestmark = [
@@ -105,7 +105,7 @@ def forged_access_tokens() -> dict[str, str]:
         'expired': _signed(_claims(iat=now - 1200, nbf=now - 1200, exp=now - 1)),
         'not yet valid': _signed(_claims(nbf=now + 600, exp=now + 1200)),
         'missing type': _signed(_claims(type=None)),
-        'refresh token as access': security.issue('u1', Role.GUEST, 'refresh', datetime.now(UTC)).token,
+        'refresh token as access': deps().tokens.issue('u1', Role.GUEST, 'refresh', datetime.now(UTC)).token,
         'unknown type': _signed(_claims(type='id')),
         'unknown role': _signed(_claims(role='superuser')),
         'other issuer': _signed(_claims(iss='someone-else')),

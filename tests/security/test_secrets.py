@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from common import repos
+from common.repos import AccountRepository
 from local import cfn
 from tests.support.api import Api
 from tests.support.logs import captured_logs as capture
@@ -58,7 +58,7 @@ def test_passwords_never_appear_in_responses_or_logs(
     def crash(*args, **kwargs):
         raise RuntimeError('storage exploded')
 
-    monkeypatch.setattr(repos, 'find_user_by_email', crash)
+    monkeypatch.setattr(AccountRepository, 'find_user_by_email', crash)
     override_settings(LOGIN_FAILURES_PER_EMAIL=0)
     crashed = api.post('/api/auth/login', {'email': email, 'password': PASSWORD})
     assert crashed.status == 500

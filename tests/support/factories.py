@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
-from common import repos, security
 from common.domain import (
     Adjustment,
     Booking,
@@ -19,8 +19,9 @@ from common.domain import (
     RoomType,
     User,
 )
-from common.services.bookings import pending_shard
+from common.repos.bookings import booking_item
 from common.tables import BookingItem, InventoryItem
+from tests.support.deps import deps
 
 
 def unique(prefix: str) -> str:
@@ -36,7 +37,7 @@ def hotel(
     city: str = 'Testville',
 ) -> Hotel:
     created = Hotel(hotel_id or unique('hotel'), 'Test Hotel', city, '1 Test Street', timezone, check_in_hour, currency)
-    repos.put_hotel(created, create=True)
+    deps().catalog.put_hotel(created, create=True)
     return created
 
 
@@ -64,9 +65,9 @@ def room_type(
         view_type=view_type,
         amenities=amenities,
     )
-    repos.put_room_type(created, create=True)
+    deps().catalog.put_room_type(created, create=True)
     if open_days:
-        repos.open_inventory(created, open_from or datetime.now(UTC).date(), open_days)
+        deps().inventory.open(created, open_from or datetime.now(UTC).date(), open_days)
     return created
 
 
@@ -78,12 +79,13 @@ def rule(for_hotel: Hotel, adjustment: tuple[str, int], **fields: object) -> Pri
         adjustment=Adjustment(*adjustment),
         **fields,  # type: ignore[arg-type]
     )
-    repos.put_rule(created)
+    deps().catalog.put_rule(created)
     return created
 
 
 def token(user_id: str | None = None, role: Role = Role.GUEST, now: datetime | None = None) -> str:
-    return security.issue(user_id or str(uuid.uuid4()), role, 'access', now or datetime.now(UTC)).token
+    """A signed access token (of a session of its own, never revoked)."""
+    return deps().tokens.issue(user_id or str(uuid.uuid4()), role, 'access', now or datetime.now(UTC)).token
 
 
 def stay(days_ahead: int = 10, nights: int = 2) -> tuple[str, str]:
@@ -129,11 +131,10 @@ def bulk_bookings(
                 created_at=expires - timedelta(minutes=15),
                 updated_at=expires - timedelta(minutes=15),
             )
-            shard = pending_shard(booking.id) if status is BookingStatus.PENDING else None
-            item = repos._booking_item(booking, shard)  # the repository's own item mapping
             if status is BookingStatus.CONFIRMED:
-                item.payment = repos._stored(paid(booking))
-            batch.save(item)
+                booking = replace(booking, payment=paid(booking))
+            # the repository's own item mapping
+            batch.save(booking_item(booking, deps().settings.pending_shards))
             holding += status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
             if i < due:
                 due_ids.append(booking.id)
@@ -151,7 +152,9 @@ def user(
     """A registered account (through the real service; argon2 at the test cost)."""
     from common.services import accounts
 
-    return accounts.register(email or f'{unique("guest")}@example.com', password, name, datetime.now(UTC), role=role)
+    return accounts.register(
+        deps(), email or f'{unique("guest")}@example.com', password, name, datetime.now(UTC), role=role
+    )
 
 
 def booking(
@@ -161,7 +164,7 @@ def booking(
     from common.services import bookings
 
     request = bookings.HoldRequest(for_room_type.id, check_in, check_in + timedelta(days=nights), guests, rooms)
-    return bookings.hold(Principal(user_id, Role.GUEST), request, datetime.now(UTC))
+    return bookings.hold(deps(), Principal(user_id, Role.GUEST), request, datetime.now(UTC))
 
 
 def paid(booking: Booking) -> Payment:
@@ -173,7 +176,7 @@ def paid(booking: Booking) -> Payment:
 def confirmed(held: Booking, now: datetime | None = None) -> Booking:
     """Confirm a hold through the domain's guarded transition, recording a succeeded payment (what
     a successful payment does), without a payment flow."""
-    repos.transition(
+    deps().bookings.transition(
         held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, now or datetime.now(UTC), payment=paid(held)
     )
-    return repos.get_booking(held.id)
+    return deps().bookings.get(held.id)

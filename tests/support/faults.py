@@ -4,7 +4,7 @@
 or loses a race: an HTTP 400 with DynamoDB's JSON error body (``ThrottlingException``,
 ``ProvisionedThroughputExceededException``, ``TransactionCanceledException`` with a
 ``TransactionConflict`` reason...). The answer is given in botocore's ``before-send`` event, so
-botocore's own retry logic (standard mode, jittered back-off) and ours (``repos._with_retries``)
+botocore's own retry logic (standard mode, jittered back-off) and ours (``repos._dynamo.with_retries``)
 run for real; every call that is not chosen reaches moto or ministack, which keep the data.
 ``lose_answer`` lets a call through and then makes the SDK send it again, as after a
 connection reset: the write happened, its answer never arrived.
@@ -30,7 +30,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from pynamodb.connection.base import Connection
 from stripe import _http_client as stripe_http
 
-from common import repos
+from common.repos import _dynamo
 
 DYNAMODB_ERROR = 'com.amazonaws.dynamodb.v20120810#'
 
@@ -177,7 +177,7 @@ def dynamo_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[DynamoFaults]:
         return 0.0
 
     monkeypatch.setattr(standard.ExponentialBackoff, 'delay_amount', recorded_delay)
-    monkeypatch.setattr(repos, '_sleep', faults.conflict_backoff.append)
+    monkeypatch.setattr(_dynamo, '_sleep', faults.conflict_backoff.append)
     # botocore calls EVERY before-send handler and keeps the first answer: moto's would still
     # apply the write we answered with an error. Let it skip the requests we answered.
     moto_call = BotocoreStubber.__call__

@@ -22,29 +22,29 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common import audit, idempotency, stripe_gateway, tables
-from common.config import settings
-from common.services import catalog
+from common import idempotency, wiring
+from common.services import audit
 from local import dynamo, emulators
 from local.gateway import free_port
 from tests.support.api import Api
+from tests.support.deps import deps
 from tests.support.stripe import StripeTest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def point_dynamodb_at(endpoint: str | None, table_name: str, idempotency_table_name: str) -> None:
-    """Re-point every DynamoDB user (PynamoDB models, the idempotency store) and drop caches."""
+    """Re-point every DynamoDB user (PynamoDB models, the idempotency store) and rebuild what the
+    functions built from the settings (``wiring.reset``: their Deps, with the catalogue cache)."""
     os.environ['TABLE_NAME'] = table_name
     os.environ['IDEMPOTENCY_TABLE_NAME'] = idempotency_table_name
     if endpoint:
         os.environ['DYNAMODB_ENDPOINT_URL'] = endpoint
     else:
         os.environ.pop('DYNAMODB_ENDPOINT_URL', None)
-    settings.cache_clear()
-    tables.configure(table_name=table_name, host=endpoint)
+    wiring.reset()
+    wiring.build_deps()  # binds the PynamoDB models to the table, for tests that use them directly
     idempotency.reset()
-    catalog.clear_cache()
 
 
 def create_tables(endpoint: str | None) -> None:
@@ -59,7 +59,7 @@ def aws() -> Iterator[None]:
         point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
         create_tables(None)
         yield
-    catalog.clear_cache()
+    wiring.reset()
 
 
 @pytest.fixture
@@ -90,14 +90,14 @@ def on_ministack(ministack: emulators.Emulator) -> Iterator[str]:
 
 def assert_inventory_balances() -> None:
     """The inventory invariant: allotment = available + rooms held by PENDING/CONFIRMED bookings."""
-    violations = audit.inventory_violations()
+    violations = audit.inventory_violations(deps())
     assert not violations, 'inventory does not balance:\n' + '\n'.join(map(str, violations))
 
 
 def assert_books_balance(*, stripe: bool = False) -> None:
     """Every invariant the auditor knows (inventory and payments; with ``stripe``, compared with
     the Stripe the application is pointed at)."""
-    violations = audit.all_violations(stripe=stripe)
+    violations = audit.all_violations(deps(), stripe=stripe)
     assert not violations, 'the auditor found:\n' + '\n'.join(map(str, violations))
 
 
@@ -300,8 +300,7 @@ def point_stripe_at(api_base: str | None, key: str | None, webhook_secret: str |
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
-    settings.cache_clear()
-    stripe_gateway.reset()
+    wiring.reset()
 
 
 @pytest.fixture
@@ -323,10 +322,10 @@ def override_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[...,
     def apply(**values: object) -> None:
         for name, value in values.items():
             monkeypatch.setenv(name, str(value))
-        settings.cache_clear()
+        wiring.reset()
 
     yield apply
-    settings.cache_clear()  # runs before monkeypatch restores the env; the next read sees it restored
+    wiring.reset()  # runs before monkeypatch restores the env; the next read sees it restored
 
 
 # ---------------------------------------------------------------- the auditor after every test
@@ -358,11 +357,11 @@ def audit_local_stack(stack: LocalStack) -> list[object]:
     point_dynamodb_at(endpoint, table, f'{table}-idempotency')
     point_stripe_at(stack.stripe_url, 'sk_test_auditor', None)
     try:
-        first = audit.all_violations(stripe=True)
+        first = audit.all_violations(deps(), stripe=True)
         if not first:
             return []
         time.sleep(1)
-        again = {str(v) for v in audit.all_violations(stripe=True)}
+        again = {str(v) for v in audit.all_violations(deps(), stripe=True)}
         return [v for v in first if str(v) in again]
     finally:
         point_stripe_at(None, None, None)
@@ -393,7 +392,7 @@ def audited(request: pytest.FixtureRequest) -> Iterator[None]:
     if store:
         if stripe_test is not None:  # the test may have pointed the application elsewhere
             point_stripe_at(stripe_test.url, stripe_test.key, stripe_test.webhook_secret)
-        violations = audit.all_violations(stripe=stripe_test is not None)
+        violations = audit.all_violations(deps(), stripe=stripe_test is not None)
     else:
         stacks = [v for v in request.node.funcargs.values() if isinstance(v, LocalStack)]
         violations = [v for stack in stacks if stack.process.poll() is None for v in audit_local_stack(stack)]

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
+from common import http
 from local import cfn
 
 BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
-ADMIN_PREFIX = '/api/admin/'
 _STRING_CANDIDATES = (
     'x',
     'abc',
@@ -50,12 +50,17 @@ class ApiRoute:
         return f'{self.method} {self.path}'
 
     @property
+    def access(self) -> http.Access:
+        """Who may call it, as the HTTP edge enforces it (``common.http.access``)."""
+        return http.access(self.method, self.path)
+
+    @property
     def is_admin(self) -> bool:
-        return self.path.startswith(ADMIN_PREFIX)
+        return self.access is http.Access.ADMIN
 
     @property
     def needs_auth(self) -> bool:
-        return bool(self.operation.get('security'))
+        return self.access is not http.Access.PUBLIC
 
     @property
     def path_parameters(self) -> list[str]:

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from common import errors, security
+from common import errors
 from common.config import _from_environ
 from common.domain import Role
 from common.models.api import ProfilePatch, ReviewBody
 from common.services import accounts
+from tests.support.deps import deps
 
 # PyJWT also checks exp/nbf against the wall clock: tokens here are issued now.
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -39,22 +40,22 @@ def test_passwords_that_keep_the_rules_pass(password: str):
 
 
 def test_both_tokens_of_a_pair_share_one_session_and_a_token_alone_starts_its_own():
-    pair = accounts._pair('u1', Role.GUEST, NOW)
-    access = security.decode(pair.access, 'access', NOW)
-    refresh = security.decode(pair.refresh, 'refresh', NOW)
+    pair = accounts._pair(deps(), 'u1', Role.GUEST, NOW)
+    access = deps().tokens.decode(pair.access, 'access', NOW)
+    refresh = deps().tokens.decode(pair.refresh, 'refresh', NOW)
     assert access['fam'] == refresh['fam']
     assert access['jti'] != refresh['jti']
-    lone = security.decode(security.issue('u1', Role.GUEST, 'access', NOW).token, 'access', NOW)
+    lone = deps().tokens.decode(deps().tokens.issue('u1', Role.GUEST, 'access', NOW).token, 'access', NOW)
     assert lone['fam'] != access['fam']
 
 
 def test_a_token_is_valid_from_its_issue_to_just_before_its_expiry():
-    token = security.issue('u1', Role.GUEST, 'access', NOW).token
-    assert security.decode(token, 'access', NOW)['sub'] == 'u1'
-    assert security.decode(token, 'access', NOW + timedelta(seconds=899))['sub'] == 'u1'
+    token = deps().tokens.issue('u1', Role.GUEST, 'access', NOW).token
+    assert deps().tokens.decode(token, 'access', NOW)['sub'] == 'u1'
+    assert deps().tokens.decode(token, 'access', NOW + timedelta(seconds=899))['sub'] == 'u1'
     for when in (NOW - timedelta(seconds=1), NOW + timedelta(seconds=900)):
         with pytest.raises(errors.InvalidToken):
-            security.decode(token, 'access', when)
+            deps().tokens.decode(token, 'access', when)
 
 
 def test_limits_default_to_the_issue_and_refuse_negative_values():

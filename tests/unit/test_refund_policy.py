@@ -7,11 +7,27 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from common import errors
-from common.domain import Booking, BookingStatus, Hotel, NightPrice, Payment
-from common.services.cancellation import penalty, quote
+from common.domain import (
+    Booking,
+    BookingStatus,
+    CancellationPolicy,
+    Hotel,
+    NightPrice,
+    Payment,
+    Penalty,
+    RefundQuote,
+)
 
 LISBON = Hotel('h', 'Harbour', 'Lisbon', 'Cais 1', 'Europe/Lisbon', 15, 'EUR')
 NEW_YORK = Hotel('ny', 'Midtown', 'New York', '5th Ave', 'America/New_York', 16, 'USD')
+
+
+def quote(booking: Booking, hotel: Hotel, now: datetime, *, free_hours: int, rule: str) -> RefundQuote:
+    return CancellationPolicy(free_hours, Penalty.parse(rule)).quote(booking, hotel, now)
+
+
+def penalty(booking: Booking, paid: int, rule: str) -> int:
+    return Penalty.parse(rule).kept(booking, paid)
 
 
 def confirmed(check_in: date, prices: tuple[int, ...] = (15000, 12000, 12000), rooms: int = 2) -> Booking:

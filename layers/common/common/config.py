@@ -2,6 +2,10 @@
 
 Every knob has a default that works locally; secrets have none. In AWS the secrets are read from
 SSM Parameter Store / Secrets Manager (the ``*_PARAM`` variables), never from the template.
+
+Only the edge reads the environment: ``settings()`` is called by the composition root
+(``common.wiring``) and the HTTP edge, and the ``Settings`` it returns is passed to services,
+repositories and gateways (an import-linter contract keeps it so).
 """
 
 from __future__ import annotations
@@ -12,10 +16,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-# DynamoDB's TransactWriteItems limit is 100 items. A hold writes one item per night plus the
-# booking, and a late re-hold does the same; one spare slot keeps room for a guard item.
-TRANSACTION_ITEM_LIMIT = 100
-MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 2
+from common.domain import MAX_STAY_HARD_LIMIT, CancellationPolicy, Penalty
 
 
 class Settings(BaseModel):
@@ -88,7 +89,7 @@ class Settings(BaseModel):
     # by the sweeper.
     refund_retry_after_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] = 120
 
-    # Expiry sweeper (issue 5): bounded work per run; the next run continues.
+    # Expiry sweeper: bounded work per run; the next run continues.
     sweep_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     sweep_max_bookings: Annotated[int, Field(ge=1, le=100_000)] = 2000
     sweep_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=60)] = 5.0
@@ -101,6 +102,10 @@ class Settings(BaseModel):
     login_failure_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 15 * 60
     registrations_per_ip: Annotated[int, Field(ge=0)] = 300
     registration_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+
+    @property
+    def cancellation_policy(self) -> CancellationPolicy:
+        return CancellationPolicy(self.cancellation_free_hours, Penalty.parse(self.cancellation_penalty))
 
     @model_validator(mode='after')
     def _secrets_have_a_source(self) -> Settings:

@@ -1,7 +1,8 @@
-"""Domain entities: plain, typed values with the rules that belong to a single entity.
+"""Domain entities and value objects: plain, typed values with the rules that belong to them.
 
-No storage, HTTP or environment here. Money is integer minor units plus an ISO currency code;
-stay dates are ``date`` (check-out exclusive); instants are aware UTC ``datetime``.
+No storage, HTTP or environment here, and no import of ours beyond the domain (``errors``).
+Money is integer minor units plus an ISO currency code; stay dates are ``date`` (check-out
+exclusive); instants are aware UTC ``datetime``.
 """
 
 from __future__ import annotations
@@ -9,9 +10,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from common import errors
+
+# DynamoDB's TransactWriteItems limit is 100 items. A hold writes one item per night plus the
+# booking, and a late re-hold does the same; one spare slot keeps room for a guard item. So no
+# stay is longer than MAX_STAY_HARD_LIMIT nights (MAX_STAY_NIGHTS sets the limit below it).
+TRANSACTION_ITEM_LIMIT = 100
+MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 2
 
 
 class BookingStatus(enum.StrEnum):
@@ -143,6 +152,15 @@ class Stay:
             yield self.check_in + timedelta(days=offset)
 
 
+class IntentStatus(enum.StrEnum):
+    """The PaymentIntent statuses the engine acts on (Stripe has a few more: they are kept as
+    Stripe says them, ``Payment.status`` is a plain string)."""
+
+    SUCCEEDED = 'succeeded'
+    CANCELED = 'canceled'
+    PROCESSING = 'processing'
+
+
 @dataclass(frozen=True)
 class Payment:
     payment_intent_id: str
@@ -152,13 +170,32 @@ class Payment:
     client_secret: str | None = None
     last_error: str | None = None
 
+    @property
+    def succeeded(self) -> bool:
+        return self.status == IntentStatus.SUCCEEDED
+
+
+class RefundStatus(enum.StrEnum):
+    """A booking's refund: ``pending`` until it exists at Stripe (owed), then Stripe's own status."""
+
+    PENDING = 'pending'
+    NOT_REQUIRED = 'not_required'  # cancelled late with nothing left to give back
+    REQUIRES_ACTION = 'requires_action'
+    SUCCEEDED = 'succeeded'
+    FAILED = 'failed'
+    CANCELED = 'canceled'
+
+
+# Refund statuses at Stripe that returned no money.
+NOT_REFUNDED = frozenset({RefundStatus.FAILED, RefundStatus.CANCELED})
+
 
 @dataclass(frozen=True)
 class Refund:
     amount: int
     penalty: int
     currency: str
-    status: str
+    status: RefundStatus
     stripe_refund_id: str | None = None
     reason: str | None = None
 
@@ -201,6 +238,24 @@ class Booking:
         status = self.effective_status(now)
         return self if status is self.status else replace(self, status=status)
 
+    @property
+    def paid(self) -> int:
+        """What the guest paid: the PaymentIntent's amount once it succeeded, else 0."""
+        return self.payment.amount if self.payment is not None and self.payment.succeeded else 0
+
+
+def refund_owed(booking: Booking) -> bool:
+    """The booking records a refund that does not exist at Stripe yet (decided, not yet made).
+
+    The one definition: ``pending`` is also a status Stripe gives a refund it has created, so
+    the missing Stripe id is what says "owed"."""
+    refund = booking.refund
+    return refund is not None and refund.status is RefundStatus.PENDING and not refund.stripe_refund_id
+
+
+def has_stripe_refund(booking: Booking) -> bool:
+    return booking.refund is not None and bool(booking.refund.stripe_refund_id)
+
 
 @dataclass(frozen=True)
 class User:
@@ -226,9 +281,6 @@ class Principal:
         return self.role is Role.ADMIN
 
 
-# ------------------------------------------------------------------ accounts (issue 7)
-
-
 @dataclass(frozen=True)
 class Review:
     id: str
@@ -247,3 +299,145 @@ class Review:
 class WishlistEntry:
     room_type_id: str
     added_at: datetime
+
+
+# ------------------------------------------------------------------ cancellation policy
+
+
+class RefundPolicy(enum.StrEnum):
+    """Which branch of the cancellation rule applies (DESIGN §9)."""
+
+    FULL_REFUND = 'full_refund'
+    LATE_CANCELLATION = 'late_cancellation'
+    NO_CHARGE = 'no_charge'
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """What a late cancellation keeps: ``first_night`` (the first night's price x rooms),
+    ``none``, ``full_stay``, or ``percent:<0-100>`` of the amount paid (CANCELLATION_PENALTY)."""
+
+    kind: str  # first_night | none | full_stay | percent
+    percent: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Penalty:
+        if text.startswith('percent:'):
+            value = int(text.removeprefix('percent:'))
+            if not 0 <= value <= 100:
+                raise ValueError(f'a percent penalty must be 0 to 100, not {value}')
+            return cls('percent', value)
+        if text not in ('first_night', 'none', 'full_stay'):
+            raise ValueError(f'unknown cancellation penalty {text!r}')
+        return cls(text)
+
+    def kept(self, booking: Booking, paid: int) -> int:
+        """The part of ``paid`` kept when cancelling late, never more than was paid."""
+        if self.kind == 'none':
+            kept = 0
+        elif self.kind == 'full_stay':
+            kept = paid
+        elif self.kind == 'percent':
+            kept = (paid * self.percent + 50) // 100  # half up, integer minor units
+        else:  # first_night
+            kept = booking.nightly[0].price * booking.rooms if booking.nightly else 0
+        return max(0, min(kept, paid))
+
+
+@dataclass(frozen=True)
+class RefundQuote:
+    booking_id: str
+    paid: int
+    amount: int
+    penalty: int
+    currency: str
+    policy: RefundPolicy
+    deadline: datetime  # last instant with a full refund
+    cancellable_until: datetime  # the check-in instant
+
+
+@dataclass(frozen=True)
+class CancellationPolicy:
+    """At least ``free_hours`` before the check-in instant: full refund. Later: ``penalty`` kept,
+    the rest refunded. From the check-in instant on: refused (``too_late_to_cancel``)."""
+
+    free_hours: int = 48
+    penalty: Penalty = field(default_factory=lambda: Penalty('first_night'))
+
+    def quote(self, booking: Booking, hotel: Hotel, now: datetime) -> RefundQuote:
+        """What cancelling ``booking`` at ``now`` refunds and keeps."""
+        # In UTC before subtracting: aware arithmetic in the hotel's zone is wall-clock arithmetic,
+        # which would make "48 hours" 47 or 49 across a daylight-saving change.
+        check_in_at = hotel.check_in_instant(booking.check_in).astimezone(UTC)
+        deadline = check_in_at - timedelta(hours=self.free_hours)
+        if now >= check_in_at:
+            raise errors.TooLateToCancel(cancellable_until=check_in_at.isoformat())
+        paid = booking.paid
+        if paid == 0:
+            policy, kept = RefundPolicy.NO_CHARGE, 0
+        elif now <= deadline:
+            policy, kept = RefundPolicy.FULL_REFUND, 0
+        else:
+            policy, kept = RefundPolicy.LATE_CANCELLATION, self.penalty.kept(booking, paid)
+        return RefundQuote(
+            booking_id=booking.id,
+            paid=paid,
+            amount=paid - kept,
+            penalty=kept,
+            currency=booking.currency,
+            policy=policy,
+            deadline=deadline,
+            cancellable_until=check_in_at,
+        )
+
+
+# ------------------------------------------------------------------ what Stripe tells us
+
+
+@dataclass(frozen=True)
+class PaymentIntent:
+    """A Stripe PaymentIntent as far as bookings care."""
+
+    id: str
+    status: str
+    amount: int
+    currency: str
+    client_secret: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+    last_error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == IntentStatus.SUCCEEDED
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    id: str
+    status: RefundStatus
+    amount: int
+    currency: str
+    payment_intent: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StripeEvent:
+    """A verified webhook event: ``object`` is ``data.object`` as a plain dict."""
+
+    id: str
+    type: str
+    created: int
+    livemode: bool
+    object: dict[str, Any]
+
+
+EVENT_SOURCE = 'hotel-booking'  # the ``source`` of every integration event on the bus
+
+
+@dataclass(frozen=True)
+class IntegrationEvent:
+    """A committed booking change published to the event bus (see docs/events.md)."""
+
+    detail_type: str
+    detail: dict[str, Any]

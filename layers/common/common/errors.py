@@ -1,7 +1,7 @@
 """Domain errors. Each carries the HTTP status and the stable ``code`` clients can rely on.
 
 They are mapped to RFC 9457 problem+json in exactly one place (``common.http``). Services raise
-them; storage errors are translated into them in ``common.repos``.
+them; storage errors are translated into them in ``common.repos`` (its private ``_dynamo``).
 """
 
 from __future__ import annotations
@@ -236,7 +236,7 @@ class InventoryConflict(Conflict):
     title = 'The inventory changed while this request was applied; nothing was changed, retry'
 
 
-# ---------------------------------------------------------------- payments (issue 4)
+# ---------------------------------------------------------------- payments
 
 
 class PaymentDeclined(DomainError):
@@ -305,7 +305,7 @@ class EventInProgress(Conflict):
         return {'Retry-After': '5'}
 
 
-# ------------------------------------------------------------------ accounts (issue 7)
+# ------------------------------------------------------------------ accounts
 
 
 class RefreshTokenReused(InvalidToken):

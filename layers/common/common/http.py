@@ -1,16 +1,22 @@
-"""HTTP edge shared by every API function: resolver factory, RFC 9457 errors, the caller.
+"""HTTP edge shared by every API function: resolver factory, RFC 9457 errors, who may call what.
 
 Every error leaves here as ``application/problem+json`` with ``type``, ``title``, ``status``,
 ``detail`` and a stable ``code``; nothing a client sends produces a 500 or a stack trace.
+
+Access is declared once, here: a route is public only if it is in ``PUBLIC_ROUTES``; every other
+route needs a valid access token of a live session, and routes under ``/api/admin/`` the admin
+role. ``resolve`` checks it on the raw API Gateway event (its ``resource``, the template's route,
+and method) before the resolver validates anything: an anonymous caller gets 401, never a
+validation report, and a route added later is protected unless it is declared public.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import enum
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -23,18 +29,59 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from common import errors
+from common import errors, metrics
 from common.config import settings
 from common.domain import Principal, Role
 from common.observability import logger
+from common.services import accounts
+from common.services.deps import Deps
 
 PROBLEM_JSON = 'application/problem+json'
 PROBLEM_TYPE_BASE = 'urn:hotel-booking:problem:'
 _BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
 ADMIN_PREFIX = '/api/admin/'
 
+# DESIGN §6: the routes anyone may call without a token, as template.yaml declares them (method,
+# API Gateway resource). Every other route needs a signed-in caller; /api/admin/... the admin role.
+PUBLIC_ROUTES = frozenset(
+    {
+        ('GET', '/api/health'),
+        ('GET', '/api/hotels'),
+        ('GET', '/api/hotels/{hotel_id}'),
+        ('GET', '/api/room-types'),
+        ('GET', '/api/room-types/{room_type_id}'),
+        ('GET', '/api/room-types/{room_type_id}/calendar'),
+        ('GET', '/api/room-types/{room_type_id}/reviews'),
+        ('GET', '/api/rooms/search'),
+        ('POST', '/api/auth/register'),
+        ('POST', '/api/auth/login'),
+        ('POST', '/api/auth/refresh'),
+        ('POST', '/api/webhook'),  # Stripe: the signature is its credential
+        ('GET', '/api/docs'),
+        ('GET', '/api/redoc'),
+        ('GET', '/api/docs/assets/{asset}'),
+        ('GET', '/api/openapi.json'),
+    }
+)
 
-def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response:
+
+class Access(enum.Enum):
+    PUBLIC = 'public'
+    SIGNED_IN = 'signed_in'
+    ADMIN = 'admin'
+
+
+def access(method: str, resource: str | None) -> Access:
+    """Who may call a route. Anything not declared public needs a token (an event without a
+    resource too: fail closed)."""
+    if resource is not None and (method.upper(), resource) in PUBLIC_ROUTES:
+        return Access.PUBLIC
+    if resource is not None and resource.startswith(ADMIN_PREFIX):
+        return Access.ADMIN
+    return Access.SIGNED_IN
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response[str]:
     headers = extra.pop('headers', None) or {}
     body = {
         'type': f'{PROBLEM_TYPE_BASE}{code}',
@@ -47,11 +94,11 @@ def problem(status: int, code: str, title: str, detail: str | None = None, **ext
     return Response(status_code=status, content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers)
 
 
-def _problem_from(exc: errors.DomainError) -> Response:
+def _problem_from(exc: errors.DomainError) -> Response[str]:
     return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
 
-def _validation_problem(exc: RequestValidationError) -> Response:
+def _validation_problem(exc: RequestValidationError) -> Response[str]:
     details = exc.errors()
     if any(e.get('type') == 'json_invalid' for e in details):
         return _problem_from(errors.MalformedJson('The request body could not be parsed as JSON'))
@@ -83,7 +130,7 @@ def _transient(exc: Exception) -> bool:
     return 'Throttl' in code or 'Exceeded' in code or code in {'InternalServerError', 'ServiceUnavailable'}
 
 
-# The bearer JWT scheme of every operation declared with ``security`` (OpenAPI's securitySchemes).
+# The bearer JWT scheme of every operation that needs a token (OpenAPI's securitySchemes).
 BEARER_SCHEME = {
     'type': 'http',
     'scheme': 'bearer',
@@ -106,73 +153,45 @@ def make_app() -> APIGatewayRestResolver:
         else None
     )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
-    app.configure_openapi(
-        title='Hotel booking API',
-        version='1.0.0',
-        # A plain dict, validated into powertools' model only when a document is generated: importing
-        # its OpenAPI models (HTTPBearer) costs every cold start about 50 ms, and only the docs need them.
-        security_schemes={'bearerAuth': BEARER_SCHEME},  # type: ignore[dict-item]
-    )
 
     @app.exception_handler(errors.DomainError)
-    def _domain(exc: errors.DomainError) -> Response:
+    def _domain(exc: errors.DomainError) -> Response[str]:
+        metrics.refused(exc)
         return _problem_from(exc)
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(exc: RequestValidationError) -> Response:
+    def _invalid(exc: RequestValidationError) -> Response[str]:
         return _validation_problem(exc)
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _media(exc: RequestUnsupportedContentType) -> Response:
+    def _media(exc: RequestUnsupportedContentType) -> Response[str]:
         return _problem_from(errors.UnsupportedMediaType())
 
     @app.not_found
-    def _no_route(exc: NotFoundError) -> Response:
+    def _no_route(exc: NotFoundError) -> Response[str]:
         return problem(
             404, 'route_not_found', 'No such route', f'{app.current_event.http_method} {app.current_event.path}'
         )
 
     @app.exception_handler(Exception)
-    def _unexpected(exc: Exception) -> Response:
+    def _unexpected(exc: Exception) -> Response[str]:
         if _transient(exc):
             logger.warning('dependency unavailable', error=type(exc).__name__)
             return _problem_from(errors.ServiceUnavailable())
         logger.exception('unhandled error')
         return problem(500, 'internal_error', 'Internal error', 'Something went wrong on our side')
 
-    _authenticate_before_validation(app)
     return app
-
-
-def _authenticate_before_validation(app: APIGatewayRestResolver) -> None:
-    """Check the caller before the body: an anonymous client learns nothing from validation.
-
-    powertools always runs its request validation first in the middleware stack, so the check
-    wraps that middleware. Routes declared with ``security`` need a valid access token; routes
-    under /api/admin/ need the admin role (403 for a guest).
-    """
-    validation = app._request_validation_middleware
-
-    def authenticate_then_validate(resolver: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
-        route = resolver.context.get('_route')
-        if route is not None and route.security:
-            if route.path.startswith(ADMIN_PREFIX):
-                admin(resolver)
-            else:
-                principal(resolver)
-        return validation(resolver, next_middleware)
-
-    app._request_validation_middleware = authenticate_then_validate
 
 
 def _header(event: dict[str, Any], name: str) -> str | None:
     for key, value in (event.get('headers') or {}).items():
         if key.lower() == name:
-            return value
+            return str(value)
     return None
 
 
-def _early_refusal(event: dict[str, Any], max_body_bytes: int | None = None) -> Response | None:
+def _early_refusal(event: dict[str, Any], max_body_bytes: int | None = None) -> Response[str] | None:
     """Checks done on the raw event before routing: body size and media type."""
     body = event.get('body')
     if body is None or body == '':
@@ -209,17 +228,49 @@ def _nested_too_deeply(text: str) -> bool:
     return False
 
 
+def _authenticate(app: APIGatewayRestResolver, event: dict[str, Any], deps: Callable[[], Deps] | None) -> None:
+    """The caller of a protected route, verified before routing and validation (401 without a
+    valid access token of a live session; 403 for a guest on an admin route, before any read)."""
+    needed = access(str(event.get('httpMethod') or ''), event.get('resource'))
+    if needed is Access.PUBLIC:
+        return
+    if deps is None:  # a function that serves public routes only
+        raise errors.Unauthorized('Send Authorization: Bearer <access token>')
+    role = Role.ADMIN if needed is Access.ADMIN else None
+    current = deps()
+    caller = accounts.authenticate(current, _header(event, 'authorization'), current.clock(), required_role=role)
+    app.append_context(principal=caller)
+
+
+def _result(refused: Response[str]) -> dict[str, Any]:
+    return {
+        'statusCode': refused.status_code,
+        'headers': {'Content-Type': PROBLEM_JSON, **{k: str(v) for k, v in refused.headers.items()}},
+        'body': refused.body,
+        'isBase64Encoded': False,
+    }
+
+
 def resolve(
-    app: APIGatewayRestResolver, event: dict[str, Any], context: LambdaContext, max_body_bytes: int | None = None
+    app: APIGatewayRestResolver,
+    event: dict[str, Any],
+    context: LambdaContext,
+    deps: Callable[[], Deps] | None,
+    max_body_bytes: int | None = None,
 ) -> dict[str, Any]:
+    """Answer one API Gateway event: early refusals on the raw event (body size, media type),
+    then the caller (see ``access``), then the resolver (validation, the route).
+
+    ``deps`` builds the function's dependencies (the session check reads the table); None for a
+    function whose routes are all public, which refuses any other route with 401."""
     refused = _early_refusal(event, max_body_bytes)
+    if refused is None:
+        try:
+            _authenticate(app, event, deps)
+        except errors.DomainError as exc:
+            refused = _problem_from(exc)
     if refused is not None:
-        result = {
-            'statusCode': refused.status_code,
-            'headers': {'Content-Type': PROBLEM_JSON, **{k: str(v) for k, v in refused.headers.items()}},
-            'body': refused.body,
-            'isBase64Encoded': False,
-        }
+        result = _result(refused)
     else:
         result = app.resolve(event, context)
         if result.get('body') is None:
@@ -242,26 +293,20 @@ def _log_request(event: dict[str, Any], result: dict[str, Any]) -> None:
     logger.info('request', **fields)
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+def caller(app: APIGatewayRestResolver) -> Principal:
+    """The verified caller of this request (``resolve`` authenticated it before routing)."""
+    found = app.context.get('principal')
+    if not isinstance(found, Principal):  # a public route asking for a caller: a programming error
+        raise errors.Unauthorized('Send Authorization: Bearer <access token>')
+    return found
 
 
-def principal(app: APIGatewayRestResolver, role: Role | None = None) -> Principal:
-    """The verified caller of this request (401 without a valid access token of a live session;
-    403 when ``role`` is required and the token has another, decided before any read)."""
-    cached = app.context.get('principal')
-    if cached is None:
-        from common.services import accounts  # argon2/jwt only where a route needs them
-
-        cached = accounts.authenticate(app.current_event.headers.get('authorization'), now(), required_role=role)
-        app.append_context(principal=cached)
-    if role is not None and cached.role is not role:
-        raise errors.Forbidden(f'This needs the {role.value} role')
-    return cached
-
-
-def admin(app: APIGatewayRestResolver) -> Principal:
-    return principal(app, Role.ADMIN)
+def base_path(app: APIGatewayRestResolver) -> str:
+    """Where the API is mounted: ``/{stage}`` behind an API Gateway stage URL, '' locally and
+    behind a custom domain (whose requests do not carry the stage in their path)."""
+    request = app.current_event.raw_event.get('requestContext') or {}
+    stage, path = request.get('stage'), request.get('path') or ''
+    return f'/{stage}' if stage and stage != '$default' and path.startswith(f'/{stage}/') else ''
 
 
 def idempotency_key(app: APIGatewayRestResolver) -> str | None:

@@ -32,7 +32,10 @@ def _store() -> DynamoDBPersistenceLayer:
 
     current = settings()
     client = boto3.client('dynamodb', endpoint_url=current.dynamodb_endpoint_url, region_name=current.aws_region)
-    return _idempotency.DynamoDBPersistenceLayer(table_name=current.idempotency_table_name, boto3_client=client)
+    store: DynamoDBPersistenceLayer = _idempotency.DynamoDBPersistenceLayer(
+        table_name=current.idempotency_table_name, boto3_client=client
+    )
+    return store
 
 
 def reset() -> None:
@@ -67,7 +70,8 @@ def once(
         return compute()
 
     try:
-        return run(request={'key': f'{caller}:{key}', 'payload': payload})
+        result: dict[str, Any] = run(request={'key': f'{caller}:{key}', 'payload': payload})
+        return result
     except _exceptions.IdempotencyValidationError:
         raise errors.IdempotencyKeyReused() from None
     except _exceptions.IdempotencyAlreadyInProgressError:

@@ -8,12 +8,12 @@ consumers dedupe on ``detail.event_id``). See docs/events.md for the schema.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-SOURCE = 'hotel-booking'
+from common.domain import IntegrationEvent
+
 BOOKING_HELD = 'BookingHeld'
 BOOKING_CONFIRMED = 'BookingConfirmed'
 BOOKING_CANCELLED = 'BookingCancelled'
@@ -28,12 +28,6 @@ _BY_STATUS = {
     'EXPIRED': BOOKING_EXPIRED,
 }
 _deserializer = TypeDeserializer()
-
-
-@dataclass(frozen=True)
-class IntegrationEvent:
-    detail_type: str
-    detail: dict[str, Any]
 
 
 def _plain(image: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -55,7 +49,7 @@ def _number(value: Any) -> Any:
 
 def _detail(booking: dict[str, Any], previous: dict[str, Any] | None, detail_type: str) -> dict[str, Any]:
     version = int(booking.get('version', 1))
-    return _number(
+    detail: dict[str, Any] = _number(
         {
             'event_id': f'{booking["booking_id"]}:{version}:{detail_type}',
             'schema_version': SCHEMA_VERSION,
@@ -77,10 +71,11 @@ def _detail(booking: dict[str, Any], previous: dict[str, Any] | None, detail_typ
             'refund': booking.get('refund'),
         }
     )
+    return detail
 
 
 def _is_booking(image: dict[str, Any] | None) -> bool:
-    return bool(image) and str(image.get('pk', '')).startswith('BOOKING#') and 'booking_id' in image
+    return image is not None and str(image.get('pk', '')).startswith('BOOKING#') and 'booking_id' in image
 
 
 def events_for(record: dict[str, Any]) -> list[IntegrationEvent]:

@@ -69,7 +69,7 @@ def _add_metric_unless_disabled(*args: Any, **kwargs: Any) -> None:
         _add_metric(*args, **kwargs)
 
 
-metrics.add_metric = _add_metric_unless_disabled  # type: ignore[method-assign]
+metrics.add_metric = _add_metric_unless_disabled  # type: ignore[method-assign]  # on purpose: see above
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:

@@ -8,11 +8,13 @@ One table, generic keys ``pk``/``sk``, two global secondary indexes:
   the admin booking list and the occupancy report read date ranges from it.
 
 The key shapes live here and nowhere else; ``common.repos`` converts items to domain values.
-Table and index definitions must match template.yaml (a test checks it).
+Table and index definitions must match template.yaml (a test checks it). Which table and endpoint
+the models use is set by ``configure``, called by the composition root (``common.wiring``).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pynamodb.attributes import (
@@ -25,25 +27,23 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from common.config import settings
-
 
 class _Meta:
-    """Shared by every model: one table. ``configure`` rebinds it (tests, local run)."""
+    """Shared by every model: one table, bound by ``configure``."""
 
-    table_name = settings().table_name
-    host = settings().dynamodb_endpoint_url
-    region = settings().aws_region
-    max_pool_connections = settings().dynamodb_max_pool_connections
+    table_name = 'hotel-booking'
+    host: str | None = None
+    region = 'us-east-1'
+    max_pool_connections = 10
     # Throttling and DynamoDB 5xx are retried by botocore's standard mode with full jitter
     # (throttling: up to 1 s, then 2 s); what still fails becomes a 503 with Retry-After
-    # (repos._with_retries). Two retries keep the worst case (3 s of back-off per call) well
+    # (repos._dynamo.with_retries). Two retries keep the worst case (3 s of back-off per call) well
     # inside the API functions' 10 s timeout: a clear 503 beats a gateway timeout whose outcome
     # the client cannot know.
     max_retry_attempts = 2
 
 
-class Gsi1(GlobalSecondaryIndex):
+class Gsi1(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = 'gsi1'
         projection = AllProjection()
@@ -52,7 +52,7 @@ class Gsi1(GlobalSecondaryIndex):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-class PendingIndex(GlobalSecondaryIndex):
+class PendingIndex(GlobalSecondaryIndex[Any]):
     class Meta:
         index_name = 'pending'
         projection = AllProjection()
@@ -61,7 +61,7 @@ class PendingIndex(GlobalSecondaryIndex):
     hold_expires_at = UnicodeAttribute(range_key=True)
 
 
-class ArrivalsIndex(GlobalSecondaryIndex):
+class ArrivalsIndex(GlobalSecondaryIndex[Any]):
     """Bookings by check-in: one partition per check-in month (``YYYY-MM``), sorted by
     ``{check_in}#{booking_id}``. Both keys are fixed when the booking is made (check-in never
     changes), so status changes never move an item between partitions."""
@@ -75,7 +75,8 @@ class ArrivalsIndex(GlobalSecondaryIndex):
 
 
 class _Item(Model):
-    Meta = _Meta
+    # pynamodb completes a Meta (timeouts, credentials...) when the model class is created.
+    Meta = _Meta  # type: ignore[assignment]  # a partial MetaProtocol until then
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -104,6 +105,10 @@ class HotelItem(_Item):
 
     LIST_PK = 'HOTELS'
 
+    @staticmethod
+    def list_key(city: str, hotel_id: str) -> str:
+        return f'{city.casefold()}#{hotel_id}'
+
 
 class RoomTypeItem(_Item):
     Meta = _Meta
@@ -131,6 +136,10 @@ class RoomTypeItem(_Item):
 
     LIST_PK = 'ROOMTYPES'
 
+    @staticmethod
+    def list_key(hotel_id: str, room_type_id: str) -> str:
+        return f'{hotel_id}#{room_type_id}'
+
 
 class InventoryItem(_Item):
     """One night of one room type. ``available`` only moves inside conditional transactions."""
@@ -143,18 +152,23 @@ class InventoryItem(_Item):
     available = NumberAttribute()
     stop_sell = BooleanAttribute(default=False)
 
+    PREFIX = 'INV#'
+
     @staticmethod
     def key(room_type_id: str, night: str) -> tuple[str, str]:
-        return f'INV#{room_type_id}', night
+        return InventoryItem.partition(room_type_id), night
 
     @staticmethod
     def partition(room_type_id: str) -> str:
-        return f'INV#{room_type_id}'
+        return f'{InventoryItem.PREFIX}{room_type_id}'
 
 
 class AdjustmentMap(MapAttribute[str, Any]):
     type = UnicodeAttribute()
     value = NumberAttribute()
+
+    def __init__(self, **attributes: Any) -> None:
+        super().__init__(**attributes)  # type: ignore[no-untyped-call]  # pynamodb's MapAttribute.__init__ is unannotated
 
 
 class PriceRuleItem(_Item):
@@ -177,7 +191,11 @@ class PriceRuleItem(_Item):
 
     @staticmethod
     def key(hotel_id: str, rule_id: str) -> tuple[str, str]:
-        return f'HOTEL#{hotel_id}', f'RULE#{rule_id}'
+        return PriceRuleItem.partition(hotel_id), f'{PriceRuleItem.SK_PREFIX}{rule_id}'
+
+    @staticmethod
+    def partition(hotel_id: str) -> str:
+        return HotelItem.key(hotel_id)[0]
 
     SK_PREFIX = 'RULE#'
 
@@ -230,19 +248,42 @@ class BookingItem(_Item):
     status = UnicodeAttribute()
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
-    payment = MapAttribute(null=True)
-    refund = MapAttribute(null=True)
+    payment: MapAttribute[str, Any] = MapAttribute(null=True)
+    refund: MapAttribute[str, Any] = MapAttribute(null=True)
     version = NumberAttribute(default=1)
-    # Set while one process creates this booking's Stripe refund (see services/payments.py).
+    # Set while one process creates this booking's Stripe refund (see services/refunds.py).
     payment_lease_until = UnicodeAttribute(null=True)
+
+    PREFIX = 'BOOKING#'
 
     @staticmethod
     def key(booking_id: str) -> tuple[str, str]:
-        return f'BOOKING#{booking_id}', 'META'
+        return f'{BookingItem.PREFIX}{booking_id}', 'META'
 
     @staticmethod
     def user_partition(user_id: str) -> str:
         return f'USER#{user_id}#BOOKINGS'
+
+    @staticmethod
+    def user_sort_key(created_at: str, booking_id: str) -> str:
+        """Newest first within the user's partition (``created_at`` is a stored ISO instant)."""
+        return f'{created_at}#{booking_id}'
+
+    @staticmethod
+    def arrival_month_of(check_in: date) -> str:
+        return check_in.strftime('%Y-%m')
+
+    @staticmethod
+    def arrival_key_of(check_in: date, booking_id: str) -> str:
+        return f'{check_in.isoformat()}#{booking_id}'
+
+    # Sorts after every ``arrival_key`` of the same date: ``between(first, last + END)``.
+    ARRIVAL_KEY_END = '#~'
+
+    @staticmethod
+    def pending_partition(shard: int) -> str:
+        """A partition of the sparse ``pending`` index (PENDING holds spread over a few)."""
+        return f'PENDING#{shard}'
 
 
 class UserItem(_Item):
@@ -318,42 +359,6 @@ class RefundDueItem(_Item):
     @staticmethod
     def partition(shard: int) -> str:
         return f'REFUND_DUE#{shard}'
-
-
-MODELS: tuple[type[_Item], ...] = (
-    HotelItem,
-    RoomTypeItem,
-    InventoryItem,
-    PriceRuleItem,
-    BookingItem,
-    UserItem,
-    EmailItem,
-    TokenItem,
-    RuleRefItem,
-    StripeEventItem,
-    RefundDueItem,
-)
-
-
-def configure(table_name: str | None = None, host: str | None = None, region: str | None = None) -> None:
-    """Point every model at a table (and endpoint); drops the cached connections if that changes.
-
-    Connections are kept when the target is the same (each test re-points at moto's table):
-    building a model's botocore client costs 40-90 ms, and every model has its own."""
-    current = settings()
-    target = (
-        table_name or current.table_name,
-        host if host is not None else current.dynamodb_endpoint_url,
-        region or current.aws_region,
-    )
-    if target == (_Meta.table_name, _Meta.host, _Meta.region):
-        return
-    _Meta.table_name, _Meta.host, _Meta.region = target
-    for model in (_Item, *MODELS):
-        model._connection = None
-
-
-# ------------------------------------------------------------------ accounts (issue 7)
 
 
 class RevokedFamilyItem(_Item):
@@ -436,5 +441,39 @@ class ReviewItem(_Item):
     def room_type_partition(room_type_id: str) -> str:
         return f'ROOMTYPE#{room_type_id}#REVIEWS'
 
+    @staticmethod
+    def room_type_sort_key(created_at: str, booking_id: str) -> str:
+        return f'{created_at}#{booking_id}'
 
-MODELS = (*MODELS, RevokedFamilyItem, CounterItem, WishItem, ReviewItem)
+
+MODELS: tuple[type[_Item], ...] = (
+    HotelItem,
+    RoomTypeItem,
+    InventoryItem,
+    PriceRuleItem,
+    BookingItem,
+    UserItem,
+    EmailItem,
+    TokenItem,
+    RuleRefItem,
+    StripeEventItem,
+    RefundDueItem,
+    RevokedFamilyItem,
+    CounterItem,
+    WishItem,
+    ReviewItem,
+)
+
+
+def configure(table_name: str, host: str | None, region: str, max_pool_connections: int = 10) -> None:
+    """Point every model at a table (and endpoint); drops the cached connections if that changes.
+
+    Connections are kept when the target is the same (each test re-points at moto's table):
+    building a model's botocore client costs 40-90 ms, and every model has its own."""
+    target = (table_name, host, region, max_pool_connections)
+    if target == (_Meta.table_name, _Meta.host, _Meta.region, _Meta.max_pool_connections):
+        return
+    _Meta.table_name, _Meta.host, _Meta.region, _Meta.max_pool_connections = target
+    every: tuple[type[_Item], ...] = (_Item, *MODELS)
+    for model in every:
+        model._connection = None

@@ -1,4 +1,5 @@
-"""Instants are stored as fixed-width UTC ISO-8601 strings so they sort lexicographically."""
+"""Instants are stored as fixed-width UTC ISO-8601 strings (milliseconds) so they sort
+lexicographically."""
 
 from __future__ import annotations
 
@@ -11,13 +12,15 @@ def iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec='milliseconds')
 
 
+def stored_precision(instant: datetime) -> datetime:
+    """``instant`` at the millisecond precision instants are stored with: a value a service
+    answers with reads back exactly the same later."""
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
 def parse_instant(value: str) -> datetime:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def parse_date(value: str) -> date:
     return date.fromisoformat(value)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -9,7 +9,7 @@ its start, a room type of the rule's hotel, adjustment bounds) are checked by th
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
@@ -17,6 +17,9 @@ from common.domain import Booking, InventoryNight, PriceRule
 from common.models.api import BookingOut, IsoDate, Request, Slug
 from common.services import admin as admin_service
 from common.services import reports
+
+if TYPE_CHECKING:
+    from common.ports import Page
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Currency = Annotated[str, Field(pattern=r'^[A-Z]{3}$', description='ISO 4217 code, e.g. EUR')]
@@ -411,6 +414,10 @@ class AdminBookingOut(BookingOut):
 class AdminBookingPage(BaseModel):
     items: list[AdminBookingOut]
     next_cursor: str | None
+
+    @classmethod
+    def from_domain(cls, page: Page[Booking], now: datetime) -> AdminBookingPage:
+        return cls(items=[AdminBookingOut.from_booking(b, now) for b in page.items], next_cursor=page.next_cursor)
 
 
 # ------------------------------------------------------------------ occupancy report

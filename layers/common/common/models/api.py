@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +24,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from common.domain import Booking, Hotel, NightPrice, Review, RoomType, User, WishlistEntry
+from common.domain import Booking, Hotel, NightPrice, RefundPolicy, RefundQuote, Review, RoomType, User, WishlistEntry
+
+if TYPE_CHECKING:  # names for signatures only: a function imports the services it calls, not all
+    from common.ports import Page
+    from common.services.accounts import TokenPair
+    from common.services.outcomes import CheckoutResult
+    from common.services.search import CalendarNight, SearchAnswer
 
 _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
 _EMAIL = r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$'
@@ -184,6 +190,10 @@ class BookingPage(BaseModel):
     items: list[BookingOut]
     next_cursor: str | None
 
+    @classmethod
+    def from_domain(cls, page: Page[Booking], now: datetime) -> BookingPage:
+        return cls(items=[BookingOut.from_domain(b, now) for b in page.items], next_cursor=page.next_cursor)
+
 
 class HotelOut(BaseModel):
     id: str
@@ -255,6 +265,24 @@ class CalendarOut(BaseModel):
     currency: str
     nights: list[CalendarNightOut]
 
+    @classmethod
+    def from_domain(cls, room_type: RoomType, nights: list[CalendarNight]) -> CalendarOut:
+        return cls(
+            room_type_id=room_type.id,
+            currency=room_type.currency,
+            nights=[
+                CalendarNightOut(
+                    date=n.night.date,
+                    allotment=n.night.allotment,
+                    available=n.night.sellable,
+                    stop_sell=n.night.stop_sell,
+                    price=n.price.price,
+                    rule_ids=list(n.price.rule_ids),
+                )
+                for n in nights
+            ],
+        )
+
 
 class SearchResultOut(BaseModel):
     room_type_id: str
@@ -279,6 +307,34 @@ class SearchOut(BaseModel):
     guests: int
     rooms: int
     results: list[SearchResultOut]
+
+    @classmethod
+    def from_domain(cls, answer: SearchAnswer) -> SearchOut:
+        return cls(
+            check_in=answer.stay.check_in,
+            check_out=answer.stay.check_out,
+            nights=answer.stay.nights,
+            guests=answer.query.guests,
+            rooms=answer.query.rooms,
+            results=[
+                SearchResultOut(
+                    room_type_id=r.room_type.id,
+                    hotel_id=r.hotel.id,
+                    hotel_name=r.hotel.name,
+                    city=r.hotel.city,
+                    name=r.room_type.name,
+                    capacity=r.room_type.capacity,
+                    view_type=r.room_type.view_type,
+                    amenities=list(r.room_type.amenities),
+                    available_rooms=r.available_rooms,
+                    currency=r.quote.currency,
+                    total_price=r.quote.total,
+                    nightly=[NightOut.from_domain(n) for n in r.quote.nightly],
+                    restriction=r.restriction,
+                )
+                for r in answer.results
+            ],
+        )
 
 
 class UserOut(BaseModel):
@@ -309,13 +365,17 @@ class TokenPairOut(BaseModel):
     token_type: Literal['Bearer'] = 'Bearer'  # noqa: S105 - the scheme name, not a secret
     expires_in: int
 
+    @classmethod
+    def from_domain(cls, pair: TokenPair) -> TokenPairOut:
+        return cls(access=pair.access, refresh=pair.refresh, expires_in=pair.expires_in)
+
 
 class HealthOut(BaseModel):
     status: Literal['ok']
     stage: str
 
 
-# ------------------------------------------------------------------ payments (issue 4)
+# ------------------------------------------------------------------ payments
 
 
 class CheckoutBody(Request):
@@ -344,6 +404,18 @@ class CheckoutOut(BaseModel):
     amount: int
     currency: str
 
+    @classmethod
+    def from_domain(cls, result: CheckoutResult) -> CheckoutOut:
+        return cls(
+            booking_id=result.booking.id,
+            status=result.status.value,
+            payment_intent_id=result.payment.payment_intent_id,
+            client_secret=result.payment.client_secret,
+            payment_status=result.payment.status,
+            amount=result.payment.amount,
+            currency=result.payment.currency,
+        )
+
 
 class RefundQuoteOut(BaseModel):
     booking_id: str
@@ -351,9 +423,22 @@ class RefundQuoteOut(BaseModel):
     penalty: int
     paid: int
     currency: str
-    policy: Literal['full_refund', 'late_cancellation', 'no_charge']
+    policy: RefundPolicy
     deadline: datetime
     cancellable_until: datetime
+
+    @classmethod
+    def from_domain(cls, quote: RefundQuote) -> RefundQuoteOut:
+        return cls(
+            booking_id=quote.booking_id,
+            amount=quote.amount,
+            penalty=quote.penalty,
+            paid=quote.paid,
+            currency=quote.currency,
+            policy=quote.policy,
+            deadline=quote.deadline,
+            cancellable_until=quote.cancellable_until,
+        )
 
 
 class WebhookAck(BaseModel):
@@ -363,7 +448,7 @@ class WebhookAck(BaseModel):
     outcome: str
 
 
-# ------------------------------------------------------------------ accounts (issue 7)
+# ------------------------------------------------------------------ accounts
 
 _PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
 _NOT_CHANGEABLE_HERE = ('email', 'role', 'password', 'password_hash', 'id', 'user_id', 'created_at')
@@ -482,3 +567,7 @@ class ReviewOut(BaseModel):
 class ReviewPage(BaseModel):
     items: list[ReviewOut]
     next_cursor: str | None
+
+    @classmethod
+    def from_domain(cls, page: Page[Review]) -> ReviewPage:
+        return cls(items=[ReviewOut.from_domain(r) for r in page.items], next_cursor=page.next_cursor)

@@ -14,10 +14,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from common import errors, repos, security
-from common.config import settings
+from common import errors
 from common.domain import Principal, Role, User
+from common.observability import logger
 from common.services import limits
+from common.services.deps import Deps
+from common.timeutil import stored_precision
 
 MIN_PASSWORD_LENGTH = 10
 # Added to a revocation's lifetime so a token signed by a Lambda whose clock runs a little ahead
@@ -54,7 +56,13 @@ def check_password_rules(email: str, password: str) -> None:
 
 
 def register(
-    email: str, password: str, name: str, now: datetime, role: Role = Role.GUEST, client_ip: str | None = None
+    deps: Deps,
+    email: str,
+    password: str,
+    name: str,
+    now: datetime,
+    role: Role = Role.GUEST,
+    client_ip: str | None = None,
 ) -> User:
     """Create an account. From the API ``client_ip`` is set and counts against the registrations
     limit (every attempt that reaches the write, taken or not, so the limit also bounds probing
@@ -62,27 +70,27 @@ def register(
     email = normalise_email(email)
     check_password_rules(email, password)
     if client_ip is not None:
-        limits.take([(limits.registrations_per_ip(), client_ip)], now)
+        limits.take(deps, [(limits.registrations_per_ip(deps), client_ip)], now)
     user = User(
         id=str(uuid.uuid4()),
         email=email,
         name=name.strip(),
         role=role,
-        password_hash=security.hash_password(password),
-        created_at=now,
+        password_hash=deps.passwords.hash(password),
+        created_at=stored_precision(now),  # the answer's created_at reads back the same later
     )
-    repos.create_user(user)
+    deps.accounts.create_user(user)
     return user
 
 
-def _pair(user_id: str, role: Role, now: datetime, family: str | None = None) -> TokenPair:
+def _pair(deps: Deps, user_id: str, role: Role, now: datetime, family: str | None = None) -> TokenPair:
     family = family or uuid.uuid4().hex
-    access = security.issue(user_id, role, 'access', now, family=family)
-    refresh = security.issue(user_id, role, 'refresh', now, family=family)
-    return TokenPair(access=access.token, refresh=refresh.token, expires_in=settings().access_token_seconds)
+    access = deps.tokens.issue(user_id, role, 'access', now, family=family)
+    refresh = deps.tokens.issue(user_id, role, 'refresh', now, family=family)
+    return TokenPair(access=access.token, refresh=refresh.token, expires_in=deps.settings.access_token_seconds)
 
 
-def login(email: str, password: str, now: datetime, client_ip: str = 'unknown') -> TokenPair:
+def login(deps: Deps, email: str, password: str, now: datetime, client_ip: str = 'unknown') -> TokenPair:
     """Check the password and start a session.
 
     The attempt is counted against the per-email and per-IP failure limits BEFORE the password
@@ -90,53 +98,56 @@ def login(email: str, password: str, now: datetime, client_ip: str = 'unknown') 
     unknown email is counted and timed like a wrong password: neither reveals which emails exist.
     """
     email = normalise_email(email)
-    hits = limits.take([(limits.login_failures_per_email(), email), (limits.login_failures_per_ip(), client_ip)], now)
-    user = repos.find_user_by_email(email)
+    checks = [(limits.login_failures_per_email(deps), email), (limits.login_failures_per_ip(deps), client_ip)]
+    hits = limits.take(deps, checks, now)
+    user = deps.accounts.find_user_by_email(email)
     if user is None:
-        security.burn_verification_time(password)
+        deps.passwords.burn_verification_time(password)
         raise errors.InvalidCredentials()
-    if not security.verify_password(user.password_hash, password):
+    if not deps.passwords.verify(user.password_hash, password):
         raise errors.InvalidCredentials()
-    limits.give_back(hits)
-    return _pair(user.id, user.role, now)
+    limits.give_back(deps, hits)
+    return _pair(deps, user.id, user.role, now)
 
 
-def _revocation_until(now: datetime) -> datetime:
+def _revocation_until(deps: Deps, now: datetime) -> datetime:
     """A session's tokens all expire before this: refresh tokens are the longest-lived."""
-    return now + timedelta(seconds=settings().refresh_token_seconds) + _CLOCK_SKEW
+    return now + timedelta(seconds=deps.settings.refresh_token_seconds) + _CLOCK_SKEW
 
 
-def refresh(refresh_token: str, now: datetime) -> TokenPair:
+def refresh(deps: Deps, refresh_token: str, now: datetime) -> TokenPair:
     """Rotate: the presented refresh token is spent (recorded until it would have expired) and
     a new pair of the same session is issued. A spent token presented again revokes the session."""
-    claims = security.decode(refresh_token, 'refresh', now)
+    claims = deps.tokens.decode(refresh_token, 'refresh', now)
     expires_at = datetime.fromtimestamp(claims['exp'], tz=UTC)
     try:
-        repos.spend_refresh_token(claims['jti'], claims['fam'], claims['sub'], expires_at)
+        deps.accounts.spend_refresh_token(claims['jti'], claims['fam'], claims['sub'], expires_at)
     except errors.RefreshTokenReused:
-        repos.revoke_family(claims['fam'], claims['sub'], 'refresh-token-reused', now, _revocation_until(now))
+        until = _revocation_until(deps, now)
+        deps.accounts.revoke_family(claims['fam'], claims['sub'], 'refresh-token-reused', now, until)
+        logger.warning('refresh token reused: session revoked', user_id=claims['sub'])
         raise
     try:
-        user = repos.get_user(claims['sub'])
+        user = deps.accounts.get_user(claims['sub'])
     except errors.NotFound:
         raise errors.InvalidToken() from None
     # The role comes from the stored user, not the old token: a demoted admin loses it here.
-    return _pair(user.id, user.role, now, family=claims['fam'])
+    return _pair(deps, user.id, user.role, now, family=claims['fam'])
 
 
-def logout(caller: Principal, refresh_token: str, now: datetime) -> None:
+def logout(deps: Deps, caller: Principal, refresh_token: str, now: datetime) -> None:
     """End the session of ``refresh_token``: its refresh and access tokens stop working at once.
 
     Idempotent (signing out twice, or with an already rotated token of the session, is fine);
     the refresh token must be the caller's own.
     """
-    claims = security.decode(refresh_token, 'refresh', now)
+    claims = deps.tokens.decode(refresh_token, 'refresh', now)
     if claims['sub'] != caller.user_id:
         raise errors.InvalidToken()
-    repos.revoke_family(claims['fam'], claims['sub'], 'logout', now, _revocation_until(now))
+    deps.accounts.revoke_family(claims['fam'], claims['sub'], 'logout', now, _revocation_until(deps, now))
 
 
-def authenticate(authorization: str | None, now: datetime, required_role: Role | None = None) -> Principal:
+def authenticate(deps: Deps, authorization: str | None, now: datetime, required_role: Role | None = None) -> Principal:
     """The caller of a request: a valid access token whose session is not revoked.
 
     The revocation check is one strongly consistent GetItem per authenticated request. The
@@ -145,9 +156,9 @@ def authenticate(authorization: str | None, now: datetime, required_role: Role |
     cheaper price. A token without ``required_role`` is refused (403) before that read: probing
     admin routes with a guest token costs no database call.
     """
-    claims = security.access_claims_from_header(authorization, now)
+    claims = deps.tokens.access_claims(authorization, now)
     if required_role is not None and claims['role'] != required_role.value:
         raise errors.Forbidden(f'This needs the {required_role.value} role')
-    if repos.family_revoked(claims['fam']):
+    if deps.accounts.family_revoked(claims['fam']):
         raise errors.InvalidToken()
-    return security.principal_from_claims(claims)
+    return deps.tokens.principal(claims)

@@ -1,7 +1,7 @@
 """Hotel staff: hotels, room types, per-night inventory, price rules and the pricing preview.
 
 Every change is validated before anything is written (a bad request changes nothing), made
-with guarded writes, logged with the admin's id, and followed by ``catalog.clear_cache()`` so
+with guarded writes, logged with the admin's id, and followed by clearing the catalogue cache so
 the same warm Lambda never serves what it just replaced. Other warm Lambdas catch up within
 ``CATALOG_CACHE_SECONDS``; inventory is never cached.
 
@@ -22,8 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from common import errors, repos
-from common.config import settings
+from common import errors
 from common.domain import (
     Adjustment,
     Hotel,
@@ -35,21 +34,19 @@ from common.domain import (
     Stay,
 )
 from common.observability import logger
+from common.ports import NightChange
 from common.services import catalog, pricing
+from common.services.deps import Deps
+from common.timeutil import stored_precision
 
 MAX_INVENTORY_NIGHTS = 366
 MAX_PREVIEW_NIGHTS = 366
 MAX_HORIZON_DAYS = 3 * 366  # the longest sale window SALE_WINDOW_DAYS allows
 
 
-def _stamp(now: datetime) -> datetime:
-    """``now`` at the millisecond precision instants are stored with."""
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
-
-
-def _record(admin: Principal, action: str, **keys: Any) -> None:
+def _record(deps: Deps, admin: Principal, action: str, **keys: Any) -> None:
     """The audit line of an admin change (structured: searchable by admin_id and action)."""
-    catalog.clear_cache()
+    deps.catalog_cache.clear()
     logger.info('admin change', admin_id=admin.user_id, action=action, **keys)
 
 
@@ -68,16 +65,16 @@ def check_timezone(name: str) -> None:
 # ---------------------------------------------------------------- hotels
 
 
-def list_hotels() -> list[Hotel]:
-    return sorted(repos.list_hotels(), key=lambda h: (h.city.casefold(), h.name, h.id))
+def list_hotels(deps: Deps) -> list[Hotel]:
+    return sorted(deps.catalog.list_hotels(), key=catalog.hotel_order)
 
 
-def get_hotel(hotel_id: str) -> Hotel:
-    return repos.get_hotel(hotel_id)
+def get_hotel(deps: Deps, hotel_id: str) -> Hotel:
+    return deps.catalog.get_hotel(hotel_id)
 
 
-def create_hotel(admin: Principal, fields: dict[str, Any]) -> Hotel:
-    current = settings()
+def create_hotel(deps: Deps, admin: Principal, fields: dict[str, Any]) -> Hotel:
+    current = deps.settings
     timezone = fields.get('timezone') or current.hotel_timezone
     check_in_hour = fields.get('check_in_hour')
     hotel = Hotel(
@@ -90,56 +87,56 @@ def create_hotel(admin: Principal, fields: dict[str, Any]) -> Hotel:
         currency=fields['currency'],
     )
     check_timezone(hotel.timezone)
-    repos.put_hotel(hotel, create=True)
-    _record(admin, 'hotel.create', hotel_id=hotel.id)
+    deps.catalog.put_hotel(hotel, create=True)
+    _record(deps, admin, 'hotel.create', hotel_id=hotel.id)
     return hotel
 
 
-def update_hotel(admin: Principal, hotel_id: str, changes: dict[str, Any]) -> Hotel:
+def update_hotel(deps: Deps, admin: Principal, hotel_id: str, changes: dict[str, Any]) -> Hotel:
     _require_changes(changes)
     if 'timezone' in changes:
         check_timezone(changes['timezone'])
-    hotel = repos.update_hotel(hotel_id, changes)
-    _record(admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
+    hotel = deps.catalog.update_hotel(hotel_id, changes)
+    _record(deps, admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
     return hotel
 
 
-def delete_hotel(admin: Principal, hotel_id: str) -> None:
+def delete_hotel(deps: Deps, admin: Principal, hotel_id: str) -> None:
     # The delete itself is guarded by the hotel's room_types count; the listing also covers
     # hotels written before the count existed (an index read is fine for refusing, not for allowing).
-    if any(rt.hotel_id == hotel_id for rt in repos.list_room_types()):
+    if any(rt.hotel_id == hotel_id for rt in deps.catalog.list_room_types()):
         raise errors.HotelNotEmpty('Delete the room types of the hotel first')
-    repos.delete_hotel(hotel_id)
-    _record(admin, 'hotel.delete', hotel_id=hotel_id)
+    deps.catalog.delete_hotel(hotel_id)
+    _record(deps, admin, 'hotel.delete', hotel_id=hotel_id)
 
 
 # ---------------------------------------------------------------- room types
 
 
-def list_room_types(hotel_id: str | None = None) -> list[RoomType]:
-    types = [rt for rt in repos.list_room_types() if hotel_id is None or rt.hotel_id == hotel_id]
-    return sorted(types, key=lambda r: (r.hotel_id, r.id))
+def list_room_types(deps: Deps, hotel_id: str | None = None) -> list[RoomType]:
+    types = [rt for rt in deps.catalog.list_room_types() if hotel_id is None or rt.hotel_id == hotel_id]
+    return sorted(types, key=catalog.admin_order)
 
 
-def get_room_type(room_type_id: str) -> RoomType:
-    return repos.get_room_type(room_type_id)
+def get_room_type(deps: Deps, room_type_id: str) -> RoomType:
+    return deps.catalog.get_room_type(room_type_id)
 
 
-def _hotel_of(hotel_id: str) -> Hotel:
+def _hotel_of(deps: Deps, hotel_id: str) -> Hotel:
     try:
-        return repos.get_hotel(hotel_id)
+        return deps.catalog.get_hotel(hotel_id)
     except errors.NotFound:
         raise errors.InvalidReference(f'Hotel {hotel_id} not found') from None
 
 
-def create_room_type(admin: Principal, fields: dict[str, Any], now: datetime) -> tuple[RoomType, int]:
+def create_room_type(deps: Deps, admin: Principal, fields: dict[str, Any], now: datetime) -> tuple[RoomType, int]:
     """Create a room type and open ``total_rooms`` for each night of the sale window.
 
     The room type is written first (its id is the lock: of two concurrent creates only one
     opens nights); opening the nights is idempotent, and ``set_inventory`` opens any night
     still missing if the Lambda stops half-way.
     """
-    hotel = _hotel_of(fields['hotel_id'])
+    hotel = _hotel_of(deps, fields['hotel_id'])
     currency = fields.get('currency') or hotel.currency
     if currency != hotel.currency:
         message = f'must be the currency of hotel {hotel.id} ({hotel.currency})'
@@ -159,24 +156,24 @@ def create_room_type(admin: Principal, fields: dict[str, Any], now: datetime) ->
         amenities=tuple(fields.get('amenities') or ()),
         images=tuple(fields.get('images') or ()),
     )
-    repos.put_room_type(room_type, create=True)
-    opened = repos.open_inventory(room_type, hotel.today(now), settings().sale_window_days + 1)
-    _record(admin, 'room_type.create', room_type_id=room_type.id, hotel_id=hotel.id, nights_opened=opened)
+    deps.catalog.put_room_type(room_type, create=True)
+    opened = deps.inventory.open(room_type, hotel.today(now), deps.settings.sale_window_days + 1)
+    _record(deps, admin, 'room_type.create', room_type_id=room_type.id, hotel_id=hotel.id, nights_opened=opened)
     return room_type, opened
 
 
-def update_room_type(admin: Principal, room_type_id: str, changes: dict[str, Any]) -> RoomType:
+def update_room_type(deps: Deps, admin: Principal, room_type_id: str, changes: dict[str, Any]) -> RoomType:
     """``total_rooms`` becomes the allotment of nights opened later; existing nights keep theirs."""
     _require_changes(changes)
     stored = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
-    room_type = repos.update_room_type(room_type_id, stored)
-    _record(admin, 'room_type.update', room_type_id=room_type_id, changes=changes)
+    room_type = deps.catalog.update_room_type(room_type_id, stored)
+    _record(deps, admin, 'room_type.update', room_type_id=room_type_id, changes=changes)
     return room_type
 
 
-def delete_room_type(admin: Principal, room_type_id: str) -> None:
-    room_type = repos.get_room_type(room_type_id)
-    nights = repos.inventory_nights(room_type_id)
+def delete_room_type(deps: Deps, admin: Principal, room_type_id: str) -> None:
+    room_type = deps.catalog.get_room_type(room_type_id)
+    nights = deps.inventory.all_nights(room_type_id)
     held = [n for n in nights if n.available != n.allotment]
     if held:
         raise errors.HasBookings(
@@ -185,8 +182,8 @@ def delete_room_type(admin: Principal, room_type_id: str) -> None:
             nights=[n.date.isoformat() for n in held[:31]],
             held_nights=len(held),
         )
-    repos.delete_room_type(room_type, nights)
-    _record(admin, 'room_type.delete', room_type_id=room_type_id, hotel_id=room_type.hotel_id, nights=len(nights))
+    deps.catalog.delete_room_type(room_type, nights)
+    _record(deps, admin, 'room_type.delete', room_type_id=room_type_id, hotel_id=room_type.hotel_id, nights=len(nights))
 
 
 # ---------------------------------------------------------------- inventory
@@ -209,7 +206,7 @@ class InventoryUpdate:
 
 def plan_inventory(
     room_type: RoomType, update: InventoryUpdate, current: Iterable[InventoryNight]
-) -> list[repos.NightChange]:
+) -> list[NightChange]:
     """The night changes an update needs, from a consistent read of the nights it covers.
 
     Unchanged nights are left out (a repeated PUT writes nothing). A night that does not exist
@@ -232,7 +229,7 @@ def plan_inventory(
             held = before.allotment - before.available
             if allotment < held:
                 below_held.append({'date': night.isoformat(), 'held': held, 'allotment': allotment})
-        changes.append(repos.NightChange(night, allotment, stop_sell, before))
+        changes.append(NightChange(night, allotment, stop_sell, before))
     if below_held:
         raise errors.AllotmentBelowHeld(
             f'{len(below_held)} nights have more rooms held than the new allotment', nights=below_held
@@ -241,15 +238,15 @@ def plan_inventory(
 
 
 def set_inventory(
-    admin: Principal, room_type_id: str, update: InventoryUpdate, now: datetime
+    deps: Deps, admin: Principal, room_type_id: str, update: InventoryUpdate, now: datetime
 ) -> tuple[RoomType, list[InventoryNight]]:
     """Set allotment and/or stop-sell for a range of nights (end exclusive), all or nothing.
 
     ``available`` moves by exactly the allotment's change, so what is held stays held; raising
     makes rooms bookable at once, stop-sell takes nights off sale at once.
     """
-    room_type = repos.get_room_type(room_type_id)
-    hotel = repos.get_hotel(room_type.hotel_id)
+    room_type = deps.catalog.get_room_type(room_type_id)
+    hotel = deps.catalog.get_hotel(room_type.hotel_id)
     if update.end <= update.start:
         raise errors.InvalidDates('end_date must be after start_date (it is exclusive)')
     if (update.end - update.start).days > MAX_INVENTORY_NIGHTS:
@@ -261,11 +258,12 @@ def set_inventory(
         raise errors.InvalidDates(f'Nights can be set up to {MAX_HORIZON_DAYS} days ahead')
     if update.allotment is None and update.stop_sell is None:
         raise errors.Unprocessable('Send allotment, stop_sell or both')
-    current = repos.inventory(room_type.id, update.start, update.end, consistent=True)
+    current = deps.inventory.nights(room_type.id, update.start, update.end, consistent=True)
     changes = plan_inventory(room_type, update, current)
     if changes:
-        repos.apply_inventory(room_type, changes)
+        deps.inventory.apply(room_type, changes)
         _record(
+            deps,
             admin,
             'inventory.update',
             room_type_id=room_type.id,
@@ -276,37 +274,37 @@ def set_inventory(
             weekdays=list(update.weekdays) if update.weekdays else None,
             nights_changed=len(changes),
         )
-    return room_type, repos.inventory(room_type.id, update.start, update.end, consistent=True)
+    return room_type, deps.inventory.nights(room_type.id, update.start, update.end, consistent=True)
 
 
 # ---------------------------------------------------------------- price rules
 
 
-def list_rules(hotel_id: str | None = None, room_type_id: str | None = None) -> list[PriceRule]:
+def list_rules(deps: Deps, hotel_id: str | None = None, room_type_id: str | None = None) -> list[PriceRule]:
     """Rules in the order the engine applies them (per hotel: priority, then id). With
     ``room_type_id``: the rules that can price it (its own and its hotel's global ones)."""
     if room_type_id is not None:
-        owner = repos.get_room_type(room_type_id).hotel_id
+        owner = deps.catalog.get_room_type(room_type_id).hotel_id
         if hotel_id is not None and hotel_id != owner:
             return []
         hotel_id = owner
-    hotel_ids = [hotel_id] if hotel_id is not None else sorted(h.id for h in repos.list_hotels())
-    found = []
+    hotel_ids = [hotel_id] if hotel_id is not None else sorted(h.id for h in deps.catalog.list_hotels())
+    found: list[PriceRule] = []
     for hid in hotel_ids:
-        rules = pricing.ordered(repos.list_rules(hid))
+        rules = pricing.ordered(deps.catalog.list_rules(hid))
         found.extend(r for r in rules if room_type_id is None or r.room_type_id in (None, room_type_id))
     return found
 
 
-def get_rule(rule_id: str) -> PriceRule:
-    return repos.get_rule(rule_id)
+def get_rule(deps: Deps, rule_id: str) -> PriceRule:
+    return deps.catalog.get_rule(rule_id)
 
 
-def _scope(hotel_id: str | None, room_type_id: str | None) -> str:
+def _scope(deps: Deps, hotel_id: str | None, room_type_id: str | None) -> str:
     """The hotel a rule belongs to; its room type (when set) must be one of that hotel's."""
     if room_type_id is not None:
         try:
-            room_type = repos.get_room_type(room_type_id)
+            room_type = deps.catalog.get_room_type(room_type_id)
         except errors.NotFound:
             raise errors.InvalidReference(f'Room type {room_type_id} not found') from None
         if hotel_id is not None and hotel_id != room_type.hotel_id:
@@ -317,7 +315,7 @@ def _scope(hotel_id: str | None, room_type_id: str | None) -> str:
             'hotel_id is required for a rule of every room type (room_type_id null)',
             errors=[{'loc': ['body', 'hotel_id'], 'type': 'missing', 'msg': 'Field required'}],
         )
-    return _hotel_of(hotel_id).id
+    return _hotel_of(deps, hotel_id).id
 
 
 def _rule_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -334,39 +332,46 @@ def new_rule_id() -> str:
     return f'rule-{uuid.uuid4().hex[:16]}'
 
 
-def create_rule(admin: Principal, fields: dict[str, Any], now: datetime) -> PriceRule:
+def create_rule(deps: Deps, admin: Principal, fields: dict[str, Any], now: datetime) -> PriceRule:
     values = _rule_fields(fields)
-    hotel_id = _scope(values.pop('hotel_id', None), values.get('room_type_id'))
+    hotel_id = _scope(deps, values.pop('hotel_id', None), values.get('room_type_id'))
     if values.get('adjustment') is None:
         values['adjustment'] = Adjustment('amount', 0)  # a restriction-only rule
     rule = PriceRule(
-        id=new_rule_id(), hotel_id=hotel_id, version=1, updated_at=_stamp(now), updated_by=admin.user_id, **values
+        id=new_rule_id(),
+        hotel_id=hotel_id,
+        version=1,
+        updated_at=stored_precision(now),
+        updated_by=admin.user_id,
+        **values,
     )
     pricing.validate_rule(rule)
-    repos.put_rule(rule, create=True)
-    _record(admin, 'price_rule.create', rule_id=rule.id, hotel_id=hotel_id, rule=_describe(rule))
+    deps.catalog.put_rule(rule, create=True)
+    _record(deps, admin, 'price_rule.create', rule_id=rule.id, hotel_id=hotel_id, rule=_describe(rule))
     return rule
 
 
-def update_rule(admin: Principal, rule_id: str, changes: dict[str, Any], now: datetime) -> PriceRule:
+def update_rule(deps: Deps, admin: Principal, rule_id: str, changes: dict[str, Any], now: datetime) -> PriceRule:
     """Merge the changes into the stored rule, validate the result, write it if nobody changed
     the rule meanwhile (409 ``conflict`` otherwise). ``null`` clears an optional field."""
     _require_changes(changes)
-    current = repos.get_rule(rule_id)
+    current = deps.catalog.get_rule(rule_id)
     values = _rule_fields(changes)
     if values.get('room_type_id') is not None:
-        _scope(current.hotel_id, values['room_type_id'])
-    merged = replace(current, **values, version=current.version + 1, updated_at=_stamp(now), updated_by=admin.user_id)
+        _scope(deps, current.hotel_id, values['room_type_id'])
+    merged = replace(
+        current, **values, version=current.version + 1, updated_at=stored_precision(now), updated_by=admin.user_id
+    )
     pricing.validate_rule(merged)
-    repos.replace_rule(merged, expected_version=current.version)
-    _record(admin, 'price_rule.update', rule_id=rule_id, hotel_id=current.hotel_id, rule=_describe(merged))
+    deps.catalog.replace_rule(merged, expected_version=current.version)
+    _record(deps, admin, 'price_rule.update', rule_id=rule_id, hotel_id=current.hotel_id, rule=_describe(merged))
     return merged
 
 
-def delete_rule(admin: Principal, rule_id: str) -> None:
-    rule = repos.get_rule(rule_id)
-    repos.delete_rule(rule.hotel_id, rule.id)
-    _record(admin, 'price_rule.delete', rule_id=rule_id, hotel_id=rule.hotel_id, rule=_describe(rule))
+def delete_rule(deps: Deps, admin: Principal, rule_id: str) -> None:
+    rule = deps.catalog.get_rule(rule_id)
+    deps.catalog.delete_rule(rule.hotel_id, rule.id)
+    _record(deps, admin, 'price_rule.delete', rule_id=rule_id, hotel_id=rule.hotel_id, rule=_describe(rule))
 
 
 def _describe(rule: PriceRule) -> dict[str, Any]:
@@ -403,7 +408,7 @@ class Preview:
         return self.per_room * self.rooms
 
 
-def preview(room_type_id: str, check_in: date, check_out: date, rooms: int = 1) -> Preview:
+def preview(deps: Deps, room_type_id: str, check_in: date, check_out: date, rooms: int = 1) -> Preview:
     """What a stay would cost now, night by night, with every rule step, and whether a
     restriction would refuse it. Read fresh (not from the warm cache): an admin checking a
     change sees it. Reads: room type + rules of its hotel, whatever the number of nights."""
@@ -412,8 +417,8 @@ def preview(room_type_id: str, check_in: date, check_out: date, rooms: int = 1) 
         raise errors.InvalidDates('check_out must be after check_in')
     if stay.nights > MAX_PREVIEW_NIGHTS:
         raise errors.RangeTooLong(f'A preview covers at most {MAX_PREVIEW_NIGHTS} nights')
-    room_type = repos.get_room_type(room_type_id)
-    rules = repos.list_rules(room_type.hotel_id)
+    room_type = deps.catalog.get_room_type(room_type_id)
+    rules = deps.catalog.list_rules(room_type.hotel_id)
     return Preview(
         room_type=room_type,
         stay=stay,

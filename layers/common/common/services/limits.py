@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from common import errors, repos
-from common.config import settings
+from common import errors
+from common.services.deps import Deps
 
 # Counters live this long after their window closes (TTL deletes late anyway; expiry is decided by
 # the window in the key, never by TTL).
@@ -50,8 +50,8 @@ class Hit:
     window_start: int
 
 
-def login_failures_per_email() -> Limit:
-    current = settings()
+def login_failures_per_email(deps: Deps) -> Limit:
+    current = deps.settings
     return Limit(
         'login-email',
         current.login_failures_per_email,
@@ -61,8 +61,8 @@ def login_failures_per_email() -> Limit:
     )
 
 
-def login_failures_per_ip() -> Limit:
-    current = settings()
+def login_failures_per_ip(deps: Deps) -> Limit:
+    current = deps.settings
     return Limit(
         'login-ip',
         current.login_failures_per_ip,
@@ -72,8 +72,8 @@ def login_failures_per_ip() -> Limit:
     )
 
 
-def registrations_per_ip() -> Limit:
-    current = settings()
+def registrations_per_ip(deps: Deps) -> Limit:
+    current = deps.settings
     return Limit(
         'register-ip',
         current.registrations_per_ip,
@@ -87,7 +87,7 @@ def _subject_hash(scope: str, subject: str) -> str:
     return hashlib.sha256(f'{scope}\n{subject}'.encode()).hexdigest()[:32]
 
 
-def take(checks: Sequence[tuple[Limit, str]], now: datetime) -> list[Hit]:
+def take(deps: Deps, checks: Sequence[tuple[Limit, str]], now: datetime) -> list[Hit]:
     """Take one hit from each (limit, subject) in order; all or nothing.
 
     When a window is full, the hits already taken are given back and the limit's 429 is raised
@@ -102,14 +102,14 @@ def take(checks: Sequence[tuple[Limit, str]], now: datetime) -> list[Hit]:
         window_end = window_start + limit.window_seconds
         hit = Hit(limit.scope, _subject_hash(limit.scope, subject), window_start)
         expires = window_end + _KEEP_AFTER_WINDOW_SECONDS
-        if not repos.take_from_window(hit.scope, hit.subject_hash, hit.window_start, limit.per_window, expires):
-            give_back(taken)
+        if not deps.limits.take(hit.scope, hit.subject_hash, hit.window_start, limit.per_window, expires):
+            give_back(deps, taken)
             retry_after = max(1, math.ceil(window_end - stamp))
             raise limit.refusal(limit.detail, retry_after=retry_after)
         taken.append(hit)
     return taken
 
 
-def give_back(hits: Sequence[Hit]) -> None:
+def give_back(deps: Deps, hits: Sequence[Hit]) -> None:
     for hit in hits:
-        repos.give_back_to_window(hit.scope, hit.subject_hash, hit.window_start)
+        deps.limits.give_back(hit.scope, hit.subject_hash, hit.window_start)

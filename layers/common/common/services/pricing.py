@@ -147,5 +147,6 @@ def validate_rule(rule: PriceRule) -> None:
     found = rule_problems(rule)
     if found:
         first = found[0]
-        where = '.'.join(str(p) for p in first['loc'][1:])  # type: ignore[index]
+        loc = first['loc']
+        where = '.'.join(str(p) for p in loc[1:]) if isinstance(loc, list) else ''
         raise errors.Unprocessable(f'{where}: {first["msg"]}', errors=found)

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from common import errors, repos
+from common import errors
 from common.domain import Booking, BookingStatus, InventoryNight, RoomType
+from common.ports import Page
+from common.services import catalog
+from common.services.deps import Deps
 
 MAX_LIST_DAYS = 366
 DEFAULT_LIST_DAYS = 31
@@ -36,6 +39,20 @@ def _range(start: date | None, end: date | None, now: datetime, default_days: in
 # ---------------------------------------------------------------- booking list
 
 
+def parse_statuses(raw: str | None) -> frozenset[BookingStatus] | None:
+    """The ``status`` filter: a comma-separated list of statuses (any case); None for no filter."""
+    if not raw:
+        return None
+    allowed = ', '.join(s.value for s in BookingStatus)
+    try:
+        statuses = frozenset(BookingStatus(s.strip().upper()) for s in raw.split(',') if s.strip())
+    except ValueError:
+        raise errors.Unprocessable(f'status must be a comma-separated list of {allowed}') from None
+    if not statuses:  # ',' names no status: a filter matching nothing is a client's mistake
+        raise errors.Unprocessable(f'status must name at least one of {allowed}')
+    return statuses
+
+
 @dataclass(frozen=True)
 class BookingQuery:
     start: date | None = None  # check-in from (inclusive); default today (UTC)
@@ -43,23 +60,23 @@ class BookingQuery:
     statuses: frozenset[BookingStatus] | None = None
     hotel_id: str | None = None
     room_type_id: str | None = None
-    limit: int = 20
+    limit: int | None = None  # default PAGE_SIZE_DEFAULT
     cursor: str | None = None
     descending: bool = False
 
 
-def list_bookings(query: BookingQuery, now: datetime) -> repos.Page[Booking]:
+def list_bookings(deps: Deps, query: BookingQuery, now: datetime) -> Page[Booking]:
     """Bookings by check-in date (then booking id); statuses as clients see them (an unpaid hold
     past its expiry counts as EXPIRED)."""
     start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_LIST_DAYS)
-    return repos.list_bookings_by_arrival(
+    return deps.bookings.list_by_arrival(
         start,
         end,
         now=now,
         statuses=query.statuses,
         hotel_id=query.hotel_id,
         room_type_id=query.room_type_id,
-        limit=query.limit,
+        limit=query.limit or deps.settings.page_size_default,
         cursor=query.cursor,
         descending=query.descending,
     )
@@ -184,7 +201,7 @@ def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date,
     ]
 
 
-def occupancy(query: OccupancyQuery, now: datetime) -> OccupancyReport:
+def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyReport:
     """Per night and room type: allotment, available, sold, held, occupancy and revenue, with
     totals (occupancy, ADR, RevPAR) per room type and per hotel.
 
@@ -196,21 +213,21 @@ def occupancy(query: OccupancyQuery, now: datetime) -> OccupancyReport:
     start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
     room_types = [
         rt
-        for rt in repos.list_room_types()
+        for rt in deps.catalog.list_room_types()
         if (query.hotel_id is None or rt.hotel_id == query.hotel_id)
         and (query.room_type_id is None or rt.id == query.room_type_id)
     ]
     if query.room_type_id is not None and not room_types:
         raise errors.NotFound('Room type not found')
-    room_types.sort(key=lambda r: (r.hotel_id, r.id))
+    room_types.sort(key=catalog.admin_order)
     rows = len(room_types) * (end - start).days
     if rows > MAX_REPORT_ROWS:
         raise errors.RangeTooLong(
             f'The report would have {rows} rows (at most {MAX_REPORT_ROWS}); narrow the dates or filter by hotel_id',
             max_rows=MAX_REPORT_ROWS,
         )
-    inventories = list(_pool.map(lambda rt: repos.inventory(rt.id, start, end), room_types))
-    bookings = repos.bookings_holding_rooms(start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id)
+    inventories = list(_pool.map(lambda rt: deps.inventory.nights(rt.id, start, end), room_types))
+    bookings = deps.bookings.holding_rooms(start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id)
     by_room_type: dict[str, list[Booking]] = defaultdict(list)
     for booking in bookings:
         by_room_type[booking.room_type_id].append(booking)

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from common import errors, repos
+from common import errors
 from common.domain import Hotel, InventoryNight, NightPrice, RoomType, Stay
 from common.services import bookings, catalog, pricing
+from common.services.deps import Deps
 
 MAX_CALENDAR_DAYS = 366
+DEFAULT_CALENDAR_DAYS = 30
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='inventory')
 
 
@@ -61,10 +63,10 @@ def sellable_rooms(nights: Sequence[InventoryNight], stay: Stay) -> int:
     return min(counts, default=0)
 
 
-def _candidates(query: SearchQuery, hotels: dict[str, Hotel]) -> list[tuple[RoomType, Hotel]]:
+def _candidates(deps: Deps, query: SearchQuery, hotels: dict[str, Hotel]) -> list[tuple[RoomType, Hotel]]:
     wanted_city = query.city.casefold() if query.city else None
     found = []
-    for rt in catalog.room_types().values():
+    for rt in catalog.room_types(deps).values():
         hotel = hotels.get(rt.hotel_id)
         if hotel is None:
             continue
@@ -82,17 +84,17 @@ def _candidates(query: SearchQuery, hotels: dict[str, Hotel]) -> list[tuple[Room
     return found
 
 
-def search(query: SearchQuery, now: datetime) -> SearchAnswer:
+def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
     stay = Stay(query.check_in, query.check_out)
-    bookings.check_dates(stay)
+    bookings.check_dates(deps, stay)
     if query.guests < query.rooms:
         raise errors.Unprocessable('Every room needs at least one guest')
-    hotels = catalog.hotels()
+    hotels = catalog.hotels(deps)
     candidates = []
     refusals: list[errors.DomainError] = []
-    for rt, hotel in _candidates(query, hotels):
+    for rt, hotel in _candidates(deps, query, hotels):
         try:
-            bookings.check_window(hotel, stay, now)
+            bookings.check_window(deps, hotel, stay, now)
         except errors.DomainError as exc:
             refusals.append(exc)
             continue
@@ -100,8 +102,8 @@ def search(query: SearchQuery, now: datetime) -> SearchAnswer:
     if refusals and not candidates:
         raise refusals[0]
 
-    inventories = list(_pool.map(lambda c: repos.inventory(c[0].id, stay.check_in, stay.check_out), candidates))
-    rules_by_hotel = {hotel_id: catalog.rules(hotel_id) for hotel_id in {hotel.id for _, hotel in candidates}}
+    inventories = list(_pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates))
+    rules_by_hotel = {hotel_id: catalog.rules(deps, hotel_id) for hotel_id in {hotel.id for _, hotel in candidates}}
     results = []
     for (rt, hotel), nights in zip(candidates, inventories, strict=True):
         rules = rules_by_hotel[hotel.id]
@@ -137,16 +139,18 @@ class CalendarNight:
     price: NightPrice
 
 
-def calendar(room_type_id: str, start: date, end: date) -> tuple[RoomType, list[CalendarNight]]:
+def calendar(
+    deps: Deps, room_type_id: str, start: date | None, end: date | None, now: datetime
+) -> tuple[RoomType, list[CalendarNight]]:
+    """Nights from ``start`` (inclusive) to ``end`` (exclusive), at most 366, each with its price
+    and what is sellable. Default: from today at the hotel, for 30 days."""
+    rt, hotel = catalog.require_room_type(deps, room_type_id)
+    start = start or hotel.today(now)
+    end = end or start + timedelta(days=DEFAULT_CALENDAR_DAYS)
     if end <= start:
         raise errors.InvalidDates('to must be after from')
     if (end - start).days > MAX_CALENDAR_DAYS:
         raise errors.InvalidDates(f'The calendar covers at most {MAX_CALENDAR_DAYS} days')
-    rt, hotel = catalog.require_room_type(room_type_id)
-    nights = repos.inventory(rt.id, start, end)
-    rules = pricing.ordered(r for r in catalog.rules(hotel.id) if r.hotel_id == hotel.id)
+    nights = deps.inventory.nights(rt.id, start, end)
+    rules = pricing.ordered(r for r in catalog.rules(deps, hotel.id) if r.hotel_id == hotel.id)
     return rt, [CalendarNight(night=n, price=pricing.price_night(rt, rules, n.date)) for n in nights]
-
-
-def default_calendar_window(today: date) -> tuple[date, date]:
-    return today, today + timedelta(days=30)

@@ -31,13 +31,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from common import errors, repos
-from common import stripe_gateway as gateway
-from common.config import settings
-from common.domain import HOLDING_STATUSES, Booking, BookingStatus
+from common import errors
+from common.domain import HOLDING_STATUSES, NOT_REFUNDED, Booking, BookingStatus, RefundStatus
+from common.services.deps import Deps
 
 ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
-NOT_REFUNDED = ('failed', 'canceled')  # Stripe refund statuses that returned no money
 
 
 @dataclass(frozen=True)
@@ -83,13 +81,13 @@ def held_rooms(bookings: Iterable[Booking]) -> dict[tuple[str, date], int]:
 
 
 def inventory_violations(
-    start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
+    deps: Deps, start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
 ) -> list[Violation]:
     """Every night (optionally in [start, end)) where the books do not balance."""
-    held = held_rooms(repos.scan_bookings() if bookings is None else bookings)
+    held = held_rooms(deps.bookings.scan() if bookings is None else bookings)
     found = []
     seen: set[tuple[str, date]] = set()
-    for night in repos.scan_inventory():
+    for night in deps.inventory.scan():
         if (start and night.date < start) or (end and night.date >= end):
             continue
         key = (night.room_type_id, night.date)
@@ -105,15 +103,13 @@ def inventory_violations(
     return sorted(found, key=lambda v: (v.room_type_id, v.night))
 
 
-def _policy_penalties(booking: Booking, paid: int) -> set[int]:
+def _policy_penalties(deps: Deps, booking: Booking, paid: int) -> set[int]:
     """Penalties the cancellation policy allows for a guest's cancel: none (before the deadline)
     or the configured penalty (after it)."""
-    from common.services import cancellation  # the policy's one definition
-
-    return {0, cancellation.penalty(booking, paid, settings().cancellation_penalty)}
+    return {0, deps.settings.cancellation_policy.penalty.kept(booking, paid)}
 
 
-def booking_payment_problems(booking: Booking) -> list[str]:
+def booking_payment_problems(deps: Deps, booking: Booking) -> list[str]:
     """What is wrong with one booking's recorded money (empty when nothing is)."""
     payment, refund, status = booking.payment, booking.refund, booking.status
     problems = []
@@ -122,7 +118,7 @@ def booking_payment_problems(booking: Booking) -> list[str]:
     if status is BookingStatus.CONFIRMED:
         if payment is None:
             problems.append('CONFIRMED without a payment')
-        elif payment.status != gateway.SUCCEEDED:
+        elif not payment.succeeded:
             problems.append(f'CONFIRMED but PaymentIntent {payment.payment_intent_id} is {payment.status}')
         elif (payment.amount, payment.currency) != (booking.total_amount, booking.currency):
             problems.append(
@@ -130,7 +126,7 @@ def booking_payment_problems(booking: Booking) -> list[str]:
             )
         if refund is not None:
             problems.append(f'CONFIRMED with a refund of {refund.amount} recorded')
-    if payment is None or payment.status != gateway.SUCCEEDED or status not in ENDED:
+    if payment is None or not payment.succeeded or status not in ENDED:
         return problems
     paid = payment.amount
     if refund is None:
@@ -143,25 +139,25 @@ def booking_payment_problems(booking: Booking) -> list[str]:
     elif refund.amount < 0 or refund.penalty < 0 or refund.amount + refund.penalty != paid:
         problems.append(f'refund {refund.amount} + penalty {refund.penalty} != {paid} paid')
     elif refund.reason == 'cancelled_by_guest' and status is BookingStatus.CANCELLED:
-        allowed = _policy_penalties(booking, paid)
+        allowed = _policy_penalties(deps, booking, paid)
         if refund.penalty not in allowed:
             problems.append(f'penalty {refund.penalty} is not one the policy allows ({sorted(allowed)})')
     elif refund.penalty != 0:
         problems.append(f'penalty {refund.penalty} kept on a {refund.reason or "refund"} that must be in full')
-    if refund.status == 'failed':
+    if refund.status is RefundStatus.FAILED:
         problems.append(f'refund {refund.stripe_refund_id} failed at Stripe: the money was not returned')
     return problems
 
 
-def stripe_problems(booking: Booking) -> list[str]:
+def stripe_problems(deps: Deps, booking: Booking) -> list[str]:
     """The booking's recorded PaymentIntent and refund, compared with Stripe's own records."""
     payment, refund, status = booking.payment, booking.refund, booking.status
     if payment is None:
         return []
     try:
-        intent = gateway.retrieve_payment_intent(payment.payment_intent_id)
+        intent = deps.stripe.retrieve_payment_intent(payment.payment_intent_id)
         # Only money taken can be refunded (and localstripe cannot list refunds of an unpaid intent).
-        refunds = gateway.refunds_for(intent.id) if intent.succeeded or refund is not None else []
+        refunds = deps.stripe.refunds_for(intent.id) if intent.succeeded or refund is not None else []
     except errors.PaymentProviderError:
         return [f'PaymentIntent {payment.payment_intent_id} not found at Stripe']
     problems = []
@@ -192,6 +188,7 @@ def stripe_problems(booking: Booking) -> list[str]:
 
 
 def payment_violations(
+    deps: Deps,
     start: date | None = None,
     end: date | None = None,
     *,
@@ -201,22 +198,22 @@ def payment_violations(
     """Every booking (whose stay overlaps [start, end), if given) whose money does not match its
     status; with ``stripe`` also compared with Stripe."""
     found = []
-    for booking in repos.scan_bookings() if bookings is None else bookings:
+    for booking in deps.bookings.scan() if bookings is None else bookings:
         if not _in_range(booking, start, end):
             continue
-        problems = booking_payment_problems(booking)
+        problems = booking_payment_problems(deps, booking)
         if stripe:
-            problems += stripe_problems(booking)
+            problems += stripe_problems(deps, booking)
         found += [PaymentViolation(booking.id, booking.status.value, p) for p in problems]
     return sorted(found, key=lambda v: (v.booking_id, v.reason))
 
 
 def all_violations(
-    start: date | None = None, end: date | None = None, *, stripe: bool = False
+    deps: Deps, start: date | None = None, end: date | None = None, *, stripe: bool = False
 ) -> list[Violation | PaymentViolation]:
     """Every check the auditor knows, from one scan of the bookings."""
-    bookings = list(repos.scan_bookings())
+    bookings = list(deps.bookings.scan())
     return [
-        *inventory_violations(start, end, bookings=bookings),
-        *payment_violations(start, end, stripe=stripe, bookings=bookings),
+        *inventory_violations(deps, start, end, bookings=bookings),
+        *payment_violations(deps, start, end, stripe=stripe, bookings=bookings),
     ]

@@ -1,0 +1,109 @@
+"""Business metrics, named in one place: what a service did (its result, or the domain error it
+refused with) becomes the CloudWatch metric of that business event.
+
+Handlers call ``record(result)`` with what a service returned; refusals are recorded by the HTTP
+edge's error mapping (``refused``), so no handler repeats a metric name. Names and dimensions are
+documented in docs/observability.md (CloudWatch matches alarms on the exact dimension set).
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from common import errors
+from common.domain import Booking, IntegrationEvent, Review, User
+from common.observability import count
+from common.services.outcomes import Cancelled, CheckoutResult, EventResult, Outcome, SweepReport
+
+# The business events some payment outcomes are: the same metric (and path) wherever they happen.
+CONFIRMED_BY = {Outcome.CONFIRMED: 'webhook', Outcome.LATE_PAYMENT_CONFIRMED: 'late_payment'}
+REFUNDED_BY = {
+    Outcome.LATE_PAYMENT_REFUNDED: 'late_payment',
+    Outcome.PAYMENT_REFUNDED: 'cancelled_before_payment',
+    Outcome.STRAY_PAYMENT_REFUNDED: 'stray_payment',
+}
+
+# Refusals that are business events in their own right: error class -> (metric, dimensions).
+REFUSALS: dict[type[errors.DomainError], tuple[str, dict[str, str]]] = {
+    errors.SoldOut: ('SoldOutRefusals', {}),
+    errors.PaymentDeclined: ('PaymentDeclined', {}),
+    errors.TooManyLoginAttempts: ('LoginThrottled', {}),
+    errors.InvalidCredentials: ('LoginFailed', {}),
+    errors.RefreshTokenReused: ('RefreshTokenReused', {}),
+    # Many of these: a rotated endpoint secret not yet in SSM, or someone probing the URL.
+    errors.InvalidSignature: ('WebhookEvent', {'event_type': 'unverified', 'outcome': 'invalid_signature'}),
+}
+
+
+def refused(exc: errors.DomainError) -> None:
+    """A request refused with ``exc``: its metric, if the refusal is a business event."""
+    found = REFUSALS.get(type(exc))
+    if found is not None:
+        name, dimensions = found
+        count(name, 1, **dimensions)
+
+
+@singledispatch
+def record(result: object) -> None:
+    raise TypeError(f'no metric for {type(result).__name__}')
+
+
+@record.register
+def _held(booking: Booking) -> None:
+    count('BookingHeld')
+
+
+@record.register
+def _cancelled(result: Cancelled) -> None:
+    if result.completed:
+        count('BookingCancelled')
+    if result.refund_issued:
+        count('RefundIssued', path='cancellation')
+
+
+@record.register
+def _checkout(result: CheckoutResult) -> None:
+    if result.created:
+        count('PaymentIntentCreated')
+    if result.outcome is Outcome.CONFIRMED:
+        count('BookingConfirmed', path='auto_confirm')
+
+
+@record.register
+def _webhook(result: EventResult) -> None:
+    count('WebhookEvent', event_type=result.event_type, outcome=result.outcome.value)
+    if result.outcome in CONFIRMED_BY:
+        count('BookingConfirmed', path=CONFIRMED_BY[result.outcome])
+    elif result.outcome in REFUNDED_BY:
+        count('RefundIssued', path=REFUNDED_BY[result.outcome])
+    elif result.outcome is Outcome.REFUND_FAILED:
+        count('RefundFailed')  # the RefundFailedAlarm: someone has to act
+
+
+@record.register
+def _swept(report: SweepReport) -> None:
+    # Zeros too: the alarms and the dashboard see a run that did nothing.
+    count('BookingExpired', report.expired)
+    count('SweepFailures', report.failed)
+    count('PaymentIntentsLeftOpen', report.payments_left_open)
+    if report.confirmed:  # the payment had won the race against the expiry
+        count('BookingConfirmed', report.confirmed, path='sweeper')
+    if report.refunds_settled:  # refunds owed that nobody retried
+        count('RefundIssued', report.refunds_settled, path='sweeper')
+    if not report.complete:
+        count('SweepIncomplete')
+
+
+@record.register
+def _registered(user: User) -> None:
+    count('UserRegistered')
+
+
+@record.register
+def _reviewed(review: Review) -> None:
+    count('ReviewPosted')
+
+
+@record.register
+def _published(event: IntegrationEvent) -> None:
+    count(f'Published{event.detail_type}')

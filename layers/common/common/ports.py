@@ -1,0 +1,264 @@
+"""The ports: what services need from storage and from the outside world, as typing Protocols.
+
+Services are written against these and receive the implementations in ``Deps`` (services/deps.py):
+DynamoDB repositories (``common.repos``), the Stripe and EventBridge gateways
+(``common.gateways``), tokens and password hashing (``common.security``); in unit tests the
+in-memory fakes of ``tests/fakes.py``, which a contract test runs against the same cases as the
+DynamoDB repositories so the two cannot drift.
+
+Every method raises domain errors (``common.errors``), never a storage or SDK error.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from common.domain import (
+    Booking,
+    BookingStatus,
+    Hotel,
+    IntegrationEvent,
+    InventoryNight,
+    Payment,
+    PaymentIntent,
+    PriceRule,
+    Principal,
+    Refund,
+    RefundStatus,
+    Review,
+    Role,
+    RoomType,
+    StripeEvent,
+    StripeRefund,
+    User,
+    WishlistEntry,
+)
+
+T = TypeVar('T')
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class Anything(enum.Enum):
+    """No expectation, for an optional guard whose ``None`` already means "nothing stored"."""
+
+    ANY = 'any'
+
+
+ANY: Literal[Anything.ANY] = Anything.ANY
+
+
+@dataclass(frozen=True)
+class NightChange:
+    """One night's new allotment and stop-sell, planned from a consistent read of ``before``
+    (None: the night does not exist yet and is opened with ``available = allotment``)."""
+
+    night: date
+    allotment: int
+    stop_sell: bool
+    before: InventoryNight | None
+
+    @property
+    def delta(self) -> int:
+        return self.allotment - (self.before.allotment if self.before else 0)
+
+
+class EventClaim(enum.StrEnum):
+    CLAIMED = 'claimed'  # ours to process
+    DONE = 'done'  # processed before: a duplicate delivery
+    IN_PROGRESS = 'in_progress'  # another delivery holds it
+
+
+# Fields of a hotel, a room type and a profile that a partial update may set (None removes an
+# optional one). Anything else is a programming error, refused before any write.
+HOTEL_FIELDS = frozenset({'name', 'city', 'address', 'timezone', 'check_in_hour', 'currency'})
+ROOM_TYPE_FIELDS = frozenset(
+    {'name', 'description', 'capacity', 'base_price', 'total_rooms', 'view_type', 'amenities', 'images'}
+)
+PROFILE_FIELDS = frozenset({'name', 'phone', 'address'})
+
+
+class CatalogRepository(Protocol):
+    """Hotels, room types and price rules (read-mostly; services cache reads, see CatalogCache)."""
+
+    def get_hotel(self, hotel_id: str) -> Hotel: ...
+    def list_hotels(self) -> list[Hotel]: ...
+    def put_hotel(self, hotel: Hotel, *, create: bool) -> None: ...
+    def update_hotel(self, hotel_id: str, changes: Mapping[str, Any]) -> Hotel: ...
+    def delete_hotel(self, hotel_id: str) -> None: ...
+
+    def get_room_type(self, room_type_id: str) -> RoomType: ...
+    def list_room_types(self) -> list[RoomType]: ...
+    def put_room_type(self, room_type: RoomType, *, create: bool) -> None: ...
+    def update_room_type(self, room_type_id: str, changes: Mapping[str, Any]) -> RoomType: ...
+    def delete_room_type(self, room_type: RoomType, nights: Sequence[InventoryNight]) -> None: ...
+
+    def list_rules(self, hotel_id: str) -> list[PriceRule]: ...
+    def get_rule(self, rule_id: str) -> PriceRule: ...
+    def put_rule(self, rule: PriceRule, *, create: bool = False) -> None: ...
+    def replace_rule(self, rule: PriceRule, expected_version: int) -> None: ...
+    def delete_rule(self, hotel_id: str, rule_id: str) -> None: ...
+
+
+class InventoryRepository(Protocol):
+    """Per-night inventory. ``available`` only moves in guarded writes (here and in bookings)."""
+
+    def nights(
+        self, room_type_id: str, start: date, end: date, *, consistent: bool = False
+    ) -> list[InventoryNight]: ...
+    def all_nights(self, room_type_id: str) -> list[InventoryNight]: ...
+    def open(self, room_type: RoomType, start: date, days: int) -> int: ...
+    def apply(self, room_type: RoomType, changes: Sequence[NightChange]) -> None: ...
+    def scan(self) -> Iterable[InventoryNight]: ...
+
+
+class BookingRepository(Protocol):
+    """Bookings, and the inventory they take and give back (in the same transaction)."""
+
+    def create_hold(self, booking: Booking) -> None: ...
+    def get(self, booking_id: str, *, consistent: bool = True) -> Booking: ...
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Page[Booking]: ...
+    def transition(
+        self,
+        booking: Booking,
+        expected: Sequence[BookingStatus],
+        new_status: BookingStatus,
+        now: datetime,
+        *,
+        release_rooms: bool = False,
+        take_rooms: bool = False,
+        expect_payment_intent: str | Anything | None = ANY,
+        expect_no_refund: bool = False,
+        payment: Payment | None = None,
+        refund: Refund | None = None,
+    ) -> None: ...
+    def attach_payment(self, booking_id: str, payment: Payment, now: datetime) -> bool: ...
+    def claim_refund(self, booking_id: str, now: datetime, lease_seconds: int) -> str | None: ...
+    def release_refund_claim(self, booking_id: str, lease: str) -> None: ...
+    def record_refund(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool: ...
+    def update_refund_status(
+        self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime
+    ) -> bool: ...
+    def due_holds(self, now: datetime, page_size: int) -> Iterator[list[Booking]]: ...
+    def list_by_arrival(
+        self,
+        start: date,
+        end: date,
+        *,
+        now: datetime,
+        statuses: frozenset[BookingStatus] | None = None,
+        hotel_id: str | None = None,
+        room_type_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page[Booking]: ...
+    def holding_rooms(
+        self, start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+    ) -> list[Booking]: ...
+    def scan(self) -> Iterable[Booking]: ...
+
+
+class PaymentRecords(Protocol):
+    """Stripe events already processed (dedupe) and the outbox of refunds owed."""
+
+    def claim_event(
+        self, event_id: str, event_type: str, now: datetime, lease_seconds: int, ttl_seconds: int
+    ) -> EventClaim: ...
+    def finish_event(self, event_id: str, outcome: str) -> None: ...
+    def release_event(self, event_id: str) -> None: ...
+    def note_refund_due(self, booking_id: str, due_at: datetime) -> None: ...
+    def refunds_due(self, now: datetime, limit: int) -> Iterator[str]: ...
+    def clear_refund_due(self, booking_id: str) -> None: ...
+
+
+class AccountRepository(Protocol):
+    """Users (unique emails) and sign-in sessions (spent refresh tokens, revoked families)."""
+
+    def create_user(self, user: User) -> None: ...
+    def get_user(self, user_id: str) -> User: ...
+    def find_user_by_email(self, email: str) -> User | None: ...
+    def update_profile(self, user_id: str, changes: Mapping[str, str | None]) -> User: ...
+    def family_revoked(self, family: str) -> bool: ...
+    def revoke_family(self, family: str, user_id: str, reason: str, now: datetime, until: datetime) -> None: ...
+    def spend_refresh_token(self, jti: str, family: str, user_id: str, expires_at: datetime) -> None: ...
+
+
+class LimitCounters(Protocol):
+    """Fixed-window counters of the abuse limits; exact under concurrency."""
+
+    def take(self, scope: str, subject_hash: str, window_start: int, limit: int, expires_at: int) -> bool: ...
+    def give_back(self, scope: str, subject_hash: str, window_start: int) -> None: ...
+
+
+class ReviewRepository(Protocol):
+    def create(self, review: Review) -> None: ...
+    def list_for_room_type(self, room_type_id: str, limit: int, cursor: str | None) -> Page[Review]: ...
+
+
+class WishlistRepository(Protocol):
+    def add(self, user_id: str, room_type_id: str, now: datetime) -> tuple[WishlistEntry, bool]: ...
+    def list(self, user_id: str) -> list[WishlistEntry]: ...
+    def remove(self, user_id: str, room_type_id: str) -> None: ...
+
+
+class PaymentGateway(Protocol):
+    """Stripe: PaymentIntents, refunds and webhook verification (common.gateways.stripe)."""
+
+    def is_test_mode(self) -> bool: ...
+    def create_payment_intent(
+        self, *, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> PaymentIntent: ...
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent: ...
+    def confirm_with_test_method(self, payment_intent_id: str, payment_method: str) -> PaymentIntent: ...
+    def cancel_payment_intent(self, payment_intent_id: str) -> PaymentIntent: ...
+    def refunds_for(self, payment_intent_id: str) -> list[StripeRefund]: ...
+    def create_refund(
+        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> StripeRefund: ...
+    def retrieve_refund(self, refund_id: str) -> StripeRefund: ...
+    def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent: ...
+    def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent: ...
+
+
+class EventPublisher(Protocol):
+    """The project's EventBridge bus (common.gateways.events)."""
+
+    def publish(self, events: Sequence[IntegrationEvent]) -> None: ...
+
+
+TokenType = Literal['access', 'refresh']
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+class Tokens(Protocol):
+    """Signed session tokens (common.security)."""
+
+    def issue(
+        self, user_id: str, role: Role, token_type: TokenType, now: datetime, family: str | None = None
+    ) -> IssuedToken: ...
+    def decode(self, token: str, expected_type: TokenType, now: datetime) -> dict[str, Any]: ...
+    def access_claims(self, authorization: str | None, now: datetime) -> dict[str, Any]: ...
+    def principal(self, claims: dict[str, Any]) -> Principal: ...
+
+
+class Passwords(Protocol):
+    """Password hashing (common.security)."""
+
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+    def burn_verification_time(self, password: str) -> None: ...

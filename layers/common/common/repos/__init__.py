@@ -1,0 +1,36 @@
+"""Storage: the only package that talks to DynamoDB (through PynamoDB).
+
+One repository per aggregate, each a class built with the ``Table`` by the composition root
+(``common.wiring``) and implementing a port of ``common.ports``:
+
+- ``CatalogRepository``: hotels, room types, price rules;
+- ``InventoryRepository``: per-night inventory (admin changes, opening nights, the auditor's scan);
+- ``BookingRepository``: bookings and the rooms they hold, payments and refunds recorded on them;
+- ``PaymentRecords``: Stripe events already processed, the outbox of refunds owed;
+- ``AccountRepository`` and ``LimitCounters``: users, sessions, abuse limits;
+- ``ReviewRepository`` and ``WishlistRepository``.
+
+Items are converted to domain values here; key shapes live in ``common.tables`` only; retries,
+error translation, transactions and cursors in the private ``_dynamo``. Every write that moves
+inventory is ONE TransactWriteItems with a guard on each item.
+"""
+
+from common.repos._dynamo import Table
+from common.repos.accounts import AccountRepository, LimitCounters
+from common.repos.bookings import BookingRepository
+from common.repos.catalog import CatalogRepository
+from common.repos.inventory import InventoryRepository
+from common.repos.payments import PaymentRecords
+from common.repos.reviews import ReviewRepository, WishlistRepository
+
+__all__ = [
+    'AccountRepository',
+    'BookingRepository',
+    'CatalogRepository',
+    'InventoryRepository',
+    'LimitCounters',
+    'PaymentRecords',
+    'ReviewRepository',
+    'Table',
+    'WishlistRepository',
+]

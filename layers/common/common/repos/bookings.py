@@ -1,0 +1,470 @@
+"""Bookings, and the rooms they hold: every write that moves inventory is ONE TransactWriteItems
+with a guard on each item, and every status change is guarded by the status it expects."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from common import errors
+from common.domain import (
+    HOLDING_STATUSES,
+    MAX_STAY_HARD_LIMIT,
+    Booking,
+    BookingStatus,
+    NightPrice,
+    Payment,
+    Refund,
+    RefundStatus,
+)
+from common.ports import ANY, Anything, Page
+from common.repos._dynamo import (
+    Table,
+    decode_cursor,
+    decode_month_cursor,
+    encode_cursor,
+    encode_month_cursor,
+    failed_guards,
+    strings,
+)
+from common.tables import BookingItem, InventoryItem
+from common.timeutil import iso, parse_date, parse_instant
+
+
+def pending_shard(booking_id: str, shards: int) -> str:
+    """Spread PENDING holds over a few partitions of the ``pending`` index (the sweeper reads each)."""
+    digest = hashlib.blake2b(booking_id.encode(), digest_size=2).digest()
+    return BookingItem.pending_partition(int.from_bytes(digest, 'big') % shards)
+
+
+def booking(item: BookingItem) -> Booking:
+    payment = item.payment.as_dict() if item.payment is not None else None
+    refund = item.refund.as_dict() if item.refund is not None else None
+    return Booking(
+        id=item.booking_id,
+        user_id=item.user_id,
+        hotel_id=item.hotel_id,
+        room_type_id=item.room_type_id,
+        check_in=parse_date(item.check_in),
+        check_out=parse_date(item.check_out),
+        guests=int(item.guests),
+        rooms=int(item.rooms),
+        currency=item.currency,
+        total_amount=int(item.total_amount),
+        nightly=tuple(
+            NightPrice(date=parse_date(n.night), price=int(n.price), rule_ids=strings(n.rule_ids)) for n in item.nightly
+        ),
+        status=BookingStatus(item.status),
+        hold_expires_at=parse_instant(item.hold_expires_at),
+        created_at=parse_instant(item.created_at),
+        updated_at=parse_instant(item.updated_at),
+        payment=_payment(payment) if payment else None,
+        refund=_refund(refund) if refund else None,
+        version=int(item.version or 1),
+    )
+
+
+def _payment(stored: dict[str, Any]) -> Payment:
+    return Payment(**{**stored, 'amount': int(stored['amount'])})
+
+
+def _refund(stored: dict[str, Any]) -> Refund:
+    return Refund(
+        **{
+            **stored,
+            'amount': int(stored['amount']),
+            'penalty': int(stored['penalty']),
+            'status': RefundStatus(stored['status']),
+        }
+    )
+
+
+def stored(value: Payment | Refund) -> dict[str, Any]:
+    """Payment and refund values are stored as maps (without empty fields)."""
+    return {k: v.value if isinstance(v, RefundStatus) else v for k, v in vars(value).items() if v is not None}
+
+
+def booking_item(value: Booking, shards: int) -> BookingItem:
+    """The item of a booking as it is written when held (PENDING: in the sparse index)."""
+    return BookingItem(
+        *BookingItem.key(value.id),
+        gsi1pk=BookingItem.user_partition(value.user_id),
+        gsi1sk=BookingItem.user_sort_key(iso(value.created_at), value.id),
+        arrival_month=BookingItem.arrival_month_of(value.check_in),
+        arrival_key=BookingItem.arrival_key_of(value.check_in, value.id),
+        pending_shard=pending_shard(value.id, shards) if value.status is BookingStatus.PENDING else None,
+        hold_expires_at=iso(value.hold_expires_at),
+        booking_id=value.id,
+        user_id=value.user_id,
+        hotel_id=value.hotel_id,
+        room_type_id=value.room_type_id,
+        check_in=value.check_in.isoformat(),
+        check_out=value.check_out.isoformat(),
+        guests=value.guests,
+        rooms=value.rooms,
+        currency=value.currency,
+        total_amount=value.total_amount,
+        nightly=[{'night': n.date.isoformat(), 'price': n.price, 'rule_ids': list(n.rule_ids)} for n in value.nightly],
+        status=value.status.value,
+        created_at=iso(value.created_at),
+        updated_at=iso(value.updated_at),
+        payment=stored(value.payment) if value.payment else None,
+        refund=stored(value.refund) if value.refund else None,
+        version=value.version,
+    )
+
+
+def _night_updates(value: Booking, delta: int) -> Iterable[tuple[InventoryItem, list[Action], Any]]:
+    """(item, actions, guard) per night: taking rooms needs ``available >= rooms`` and no stop-sell;
+    giving them back only needs the night to exist."""
+    for n in value.nightly:
+        item = InventoryItem(*InventoryItem.key(value.room_type_id, n.date.isoformat()))
+        if delta < 0:
+            guard = (InventoryItem.available >= -delta) & (InventoryItem.stop_sell == False)  # noqa: E712
+        else:
+            guard = InventoryItem.pk.exists()
+        yield item, [InventoryItem.available.add(delta)], guard
+
+
+def _old_item(reason: CancellationReason | None) -> dict[str, Any] | None:
+    """The item as it was when its guard failed (None: there was no item)."""
+    return reason.raw_item if reason is not None else None
+
+
+def _months(first: date, last: date) -> list[str]:
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f'{year:04d}-{month:02d}')
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _arrivals_between(start: date, end: date) -> Any:
+    return BookingItem.arrival_key.between(
+        start.isoformat(), f'{(end - timedelta(days=1)).isoformat()}{BookingItem.ARRIVAL_KEY_END}'
+    )
+
+
+def _either(conditions: Sequence[Any]) -> Any:
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined = combined | condition
+    return combined
+
+
+def _booking_filter(
+    statuses: frozenset[BookingStatus] | None, hotel_id: str | None, room_type_id: str | None, now: datetime
+) -> Any:
+    """Filter on the status a client sees: a PENDING hold past its expiry is EXPIRED even before
+    the sweeper has caught the stored status up."""
+    conditions = []
+    if statuses is not None:
+        pending, expires = BookingItem.status == BookingStatus.PENDING.value, BookingItem.hold_expires_at
+        parts = []
+        direct = [s.value for s in statuses if s not in (BookingStatus.PENDING, BookingStatus.EXPIRED)]
+        if direct:
+            parts.append(BookingItem.status.is_in(*direct))
+        if BookingStatus.PENDING in statuses:
+            parts.append(pending & (expires > iso(now)))
+        if BookingStatus.EXPIRED in statuses:
+            parts.append((BookingItem.status == BookingStatus.EXPIRED.value) | (pending & (expires <= iso(now))))
+        conditions.append(_either(parts))
+    if hotel_id:
+        conditions.append(BookingItem.hotel_id == hotel_id)
+    if room_type_id:
+        conditions.append(BookingItem.room_type_id == room_type_id)
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+def _payment_guard(guard: Any, expect_payment_intent: str | Anything | None, expect_no_refund: bool) -> Any:
+    if expect_payment_intent is None:
+        guard = guard & BookingItem.payment.does_not_exist()
+    elif not isinstance(expect_payment_intent, Anything):
+        guard = guard & (BookingItem.payment['payment_intent_id'] == expect_payment_intent)
+    if expect_no_refund:
+        guard = guard & BookingItem.refund.does_not_exist()
+    return guard
+
+
+def _refund_owed() -> Any:
+    """``domain.refund_owed`` as a condition: recorded as owed and not created at Stripe yet."""
+    return (BookingItem.refund['status'] == RefundStatus.PENDING.value) & BookingItem.refund[
+        'stripe_refund_id'
+    ].does_not_exist()
+
+
+class BookingRepository:
+    """Bookings in DynamoDB. ``shards``: how many partitions of the sparse ``pending`` index
+    PENDING holds are spread over (PENDING_SHARDS)."""
+
+    def __init__(self, table: Table, shards: int) -> None:
+        self._table = table
+        self._shards = shards
+
+    def create_hold(self, value: Booking) -> None:
+        """Write the booking and take its rooms on every night, atomically: all or nothing.
+
+        The booking id is the ClientRequestToken, so a retry of a call whose answer was lost does
+        not fail on the booking's own guard (DynamoDB answers it as the first call did).
+        """
+        item = booking_item(value, self._shards)
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(item, condition=BookingItem.pk.does_not_exist())  # transaction index 0
+            for night_item, actions, guard in _night_updates(value, -value.rooms):  # 1..N
+                tx.update(night_item, actions=actions, condition=guard, return_values='ALL_OLD')
+
+        try:
+            self._table.transact(write, token=value.id)
+        except TransactWriteError as exc:
+            failed = failed_guards(exc)
+            if not failed:
+                raise
+            if 0 in failed:
+                # The id is a fresh uuid4: only an earlier attempt of this very call can have
+                # written it, so that attempt committed (the whole transaction) and its answer was
+                # lost. DynamoDB answers such a retry as the first call through the
+                # ClientRequestToken (for 10 minutes); a store that does not (moto) fails the guard
+                # instead. Either way the hold is in place: the same answer as the first call.
+                return
+            reasons = exc.cancellation_reasons
+            missing = [value.nightly[i - 1].date.isoformat() for i in failed if _old_item(reasons[i]) is None]
+            if missing:
+                raise errors.NotOnSale(nights=missing) from None
+            raise errors.SoldOut(nights=[value.nightly[i - 1].date.isoformat() for i in failed]) from None
+
+    def get(self, booking_id: str, *, consistent: bool = True) -> Booking:
+        return booking(self._table.get(BookingItem, BookingItem.key(booking_id), 'Booking', consistent=consistent))
+
+    def scan(self) -> Iterable[Booking]:
+        """Every booking of the table: for the offline auditor only, never a request path."""
+        for item in BookingItem.scan(BookingItem.pk.startswith(BookingItem.PREFIX), consistent_read=True):
+            yield booking(item)
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Page[Booking]:
+        partition = BookingItem.user_partition(user_id)
+        start = decode_cursor(cursor, 'gsi1pk', partition)
+        result = BookingItem.gsi1.query(partition, scan_index_forward=False, limit=limit, last_evaluated_key=start)
+        items = [booking(i) for i in self._table.read(result)]
+        return Page(items=items, next_cursor=encode_cursor(result.last_evaluated_key))
+
+    def transition(
+        self,
+        value: Booking,
+        expected: Sequence[BookingStatus],
+        new_status: BookingStatus,
+        now: datetime,
+        *,
+        release_rooms: bool = False,
+        take_rooms: bool = False,
+        expect_payment_intent: str | Anything | None = ANY,
+        expect_no_refund: bool = False,
+        payment: Payment | None = None,
+        refund: Refund | None = None,
+    ) -> None:
+        """Move a booking from one of ``expected`` to ``new_status``, guarded by its stored status,
+        recording ``payment`` and ``refund`` when given.
+
+        With ``release_rooms``/``take_rooms`` the same transaction gives back/takes the booking's
+        rooms on every night, so status and inventory can never disagree. A guard that fails raises
+        ``InvalidState`` (someone else moved the booking first) or ``SoldOut`` (re-hold impossible).
+        ``expect_payment_intent`` (an id, or None for "no payment yet") and ``expect_no_refund`` add
+        guards on the payment: a checkout that attached a PaymentIntent meanwhile fails the write.
+        """
+        item = BookingItem(*BookingItem.key(value.id))
+        guard = _payment_guard(
+            BookingItem.status.is_in(*[s.value for s in expected]), expect_payment_intent, expect_no_refund
+        )
+        actions: list[Action] = [
+            BookingItem.status.set(new_status.value),
+            BookingItem.updated_at.set(iso(now)),
+            BookingItem.version.add(1),
+        ]
+        if new_status is not BookingStatus.PENDING:
+            actions.append(BookingItem.pending_shard.remove())
+        if payment is not None:
+            actions.append(BookingItem.payment.set(stored(payment)))
+        if refund is not None:
+            actions.append(BookingItem.refund.set(stored(refund)))
+        moved = errors.InvalidState(f'Booking is no longer {"/".join(expected)}')
+        if not (release_rooms or take_rooms):
+            if not self._table.update_if(item, actions, guard):
+                raise moved
+            return
+
+        delta = value.rooms if release_rooms else -value.rooms
+
+        def write(tx: TransactWrite) -> None:
+            for night_item, night_actions, night_guard in _night_updates(value, delta):
+                tx.update(night_item, actions=night_actions, condition=night_guard)
+            tx.update(item, actions=actions, condition=guard)  # last index
+
+        try:
+            self._table.transact(write)
+        except TransactWriteError as exc:
+            failed = failed_guards(exc)
+            if not failed:
+                raise
+            if len(value.nightly) in failed:
+                raise moved from None
+            raise errors.SoldOut(nights=[value.nightly[i].date.isoformat() for i in failed]) from None
+
+    # ------------------------------------------------------------ payments and refunds
+
+    def attach_payment(self, booking_id: str, payment: Payment, now: datetime) -> bool:
+        """Store the booking's one PaymentIntent: only while PENDING, before the hold ends, and only if
+        none is stored yet. False if any of that no longer holds (the caller re-reads)."""
+        condition = (
+            (BookingItem.status == BookingStatus.PENDING.value)
+            & BookingItem.payment.does_not_exist()
+            & (BookingItem.hold_expires_at > iso(now))
+        )
+        actions = [
+            BookingItem.payment.set(stored(payment)),
+            BookingItem.updated_at.set(iso(now)),
+            BookingItem.version.add(1),
+        ]
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    def claim_refund(self, booking_id: str, now: datetime, lease_seconds: int) -> str | None:
+        """Take the lease to create this booking's Stripe refund; returns it, or None if another
+        process holds it. One process at a time (localstripe ignores idempotency keys, so ours must
+        not depend on Stripe's); a holder that died loses it when it lapses."""
+        lease = f'{iso(now + timedelta(seconds=lease_seconds))}#{uuid.uuid4().hex[:8]}'
+        condition = _refund_owed() & (
+            BookingItem.payment_lease_until.does_not_exist() | (BookingItem.payment_lease_until < iso(now))
+        )
+        item = BookingItem(*BookingItem.key(booking_id))
+        return lease if self._table.update_if(item, [BookingItem.payment_lease_until.set(lease)], condition) else None
+
+    def release_refund_claim(self, booking_id: str, lease: str) -> None:
+        """Give the lease back early (after a failure), only if it is still ours."""
+        item = BookingItem(*BookingItem.key(booking_id))
+        self._table.update_if(
+            item, [BookingItem.payment_lease_until.remove()], BookingItem.payment_lease_until == lease
+        )
+
+    def record_refund(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
+        """The owed refund now exists at Stripe: remember its id (once) and drop the lease."""
+        actions = [
+            BookingItem.refund['stripe_refund_id'].set(stripe_refund_id),
+            BookingItem.refund['status'].set(status.value),
+            BookingItem.payment_lease_until.remove(),
+            BookingItem.updated_at.set(iso(now)),
+            BookingItem.version.add(1),
+        ]
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, _refund_owed())
+
+    def update_refund_status(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
+        """Stripe's latest word on a refund we recorded (read from Stripe, so order does not matter)."""
+        condition = (BookingItem.refund['stripe_refund_id'] == stripe_refund_id) & (
+            BookingItem.refund['status'] != status.value
+        )
+        actions = [
+            BookingItem.refund['status'].set(status.value),
+            BookingItem.updated_at.set(iso(now)),
+            BookingItem.version.add(1),
+        ]
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    # ------------------------------------------------------------ the sweeper's reads
+
+    def due_holds(self, now: datetime, page_size: int) -> Iterator[list[Booking]]:
+        """Pages of PENDING holds whose expiry has passed, oldest first within each shard, a page of
+        each shard in turn (round-robin) until every shard is read. Read lazily: each page is one
+        Query made when asked for, so a caller that stops early (its time is up) reads no more.
+
+        A Query on the sparse ``pending`` index: it holds only PENDING bookings, so the cost grows
+        with the holds that are due, never with the table. The index is eventually consistent: every
+        write made from what it returns is guarded by the status it expects.
+        """
+        cursors: dict[str, dict[str, Any] | None] = {
+            BookingItem.pending_partition(n): None for n in range(self._shards)
+        }
+        active = list(cursors)
+        while active:
+            for shard in list(active):
+                result = BookingItem.pending.query(
+                    shard,
+                    BookingItem.hold_expires_at <= iso(now),
+                    limit=page_size,
+                    page_size=page_size,
+                    last_evaluated_key=cursors[shard],
+                )
+                page = [booking(i) for i in self._table.read(result)]
+                cursors[shard] = result.last_evaluated_key
+                if cursors[shard] is None:
+                    active.remove(shard)
+                yield page
+
+    # ------------------------------------------------------------ admin reads by arrival
+
+    def list_by_arrival(
+        self,
+        start: date,
+        end: date,
+        *,
+        now: datetime,
+        statuses: frozenset[BookingStatus] | None = None,
+        hotel_id: str | None = None,
+        room_type_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page[Booking]:
+        """Bookings checking in from ``start`` (inclusive) to ``end`` (exclusive), by check-in date:
+        one Query per month partition of the ``arrivals`` index until the page is full. Filters
+        (status, hotel, room type) are applied by DynamoDB; the cursor is the month and the key of
+        the last booking returned."""
+        months = _months(start, end - timedelta(days=1))
+        if descending:
+            months.reverse()
+        allowed = {'pk', 'sk', 'arrival_month', 'arrival_key'}
+        index, key = decode_month_cursor(cursor, months, 'arrival_month', allowed) if cursor else (0, None)
+        condition = _booking_filter(statuses, hotel_id, room_type_id, now)
+        items: list[Booking] = []
+        while index < len(months) and len(items) < limit:
+            result = BookingItem.arrivals.query(
+                months[index],
+                _arrivals_between(start, end),
+                filter_condition=condition,
+                scan_index_forward=not descending,
+                limit=limit - len(items),
+                page_size=max(limit, 100),
+                last_evaluated_key=key,
+            )
+            items.extend(booking(i) for i in self._table.read(result))
+            key = result.last_evaluated_key
+            if key is None:
+                index += 1
+        next_cursor = encode_month_cursor(months[index], key) if index < len(months) else None
+        return Page(items=items, next_cursor=next_cursor)
+
+    def holding_rooms(
+        self, start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+    ) -> list[Booking]:
+        """PENDING and CONFIRMED bookings with a night in [start, end): arrivals from
+        ``MAX_STAY_HARD_LIMIT`` nights before ``start`` (no stay is longer) that leave after it."""
+        earliest = start - timedelta(days=MAX_STAY_HARD_LIMIT)
+        condition = (BookingItem.check_out > start.isoformat()) & BookingItem.status.is_in(
+            *(s.value for s in HOLDING_STATUSES)
+        )
+        if hotel_id:
+            condition = condition & (BookingItem.hotel_id == hotel_id)
+        if room_type_id:
+            condition = condition & (BookingItem.room_type_id == room_type_id)
+        found: list[Booking] = []
+        for month in _months(earliest, end - timedelta(days=1)):
+            query = BookingItem.arrivals.query(month, _arrivals_between(earliest, end), filter_condition=condition)
+            found.extend(booking(i) for i in self._table.read(query))
+        return found

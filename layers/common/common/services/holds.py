@@ -1,0 +1,106 @@
+"""Releasing a PENDING hold: a guest's cancel and the expiry of an unpaid hold.
+
+The PaymentIntent is cancelled at Stripe first: Stripe arbitrates a payment racing us, and if it
+already succeeded the booking is confirmed instead. Then the booking and every night's rooms
+move in one transaction guarded by PENDING and the PaymentIntent seen.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from common import errors, retry
+from common.domain import Booking, BookingStatus, IntentStatus, Payment, PaymentIntent
+from common.observability import logger
+from common.services import payments
+from common.services.deps import Deps
+
+
+class Release(enum.StrEnum):
+    """How an attempt to release a PENDING hold ended."""
+
+    RELEASED = 'released'
+    PAID = 'paid'  # the payment won the race: the booking is CONFIRMED instead
+    PROCESSING = 'processing'  # Stripe is still deciding; try again later
+    MOVED = 'moved'  # someone else changed the booking first
+
+
+@dataclass(frozen=True)
+class Released:
+    release: Release
+    booking: Booking
+    # The PaymentIntent could not be cancelled (Stripe unreachable, or still processing): a
+    # payment that lands later is a late payment (held again, or refunded in full).
+    payment_left_open: bool = False
+
+
+def release(
+    deps: Deps, booking: Booking, to_status: BookingStatus, now: datetime, *, strict: bool, call_stripe: bool = True
+) -> Released:
+    """PENDING -> CANCELLED or EXPIRED, shared by cancel and the sweeper.
+
+    ``strict`` (a guest's cancel): if Stripe cannot cancel the PaymentIntent, nothing changes and
+    the error propagates (503, or 409 ``payment_processing``). Not strict (expiry): the hold is
+    released anyway, so rooms never stay off sale because Stripe is down; a payment that lands
+    later is handled as a late payment. ``call_stripe=False`` skips Stripe (the sweeper, once it
+    has seen Stripe down in this run).
+    """
+    for _ in range(retry.ATTEMPTS):
+        if booking.status is not BookingStatus.PENDING:
+            return Released(Release.MOVED, booking)
+        stored = booking.payment
+        payment: Payment | None = None
+        left_open = False
+        if stored is not None:
+            intent = _cancel_intent(deps, stored.payment_intent_id, strict=strict, call_stripe=call_stripe)
+            if intent is not None and intent.succeeded:
+                _, confirmed = payments.succeeded(deps, booking.id, intent, now)
+                return Released(Release.PAID, confirmed)
+            if intent is not None and intent.status == IntentStatus.CANCELED:
+                payment = replace(stored, status=IntentStatus.CANCELED.value, client_secret=None)
+            elif strict:
+                return Released(Release.PROCESSING, booking)
+            else:
+                left_open = True
+                if intent is not None and intent.status != stored.status:
+                    payment = replace(stored, status=intent.status)
+        try:
+            deps.bookings.transition(
+                booking, [BookingStatus.PENDING], to_status, now,
+                release_rooms=True, expect_payment_intent=stored.payment_intent_id if stored else None,
+                payment=payment,
+            )  # fmt: skip
+        except errors.InvalidState:
+            booking = deps.bookings.get(booking.id)  # a checkout attached a payment, or it moved on
+            continue
+        released = replace(booking, status=to_status, payment=payment or stored)
+        return Released(Release.RELEASED, released, payment_left_open=left_open)
+    raise errors.Conflict('The booking keeps changing; retry')
+
+
+def _cancel_intent(deps: Deps, payment_intent_id: str, *, strict: bool, call_stripe: bool) -> PaymentIntent | None:
+    if not call_stripe:
+        return None
+    try:
+        return deps.stripe.cancel_payment_intent(payment_intent_id)
+    except (errors.PaymentProviderUnavailable, errors.PaymentProviderError):
+        if strict:
+            raise
+        logger.warning('payment intent left open: stripe unavailable', payment_intent_id=payment_intent_id)
+        return None
+
+
+def expire(deps: Deps, booking: Booking, now: datetime, *, call_stripe: bool = True) -> Released:
+    """PENDING past ``hold_expires_at`` -> EXPIRED: rooms back on sale in the same transaction as
+    the status, its PaymentIntent cancelled at Stripe first. If Stripe says the payment already
+    succeeded, the booking is confirmed instead (the payment won the race). If Stripe cannot be
+    reached, the hold is released anyway: a payment that lands later is a late payment.
+
+    The one definition of "expire this hold": the sweeper's, and a cancel's of an expired hold."""
+    if booking.status is not BookingStatus.PENDING:
+        return Released(Release.MOVED, booking)
+    if not booking.hold_has_expired(now):
+        raise errors.InvalidState('The hold has not expired yet')
+    return release(deps, booking, BookingStatus.EXPIRED, now, strict=False, call_stripe=call_stripe)

@@ -1,0 +1,87 @@
+"""What services did, as plain values: what the edge answers with and maps to business metrics
+(``common.metrics``). Kept apart from the services so the edge can name them without importing
+every service."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from common.domain import Booking, BookingStatus, Payment
+
+
+class Outcome(enum.StrEnum):
+    """What a payment or refund event (or a test-mode confirmation) did to its booking."""
+
+    CONFIRMED = 'confirmed'
+    LATE_PAYMENT_CONFIRMED = 'late_payment_confirmed'
+    LATE_PAYMENT_REFUNDED = 'late_payment_refunded'
+    PAYMENT_REFUNDED = 'payment_refunded'  # paid after the booking was cancelled
+    STRAY_PAYMENT_REFUNDED = 'stray_payment_refunded'
+    RECORDED = 'recorded'
+    REFUND_FAILED = 'refund_failed'
+    NO_CHANGE = 'no_change'
+    DUPLICATE = 'duplicate'
+    IGNORED = 'ignored'
+    UNKNOWN_BOOKING = 'unknown_booking'
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A cancel's answer, and what this request completed (for metrics: a retry that only
+    repeats the answer completes nothing)."""
+
+    booking: Booking
+    completed: bool  # this request finished the cancellation (status change, or the refund it still owed)
+    refund_issued: bool  # this request created the Stripe refund
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    booking: Booking
+    payment: Payment
+    status: BookingStatus  # as the client sees it now (an unpaid hold past its expiry is EXPIRED)
+    created: bool  # this call created the PaymentIntent
+    outcome: Outcome | None = None  # what the test-mode confirmation did
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """A Stripe webhook delivery, processed (or recognised as a duplicate)."""
+
+    event_id: str
+    event_type: str
+    outcome: Outcome
+    booking_id: str | None = None
+
+
+@dataclass
+class SweepReport:
+    """One run of the sweeper."""
+
+    expired: int = 0
+    confirmed: int = 0  # the payment had won the race
+    moved: int = 0  # changed by someone else first (a cancel, a payment, another sweeper)
+    failed: int = 0  # a dependency failed for it: left for a later run
+    payments_left_open: int = 0  # expired, but Stripe could not cancel the PaymentIntent
+    refunds_settled: int = 0  # owed refunds nobody had retried, now made
+    complete: bool = True  # False: stopped early (time or batch limit); the next run continues
+    stripe_available: bool = True  # False after the first Stripe outage seen in this run
+    booking_ids: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def examined(self) -> int:
+        return self.expired + self.confirmed + self.moved + self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            'examined': self.examined,
+            'expired': self.expired,
+            'confirmed': self.confirmed,
+            'moved': self.moved,
+            'failed': self.failed,
+            'payments_left_open': self.payments_left_open,
+            'refunds_settled': self.refunds_settled,
+            'complete': self.complete,
+        }

@@ -1,0 +1,771 @@
+"""In-memory fakes of the ports (common/ports.py): what unit tests wire services to.
+
+Each fake keeps the same promises as its DynamoDB repository or gateway, guards included (a hold
+takes every night or none, a transition checks the status it expects, a refund is recorded once),
+and raises the same domain errors. tests/contract/ runs the same cases against each fake and
+against the DynamoDB repository on moto, so the two cannot drift.
+
+``fake_deps()`` wires a ``Deps`` of fakes sharing one ``Store`` (a booking's hold moves the fake
+inventory, as the transaction moves the table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from common import errors
+from common.config import Settings
+from common.domain import (
+    HOLDING_STATUSES,
+    MAX_STAY_HARD_LIMIT,
+    Booking,
+    BookingStatus,
+    Hotel,
+    IntegrationEvent,
+    IntentStatus,
+    InventoryNight,
+    Payment,
+    PaymentIntent,
+    PriceRule,
+    Refund,
+    RefundStatus,
+    Review,
+    RoomType,
+    StripeEvent,
+    StripeRefund,
+    User,
+    WishlistEntry,
+    refund_owed,
+)
+from common.ports import (
+    ANY,
+    HOTEL_FIELDS,
+    PROFILE_FIELDS,
+    ROOM_TYPE_FIELDS,
+    Anything,
+    EventClaim,
+    NightChange,
+    Page,
+)
+from common.security import JwtTokens
+from common.services.deps import Deps, TtlCache
+
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+TEST_SECRET = 'unit-test-secret-0123456789abcdefghijklmnop'
+
+
+def _page(items: list[Any], limit: int, cursor: str | None, listing: str) -> Page[Any]:
+    """Offset paging; the cursor names its listing, as the DynamoDB cursors name their partition."""
+    start = 0
+    if cursor:
+        prefix, _, offset = cursor.rpartition(':')
+        if prefix != listing or not offset.isdigit():
+            raise errors.InvalidCursor()
+        start = int(offset)
+    end = start + limit
+    return Page(items=items[start:end], next_cursor=f'{listing}:{end}' if end < len(items) else None)
+
+
+@dataclass
+class Store:
+    """Everything the fakes hold, shared (the table is one too)."""
+
+    hotels: dict[str, Hotel] = field(default_factory=dict)
+    room_type_counts: dict[str, int] = field(default_factory=dict)
+    room_types: dict[str, RoomType] = field(default_factory=dict)
+    rules: dict[str, PriceRule] = field(default_factory=dict)
+    nights: dict[tuple[str, date], InventoryNight] = field(default_factory=dict)
+    bookings: dict[str, Booking] = field(default_factory=dict)
+    leases: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+    events: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (state, lease until)
+    refunds_due: dict[str, datetime] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+    revoked_families: set[str] = field(default_factory=set)
+    spent_tokens: set[str] = field(default_factory=set)
+    counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    reviews: dict[str, Review] = field(default_factory=dict)
+    wishes: dict[tuple[str, str], WishlistEntry] = field(default_factory=dict)
+    tokens: Iterator[int] = field(default_factory=itertools.count)
+
+
+# ---------------------------------------------------------------- repositories
+
+
+class FakeCatalog:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get_hotel(self, hotel_id: str) -> Hotel:
+        try:
+            return self.store.hotels[hotel_id]
+        except KeyError:
+            raise errors.NotFound('Hotel not found') from None
+
+    def list_hotels(self) -> list[Hotel]:
+        return sorted(self.store.hotels.values(), key=lambda h: (h.city.casefold(), h.id))
+
+    def put_hotel(self, hotel: Hotel, *, create: bool) -> None:
+        exists = hotel.id in self.store.hotels
+        if create and exists:
+            raise errors.AlreadyExists('Hotel already exists')
+        if not create and not exists:
+            raise errors.NotFound('Hotel not found')
+        self.store.hotels[hotel.id] = hotel
+
+    def update_hotel(self, hotel_id: str, changes: Mapping[str, Any]) -> Hotel:
+        if set(changes) - HOTEL_FIELDS:
+            raise ValueError(f'not changeable: {sorted(set(changes) - HOTEL_FIELDS)}')
+        hotel = self.get_hotel(hotel_id)
+        if 'currency' in changes and self.store.room_type_counts.get(hotel_id, 0):
+            raise errors.HotelNotEmpty('The currency of a hotel with room types cannot change')
+        updated = replace(hotel, **changes)
+        self.store.hotels[hotel_id] = updated
+        return updated
+
+    def delete_hotel(self, hotel_id: str) -> None:
+        self.get_hotel(hotel_id)
+        if self.store.room_type_counts.get(hotel_id, 0):
+            raise errors.HotelNotEmpty('Delete the room types of the hotel first')
+        del self.store.hotels[hotel_id]
+        for rule in self.list_rules(hotel_id):
+            del self.store.rules[rule.id]
+
+    def get_room_type(self, room_type_id: str) -> RoomType:
+        try:
+            return self.store.room_types[room_type_id]
+        except KeyError:
+            raise errors.NotFound('Room type not found') from None
+
+    def list_room_types(self) -> list[RoomType]:
+        return sorted(self.store.room_types.values(), key=lambda r: (r.hotel_id, r.id))
+
+    def put_room_type(self, room_type: RoomType, *, create: bool) -> None:
+        exists = room_type.id in self.store.room_types
+        if create:
+            if exists:
+                raise errors.AlreadyExists('Room type already exists')
+            if room_type.hotel_id not in self.store.hotels:
+                raise errors.InvalidReference(f'Hotel {room_type.hotel_id} not found')
+            self.store.room_type_counts[room_type.hotel_id] = self.store.room_type_counts.get(room_type.hotel_id, 0) + 1
+        elif not exists:
+            raise errors.NotFound('Room type not found')
+        self.store.room_types[room_type.id] = room_type
+
+    def update_room_type(self, room_type_id: str, changes: Mapping[str, Any]) -> RoomType:
+        if set(changes) - ROOM_TYPE_FIELDS:
+            raise ValueError(f'not changeable: {sorted(set(changes) - ROOM_TYPE_FIELDS)}')
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()}
+        updated = replace(self.get_room_type(room_type_id), **values)
+        self.store.room_types[room_type_id] = updated
+        return updated
+
+    def delete_room_type(self, room_type: RoomType, nights: Sequence[InventoryNight]) -> None:
+        for night in nights:
+            stored = self.store.nights.get((room_type.id, night.date))
+            if stored is not None and (stored.allotment, stored.available) != (night.allotment, night.allotment):
+                raise errors.HasBookings('A booking took rooms while the room type was being deleted')
+        self.get_room_type(room_type.id)
+        for night in nights:
+            self.store.nights.pop((room_type.id, night.date), None)
+        del self.store.room_types[room_type.id]
+        self.store.room_type_counts[room_type.hotel_id] -= 1
+        for rule in self.list_rules(room_type.hotel_id):
+            if rule.room_type_id == room_type.id:
+                del self.store.rules[rule.id]
+
+    def list_rules(self, hotel_id: str) -> list[PriceRule]:
+        return sorted((r for r in self.store.rules.values() if r.hotel_id == hotel_id), key=lambda r: r.id)
+
+    def get_rule(self, rule_id: str) -> PriceRule:
+        try:
+            return self.store.rules[rule_id]
+        except KeyError:
+            raise errors.NotFound('Price rule not found') from None
+
+    def put_rule(self, rule: PriceRule, *, create: bool = False) -> None:
+        existing = self.store.rules.get(rule.id)
+        if existing is not None and (create or existing.hotel_id != rule.hotel_id):
+            raise errors.AlreadyExists('A price rule with this id already exists')
+        self.store.rules[rule.id] = rule
+
+    def replace_rule(self, rule: PriceRule, expected_version: int) -> None:
+        current = self.get_rule(rule.id)
+        if current.version != expected_version:
+            raise errors.Conflict('The price rule changed while it was being updated; retry')
+        self.store.rules[rule.id] = rule
+
+    def delete_rule(self, hotel_id: str, rule_id: str) -> None:
+        if self.get_rule(rule_id).hotel_id != hotel_id:
+            raise errors.NotFound('Price rule not found')
+        del self.store.rules[rule_id]
+
+
+class FakeInventory:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def nights(self, room_type_id: str, start: date, end: date, *, consistent: bool = False) -> list[InventoryNight]:
+        found = [n for (rt, day), n in self.store.nights.items() if rt == room_type_id and start <= day < end]
+        return sorted(found, key=lambda n: n.date)
+
+    def all_nights(self, room_type_id: str) -> list[InventoryNight]:
+        return sorted((n for (rt, _), n in self.store.nights.items() if rt == room_type_id), key=lambda n: n.date)
+
+    def open(self, room_type: RoomType, start: date, days: int) -> int:
+        created = 0
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            if (room_type.id, day) not in self.store.nights:
+                self.store.nights[(room_type.id, day)] = InventoryNight(
+                    room_type.id, day, room_type.total_rooms, room_type.total_rooms
+                )
+                created += 1
+        return created
+
+    def apply(self, room_type: RoomType, changes: Sequence[NightChange]) -> None:
+        below_held, moved = [], []
+        for change in changes:
+            stored = self.store.nights.get((room_type.id, change.night))
+            if change.before is None:
+                if stored is not None:
+                    moved.append(change.night.isoformat())
+                continue
+            if stored is None or stored.allotment != change.before.allotment:
+                moved.append(change.night.isoformat())
+            elif change.delta < 0 and stored.available < -change.delta:
+                held = stored.allotment - stored.available
+                below_held.append({'date': change.night.isoformat(), 'held': held, 'allotment': change.allotment})
+        if moved:
+            raise errors.InventoryConflict(nights=moved)
+        if below_held:
+            raise errors.AllotmentBelowHeld(nights=below_held)
+        for change in changes:
+            key = (room_type.id, change.night)
+            stored = self.store.nights.get(key)
+            available = change.allotment if stored is None else stored.available + change.delta
+            self.store.nights[key] = InventoryNight(
+                room_type.id, change.night, change.allotment, available, change.stop_sell
+            )
+
+    def scan(self) -> Iterable[InventoryNight]:
+        return list(self.store.nights.values())
+
+
+class FakeBookings:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _take(self, booking: Booking, rooms: int) -> None:
+        """Move the booking's nights by ``rooms`` (negative: take), all or none, with the guards of
+        the transaction: taking needs the night, ``available >= rooms`` and no stop-sell."""
+        keys = [(booking.room_type_id, n.date) for n in booking.nightly]
+        if rooms < 0:
+            missing = [day.isoformat() for key in keys if key not in self.store.nights for day in [key[1]]]
+            if missing:
+                raise errors.NotOnSale(nights=missing)
+            short = [key[1].isoformat() for key in keys if self.store.nights[key].sellable < -rooms]
+            if short:
+                raise errors.SoldOut(nights=short)
+        for key in keys:
+            night = self.store.nights[key]
+            self.store.nights[key] = replace(night, available=night.available + rooms)
+
+    def create_hold(self, booking: Booking) -> None:
+        if booking.id in self.store.bookings:
+            return  # a retry of a hold that was written: the same answer
+        self._take(booking, -booking.rooms)
+        self.store.bookings[booking.id] = booking
+
+    def get(self, booking_id: str, *, consistent: bool = True) -> Booking:
+        try:
+            return self.store.bookings[booking_id]
+        except KeyError:
+            raise errors.NotFound('Booking not found') from None
+
+    def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Page[Booking]:
+        mine = [b for b in self.store.bookings.values() if b.user_id == user_id]
+        mine.sort(key=lambda b: (b.created_at, b.id), reverse=True)
+        return _page(mine, limit, cursor, f'user:{user_id}')
+
+    def transition(
+        self,
+        booking: Booking,
+        expected: Sequence[BookingStatus],
+        new_status: BookingStatus,
+        now: datetime,
+        *,
+        release_rooms: bool = False,
+        take_rooms: bool = False,
+        expect_payment_intent: str | Anything | None = ANY,
+        expect_no_refund: bool = False,
+        payment: Payment | None = None,
+        refund: Refund | None = None,
+    ) -> None:
+        stored = self.get(booking.id)
+        guard = stored.status in expected
+        if expect_payment_intent is None:
+            guard = guard and stored.payment is None
+        elif not isinstance(expect_payment_intent, Anything):
+            guard = guard and stored.payment is not None and stored.payment.payment_intent_id == expect_payment_intent
+        if expect_no_refund:
+            guard = guard and stored.refund is None
+        if not guard:
+            raise errors.InvalidState(f'Booking is no longer {"/".join(expected)}')
+        if release_rooms or take_rooms:
+            self._take(stored, stored.rooms if release_rooms else -stored.rooms)
+        self.store.bookings[booking.id] = replace(
+            stored,
+            status=new_status,
+            updated_at=now,
+            version=stored.version + 1,
+            payment=payment if payment is not None else stored.payment,
+            refund=refund if refund is not None else stored.refund,
+        )
+
+    def attach_payment(self, booking_id: str, payment: Payment, now: datetime) -> bool:
+        stored = self.get(booking_id)
+        if stored.status is not BookingStatus.PENDING or stored.payment is not None or stored.hold_expires_at <= now:
+            return False
+        self.store.bookings[booking_id] = replace(stored, payment=payment, updated_at=now, version=stored.version + 1)
+        return True
+
+    def claim_refund(self, booking_id: str, now: datetime, lease_seconds: int) -> str | None:
+        stored = self.get(booking_id)
+        held = self.store.leases.get(booking_id)
+        if not refund_owed(stored) or (held is not None and held[0] >= now):
+            return None
+        lease = f'lease-{next(self.store.tokens)}'
+        self.store.leases[booking_id] = (now + timedelta(seconds=lease_seconds), lease)
+        return lease
+
+    def release_refund_claim(self, booking_id: str, lease: str) -> None:
+        if self.store.leases.get(booking_id, (None, None))[1] == lease:
+            del self.store.leases[booking_id]
+
+    def record_refund(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
+        stored = self.get(booking_id)
+        if not refund_owed(stored) or stored.refund is None:
+            return False
+        refund = replace(stored.refund, stripe_refund_id=stripe_refund_id, status=status)
+        self.store.bookings[booking_id] = replace(stored, refund=refund, updated_at=now, version=stored.version + 1)
+        self.store.leases.pop(booking_id, None)
+        return True
+
+    def update_refund_status(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
+        stored = self.get(booking_id)
+        refund = stored.refund
+        if refund is None or refund.stripe_refund_id != stripe_refund_id or refund.status is status:
+            return False
+        self.store.bookings[booking_id] = replace(
+            stored, refund=replace(refund, status=status), updated_at=now, version=stored.version + 1
+        )
+        return True
+
+    def due_holds(self, now: datetime, page_size: int) -> Iterator[list[Booking]]:
+        due = sorted(
+            (b for b in self.store.bookings.values() if b.status is BookingStatus.PENDING and b.hold_expires_at <= now),
+            key=lambda b: (b.hold_expires_at, b.id),
+        )
+        for start in range(0, len(due), page_size):
+            yield due[start : start + page_size]
+        if not due:
+            yield []
+
+    def list_by_arrival(
+        self,
+        start: date,
+        end: date,
+        *,
+        now: datetime,
+        statuses: frozenset[BookingStatus] | None = None,
+        hotel_id: str | None = None,
+        room_type_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+        descending: bool = False,
+    ) -> Page[Booking]:
+        found = [
+            b
+            for b in self.store.bookings.values()
+            if start <= b.check_in < end
+            and (statuses is None or b.effective_status(now) in statuses)
+            and (not hotel_id or b.hotel_id == hotel_id)
+            and (not room_type_id or b.room_type_id == room_type_id)
+        ]
+        found.sort(key=lambda b: (b.check_in, b.id), reverse=descending)
+        return _page(found, limit, cursor, f'arrivals:{start}:{end}')
+
+    def holding_rooms(
+        self, start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+    ) -> list[Booking]:
+        earliest = start - timedelta(days=MAX_STAY_HARD_LIMIT)
+        return [
+            b
+            for b in self.store.bookings.values()
+            if b.status in HOLDING_STATUSES
+            and earliest <= b.check_in < end
+            and b.check_out > start
+            and (not hotel_id or b.hotel_id == hotel_id)
+            and (not room_type_id or b.room_type_id == room_type_id)
+        ]
+
+    def scan(self) -> Iterable[Booking]:
+        return list(self.store.bookings.values())
+
+
+class FakePaymentRecords:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def claim_event(
+        self, event_id: str, event_type: str, now: datetime, lease_seconds: int, ttl_seconds: int
+    ) -> EventClaim:
+        seen = self.store.events.get(event_id)
+        if seen is None or (seen[0] == 'processing' and seen[1] < now):
+            self.store.events[event_id] = ('processing', now + timedelta(seconds=lease_seconds))
+            return EventClaim.CLAIMED
+        return EventClaim.DONE if seen[0] == 'done' else EventClaim.IN_PROGRESS
+
+    def finish_event(self, event_id: str, outcome: str) -> None:
+        self.store.events[event_id] = ('done', self.store.events[event_id][1])
+
+    def release_event(self, event_id: str) -> None:
+        if self.store.events.get(event_id, ('',))[0] == 'processing':
+            del self.store.events[event_id]
+
+    def note_refund_due(self, booking_id: str, due_at: datetime) -> None:
+        self.store.refunds_due[booking_id] = due_at
+
+    def refunds_due(self, now: datetime, limit: int) -> Iterator[str]:
+        due = sorted(b for b, at in self.store.refunds_due.items() if at <= now)
+        yield from due[:limit]
+
+    def clear_refund_due(self, booking_id: str) -> None:
+        self.store.refunds_due.pop(booking_id, None)
+
+
+class FakeAccounts:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create_user(self, user: User) -> None:
+        if user.email in self.store.emails:
+            raise errors.EmailTaken()
+        self.store.emails[user.email] = user.id
+        self.store.users[user.id] = user
+
+    def get_user(self, user_id: str) -> User:
+        try:
+            return self.store.users[user_id]
+        except KeyError:
+            raise errors.NotFound('User not found') from None
+
+    def find_user_by_email(self, email: str) -> User | None:
+        user_id = self.store.emails.get(email)
+        return self.store.users.get(user_id) if user_id else None
+
+    def update_profile(self, user_id: str, changes: Mapping[str, str | None]) -> User:
+        if set(changes) - PROFILE_FIELDS:
+            raise ValueError(f'not changeable: {sorted(set(changes) - PROFILE_FIELDS)}')
+        updated = replace(self.get_user(user_id), **changes)
+        self.store.users[user_id] = updated
+        return updated
+
+    def family_revoked(self, family: str) -> bool:
+        return family in self.store.revoked_families
+
+    def revoke_family(self, family: str, user_id: str, reason: str, now: datetime, until: datetime) -> None:
+        self.store.revoked_families.add(family)
+
+    def spend_refresh_token(self, jti: str, family: str, user_id: str, expires_at: datetime) -> None:
+        if family in self.store.revoked_families:
+            raise errors.InvalidToken()
+        if jti in self.store.spent_tokens:
+            raise errors.RefreshTokenReused()
+        self.store.spent_tokens.add(jti)
+
+
+class FakeLimits:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def take(self, scope: str, subject_hash: str, window_start: int, limit: int, expires_at: int) -> bool:
+        key = (scope, subject_hash, window_start)
+        if self.store.counters.get(key, 0) >= limit:
+            return False
+        self.store.counters[key] = self.store.counters.get(key, 0) + 1
+        return True
+
+    def give_back(self, scope: str, subject_hash: str, window_start: int) -> None:
+        key = (scope, subject_hash, window_start)
+        if self.store.counters.get(key, 0) > 0:
+            self.store.counters[key] -= 1
+
+
+class FakeReviews:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def create(self, review: Review) -> None:
+        booking = self.store.bookings.get(review.booking_id)
+        if review.booking_id in self.store.reviews:
+            raise errors.AlreadyReviewed()
+        if booking is None or booking.status is not BookingStatus.CONFIRMED or booking.user_id != review.user_id:
+            raise errors.InvalidState('Only a CONFIRMED stay can be reviewed')
+        room_type = self.store.room_types.get(review.room_type_id)
+        if room_type is None:
+            raise errors.NotFound('Room type not found')
+        self.store.reviews[review.booking_id] = review
+        self.store.room_types[room_type.id] = replace(
+            room_type, rating_sum=room_type.rating_sum + review.rating, review_count=room_type.review_count + 1
+        )
+
+    def list_for_room_type(self, room_type_id: str, limit: int, cursor: str | None) -> Page[Review]:
+        found = sorted(
+            (r for r in self.store.reviews.values() if r.room_type_id == room_type_id),
+            key=lambda r: (r.created_at, r.booking_id),
+            reverse=True,
+        )
+        return _page(found, limit, cursor, f'reviews:{room_type_id}')
+
+
+class FakeWishlist:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, user_id: str, room_type_id: str, now: datetime) -> tuple[WishlistEntry, bool]:
+        key = (user_id, room_type_id)
+        if key in self.store.wishes:
+            return self.store.wishes[key], False
+        self.store.wishes[key] = WishlistEntry(room_type_id, now)
+        return self.store.wishes[key], True
+
+    def list(self, user_id: str) -> list[WishlistEntry]:
+        return sorted((e for (u, _), e in self.store.wishes.items() if u == user_id), key=lambda e: e.room_type_id)
+
+    def remove(self, user_id: str, room_type_id: str) -> None:
+        self.store.wishes.pop((user_id, room_type_id), None)
+
+
+# ---------------------------------------------------------------- gateways
+
+
+def sign(payload: bytes) -> str:
+    """The fake's Stripe-Signature for a payload (the real check is the SDK's, see gateways/stripe.py)."""
+    return 'fake-signature:' + hashlib.sha256(payload).hexdigest()
+
+
+class FakeStripe:
+    """A PaymentIntent and refund store with Stripe's rules as the engine relies on them: a
+    cancel of a succeeded (or processing, or canceled) intent answers it as it is; a canceled
+    intent cannot be confirmed; ``pm_card_chargeCustomerFail`` is declined. ``down`` makes every
+    call fail as an outage does."""
+
+    DECLINING_METHOD = 'pm_card_chargeCustomerFail'
+
+    def __init__(self, key: str = 'sk_test_fake') -> None:
+        self.key = key
+        self.intents: dict[str, PaymentIntent] = {}
+        self.refunds: list[StripeRefund] = []
+        self.calls: list[str] = []
+        self.down = False
+        self._ids = itertools.count(1)
+
+    def _call(self, operation: str) -> None:
+        self.calls.append(operation)
+        if self.down:
+            raise errors.PaymentProviderUnavailable(retry_after=5)
+
+    def is_test_mode(self) -> bool:
+        return self.key.startswith(('sk_test_', 'rk_test_'))
+
+    def create_payment_intent(
+        self, *, amount: int, currency: str, metadata: dict[str, str], idempotency_key: str
+    ) -> PaymentIntent:
+        self._call('create_payment_intent')
+        intent_id = f'pi_fake_{next(self._ids)}'
+        intent = PaymentIntent(
+            intent_id, 'requires_payment_method', amount, currency.upper(), f'{intent_id}_secret', dict(metadata)
+        )
+        self.intents[intent_id] = intent
+        return intent
+
+    def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        self._call('retrieve_payment_intent')
+        try:
+            return self.intents[payment_intent_id]
+        except KeyError:
+            raise errors.PaymentProviderError() from None
+
+    def set_status(self, payment_intent_id: str, status: str, last_error: str | None = None) -> PaymentIntent:
+        """What the guest's browser (or Stripe) did to an intent, outside the engine."""
+        self.intents[payment_intent_id] = replace(self.intents[payment_intent_id], status=status, last_error=last_error)
+        return self.intents[payment_intent_id]
+
+    def confirm_with_test_method(self, payment_intent_id: str, payment_method: str) -> PaymentIntent:
+        self._call('confirm_payment_intent')
+        current = self.retrieve_payment_intent(payment_intent_id)
+        if current.status in (IntentStatus.CANCELED, IntentStatus.SUCCEEDED):
+            raise errors.PaymentProviderError()
+        if payment_method == self.DECLINING_METHOD:
+            self.set_status(payment_intent_id, 'requires_payment_method', 'card_declined')
+            raise errors.PaymentDeclined('Your card was declined.', decline_code='card_declined')
+        return self.set_status(payment_intent_id, IntentStatus.SUCCEEDED)
+
+    def cancel_payment_intent(self, payment_intent_id: str) -> PaymentIntent:
+        self._call('cancel_payment_intent')
+        current = self.retrieve_payment_intent(payment_intent_id)
+        if current.status in (IntentStatus.CANCELED, IntentStatus.SUCCEEDED, IntentStatus.PROCESSING):
+            return current
+        return self.set_status(payment_intent_id, IntentStatus.CANCELED)
+
+    def refunds_for(self, payment_intent_id: str) -> list[StripeRefund]:
+        self._call('list_refunds')
+        return [r for r in self.refunds if r.payment_intent == payment_intent_id]
+
+    def create_refund(
+        self, *, payment_intent_id: str, amount: int, metadata: dict[str, str], idempotency_key: str
+    ) -> StripeRefund:
+        self._call('create_refund')
+        intent = self.retrieve_payment_intent(payment_intent_id)
+        refunded = sum(r.amount for r in self.refunds if r.payment_intent == payment_intent_id)
+        if not intent.succeeded or refunded + amount > intent.amount:
+            raise errors.PaymentProviderError()
+        refund = StripeRefund(
+            f're_fake_{next(self._ids)}', RefundStatus.SUCCEEDED, amount, intent.currency, payment_intent_id, metadata
+        )
+        self.refunds.append(refund)
+        return refund
+
+    def retrieve_refund(self, refund_id: str) -> StripeRefund:
+        self._call('retrieve_refund')
+        found = next((r for r in self.refunds if r.id == refund_id), None)
+        if found is None:
+            raise errors.PaymentProviderError()
+        return found
+
+    def set_refund_status(self, refund_id: str, status: RefundStatus) -> None:
+        self.refunds = [replace(r, status=status) if r.id == refund_id else r for r in self.refunds]
+
+    def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent:
+        self._call('verify_event')
+        if signature != sign(payload):
+            raise errors.InvalidSignature()
+        data = json.loads(payload)
+        return StripeEvent(data['id'], data['type'], data.get('created', 0), False, data['data']['object'])
+
+    def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent:
+        return PaymentIntent(
+            obj['id'],
+            obj['status'],
+            int(obj['amount']),
+            str(obj['currency']).upper(),
+            obj.get('client_secret'),
+            dict(obj.get('metadata') or {}),
+        )
+
+    def event(self, event_type: str, obj: dict[str, Any]) -> tuple[bytes, str]:
+        """A signed webhook delivery (payload, signature) for ``obj``."""
+        payload = json.dumps(
+            {'id': f'evt_fake_{next(self._ids)}', 'type': event_type, 'data': {'object': obj}}
+        ).encode()
+        return payload, sign(payload)
+
+    def intent_event(self, event_type: str, payment_intent_id: str) -> tuple[bytes, str]:
+        intent = self.intents[payment_intent_id]
+        obj = {
+            'id': intent.id,
+            'object': 'payment_intent',
+            'status': intent.status,
+            'amount': intent.amount,
+            'currency': intent.currency.lower(),
+            'metadata': intent.metadata,
+        }
+        return self.event(event_type, obj)
+
+
+class FakeEvents:
+    def __init__(self) -> None:
+        self.published: list[IntegrationEvent] = []
+
+    def publish(self, events: Sequence[IntegrationEvent]) -> None:
+        self.published.extend(events)
+
+
+class FakePasswords:
+    """Password hashing without argon2's cost (the real one is tested in tests/security)."""
+
+    def hash(self, password: str) -> str:
+        return 'fake$' + hashlib.sha256(password.encode()).hexdigest()
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == self.hash(password)
+
+    def burn_verification_time(self, password: str) -> None:
+        self.verify(self.hash('dummy'), password)
+
+
+# ---------------------------------------------------------------- wiring
+
+
+@dataclass
+class FakeClock:
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+def settings_for(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {'jwt_secret': TEST_SECRET, 'catalog_cache_seconds': 0, **overrides}
+    return Settings(**values)
+
+
+@dataclass
+class Fakes:
+    """The fakes behind a ``Deps``, typed as themselves (tests reach into them)."""
+
+    store: Store
+    stripe: FakeStripe
+    events: FakeEvents
+    clock: FakeClock
+    deps: Deps
+
+
+def fakes(settings: Settings | None = None, **overrides: Any) -> Fakes:
+    """A ``Deps`` of fakes (settings: ``settings_for(**overrides)``) and the fakes themselves."""
+    current = settings or settings_for(**overrides)
+    store, stripe, events, clock = Store(), FakeStripe(), FakeEvents(), FakeClock()
+    deps = Deps(
+        settings=current,
+        catalog=FakeCatalog(store),
+        inventory=FakeInventory(store),
+        bookings=FakeBookings(store),
+        payments=FakePaymentRecords(store),
+        accounts=FakeAccounts(store),
+        limits=FakeLimits(store),
+        reviews=FakeReviews(store),
+        wishlist=FakeWishlist(store),
+        stripe=stripe,
+        events=events,
+        tokens=JwtTokens(current),
+        passwords=FakePasswords(),
+        clock=clock,
+        catalog_cache=TtlCache(current.catalog_cache_seconds),
+    )
+    return Fakes(store, stripe, events, clock, deps)
+
+
+def fake_deps(**overrides: Any) -> Deps:
+    return fakes(**overrides).deps
