@@ -1,0 +1,47 @@
+"""What the layer contracts (import-linter, make lint) cannot see: imports made by name at run time."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted((ROOT / 'layers' / 'common' / 'common').rglob('*.py')) + sorted((ROOT / 'functions').rglob('*.py'))
+
+
+def _imported(path: Path) -> set[str]:
+    """Modules a file imports, statically or through ``lazy_import('name')``."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split('.')[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split('.')[0])
+        elif isinstance(node, ast.Call) and getattr(node.func, 'id', None) == 'lazy_import' and node.args:
+            argument = node.args[0]
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                found.add(argument.value.split('.')[0])
+    return found
+
+
+def _importers(module: str) -> set[str]:
+    return {str(path.relative_to(ROOT)) for path in SOURCES if module in _imported(path)}
+
+
+def test_stripe_is_imported_by_its_gateway_only():
+    assert _importers('stripe') == {'layers/common/common/gateways/stripe.py'}
+
+
+def test_jwt_and_argon2_are_imported_by_the_security_adapter_only():
+    assert _importers('jwt') | _importers('argon2') == {'layers/common/common/security.py'}
+
+
+def test_no_service_reads_the_settings_itself():
+    services = sorted((ROOT / 'layers' / 'common' / 'common' / 'services').glob('*.py'))
+    calls = [
+        path.name
+        for path in services
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, 'id', getattr(node.func, 'attr', None)) == 'settings'
+    ]
+    assert calls == []
