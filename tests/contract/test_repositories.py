@@ -1,0 +1,391 @@
+"""The same cases against each fake of tests/fakes.py and the DynamoDB repository it stands for
+(on moto): the fakes that unit tests use cannot drift from what the table does.
+
+The races themselves (two transactions at once) are proven against ministack in tests/concurrency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from moto import mock_aws
+
+from common import errors, wiring
+from common.domain import (
+    Adjustment,
+    Booking,
+    BookingStatus,
+    Hotel,
+    NightPrice,
+    Payment,
+    PriceRule,
+    Refund,
+    RefundStatus,
+    Review,
+    Role,
+    RoomType,
+    User,
+)
+from common.ports import EventClaim, NightChange
+from common.services.deps import Deps
+from tests.fakes import fake_deps
+from tests.support.fixtures import create_tables, point_dynamodb_at
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+DAY = NOW.date() + timedelta(days=5)
+HOTEL = Hotel('h1', 'Harbour', 'Lisbon', 'Cais 1', 'UTC', 15, 'EUR')
+ROOM = RoomType('rt1', 'h1', 'Deluxe', '', 2, 10000, 'EUR', 3)
+
+
+@pytest.fixture(params=['fake', 'dynamodb'])
+def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
+    if request.param == 'fake':
+        yield fake_deps()
+        return
+    with mock_aws():
+        point_dynamodb_at(None, 'contract', 'contract-idempotency')
+        create_tables(None)
+        yield wiring.build_deps()
+    point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
+
+
+def catalogue(deps: Deps, nights: int = 5) -> None:
+    deps.catalog.put_hotel(HOTEL, create=True)
+    deps.catalog.put_room_type(ROOM, create=True)
+    deps.inventory.open(ROOM, DAY, nights)
+
+
+def booking(booking_id: str = 'b1', *, start: date = DAY, nights: int = 2, rooms: int = 1, user: str = 'u1') -> Booking:
+    return Booking(
+        id=booking_id,
+        user_id=user,
+        hotel_id=HOTEL.id,
+        room_type_id=ROOM.id,
+        check_in=start,
+        check_out=start + timedelta(days=nights),
+        guests=rooms,
+        rooms=rooms,
+        currency='EUR',
+        total_amount=10000 * nights * rooms,
+        nightly=tuple(NightPrice(start + timedelta(days=i), 10000) for i in range(nights)),
+        status=BookingStatus.PENDING,
+        hold_expires_at=NOW + timedelta(minutes=15),
+        created_at=NOW,
+        updated_at=NOW,
+    )
+
+
+def available(deps: Deps, start: date = DAY, nights: int = 3) -> list[int]:
+    return [n.available for n in deps.inventory.nights(ROOM.id, start, start + timedelta(days=nights))]
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def test_a_hotel_is_created_once_changed_in_place_and_kept_while_it_has_room_types(deps: Deps):
+    deps.catalog.put_hotel(HOTEL, create=True)
+    with pytest.raises(errors.AlreadyExists):
+        deps.catalog.put_hotel(HOTEL, create=True)
+    with pytest.raises(errors.NotFound):
+        deps.catalog.put_hotel(replace(HOTEL, id='h2'), create=False)
+    assert deps.catalog.update_hotel(HOTEL.id, {'name': 'Renamed'}).name == 'Renamed'
+    with pytest.raises(errors.NotFound):
+        deps.catalog.update_hotel('nope', {'name': 'x'})
+    deps.catalog.put_room_type(ROOM, create=True)
+    with pytest.raises(errors.HotelNotEmpty):
+        deps.catalog.update_hotel(HOTEL.id, {'currency': 'USD'})
+    with pytest.raises(errors.HotelNotEmpty):
+        deps.catalog.delete_hotel(HOTEL.id)
+    assert [h.id for h in deps.catalog.list_hotels()] == [HOTEL.id]
+
+
+def test_a_room_type_needs_its_hotel_and_is_deleted_with_its_nights_and_rules(deps: Deps):
+    with pytest.raises(errors.InvalidReference):
+        deps.catalog.put_room_type(ROOM, create=True)
+    catalogue(deps)
+    with pytest.raises(errors.AlreadyExists):
+        deps.catalog.put_room_type(ROOM, create=True)
+    assert deps.catalog.update_room_type(ROOM.id, {'amenities': ['wifi']}).amenities == ('wifi',)
+    rule = PriceRule('r1', HOTEL.id, 'Own', Adjustment('amount', 1), room_type_id=ROOM.id)
+    deps.catalog.put_rule(rule)
+    deps.catalog.delete_room_type(ROOM, deps.inventory.all_nights(ROOM.id))
+    with pytest.raises(errors.NotFound):
+        deps.catalog.get_room_type(ROOM.id)
+    assert deps.inventory.all_nights(ROOM.id) == [] and deps.catalog.list_rules(HOTEL.id) == []
+    deps.catalog.delete_hotel(HOTEL.id)
+
+
+def test_a_room_type_with_rooms_held_is_not_deleted(deps: Deps):
+    catalogue(deps)
+    nights = deps.inventory.all_nights(ROOM.id)
+    deps.bookings.create_hold(booking())  # lands after the caller read the nights
+    with pytest.raises(errors.HasBookings):
+        deps.catalog.delete_room_type(ROOM, nights)
+    assert deps.catalog.get_room_type(ROOM.id) == ROOM
+    assert available(deps) == [2, 2, 3]
+
+
+def test_a_price_rule_is_found_by_id_and_replaced_only_at_the_version_read(deps: Deps):
+    catalogue(deps)
+    rule = PriceRule('r1', HOTEL.id, 'Weekend', Adjustment('percent', 10), weekdays=(6, 7), version=1)
+    deps.catalog.put_rule(rule, create=True)
+    with pytest.raises(errors.AlreadyExists):
+        deps.catalog.put_rule(rule, create=True)
+    assert deps.catalog.get_rule('r1') == rule
+    deps.catalog.replace_rule(replace(rule, priority=3, version=2), expected_version=1)
+    with pytest.raises(errors.Conflict):
+        deps.catalog.replace_rule(replace(rule, priority=4, version=2), expected_version=1)
+    assert [r.priority for r in deps.catalog.list_rules(HOTEL.id)] == [3]
+    deps.catalog.delete_rule(HOTEL.id, 'r1')
+    with pytest.raises(errors.NotFound):
+        deps.catalog.get_rule('r1')
+
+
+# ---------------------------------------------------------------- inventory
+
+
+def test_opening_nights_keeps_the_existing_ones(deps: Deps):
+    catalogue(deps, nights=2)
+    deps.bookings.create_hold(booking())
+    assert deps.inventory.open(ROOM, DAY, 4) == 2
+    assert available(deps, nights=4) == [2, 2, 3, 3]
+
+
+def test_an_inventory_plan_is_applied_whole_or_refused_whole(deps: Deps):
+    catalogue(deps, nights=3)
+    deps.bookings.create_hold(booking(rooms=2))
+    before = {n.date: n for n in deps.inventory.all_nights(ROOM.id)}
+    lower = [NightChange(DAY + timedelta(days=i), 1, False, before[DAY + timedelta(days=i)]) for i in range(3)]
+    with pytest.raises(errors.AllotmentBelowHeld):
+        deps.inventory.apply(ROOM, lower)
+    assert available(deps) == [1, 1, 3]
+    raise_and_open = [
+        NightChange(DAY, 5, False, before[DAY]),
+        NightChange(DAY + timedelta(days=3), 4, True, None),
+    ]
+    deps.inventory.apply(ROOM, raise_and_open)
+    nights = deps.inventory.nights(ROOM.id, DAY, DAY + timedelta(days=4))
+    assert [(n.allotment, n.available, n.stop_sell) for n in nights] == [
+        (5, 3, False), (3, 1, False), (3, 3, False), (4, 4, True),
+    ]  # fmt: skip
+    with pytest.raises(errors.InventoryConflict):
+        deps.inventory.apply(ROOM, raise_and_open)  # planned from what is no longer there
+
+
+# ---------------------------------------------------------------- bookings
+
+
+def test_a_hold_takes_every_night_or_none(deps: Deps):
+    catalogue(deps, nights=3)
+    deps.bookings.create_hold(booking('b1', rooms=3, nights=1))
+    with pytest.raises(errors.SoldOut) as sold_out:
+        deps.bookings.create_hold(booking('b2', nights=2))
+    assert sold_out.value.extra == {'nights': [DAY.isoformat()]}
+    with pytest.raises(errors.NotOnSale) as not_on_sale:
+        deps.bookings.create_hold(booking('b3', start=DAY + timedelta(days=2), nights=2))
+    assert not_on_sale.value.extra == {'nights': [(DAY + timedelta(days=3)).isoformat()]}
+    assert available(deps) == [0, 3, 3]
+    with pytest.raises(errors.NotFound):
+        deps.bookings.get('b2')
+    assert deps.bookings.get('b1').status is BookingStatus.PENDING
+
+
+def test_a_transition_is_guarded_by_the_status_and_payment_it_expects(deps: Deps):
+    catalogue(deps)
+    held = booking()
+    deps.bookings.create_hold(held)
+    payment = Payment('pi_1', 'requires_payment_method', 20000, 'EUR', 'secret')
+    assert deps.bookings.attach_payment(held.id, payment, NOW)
+    assert not deps.bookings.attach_payment(held.id, replace(payment, payment_intent_id='pi_2'), NOW)
+    with pytest.raises(errors.InvalidState):
+        deps.bookings.transition(
+            held, [BookingStatus.PENDING], BookingStatus.CANCELLED, NOW, expect_payment_intent=None
+        )
+    with pytest.raises(errors.InvalidState):
+        deps.bookings.transition(held, [BookingStatus.CONFIRMED], BookingStatus.CANCELLED, NOW)
+    paid = replace(payment, status='succeeded')
+    deps.bookings.transition(
+        held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW, expect_payment_intent='pi_1', payment=paid
+    )
+    stored = deps.bookings.get(held.id)
+    assert (stored.status, stored.payment, stored.version) == (BookingStatus.CONFIRMED, paid, 3)
+    deps.bookings.transition(stored, [BookingStatus.CONFIRMED], BookingStatus.CANCELLED, NOW, release_rooms=True)
+    assert available(deps) == [3, 3, 3]
+
+
+def test_taking_rooms_again_is_refused_when_they_were_sold(deps: Deps):
+    catalogue(deps)
+    held = booking(rooms=2)
+    deps.bookings.create_hold(held)
+    deps.bookings.transition(held, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True)
+    deps.bookings.create_hold(booking('b2', rooms=2))
+    with pytest.raises(errors.SoldOut):
+        deps.bookings.transition(held, [BookingStatus.EXPIRED], BookingStatus.CONFIRMED, NOW, take_rooms=True)
+    assert deps.bookings.get(held.id).status is BookingStatus.EXPIRED
+    assert available(deps) == [1, 1, 3]
+
+
+def test_a_hold_cannot_get_a_payment_once_it_has_expired(deps: Deps):
+    catalogue(deps)
+    held = booking()
+    deps.bookings.create_hold(held)
+    late = held.hold_expires_at
+    assert not deps.bookings.attach_payment(held.id, Payment('pi', 'x', 1, 'EUR'), late)
+
+
+def test_an_owed_refund_is_claimed_by_one_caller_and_recorded_once(deps: Deps):
+    catalogue(deps)
+    held = booking()
+    deps.bookings.create_hold(held)
+    owed = Refund(20000, 0, 'EUR', RefundStatus.PENDING, reason='cancelled_by_guest')
+    deps.bookings.transition(
+        held, [BookingStatus.PENDING], BookingStatus.CANCELLED, NOW, release_rooms=True, refund=owed
+    )
+    lease = deps.bookings.claim_refund(held.id, NOW, 60)
+    assert lease is not None and deps.bookings.claim_refund(held.id, NOW, 60) is None
+    assert deps.bookings.claim_refund(held.id, NOW + timedelta(seconds=61), 60) is not None  # lapsed
+    assert deps.bookings.record_refund(held.id, 're_1', RefundStatus.PENDING, NOW)
+    assert not deps.bookings.record_refund(held.id, 're_2', RefundStatus.SUCCEEDED, NOW)
+    assert deps.bookings.claim_refund(held.id, NOW + timedelta(hours=1), 60) is None  # no longer owed
+    assert deps.bookings.update_refund_status(held.id, 're_1', RefundStatus.SUCCEEDED, NOW)
+    assert not deps.bookings.update_refund_status(held.id, 're_1', RefundStatus.SUCCEEDED, NOW)
+    refund = deps.bookings.get(held.id).refund
+    assert refund is not None and (refund.stripe_refund_id, refund.status) == ('re_1', RefundStatus.SUCCEEDED)
+
+
+def test_due_holds_are_the_pending_ones_past_their_expiry(deps: Deps):
+    catalogue(deps)
+    due, later, confirmed = booking('due'), booking('later', nights=1), booking('confirmed', nights=1)
+    later = replace(later, hold_expires_at=NOW + timedelta(hours=1))
+    for b in (due, later, confirmed):
+        deps.bookings.create_hold(b)
+    deps.bookings.transition(confirmed, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
+    found = [b.id for page in deps.bookings.due_holds(NOW + timedelta(minutes=20), 10) for b in page]
+    assert found == ['due']
+
+
+def test_a_users_bookings_come_newest_first_in_pages_of_their_own(deps: Deps):
+    catalogue(deps, nights=10)
+    for i in range(3):
+        b = booking(f'b{i}', start=DAY + timedelta(days=i), nights=1)
+        deps.bookings.create_hold(replace(b, created_at=NOW + timedelta(seconds=i)))
+    deps.bookings.create_hold(booking('theirs', start=DAY + timedelta(days=5), nights=1, user='u2'))
+    first = deps.bookings.list_for_user('u1', 2, None)
+    second = deps.bookings.list_for_user('u1', 2, first.next_cursor)
+    assert [b.id for b in first.items + second.items] == ['b2', 'b1', 'b0']
+    with pytest.raises(errors.InvalidCursor):
+        deps.bookings.list_for_user('u2', 2, first.next_cursor)
+
+
+def test_bookings_by_arrival_filter_on_the_status_clients_see(deps: Deps):
+    catalogue(deps, nights=10)
+    expired = booking('b1', nights=1)
+    later = replace(booking('b2', start=DAY + timedelta(days=1), nights=1), hold_expires_at=NOW + timedelta(hours=2))
+    for b in (expired, later):
+        deps.bookings.create_hold(b)
+    when = NOW + timedelta(hours=1)  # b1's hold has passed, not yet swept
+
+    def listed(*statuses: BookingStatus) -> list[str]:
+        page = deps.bookings.list_by_arrival(DAY, DAY + timedelta(days=5), now=when, statuses=frozenset(statuses))
+        return [b.id for b in page.items]
+
+    assert listed(BookingStatus.EXPIRED) == ['b1']
+    assert listed(BookingStatus.PENDING) == ['b2']
+    assert listed(BookingStatus.PENDING, BookingStatus.EXPIRED) == ['b1', 'b2']
+    holding = deps.bookings.holding_rooms(DAY, DAY + timedelta(days=1))
+    assert [b.id for b in holding] == ['b1']  # stored PENDING: its rooms are held until swept
+
+
+# ---------------------------------------------------------------- payment records
+
+
+def test_a_stripe_event_is_claimed_once_and_a_dead_claim_lapses(deps: Deps):
+    assert deps.payments.claim_event('evt_1', 't', NOW, 60, 3600) is EventClaim.CLAIMED
+    assert deps.payments.claim_event('evt_1', 't', NOW, 60, 3600) is EventClaim.IN_PROGRESS
+    assert deps.payments.claim_event('evt_1', 't', NOW + timedelta(seconds=61), 60, 3600) is EventClaim.CLAIMED
+    deps.payments.finish_event('evt_1', 'confirmed')
+    assert deps.payments.claim_event('evt_1', 't', NOW + timedelta(hours=1), 60, 3600) is EventClaim.DONE
+    assert deps.payments.claim_event('evt_2', 't', NOW, 60, 3600) is EventClaim.CLAIMED
+    deps.payments.release_event('evt_2')
+    assert deps.payments.claim_event('evt_2', 't', NOW, 60, 3600) is EventClaim.CLAIMED
+
+
+def test_refunds_owed_are_listed_once_due_until_cleared(deps: Deps):
+    deps.payments.note_refund_due('b1', NOW)
+    deps.payments.note_refund_due('b2', NOW + timedelta(hours=1))
+    assert list(deps.payments.refunds_due(NOW, 10)) == ['b1']
+    deps.payments.clear_refund_due('b1')
+    deps.payments.clear_refund_due('b1')
+    assert list(deps.payments.refunds_due(NOW + timedelta(hours=2), 10)) == ['b2']
+
+
+# ---------------------------------------------------------------- accounts, limits
+
+
+def test_an_email_belongs_to_one_user(deps: Deps):
+    ada = User('u1', 'ada@example.com', 'Ada', Role.GUEST, 'hash', NOW)
+    deps.accounts.create_user(ada)
+    with pytest.raises(errors.EmailTaken):
+        deps.accounts.create_user(replace(ada, id='u2'))
+    assert deps.accounts.find_user_by_email('ada@example.com') == ada
+    assert deps.accounts.find_user_by_email('grace@example.com') is None
+    changed = deps.accounts.update_profile('u1', {'phone': '+44 1', 'name': 'Ada King'})
+    assert (changed.name, changed.phone) == ('Ada King', '+44 1')
+    assert deps.accounts.update_profile('u1', {'phone': None}).phone is None
+    with pytest.raises(errors.NotFound):
+        deps.accounts.update_profile('u9', {'name': 'x'})
+
+
+def test_a_refresh_token_is_spent_once_and_a_revoked_session_spends_none(deps: Deps):
+    until = NOW + timedelta(days=7)
+    deps.accounts.spend_refresh_token('jti-1', 'fam-1', 'u1', until)
+    with pytest.raises(errors.RefreshTokenReused):
+        deps.accounts.spend_refresh_token('jti-1', 'fam-1', 'u1', until)
+    assert not deps.accounts.family_revoked('fam-1')
+    deps.accounts.revoke_family('fam-1', 'u1', 'logout', NOW, until)
+    deps.accounts.revoke_family('fam-1', 'u1', 'again', NOW, until)
+    assert deps.accounts.family_revoked('fam-1')
+    with pytest.raises(errors.InvalidToken):
+        deps.accounts.spend_refresh_token('jti-2', 'fam-1', 'u1', until)
+
+
+def test_a_window_counts_up_to_its_limit_and_gives_back(deps: Deps):
+    assert [deps.limits.take('s', 'x', 0, 2, 99) for _ in range(3)] == [True, True, False]
+    deps.limits.give_back('s', 'x', 0)
+    assert deps.limits.take('s', 'x', 0, 2, 99)
+    assert deps.limits.take('s', 'x', 900, 2, 99)  # another window
+    deps.limits.give_back('s', 'y', 0)  # nothing to give back: no error
+
+
+# ---------------------------------------------------------------- reviews, wishlist
+
+
+def test_a_confirmed_stay_is_reviewed_once_and_the_counters_follow(deps: Deps):
+    catalogue(deps)
+    held = booking()
+    deps.bookings.create_hold(held)
+    review = Review('r1', held.id, ROOM.id, HOTEL.id, 'u1', 'Ada', 4, 'Nice', DAY, NOW)
+    with pytest.raises(errors.InvalidState):
+        deps.reviews.create(review)  # still PENDING
+    deps.bookings.transition(held, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
+    with pytest.raises(errors.InvalidState):
+        deps.reviews.create(replace(review, user_id='u2'))
+    deps.reviews.create(review)
+    with pytest.raises(errors.AlreadyReviewed):
+        deps.reviews.create(replace(review, id='r2'))
+    room = deps.catalog.get_room_type(ROOM.id)
+    assert (room.review_count, room.rating_sum) == (1, 4)
+    assert [r.id for r in deps.reviews.list_for_room_type(ROOM.id, 10, None).items] == ['r1']
+
+
+def test_a_wishlist_holds_a_room_type_once(deps: Deps):
+    first, created = deps.wishlist.add('u1', 'rt1', NOW)
+    again, created_again = deps.wishlist.add('u1', 'rt1', NOW + timedelta(days=1))
+    assert (created, created_again, again) == (True, False, first)
+    assert deps.wishlist.list('u1') == [first] and deps.wishlist.list('u2') == []
+    deps.wishlist.remove('u1', 'rt1')
+    deps.wishlist.remove('u1', 'rt1')
+    assert deps.wishlist.list('u1') == []
