@@ -104,58 +104,12 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(api: Api):
     assert api.get('/api/users/me', token=again.json['access']).status == 200
 
 
-def test_replaying_a_rotated_refresh_token_signs_the_whole_session_out(api: Api):
-    # Given a session rotated once (the thief kept a copy of the first refresh token)
-    register(api)
-    first = signed_in(api)
-    current = api.post('/api/auth/refresh', {'refresh': first['refresh']}).json
-    other_device = signed_in(api)
-    # When the old refresh token comes back
-    replay = api.post('/api/auth/refresh', {'refresh': first['refresh']})
-    # Then it is refused, and every token of that session stops working, the owner's included
-    assert (replay.status, replay.code) == (401, 'invalid_token')
-    assert api.post('/api/auth/refresh', {'refresh': current['refresh']}).status == 401
-    assert api.get('/api/users/me', token=current['access']).status == 401
-    assert api.get('/api/users/me', token=first['access']).status == 401
-    # while another session of the same user is untouched
-    assert api.get('/api/users/me', token=other_device['access']).status == 200
-    assert api.post('/api/auth/refresh', {'refresh': other_device['refresh']}).status == 200
-
-
-def test_logout_ends_the_session_at_once(api: Api):
-    register(api)
-    tokens = signed_in(api)
-    other_device = signed_in(api)
-    out = api.post('/api/auth/logout', {'refresh': tokens['refresh']}, token=tokens['access'])
-    assert out.status == 204
-    assert out.body == b''
-    # the refresh token and the access token of the session are both dead, before they expire
-    assert api.post('/api/auth/refresh', {'refresh': tokens['refresh']}).code == 'invalid_token'
-    assert api.get('/api/users/me', token=tokens['access']).code == 'invalid_token'
-    # signing out again with that session's access token: already signed out
-    assert api.post('/api/auth/logout', {'refresh': tokens['refresh']}, token=tokens['access']).status == 401
-    # the other session goes on, and may sign out the first one again (idempotent)
-    assert api.get('/api/users/me', token=other_device['access']).status == 200
-    assert api.post('/api/auth/logout', {'refresh': tokens['refresh']}, token=other_device['access']).status == 204
-    assert api.get('/api/users/me', token=other_device['access']).status == 200
-
-
 def test_logout_with_an_older_refresh_token_of_the_session_still_signs_it_out(api: Api):
     register(api)
     first = signed_in(api)
     current = api.post('/api/auth/refresh', {'refresh': first['refresh']}).json
     assert api.post('/api/auth/logout', {'refresh': first['refresh']}, token=current['access']).status == 204
     assert api.post('/api/auth/refresh', {'refresh': current['refresh']}).status == 401
-
-
-def test_nobody_signs_out_someone_elses_session(api: Api):
-    register(api)
-    register(api, email='bob@example.com')
-    alice = signed_in(api)
-    bob = signed_in(api, email='bob@example.com')
-    reply = api.post('/api/auth/logout', {'refresh': alice['refresh']}, token=bob['access'])
-    assert (reply.status, reply.code) == (401, 'invalid_token')
-    assert api.post('/api/auth/refresh', {'refresh': alice['refresh']}).status == 200
 
 
 @pytest.mark.parametrize('body', [{}, {'refresh': ''}, {'refresh': 'not-a-token'}])
@@ -203,35 +157,12 @@ def test_the_seeded_admin_gets_the_admin_role(api: Api):
 # ------------------------------------------------------------------ abuse limits
 
 
-def test_failed_logins_per_email_are_limited_for_the_rest_of_the_window(api: Api, override_settings):
-    override_settings(LOGIN_FAILURES_PER_EMAIL=3)
-    register(api)
-    start = datetime(2030, 1, 7, 10, 1, tzinfo=UTC)  # one minute into a 15-minute window
-    with time_machine.travel(start, tick=False):
-        assert [login(api, password=f'wrong password {i}').status for i in range(3)] == [401, 401, 401]
-        refused = login(api)  # even the right password: the guesser must not learn it is right
-        assert (refused.status, refused.code) == (429, 'too_many_attempts')
-        assert refused.header('Retry-After') == str(14 * 60)
-        assert refused.header('Content-Type') == 'application/problem+json'
-        register(api, email='bob@example.com')
-        assert login(api, email='bob@example.com').status == 200, 'other accounts are not affected'
-    with time_machine.travel(start + timedelta(minutes=14), tick=False):
-        assert login(api).status == 200, 'the next window starts afresh'
-
-
 def test_unknown_emails_are_counted_like_known_ones(api: Api, override_settings):
     override_settings(LOGIN_FAILURES_PER_EMAIL=2)
     register(api)
     for email in ('ada@example.com', 'nobody@example.com'):
         statuses = [login(api, email=email, password='wrong password').status for _ in range(3)]
         assert statuses == [401, 401, 429], email
-
-
-def test_successful_logins_are_not_counted(api: Api, override_settings):
-    override_settings(LOGIN_FAILURES_PER_EMAIL=2, LOGIN_FAILURES_PER_IP=2)
-    register(api)
-    assert {login(api).status for _ in range(6)} == {200}
-    assert [login(api, password='wrong password').status for _ in range(3)] == [401, 401, 429]
 
 
 def test_failed_logins_per_client_address_are_limited_across_emails(api: Api, override_settings):
@@ -259,17 +190,6 @@ def test_a_refused_login_costs_no_password_hashing(api: Api, override_settings, 
     monkeypatch.setattr(Argon2Passwords, 'burn_verification_time', lambda self, *a: verified.append(1))
     assert login(api).status == 429
     assert verified == []
-
-
-def test_registrations_per_client_address_are_limited(api: Api, override_settings):
-    override_settings(REGISTRATIONS_PER_IP=2)
-    statuses = [register(api, email=f'new{i}@example.com', source_ip='198.51.100.20').status for i in range(2)]
-    assert statuses == [201, 201]
-    refused = register(api, email='new9@example.com', source_ip='198.51.100.20')
-    assert (refused.status, refused.code) == (429, 'too_many_registrations')
-    assert 1 <= int(refused.header('Retry-After')) <= 3600
-    assert login(api, email='new9@example.com').status == 401, 'the refused account was not created'
-    assert register(api, email='new9@example.com', source_ip='198.51.100.21').status == 201
 
 
 def test_a_weak_password_does_not_use_up_the_registrations_limit(api: Api, override_settings):

@@ -51,44 +51,6 @@ def test_a_hold_takes_the_rooms_of_every_night_and_locks_the_price(api: Api, roo
     assert_inventory_balances()
 
 
-def test_one_sold_out_night_in_the_middle_refuses_the_whole_stay(api: Api, room):
-    # Given the middle night of a three-night stay is already full
-    check_in, check_out = factories.stay(days_ahead=5, nights=3)
-    middle = (date.fromisoformat(check_in) + timedelta(days=1)).isoformat()
-    after_middle = (date.fromisoformat(middle) + timedelta(days=1)).isoformat()
-    full = api.post(
-        '/api/bookings',
-        {'room_type_id': room.id, 'check_in': middle, 'check_out': after_middle, 'guests': 3, 'rooms': 3},
-        token=factories.token(),
-    )
-    assert full.status == 201
-    # When someone books the three nights
-    reply = api.hold(room.id, check_in, check_out, token=factories.token())
-    # Then nothing is held and the other nights are untouched
-    assert reply.status == 409
-    assert reply.code == 'sold_out'
-    assert reply.json['nights'] == [middle]
-    assert reply.header('Content-Type') == 'application/problem+json'
-    assert available(room.id, check_in, check_out) == [3, 0, 3]
-    assert len(all_bookings()) == 1
-    assert_inventory_balances()
-
-
-def test_nights_outside_the_sale_window_are_not_on_sale(api: Api):
-    hotel = factories.hotel()
-    short = factories.room_type(hotel, open_days=3)
-    check_in, check_out = factories.stay(days_ahead=1, nights=4)
-    reply = api.post(
-        '/api/bookings',
-        {'room_type_id': short.id, 'check_in': check_in, 'check_out': check_out, 'guests': 1},
-        token=factories.token(),
-    )
-    assert reply.status == 422
-    assert reply.code == 'not_on_sale'
-    assert available(short.id, check_in, check_out) == [5, 5]
-    assert all_bookings() == []
-
-
 TODAY = datetime.now(UTC).date()
 
 

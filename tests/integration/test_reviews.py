@@ -74,36 +74,11 @@ def test_a_guest_reviews_a_finished_stay_once_and_the_room_type_counts_it(api: A
         assert private not in api.get(f'/api/room-types/{room.id}/reviews').body.decode()
 
 
-def test_the_average_counts_every_review(api: Api, room):
-    ratings = [5, 4, 4, 2]
-    bookings = []
-    for i, rating in enumerate(ratings):
-        user = factories.user(email=f'g{i}@example.com', name=f'Guest{i}')
-        bookings.append((stayed(user.id, room), user, rating))
-    with time_machine.travel(after_checkout(bookings[0][0]), tick=False):
-        for booking, user, rating in bookings:
-            assert post_review(api, booking.id, user.id, {'rating': rating}).status == 201
-    shown = api.get(f'/api/room-types/{room.id}').json
-    assert (shown['average_rating'], shown['review_count']) == (3.75, 4)
-
-
 @pytest.mark.parametrize(
     ('days', 'allowed'),
     [(-1, False), (0, False), (1, True)],
     ids=['the last night', 'the check-out date', 'the day after check-out'],
 )
-def test_reviews_open_once_the_check_out_date_has_passed_at_the_hotel(api: Api, room, guest, days, allowed):
-    booking = stayed(guest.id, room)
-    with time_machine.travel(after_checkout(booking, days=days), tick=False):
-        reply = post_review(api, booking.id, guest.id)
-    if allowed:
-        assert reply.status == 201
-    else:
-        assert (reply.status, reply.code) == (409, 'stay_not_ended')
-        assert reply.json['reviews_open_on'] == (booking.check_out + timedelta(days=1)).isoformat()
-        assert deps().catalog.get_room_type(room.id).review_count == 0
-
-
 def test_the_hotels_time_zone_decides_not_utc(api: Api, room, guest):
     booking = stayed(guest.id, room)
     half_past_midnight_in_auckland = after_checkout(booking) - timedelta(hours=11, minutes=30)
@@ -112,7 +87,6 @@ def test_the_hotels_time_zone_decides_not_utc(api: Api, room, guest):
         assert post_review(api, booking.id, guest.id).status == 201
 
 
-@pytest.mark.parametrize('status', [BookingStatus.PENDING, BookingStatus.CANCELLED, BookingStatus.EXPIRED])
 def test_only_confirmed_stays_can_be_reviewed(api: Api, room, guest, status):
     booking = factories.booking(guest.id, room, TODAY + timedelta(days=2))
     if status is not BookingStatus.PENDING:
@@ -122,15 +96,6 @@ def test_only_confirmed_stays_can_be_reviewed(api: Api, room, guest, status):
     assert (reply.status, reply.code) == (409, 'invalid_state')
     assert deps().catalog.get_room_type(room.id).review_count == 0
     assert_inventory_balances()
-
-
-def test_nobody_reviews_someone_elses_stay(api: Api, room, guest):
-    booking = stayed(guest.id, room)
-    mallory = factories.user(email='mallory@example.com')
-    with time_machine.travel(after_checkout(booking), tick=False):
-        reply = post_review(api, booking.id, mallory.id, {'rating': 1, 'comment': 'Awful'})
-    assert (reply.status, reply.code) == (404, 'not_found')
-    assert deps().catalog.get_room_type(room.id).review_count == 0
 
 
 @pytest.mark.parametrize(

@@ -90,3 +90,13 @@ def test_a_canceled_payment_cannot_be_checked_out_again():
     payments.canceled(w.deps, held.id, canceled, w.now)
     with pytest.raises(errors.InvalidState):
         checkout.checkout(w.deps, GUEST, held.id, w.now)
+
+
+def test_a_paid_booking_is_not_checked_out_again_and_says_so():
+    w = world()
+    booking = w.paid()
+    with pytest.raises(errors.AlreadyPaid):
+        checkout.checkout(w.deps, GUEST, booking.id, w.now)
+    with pytest.raises(errors.AlreadyPaid):
+        checkout.checkout(w.deps, GUEST, booking.id, w.now, auto_confirm=True)
+    assert w.f.stripe.calls.count('create_payment_intent') == 1

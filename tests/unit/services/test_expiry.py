@@ -36,12 +36,28 @@ def test_a_sweep_stops_at_its_batch_and_the_next_run_continues():
     assert (second.expired, second.complete) == (1, True)
 
 
-def test_a_sweep_stops_before_its_time_runs_out():
+def test_a_sweep_stops_before_its_time_runs_out_and_the_next_run_continues():
+    w = world()
+    first = w.hold(10)
+    w.f.clock.advance(minutes=1)
+    held = [first, w.hold(20)]  # due oldest first
+    after = held[-1].hold_expires_at
+    left = iter([60.0, 60.0])  # then under the 5 s safety margin, before the second hold
+    report = expiry.sweep(w.deps, after, lambda: next(left, 1.0))
+    assert (report.expired, report.complete) == (1, False)
+    assert [w.deps.bookings.get(b.id).status for b in held] == [BookingStatus.EXPIRED, BookingStatus.PENDING]
+    again = expiry.sweep(w.deps, after, PLENTY)
+    assert (again.expired, again.complete) == (1, True)
+
+
+def test_expiry_cancels_the_payment_intent_at_stripe():
     w = world()
     held = w.hold()
-    report = expiry.sweep(w.deps, held.hold_expires_at, lambda: 1.0)  # under the 5 s safety margin
-    assert (report.examined, report.complete) == (0, False)
-    assert w.deps.bookings.get(held.id).status is BookingStatus.PENDING
+    intent = checkout.checkout(w.deps, GUEST, held.id, w.now).payment.payment_intent_id
+    expiry.sweep(w.deps, held.hold_expires_at, PLENTY)
+    assert w.f.stripe.intents[intent].status == IntentStatus.CANCELED
+    stored = w.deps.bookings.get(held.id).payment
+    assert stored is not None and (stored.status, stored.client_secret) == ('canceled', None)
 
 
 def test_a_payment_that_won_the_race_is_confirmed_not_expired():

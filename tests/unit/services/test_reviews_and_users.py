@@ -71,3 +71,14 @@ def test_the_wishlist_is_idempotent_newest_first_and_forgets_removed_room_types(
     assert users.wishlist(w.deps, GUEST) == []
     users.remove_from_wishlist(w.deps, GUEST, w.room.id)
     users.remove_from_wishlist(w.deps, GUEST, w.room.id)
+
+
+def test_the_average_counts_every_review():
+    w = world()
+    _guest(w)
+    after = w.now.replace(day=w.now.day + 9)
+    for start, rating in ((1, 5), (3, 4), (5, 2)):
+        booking = w.paid(start, 1)
+        reviews.post(w.deps, GUEST, booking.id, rating, '', after)
+    room = w.deps.catalog.get_room_type(w.room.id)
+    assert (room.review_count, room.average_rating) == (3, 3.67)
