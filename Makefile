@@ -28,7 +28,18 @@ $(SAMV)/.installed: requirements/sam.txt
 	$(SAMV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt
 	touch $@
 
-install: $(VENV)/.installed $(EMU)/.installed ## Create the virtualenvs (app + tests, emulators)
+# The web client's browser code (npm, pinned by package-lock.json; axe-core for the tests), copied
+# into web/vendor as plain ES modules (local/web_vendor.py). Debian's npm if the machine has none.
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q npm)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+node_modules/.vendored: node_modules/.installed local/web_vendor.py
+	$(PYTHON) local/web_vendor.py
+	touch $@
+
+install: $(VENV)/.installed $(EMU)/.installed node_modules/.vendored ## Create the virtualenvs (app + tests, emulators) and web/vendor
 
 run: install ## Start the whole API locally with demo data (PORT=3000)
 	$(PY) -m local.run
