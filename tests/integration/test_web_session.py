@@ -55,7 +55,7 @@ def test_in_cookie_mode_the_refresh_token_is_only_in_an_httponly_strict_cookie_s
 
 def test_refresh_and_logout_take_the_token_from_the_cookie_and_rotate_it(api: Api):
     _account(api)
-    pair, first = _cookie_login(api)
+    _, first = _cookie_login(api)
 
     refreshed = api.post('/api/auth/refresh', {}, headers={**COOKIE_MODE, 'Cookie': f'__Secure-refresh={first}'})
     assert refreshed.status == 200 and refreshed.json['refresh'] is None

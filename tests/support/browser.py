@@ -53,10 +53,14 @@ def chromium_executable() -> str:
     if os.geteuid() != 0 or not shutil.which('apt-get'):
         pytest.skip('chromium is not installed and cannot be installed here (needs root and apt-get)')
     env = {**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}
-    installed = subprocess.run(['apt-get', 'install', '-y', '-q', 'chromium'], env=env, capture_output=True, timeout=900)
+    installed = subprocess.run(
+        ['apt-get', 'install', '-y', '-q', 'chromium'], env=env, capture_output=True, timeout=900
+    )
     if installed.returncode != 0:
         subprocess.run(['apt-get', 'update', '-q'], env=env, capture_output=True, timeout=600, check=True)
-        subprocess.run(['apt-get', 'install', '-y', '-q', 'chromium'], env=env, capture_output=True, timeout=900, check=True)
+        subprocess.run(
+            ['apt-get', 'install', '-y', '-q', 'chromium'], env=env, capture_output=True, timeout=900, check=True
+        )
     return shutil.which('chromium') or '/usr/bin/chromium'
 
 
@@ -113,7 +117,6 @@ class Site:
                 self.page.screenshot(path=str(SCREENSHOTS / f'{name}-{label}.png'), full_page=True)
         self.page.set_viewport_size(size)
         self.checked.append(name)
-
 
 
 def gzip_size(body: bytes) -> int:
