@@ -193,7 +193,7 @@ export function RoomPage({ id, query }) {
   const hotel = catalogue.hotels.get(roomType.hotel_id);
   return html`<p class="crumbs"><a href=${withQuery('/', { city: hotel?.city, ...stayQuery(stay) })}>‹ Back to results</a></p>
     <div class="room-layout">
-      <div class="room-main">
+      <div class="room-intro">
         <${PageTitle} title=${roomType.name}>${roomType.name}</${PageTitle}>
         <p class="muted">${hotel ? `${hotel.name} · ${hotel.address}` : ''}</p>
         <${Photo} roomType=${roomType} name=${roomType.name} />
@@ -201,6 +201,9 @@ export function RoomPage({ id, query }) {
         <p class="facts"><span>Sleeps ${roomType.capacity}</span>${roomType.view_type && html`<span>${amenity(roomType.view_type)} view</span>`}<${Rating} roomType=${roomType} /></p>
         <ul class="chips" aria-label="Amenities">${roomType.amenities.map((code) => html`<li>${amenity(code)}</li>`)}</ul>
         <${Wishlist} roomTypeId=${id} />
+      </div>
+      <${BookingPanel} roomType=${roomType} stay=${stay} hotel=${hotel} />
+      <div class="room-more">
         <section aria-labelledby="dates-heading" class="change-dates">
           <h2 id="dates-heading">Dates and guests</h2>
           <${SearchForm} key=${JSON.stringify(stay)} stay=${stay} onSearch=${onSearch} compact />
@@ -208,6 +211,5 @@ export function RoomPage({ id, query }) {
         <${Calendar} roomTypeId=${id} stay=${stay} currency=${roomType.currency} />
         <${Reviews} roomTypeId=${id} />
       </div>
-      <${BookingPanel} roomType=${roomType} stay=${stay} hotel=${hotel} />
     </div>`;
 }
