@@ -188,6 +188,10 @@ def test_a_stay_that_sells_out_shows_the_full_nights(site: Site, local_stack: Lo
     problem.wait_for()
     nights = [datetime.fromisoformat(_day(n)).strftime('%a %-d %b') for n in (251, 252)]
     assert f'Sold out on {nights[0]} and {nights[1]}' in problem.inner_text()
+    # ...and the calendar, read again, marks those nights full
+    page.locator('.month td.in-stay.full').nth(1).wait_for()
+    assert page.locator('.month td.in-stay.full').count() == 2
+    assert not book.is_enabled()
     site.check('sold-out-booking')
 
     # The search shows it greyed, with the same nights

@@ -112,11 +112,22 @@ class Site:
             self.page.wait_for_timeout(150)  # a relayout
             violations = self.axe_violations()
             assert not violations, f'{name} ({label}): axe found {violations}'
-            if screenshot and os.environ.get('UPDATE_WEB_SCREENSHOTS'):
-                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-                self.page.screenshot(path=str(SCREENSHOTS / f'{name}-{label}.png'), full_page=True)
+            folder = _screenshot_folder(screenshot)
+            if folder:
+                folder.mkdir(parents=True, exist_ok=True)
+                self.page.screenshot(path=str(folder / f'{name}-{label}.png'), full_page=True)
         self.page.set_viewport_size(size)
         self.checked.append(name)
+
+
+def _screenshot_folder(for_docs: bool) -> Path | None:
+    """docs/screenshots for the pages the docs show (UPDATE_WEB_SCREENSHOTS=1); every checked
+    page into WEB_SCREENSHOT_DIR when set (to look at them all)."""
+    if os.environ.get('WEB_SCREENSHOT_DIR'):
+        return Path(os.environ['WEB_SCREENSHOT_DIR'])
+    if for_docs and os.environ.get('UPDATE_WEB_SCREENSHOTS'):
+        return SCREENSHOTS
+    return None
 
 
 def gzip_size(body: bytes) -> int:

@@ -17,6 +17,14 @@ export function money(amount, currency) {
   return new Intl.NumberFormat(LOCALE, { style: 'currency', currency }).format(amount / 10 ** digits);
 }
 
+/** 36225 GBP -> "£362" (whole units, for tight spaces such as the calendar). */
+export function moneyShort(amount, currency) {
+  const digits = fractionDigits(currency);
+  return new Intl.NumberFormat(LOCALE, { style: 'currency', currency, maximumFractionDigits: 0, minimumFractionDigits: 0 }).format(
+    Math.round(amount / 10 ** digits),
+  );
+}
+
 export function parseDate(iso) {
   const [year, month, day] = iso.split('-').map(Number);
   return new Date(Date.UTC(year, month - 1, day));
@@ -115,8 +123,12 @@ export function explain(error) {
     case 'too_many_requests':
     case 'too_many_registrations':
       return `${problem.detail || 'Too many attempts.'} Please wait a little and try again.`;
-    case 'payment_declined':
-      return `The card was declined: ${problem.detail || 'try another card'}.`.replace('..', '.');
+    case 'payment_declined': {
+      const why = (problem.detail || '').replace(/\.$/, '');
+      return why && !/declined/i.test(why)
+        ? `The card was declined: ${why}. Try another card.`
+        : `${why || 'The card was declined'}. Try another card.`;
+    }
     case 'too_late_to_cancel':
       return 'This booking can no longer be cancelled: the check-in time has passed.';
     case 'already_paid':

@@ -140,7 +140,7 @@ export function CardForm({ booking, config, disabled }) {
     </button>
     <p class="muted small">Payments are processed by Stripe. Your card details never reach our servers.</p>
     ${config.stripe_publishable_key.startsWith('pk_test_') &&
-    html`<p class="test-cards">Test mode: pay with <code>4242 4242 4242 4242</code>; <code>4000 0025 0000 3155</code>
+    html`<p class="test-cards">Test mode: pay with <code>4242 4242 4242 4242</code>; <code>4000 0025 0000 3155</code>${' '}
       asks for 3-D Secure; <code>4000 0000 0000 0341</code> is declined. Any future expiry, any CVC.</p>`}
   </form>`;
 }

@@ -44,15 +44,15 @@ function Countdown({ expiresAt, onExpired }) {
   const minutes = Math.floor(left / 60);
   const seconds = String(left % 60).padStart(2, '0');
   return html`<p class=${`countdown${left < 120 ? ' urgent' : ''}`}>
-    Your rooms are held for <strong role="timer" aria-live="off">${minutes}:${seconds}</strong>
-    <span class="visually-hidden">minutes</span> (until ${when(expiresAt)}).
+    Your rooms are held for <strong role="timer" aria-live="off">${minutes}:${seconds}</strong>${' '}
+    <span class="visually-hidden">minutes</span>(until ${when(expiresAt)}).
   </p>`;
 }
 
 function Expired() {
   return html`<div class="problem-box" role="alert">
     <h2>This hold has expired</h2>
-    <p>The 15 minutes to pay have passed and the rooms are back on sale. Nothing was charged.</p>
+    <p>The time to pay has run out and the rooms are back on sale. Nothing was charged.</p>
     <p><a class="button primary" href="/">Search again</a></p>
   </div>`;
 }
@@ -125,11 +125,11 @@ function StatusBanner({ booking, waiting }) {
     return html`<${Notice}><span class="spinner" aria-hidden="true"></span> Payment received. Confirming your booking…<//>`;
   }
   if (booking.status === 'PENDING') {
-    return html`<${Notice} kind="warning">Not paid yet: your rooms are held until ${when(booking.hold_expires_at)}.
+    return html`<${Notice} kind="warning">Not paid yet: your rooms are held until ${when(booking.hold_expires_at)}.${' '}
       <a href=${`/bookings/${booking.id}/pay`}>Pay now</a><//>`;
   }
   if (booking.status === 'EXPIRED') {
-    return html`<${Notice} kind="warning">This hold expired before it was paid; its rooms are back on sale. Nothing was charged.
+    return html`<${Notice} kind="warning">This hold expired before it was paid; its rooms are back on sale. Nothing was charged.${' '}
       <a href="/">Search again</a><//>`;
   }
   return html`<${Notice}>This booking is cancelled.<//>`;
@@ -189,8 +189,8 @@ function Refund({ booking }) {
   const refund = booking.refund;
   if (!refund) return null;
   const words = { succeeded: 'sent to your card', pending: 'on its way to your card', failed: 'failed: the hotel will contact you' };
-  return html`<p class="refund" role="status">Refund of <strong>${money(refund.amount, refund.currency)}</strong>
-    ${words[refund.status] || refund.status}${refund.penalty ? ` (${money(refund.penalty, refund.currency)} kept)` : ''}.</p>`;
+  const kept = refund.penalty ? ` (${money(refund.penalty, refund.currency)} kept)` : '';
+  return html`<p class="refund" role="status">Refund of <strong>${money(refund.amount, refund.currency)}</strong> ${words[refund.status] || refund.status}${kept}.</p>`;
 }
 
 function Review({ booking }) {

@@ -2,7 +2,7 @@
 // the booking panel (the quote for the chosen stay; booking holds the rooms and goes to payment).
 import { html, useState } from '../html.js';
 import { ApiError, api, get, loadCatalogue, post, session } from '../api.js';
-import { addDays, amenity, day, explain, isoDate, money, parseDate, plural, today, when } from '../format.js';
+import { addDays, amenity, day, explain, isoDate, money, moneyShort, parseDate, plural, today, when } from '../format.js';
 import { navigate, withQuery } from '../router.js';
 import { Loading, PageTitle, Photo, Problem, Rating, useLoad } from '../ui.js';
 import { SearchForm, stayFrom, stayQuery } from './search.js';
@@ -39,7 +39,7 @@ function Month({ first, nights, stay, currency }) {
     cells.push(html`<td class=${[inStay && 'in-stay', full && 'full', !night && 'closed'].filter(Boolean).join(' ')}>
       <span class="visually-hidden">${label}${inStay ? ' (your stay)' : ''}</span>
       <span aria-hidden="true" class="date">${Number(date.slice(8))}</span>
-      <span aria-hidden="true" class="price">${night ? (full ? 'Full' : money(night.price, currency).replace(/\.00$/, '')) : '–'}</span>
+      <span aria-hidden="true" class="price">${night ? (full ? 'Full' : moneyShort(night.price, currency)) : '–'}</span>
     </td>`);
   }
   const rows = [];
@@ -51,12 +51,12 @@ function Month({ first, nights, stay, currency }) {
   </table>`;
 }
 
-function Calendar({ roomTypeId, stay, currency }) {
+function Calendar({ roomTypeId, stay, currency, version }) {
   const [first, setFirst] = useState(monthStart(stay.check_in));
   const second = nextMonth(first);
   const nights = useLoad(
     () => get(withQuery(`/room-types/${roomTypeId}/calendar`, { from: first, to: nextMonth(second) })),
-    [roomTypeId, first],
+    [roomTypeId, first, version],
   );
   const earliest = monthStart(today());
   return html`<section class="calendar" aria-labelledby="calendar-heading">
@@ -129,13 +129,13 @@ function Wishlist({ roomTypeId }) {
   </div>`;
 }
 
-function BookingPanel({ roomType, stay, hotel }) {
+function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
   const quote = useLoad(
     () =>
       get(withQuery('/rooms/search', { ...stayQuery(stay), hotel_id: roomType.hotel_id, include_sold_out: true })).then(
         (found) => found.results.find((result) => result.room_type_id === roomType.id) || null,
       ),
-    [roomType.id, stay.check_in, stay.check_out, stay.guests, stay.rooms],
+    [roomType.id, stay.check_in, stay.check_out, stay.guests, stay.rooms, version],
   );
   const [booking, setBooking] = useState({ busy: false, error: null });
   const here = location.pathname + location.search;
@@ -158,6 +158,8 @@ function BookingPanel({ roomType, stay, hotel }) {
         return;
       }
       setBooking({ busy: false, error });
+      // Sold out meanwhile: show the calendar and price as they are now.
+      if (error.code === 'sold_out') onRefused();
     }
   };
   const result = quote.data;
@@ -185,6 +187,7 @@ function BookingPanel({ roomType, stay, hotel }) {
 
 export function RoomPage({ id, query }) {
   const stay = stayFrom(query);
+  const [version, setVersion] = useState(0);
   const loaded = useLoad(() => Promise.all([get(`/room-types/${id}`), loadCatalogue()]), [id]);
   const onSearch = (next) => navigate(withQuery(`/rooms/${id}`, stayQuery(next)), { replace: true });
   if (loaded.loading) return html`<${Loading} />`;
@@ -202,13 +205,14 @@ export function RoomPage({ id, query }) {
         <ul class="chips" aria-label="Amenities">${roomType.amenities.map((code) => html`<li>${amenity(code)}</li>`)}</ul>
         <${Wishlist} roomTypeId=${id} />
       </div>
-      <${BookingPanel} roomType=${roomType} stay=${stay} hotel=${hotel} />
+      <${BookingPanel} roomType=${roomType} stay=${stay} hotel=${hotel} version=${version}
+        onRefused=${() => setVersion((n) => n + 1)} />
       <div class="room-more">
         <section aria-labelledby="dates-heading" class="change-dates">
           <h2 id="dates-heading">Dates and guests</h2>
           <${SearchForm} key=${JSON.stringify(stay)} stay=${stay} onSearch=${onSearch} compact />
         </section>
-        <${Calendar} roomTypeId=${id} stay=${stay} currency=${roomType.currency} />
+        <${Calendar} roomTypeId=${id} stay=${stay} currency=${roomType.currency} version=${version} />
         <${Reviews} roomTypeId=${id} />
       </div>
     </div>`;
