@@ -60,13 +60,14 @@ function Expired() {
 export function CheckoutPage({ id }) {
   const loaded = useLoad(() => Promise.all([get(`/bookings/${id}`, { auth: true }), loadCatalogue(), get('/config')]), [id]);
   const [expired, setExpired] = useState(false);
-  if (loaded.loading) return html`<${Loading} />`;
+  // Paid or cancelled already (a second tab, the back button): the booking's own page says so.
+  const settled = ['CONFIRMED', 'CANCELLED'].includes(loaded.data?.[0].status);
+  useEffect(() => {
+    if (settled) navigate(`/bookings/${id}`, { replace: true });
+  }, [settled]);
+  if (loaded.loading || settled) return html`<${Loading} />`;
   if (loaded.error) return html`<${PageTitle} title="Payment">Payment</${PageTitle}><${Problem} error=${loaded.error} />`;
   const [booking, catalogue, config] = loaded.data;
-  if (booking.status === 'CONFIRMED' || booking.status === 'CANCELLED') {
-    navigate(`/bookings/${id}`, { replace: true });
-    return null;
-  }
   const isExpired = expired || booking.status === 'EXPIRED';
   booking.amountText = money(booking.total_amount, booking.currency);
   return html`<${PageTitle} title="Payment">Confirm and pay</${PageTitle}>
