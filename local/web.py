@@ -118,7 +118,11 @@ class Site:
         if any(part in ('..', '.') or part.startswith('.') for part in parts):
             return None
         if not parts or '.' not in parts[-1]:
-            return self.root / 'index.html'  # the page routes in the browser
+            # The page routes in the browser: the console's under /admin/, the guest site's elsewhere
+            # (as the template's WebRewriteFunction does).
+            page = 'admin/index.html' if parts and parts[0] == 'admin' else 'index.html'
+            found = self.root / page
+            return found if found.is_file() else None
         candidate = self.root.joinpath(*parts)
         return candidate if candidate.is_file() else None
 

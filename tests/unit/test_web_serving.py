@@ -62,3 +62,12 @@ def test_nothing_outside_the_folder_or_hidden_is_served(served: Site, target: st
 
 def test_api_paths_are_not_the_site():
     assert Site.is_api('/api/health') and Site.is_api('/api') and not Site.is_api('/apix') and not Site.is_api('/')
+
+
+def test_the_console_routes_serve_its_own_page(served: Site):
+    assert served.get('/admin/inventory')[0] == 404  # no console yet
+    (served.root / 'admin').mkdir()
+    (served.root / 'admin' / 'index.html').write_text('<!doctype html><title>console</title>')
+    for target in ('/admin', '/admin/', '/admin/inventory/lisbon-deluxe-king'):
+        assert served.get(target)[2] == b'<!doctype html><title>console</title>', target
+    assert served.get('/administrator')[2] == b'<!doctype html>'
