@@ -19,6 +19,7 @@ from common.models.api import (
     RoomTypeList,
     RoomTypeOut,
     SearchOut,
+    SiteConfigOut,
 )
 from common.observability import logger, tracer
 from common.services import catalog, reviews, search
@@ -39,6 +40,14 @@ def deps() -> Deps:
 @app.get('/api/health', tags=['ops'])
 def health() -> HealthOut:
     return HealthOut(status='ok', stage=deps().settings.stage)
+
+
+@app.get('/api/config', tags=['ops'])
+def site_config() -> SiteConfigOut:
+    """What the web client needs for its card form: Stripe's publishable key and where to load
+    Stripe.js from (the same static site serves every stage; the stage's values come from here)."""
+    current = deps().settings
+    return SiteConfigOut(stripe_publishable_key=current.stripe_publishable_key, stripe_js_url=current.stripe_js_url)
 
 
 @app.get('/api/hotels', tags=['catalogue'])

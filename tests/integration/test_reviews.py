@@ -74,11 +74,6 @@ def test_a_guest_reviews_a_finished_stay_once_and_the_room_type_counts_it(api: A
         assert private not in api.get(f'/api/room-types/{room.id}/reviews').body.decode()
 
 
-@pytest.mark.parametrize(
-    ('days', 'allowed'),
-    [(-1, False), (0, False), (1, True)],
-    ids=['the last night', 'the check-out date', 'the day after check-out'],
-)
 def test_the_hotels_time_zone_decides_not_utc(api: Api, room, guest):
     booking = stayed(guest.id, room)
     half_past_midnight_in_auckland = after_checkout(booking) - timedelta(hours=11, minutes=30)

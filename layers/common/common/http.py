@@ -46,6 +46,7 @@ ADMIN_PREFIX = '/api/admin/'
 PUBLIC_ROUTES = frozenset(
     {
         ('GET', '/api/health'),
+        ('GET', '/api/config'),  # what the web client needs before anyone signs in (Stripe.js)
         ('GET', '/api/hotels'),
         ('GET', '/api/hotels/{hotel_id}'),
         ('GET', '/api/room-types'),

@@ -4,7 +4,7 @@
   clear appended keys between invocations; ``bind_booking`` adds the booking id.
 - Traces: X-Ray through powertools' Tracer. ``botocore`` is patched (boto3 and PynamoDB, which
   calls DynamoDB through a botocore client) and ``requests`` (the Stripe SDK's HTTP client, see
-  stripe_gateway.py), nothing else: patching ``httplib`` too would record every call twice.
+  gateways/stripe.py), nothing else: patching ``httplib`` too would record every call twice.
 - Metrics: CloudWatch EMF in the HotelBooking namespace with the ``service`` dimension; ``count``
   adds a metric with dimensions of its own (``path``, ``outcome``...). See docs/observability.md.
 """

@@ -27,12 +27,22 @@ def test_a_stay_is_reviewed_once_after_check_out_and_the_room_types_average_foll
     assert [r.id for r in reviews.for_room_type(w.deps, w.room.id, None, None).items] == [review.id]
 
 
-def test_a_review_waits_for_the_day_after_check_out_at_the_hotel():
+@pytest.mark.parametrize(
+    ('days', 'allowed'),
+    [(-1, False), (0, False), (1, True)],
+    ids=['the last night', 'the check-out date', 'the day after check-out'],
+)
+def test_a_review_waits_for_the_day_after_check_out_at_the_hotel(days: int, allowed: bool):
     w = world()
-    booking = w.paid(1, 2)
+    booking = w.paid(1, 2)  # checks out on day 3
+    when = w.now.replace(day=w.now.day + 3 + days)
+    if allowed:
+        assert reviews.post(w.deps, GUEST, booking.id, 5, '', when).rating == 5
+        return
     with pytest.raises(errors.StayNotEnded) as refused:
-        reviews.post(w.deps, GUEST, booking.id, 5, '', w.now.replace(day=w.now.day + 3))
+        reviews.post(w.deps, GUEST, booking.id, 5, '', when)
     assert refused.value.extra == {'reviews_open_on': w.day(4).isoformat()}
+    assert w.deps.catalog.get_room_type(w.room.id).review_count == 0
 
 
 def test_only_the_guest_of_a_confirmed_stay_reviews_it():

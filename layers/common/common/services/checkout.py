@@ -46,8 +46,12 @@ def checkout(
     auto_confirm: bool = False,
     payment_method: str | None = None,
 ) -> CheckoutResult:
-    """The booking's one PaymentIntent (created on the first call), and with ``auto_confirm``
-    (test mode only) its confirmation with a Stripe test card, so the booking is CONFIRMED."""
+    """The booking's one PaymentIntent (created on the first call), confirmed here when the
+    client names a ``payment_method`` (one Stripe.js created from the guest's card: Stripe's
+    "finalize payments on the server" flow), or with ``auto_confirm`` (test mode only) with a
+    Stripe test card. A payment Stripe accepts at once confirms the booking now; one that needs
+    the guest (3-D Secure: ``requires_action``) is finished by Stripe.js and confirmed by the
+    webhook."""
     if auto_confirm:
         check_auto_confirm_allowed(deps)  # before anything is read or written
     booking = bookings.get_own(deps, principal, booking_id)
@@ -59,8 +63,8 @@ def checkout(
     if booking.payment.status == IntentStatus.CANCELED:
         raise errors.InvalidState('The payment of this booking was canceled')
     outcome = None
-    if auto_confirm:
-        outcome, booking = _confirm_with_test_card(deps, booking, payment_method or TEST_PAYMENT_METHOD, now)
+    if auto_confirm or payment_method:
+        outcome, booking = _confirm_on_server(deps, booking, payment_method or TEST_PAYMENT_METHOD, now)
     assert booking.payment is not None
     return CheckoutResult(booking, booking.payment, booking.effective_status(now), created, outcome)
 
@@ -101,9 +105,7 @@ def _abandon(deps: Deps, payment_intent_id: str) -> None:
         logger.warning('could not cancel an unused payment intent', payment_intent_id=payment_intent_id)
 
 
-def _confirm_with_test_card(
-    deps: Deps, booking: Booking, payment_method: str, now: datetime
-) -> tuple[Outcome, Booking]:
+def _confirm_on_server(deps: Deps, booking: Booking, payment_method: str, now: datetime) -> tuple[Outcome, Booking]:
     assert booking.payment is not None
     payment_intent_id = booking.payment.payment_intent_id
     current = deps.stripe.retrieve_payment_intent(payment_intent_id)
@@ -127,5 +129,7 @@ def _confirm_with_test_card(
                 raise
     if current.succeeded:
         return payments.succeeded(deps, booking.id, current, now)
-    # e.g. requires_action (3-D Secure on real Stripe): the client finishes it, the webhook confirms.
+    # e.g. requires_action (3-D Secure): Stripe.js finishes it with the guest, the webhook confirms.
+    # Recorded, so the client reads what Stripe needs next from the answer.
+    payments.record_status(deps, booking.id, current, now)
     return Outcome.RECORDED, deps.bookings.get(booking.id)

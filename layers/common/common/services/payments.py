@@ -116,14 +116,16 @@ def _refund_stray(deps: Deps, booking: Booking, intent: PaymentIntent) -> Outcom
 
 def failed(deps: Deps, booking_id: str, intent: PaymentIntent, now: datetime) -> Outcome:
     """Record a failed attempt; the booking stays PENDING (the guest may retry until the hold ends)."""
-    return _record_status(deps, booking_id, intent, now)
+    return record_status(deps, booking_id, intent, now)
 
 
 def canceled(deps: Deps, booking_id: str, intent: PaymentIntent, now: datetime) -> Outcome:
-    return _record_status(deps, booking_id, intent, now)
+    return record_status(deps, booking_id, intent, now)
 
 
-def _record_status(deps: Deps, booking_id: str, intent: PaymentIntent, now: datetime) -> Outcome:
+def record_status(deps: Deps, booking_id: str, intent: PaymentIntent, now: datetime) -> Outcome:
+    """Record what Stripe says of the PENDING booking's PaymentIntent (a failure, a cancel, an
+    action the guest must take); nothing once the booking moved on."""
     booking = deps.bookings.get(booking_id)
     stored = booking.payment
     if booking.status is not BookingStatus.PENDING or stored is None or stored.payment_intent_id != intent.id:
