@@ -569,6 +569,7 @@ class FakeStripe:
     call fail as an outage does."""
 
     DECLINING_METHOD = 'pm_card_chargeCustomerFail'
+    AUTHENTICATING_METHOD = 'pm_card_authenticationRequired'  # 3-D Secure: the guest must act
 
     def __init__(self, key: str = 'sk_test_fake') -> None:
         self.key = key
@@ -617,6 +618,8 @@ class FakeStripe:
         if payment_method == self.DECLINING_METHOD:
             self.set_status(payment_intent_id, 'requires_payment_method', 'card_declined')
             raise errors.PaymentDeclined('Your card was declined.', decline_code='card_declined')
+        if payment_method == self.AUTHENTICATING_METHOD:
+            return self.set_status(payment_intent_id, 'requires_action')
         return self.set_status(payment_intent_id, IntentStatus.SUCCEEDED)
 
     def cancel_payment_intent(self, payment_intent_id: str) -> PaymentIntent:

@@ -100,3 +100,23 @@ def test_a_paid_booking_is_not_checked_out_again_and_says_so():
     with pytest.raises(errors.AlreadyPaid):
         checkout.checkout(w.deps, GUEST, booking.id, w.now, auto_confirm=True)
     assert w.f.stripe.calls.count('create_payment_intent') == 1
+
+
+def test_a_card_from_stripe_js_is_confirmed_on_the_server_without_the_test_shortcut():
+    w = world(allow_auto_confirm=False)
+    held = w.hold()
+    result = checkout.checkout(w.deps, GUEST, held.id, w.now, payment_method='pm_1Q0PsIJvEtkwdCNY')
+    assert (result.status, result.outcome) == (BookingStatus.CONFIRMED, Outcome.CONFIRMED)
+
+
+def test_a_card_that_needs_the_guest_is_recorded_for_stripe_js_to_finish():
+    w = world()
+    held = w.hold()
+    result = checkout.checkout(w.deps, GUEST, held.id, w.now, payment_method=w.f.stripe.AUTHENTICATING_METHOD)
+    assert (result.status, result.outcome, result.payment.status) == (
+        BookingStatus.PENDING,
+        Outcome.RECORDED,
+        'requires_action',
+    )
+    stored = w.deps.bookings.get(held.id).payment
+    assert stored is not None and stored.status == 'requires_action'

@@ -3,6 +3,8 @@ ordering, and the abuse limits across subjects."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from common import errors
@@ -116,11 +118,7 @@ def test_report_ranges_default_to_a_month_from_today_and_refuse_backwards_ones()
 
 def test_a_refund_is_not_made_while_another_caller_holds_its_lease():
     w = world()
-    booking = w.paid()
-    w.f.stripe.down = True
-    with pytest.raises(errors.PaymentProviderUnavailable):
-        cancellation.cancel(w.deps, GUEST, booking.id, w.now)
-    w.f.stripe.down = False
+    booking = w.owing_refund()
     assert w.deps.bookings.claim_refund(booking.id, w.now, 60) is not None  # another process, working
     assert refunds.settle(w.deps, booking.id, w.now).refund.stripe_refund_id is None  # type: ignore[union-attr]
     assert w.f.stripe.refunds == []
@@ -128,11 +126,7 @@ def test_a_refund_is_not_made_while_another_caller_holds_its_lease():
 
 def test_a_refund_an_interrupted_attempt_made_at_stripe_is_recorded_not_made_again():
     w = world()
-    booking = w.paid()
-    w.f.stripe.down = True
-    with pytest.raises(errors.PaymentProviderUnavailable):
-        cancellation.cancel(w.deps, GUEST, booking.id, w.now)
-    w.f.stripe.down = False
+    booking = w.owing_refund()
     assert booking.payment is not None
     made = w.f.stripe.create_refund(
         payment_intent_id=booking.payment.payment_intent_id, amount=20000, metadata={'booking_id': booking.id},
@@ -240,3 +234,47 @@ def test_cancelling_an_unpaid_confirmed_booking_releases_it_without_a_refund():
     w.deps.bookings.transition(held, [held.status], held.status.__class__.CONFIRMED, w.now)
     result = cancellation.cancel(w.deps, GUEST, held.id, w.now)
     assert (result.booking.refund, w.available()) == (None, [5, 5])
+
+
+def test_search_filters_on_view_and_hotel():
+    w = world()
+    w.deps.catalog.update_room_type(w.room.id, {'view_type': 'sea'})
+    query = search.SearchQuery(check_in=w.day(10), check_out=w.day(11), view_type='city')
+    assert search.search(w.deps, query, w.now).results == []
+    sea = search.SearchQuery(check_in=w.day(10), check_out=w.day(11), view_type='sea', hotel_id='lisbon')
+    assert len(search.search(w.deps, sea, w.now).results) == 1
+    elsewhere = search.SearchQuery(check_in=w.day(10), check_out=w.day(11), hotel_id='porto')
+    assert search.search(w.deps, elsewhere, w.now).results == []
+
+
+def test_a_search_beyond_every_sale_window_says_so():
+    w = world(sale_window_days=30)
+    query = search.SearchQuery(check_in=w.day(40), check_out=w.day(41))
+    with pytest.raises(errors.NotOnSale):
+        search.search(w.deps, query, w.now)
+
+
+def test_a_weak_password_is_refused_before_anything_is_counted_or_written():
+    w = world(registrations_per_ip=1)
+    with pytest.raises(errors.WeakPassword):
+        accounts.register(w.deps, 'ada@example.com', 'short', 'Ada', w.now, client_ip='203.0.113.9')
+    assert w.f.store.counters == {} and w.f.store.users == {}
+    accounts.register(w.deps, 'ada@example.com', 'long enough password', 'Ada', w.now, client_ip='203.0.113.9')
+
+
+def test_a_refresh_for_an_account_that_is_gone_is_refused():
+    w = world()
+    w.f.clock.now = datetime.now(UTC).replace(microsecond=0)  # PyJWT checks token times on the wall clock
+    accounts.register(w.deps, 'ada@example.com', 'correct horse battery', 'Ada', w.now)
+    pair = accounts.login(w.deps, 'ada@example.com', 'correct horse battery', w.now)
+    w.f.store.users.clear()
+    with pytest.raises(errors.InvalidToken):
+        accounts.refresh(w.deps, pair.refresh, w.now)
+
+
+def test_deleting_a_rule_that_is_gone_is_not_found():
+    w = world()
+    rule = w.rule(('amount', 1))
+    admin.delete_rule(w.deps, ADMIN, rule.id)
+    with pytest.raises(errors.NotFound):
+        admin.delete_rule(w.deps, ADMIN, rule.id)

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from common import errors
 from common.domain import Adjustment, Booking, BookingStatus, Hotel, PriceRule, Principal, Role, RoomType
-from common.services import bookings, checkout
+from common.services import bookings, cancellation, checkout
 from tests.fakes import NOW, Fakes, fakes
 
 GUEST = Principal('guest-1', Role.GUEST)
@@ -47,6 +50,15 @@ class World:
         result = checkout.checkout(self.deps, guest, held.id, self.now, auto_confirm=True)
         assert result.booking.status is BookingStatus.CONFIRMED
         return result.booking
+
+    def owing_refund(self, start: int = 10, nights: int = 2) -> Booking:
+        """A paid booking cancelled while Stripe was down: CANCELLED, its refund owed, not made."""
+        booking = self.paid(start, nights)
+        self.f.stripe.down = True
+        with pytest.raises(errors.PaymentProviderUnavailable):
+            cancellation.cancel(self.deps, GUEST, booking.id, self.now)
+        self.f.stripe.down = False
+        return self.deps.bookings.get(booking.id)
 
     def rule(self, adjustment: tuple[str, int], **fields: Any) -> PriceRule:
         rule = PriceRule(
