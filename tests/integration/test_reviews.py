@@ -82,6 +82,7 @@ def test_the_hotels_time_zone_decides_not_utc(api: Api, room, guest):
         assert post_review(api, booking.id, guest.id).status == 201
 
 
+@pytest.mark.parametrize('status', [BookingStatus.PENDING, BookingStatus.CANCELLED, BookingStatus.EXPIRED])
 def test_only_confirmed_stays_can_be_reviewed(api: Api, room, guest, status):
     booking = factories.booking(guest.id, room, TODAY + timedelta(days=2))
     if status is not BookingStatus.PENDING:

@@ -14,8 +14,11 @@ from common.models.api import ProfilePatch, ReviewBody
 from common.services import accounts
 from tests.support.deps import deps
 
-# PyJWT also checks exp/nbf against the wall clock: tokens here are issued now.
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+@pytest.fixture
+def now() -> datetime:
+    """PyJWT also checks exp/nbf against the wall clock: tokens here are issued at the test's own now."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.mark.parametrize(
@@ -39,21 +42,21 @@ def test_passwords_that_keep_the_rules_pass(password: str):
     accounts.check_password_rules('grace.hopper@navy.mil', password)
 
 
-def test_both_tokens_of_a_pair_share_one_session_and_a_token_alone_starts_its_own():
-    pair = accounts._pair(deps(), 'u1', Role.GUEST, NOW)
-    access = deps().tokens.decode(pair.access, 'access', NOW)
-    refresh = deps().tokens.decode(pair.refresh, 'refresh', NOW)
+def test_both_tokens_of_a_pair_share_one_session_and_a_token_alone_starts_its_own(now: datetime):
+    pair = accounts._pair(deps(), 'u1', Role.GUEST, now)
+    access = deps().tokens.decode(pair.access, 'access', now)
+    refresh = deps().tokens.decode(pair.refresh, 'refresh', now)
     assert access['fam'] == refresh['fam']
     assert access['jti'] != refresh['jti']
-    lone = deps().tokens.decode(deps().tokens.issue('u1', Role.GUEST, 'access', NOW).token, 'access', NOW)
+    lone = deps().tokens.decode(deps().tokens.issue('u1', Role.GUEST, 'access', now).token, 'access', now)
     assert lone['fam'] != access['fam']
 
 
-def test_a_token_is_valid_from_its_issue_to_just_before_its_expiry():
-    token = deps().tokens.issue('u1', Role.GUEST, 'access', NOW).token
-    assert deps().tokens.decode(token, 'access', NOW)['sub'] == 'u1'
-    assert deps().tokens.decode(token, 'access', NOW + timedelta(seconds=899))['sub'] == 'u1'
-    for when in (NOW - timedelta(seconds=1), NOW + timedelta(seconds=900)):
+def test_a_token_is_valid_from_its_issue_to_just_before_its_expiry(now: datetime):
+    token = deps().tokens.issue('u1', Role.GUEST, 'access', now).token
+    assert deps().tokens.decode(token, 'access', now)['sub'] == 'u1'
+    assert deps().tokens.decode(token, 'access', now + timedelta(seconds=899))['sub'] == 'u1'
+    for when in (now - timedelta(seconds=1), now + timedelta(seconds=900)):
         with pytest.raises(errors.InvalidToken):
             deps().tokens.decode(token, 'access', when)
 
