@@ -16,11 +16,19 @@ from zoneinfo import ZoneInfo
 
 from common import errors
 
-# DynamoDB's TransactWriteItems limit is 100 items. A hold writes one item per night plus the
-# booking, and a late re-hold does the same; one spare slot keeps room for a guard item. So no
-# stay is longer than MAX_STAY_HARD_LIMIT nights (MAX_STAY_NIGHTS sets the limit below it).
+# The item budget of a hold's TransactWriteItems (DynamoDB allows 100 items), in one place. A hold
+# writes the booking, one item per night, and the guard items below (each counted whether a hold
+# uses it or not, so every stay that passes MAX_STAY_NIGHTS fits); a late re-hold writes the same.
+# To add a guard to the hold, name it here: the longest stay shrinks by one night and
+# ``repos.bookings`` has one place (``_guards``) that adds its item. MAX_STAY_NIGHTS is set below
+# MAX_STAY_HARD_LIMIT.
 TRANSACTION_ITEM_LIMIT = 100
-MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 2
+HOLD_GUARD_ITEMS = (
+    'promo_uses',  # the promo code's total uses (issue 21)
+    'promo_guest_uses',  # the promo code's uses by this guest (issue 21)
+    'spare',  # kept free for the next guard (the per-account hold cap of issue 14 goes here)
+)
+MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 1 - len(HOLD_GUARD_ITEMS)
 
 
 class BookingStatus(enum.StrEnum):
@@ -133,9 +141,139 @@ class PriceRule:
 
 @dataclass(frozen=True)
 class NightPrice:
+    """One night of a stay as it was priced (docs/pricing.md).
+
+    ``price`` is the rate of one room (the price rules, then the rate plan's derivation), in the
+    hotel's convention: VAT included or not (``VatTerms.included``). ``supplement`` is what the
+    plan adds per guest for the whole party (meals), ``discount`` the promo code's share of the
+    night, ``vat`` the VAT of the night's amount (inside it, or added to it)."""
+
     date: date
     price: int
     rule_ids: tuple[str, ...] = ()
+    supplement: int = 0
+    discount: int = 0
+    vat: int = 0
+
+    def amount(self, rooms: int) -> int:
+        """The night's room charge for every room, before VAT is added (when it is added)."""
+        return self.price * rooms + self.supplement - self.discount
+
+
+@dataclass(frozen=True)
+class FeeLine:
+    """A fee charged once per stay (or once per room of the stay), as entered, with its VAT."""
+
+    code: str
+    name: str
+    amount: int
+    vat: int = 0
+
+
+@dataclass(frozen=True)
+class VatTerms:
+    """The VAT of a stay: ``rate`` in basis points (600 = 6 %); ``included``: prices are entered
+    with VAT inside them (the guest pays them as shown) or without (VAT is added)."""
+
+    rate: int
+    included: bool
+
+
+@dataclass(frozen=True)
+class CityTaxCharge:
+    """A city tax per taxed guest per night: ``guests`` taxed (children exempt by age when their
+    ages are given), ``nights`` charged (the stay, capped)."""
+
+    per_guest_night: int
+    guests: int
+    nights: int
+
+    @property
+    def amount(self) -> int:
+        return self.per_guest_night * self.guests * self.nights
+
+
+@dataclass(frozen=True)
+class AppliedPromo:
+    """A promo code as it was applied to a stay: what it takes off the room charge."""
+
+    code: str
+    kind: str  # percent | amount
+    value: int
+    discount: int
+
+
+@dataclass(frozen=True)
+class StayPrice:
+    """Everything a stay costs, as one value: the nights, the fees, VAT, city tax and a promo.
+
+    The one definition of the total a guest sees and is charged (the PaymentIntent's amount)::
+
+        total = room charge + fees + VAT (when not included) + city tax
+
+    Every part is integer minor units; each rounding happens once, where docs/pricing.md says."""
+
+    currency: str
+    rooms: int
+    nightly: tuple[NightPrice, ...]
+    fees: tuple[FeeLine, ...] = ()
+    vat: VatTerms | None = None
+    city_tax: CityTaxCharge | None = None
+    promo: AppliedPromo | None = None
+
+    @property
+    def room_charge(self) -> int:
+        return sum(n.amount(self.rooms) for n in self.nightly)
+
+    @property
+    def discount(self) -> int:
+        return sum(n.discount for n in self.nightly)
+
+    @property
+    def fees_total(self) -> int:
+        return sum(f.amount for f in self.fees)
+
+    @property
+    def vat_total(self) -> int:
+        return sum(n.vat for n in self.nightly) + sum(f.vat for f in self.fees)
+
+    @property
+    def vat_included(self) -> bool:
+        return self.vat is None or self.vat.included
+
+    @property
+    def vat_added(self) -> int:
+        return 0 if self.vat_included else self.vat_total
+
+    @property
+    def city_tax_amount(self) -> int:
+        return self.city_tax.amount if self.city_tax is not None else 0
+
+    @property
+    def total(self) -> int:
+        return self.room_charge + self.fees_total + self.vat_added + self.city_tax_amount
+
+    def night_revenue(self, night: NightPrice) -> int:
+        """Room revenue of a night without taxes: its amount less the VAT inside it."""
+        return night.amount(self.rooms) - (night.vat if self.vat_included else 0)
+
+    @property
+    def room_revenue(self) -> int:
+        return sum(self.night_revenue(n) for n in self.nightly)
+
+    @property
+    def first_night_charge(self) -> int:
+        """What the first night costs the guest, VAT included (the ``first_night`` penalty)."""
+        if not self.nightly:
+            return 0
+        first = self.nightly[0]
+        return first.amount(self.rooms) + (0 if self.vat_included else first.vat)
+
+    @property
+    def keepable(self) -> int:
+        """What a hotel may keep of this stay if it is cancelled: everything but the city tax
+        (no night is stayed: a stay cannot be cancelled once it has begun)."""
+        return self.total - self.city_tax_amount
 
 
 @dataclass(frozen=True)
@@ -221,10 +359,35 @@ class Booking:
     refund: Refund | None = None
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    # What the stay was priced with, locked when the booking was made (docs/pricing.md). Bookings
+    # made before rate plans and taxes have none of these: their total is the nights alone, and
+    # their terms are the engine's default policy.
+    fees: tuple[FeeLine, ...] = ()
+    vat: VatTerms | None = None
+    city_tax: CityTaxCharge | None = None
+    promo: AppliedPromo | None = None
+    terms: BookingTerms | None = None
 
     @property
     def stay(self) -> Stay:
         return Stay(self.check_in, self.check_out)
+
+    @property
+    def price(self) -> StayPrice:
+        """The stay's price as it was locked (its ``total`` is ``total_amount``)."""
+        return StayPrice(
+            currency=self.currency,
+            rooms=self.rooms,
+            nightly=self.nightly,
+            fees=self.fees,
+            vat=self.vat,
+            city_tax=self.city_tax,
+            promo=self.promo,
+        )
+
+    @property
+    def rate_plan_id(self) -> str | None:
+        return self.terms.rate_plan_id if self.terms is not None else None
 
     def hold_has_expired(self, now: datetime) -> bool:
         return self.status is BookingStatus.PENDING and now >= self.hold_expires_at
@@ -310,14 +473,23 @@ class RefundPolicy(enum.StrEnum):
     FULL_REFUND = 'full_refund'
     LATE_CANCELLATION = 'late_cancellation'
     NO_CHARGE = 'no_charge'
+    NON_REFUNDABLE = 'non_refundable'
+
+
+class PenaltyKind(enum.StrEnum):
+    FIRST_NIGHT = 'first_night'
+    NONE = 'none'
+    FULL_STAY = 'full_stay'
+    PERCENT = 'percent'
 
 
 @dataclass(frozen=True)
 class Penalty:
-    """What a late cancellation keeps: ``first_night`` (the first night's price x rooms),
-    ``none``, ``full_stay``, or ``percent:<0-100>`` of the amount paid (CANCELLATION_PENALTY)."""
+    """What a late cancellation keeps: ``first_night`` (the first night's charge, VAT included, for
+    every room), ``none``, ``full_stay``, or ``percent:<0-100>`` of the stay. Never the city tax
+    (a cancelled stay has no night stayed) and never more than was paid (``StayPrice.keepable``)."""
 
-    kind: str  # first_night | none | full_stay | percent
+    kind: str  # a PenaltyKind
     percent: int = 0
 
     @classmethod
@@ -326,22 +498,32 @@ class Penalty:
             value = int(text.removeprefix('percent:'))
             if not 0 <= value <= 100:
                 raise ValueError(f'a percent penalty must be 0 to 100, not {value}')
-            return cls('percent', value)
-        if text not in ('first_night', 'none', 'full_stay'):
+            return cls(PenaltyKind.PERCENT, value)
+        if text not in (PenaltyKind.FIRST_NIGHT, PenaltyKind.NONE, PenaltyKind.FULL_STAY):
             raise ValueError(f'unknown cancellation penalty {text!r}')
-        return cls(text)
+        return cls(PenaltyKind(text))
+
+    def __str__(self) -> str:
+        return f'percent:{self.percent}' if self.kind == PenaltyKind.PERCENT else str(self.kind)
+
+    def amount(self, price: StayPrice, paid: int | None = None) -> int:
+        """What this penalty keeps of a stay priced ``price`` of which ``paid`` was paid (default:
+        its total): never the city tax, never more than was paid."""
+        paid = price.total if paid is None else paid
+        keepable = max(0, min(paid, paid - price.city_tax_amount))
+        if self.kind == PenaltyKind.NONE:
+            kept = 0
+        elif self.kind == PenaltyKind.FULL_STAY:
+            kept = keepable
+        elif self.kind == PenaltyKind.PERCENT:
+            kept = (keepable * self.percent + 50) // 100  # half up, integer minor units
+        else:  # first_night
+            kept = price.first_night_charge
+        return max(0, min(kept, keepable))
 
     def kept(self, booking: Booking, paid: int) -> int:
-        """The part of ``paid`` kept when cancelling late, never more than was paid."""
-        if self.kind == 'none':
-            kept = 0
-        elif self.kind == 'full_stay':
-            kept = paid
-        elif self.kind == 'percent':
-            kept = (paid * self.percent + 50) // 100  # half up, integer minor units
-        else:  # first_night
-            kept = booking.nightly[0].price * booking.rooms if booking.nightly else 0
-        return max(0, min(kept, paid))
+        """The part of ``paid`` kept when ``booking`` is cancelled late."""
+        return self.amount(booking.price, paid)
 
 
 @dataclass(frozen=True)
@@ -352,30 +534,51 @@ class RefundQuote:
     penalty: int
     currency: str
     policy: RefundPolicy
-    deadline: datetime  # last instant with a full refund
+    deadline: datetime | None  # last instant with a full refund (None: non-refundable)
     cancellable_until: datetime  # the check-in instant
+    city_tax: int = 0  # of the amount refunded: the city tax, always given back
 
 
 @dataclass(frozen=True)
 class CancellationPolicy:
     """At least ``free_hours`` before the check-in instant: full refund. Later: ``penalty`` kept,
-    the rest refunded. From the check-in instant on: refused (``too_late_to_cancel``)."""
+    the rest refunded. From the check-in instant on: refused (``too_late_to_cancel``).
+    Not ``refundable``: a cancellation releases the rooms and keeps the whole stay (the city tax
+    excepted) at any time."""
 
     free_hours: int = 48
-    penalty: Penalty = field(default_factory=lambda: Penalty('first_night'))
+    penalty: Penalty = field(default_factory=lambda: Penalty(PenaltyKind.FIRST_NIGHT))
+    refundable: bool = True
+
+    @classmethod
+    def non_refundable(cls) -> CancellationPolicy:
+        return cls(0, Penalty(PenaltyKind.FULL_STAY), refundable=False)
+
+    def deadline(self, hotel: Hotel, check_in: date) -> datetime | None:
+        """The last instant a cancellation is free (None: never)."""
+        if not self.refundable:
+            return None
+        # In UTC before subtracting: aware arithmetic in the hotel's zone is wall-clock arithmetic,
+        # which would make "48 hours" 47 or 49 across a daylight-saving change.
+        return hotel.check_in_instant(check_in).astimezone(UTC) - timedelta(hours=self.free_hours)
+
+    def free_until(self, hotel: Hotel, check_in: date, now: datetime) -> datetime | None:
+        """The deadline of a stay booked at ``now``, or None if cancelling it is never free."""
+        deadline = self.deadline(hotel, check_in)
+        return deadline if deadline is not None and now <= deadline else None
 
     def quote(self, booking: Booking, hotel: Hotel, now: datetime) -> RefundQuote:
         """What cancelling ``booking`` at ``now`` refunds and keeps."""
-        # In UTC before subtracting: aware arithmetic in the hotel's zone is wall-clock arithmetic,
-        # which would make "48 hours" 47 or 49 across a daylight-saving change.
         check_in_at = hotel.check_in_instant(booking.check_in).astimezone(UTC)
-        deadline = check_in_at - timedelta(hours=self.free_hours)
+        deadline = self.deadline(hotel, booking.check_in)
         if now >= check_in_at:
             raise errors.TooLateToCancel(cancellable_until=check_in_at.isoformat())
         paid = booking.paid
         if paid == 0:
             policy, kept = RefundPolicy.NO_CHARGE, 0
-        elif now <= deadline:
+        elif not self.refundable:
+            policy, kept = RefundPolicy.NON_REFUNDABLE, Penalty(PenaltyKind.FULL_STAY).kept(booking, paid)
+        elif deadline is not None and now <= deadline:
             policy, kept = RefundPolicy.FULL_REFUND, 0
         else:
             policy, kept = RefundPolicy.LATE_CANCELLATION, self.penalty.kept(booking, paid)
@@ -388,7 +591,185 @@ class CancellationPolicy:
             policy=policy,
             deadline=deadline,
             cancellable_until=check_in_at,
+            city_tax=min(booking.price.city_tax_amount, paid - kept),
         )
+
+    def penalties(self, booking: Booking, paid: int) -> set[int]:
+        """Every penalty this policy can keep of ``booking`` (the auditor's check)."""
+        if not self.refundable:
+            return {Penalty(PenaltyKind.FULL_STAY).kept(booking, paid)}
+        return {0, self.penalty.kept(booking, paid)}
+
+
+# ------------------------------------------------------------------ rate plans
+
+
+class MealPlan(enum.StrEnum):
+    ROOM_ONLY = 'room_only'
+    BREAKFAST = 'breakfast'
+    HALF_BOARD = 'half_board'
+    FULL_BOARD = 'full_board'
+
+
+class Prepayment(enum.StrEnum):
+    """When the guest pays. Only ``full`` (the whole stay at booking, the one Stripe checkout
+    supports today); a deposit with the rest charged before arrival is not built (docs/pricing.md)."""
+
+    FULL = 'full'
+
+
+class DerivationType(enum.StrEnum):
+    PERCENT = 'percent'  # the parent's night (rate and supplements) x (100 + value) / 100
+    AMOUNT = 'amount'  # + value per room per night
+    PER_GUEST = 'per_guest'  # + value per guest per night (meals), on the supplement
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How a derived plan's nights follow its parent's (docs/pricing.md)."""
+
+    type: str  # a DerivationType
+    value: int
+
+
+@dataclass(frozen=True)
+class PlanRestrictions:
+    """When a plan can be booked. Days in advance count from the hotel's today to check-in."""
+
+    min_advance_days: int | None = None
+    max_advance_days: int | None = None
+    min_stay: int | None = None
+    max_stay: int | None = None
+    closed_to_arrival: tuple[int, ...] = ()  # ISO weekdays (1 = Monday) no stay may start on
+    closed_to_departure: tuple[int, ...] = ()  # ISO weekdays no stay may end on
+
+
+@dataclass(frozen=True)
+class RatePlan:
+    """A way to sell a room type: its price (the room type's, or derived from a parent plan), its
+    cancellation and prepayment terms, its restrictions. Identified by ``code`` within its hotel;
+    ``room_type_id`` None: every room type of the hotel."""
+
+    hotel_id: str
+    code: str
+    name: str
+    description: str = ''
+    room_type_id: str | None = None
+    meal_plan: str = MealPlan.ROOM_ONLY
+    cancellation: CancellationPolicy = field(default_factory=CancellationPolicy)
+    prepayment: str = Prepayment.FULL
+    restrictions: PlanRestrictions = field(default_factory=PlanRestrictions)
+    active: bool = True
+    is_default: bool = False
+    parent_code: str | None = None
+    derivation: Derivation | None = None
+    # Bookkeeping: optimistic-concurrency version, the last admin change, plans derived from it.
+    version: int = 0
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+    children: int = 0
+
+    def applies_to(self, room_type_id: str) -> bool:
+        return self.room_type_id is None or self.room_type_id == room_type_id
+
+    def terms(self) -> BookingTerms:
+        return BookingTerms(self.code, self.name, self.meal_plan, self.cancellation, self.prepayment)
+
+
+@dataclass(frozen=True)
+class BookingTerms:
+    """A rate plan's terms as a booking keeps them: a later edit of the plan never changes them."""
+
+    rate_plan_id: str  # the plan's code
+    name: str
+    meal_plan: str
+    cancellation: CancellationPolicy
+    prepayment: str = Prepayment.FULL
+
+
+# ------------------------------------------------------------------ promo codes and taxes
+
+
+class PromoKind(enum.StrEnum):
+    PERCENT = 'percent'
+    AMOUNT = 'amount'  # minor units off the stay's room charge
+
+
+@dataclass(frozen=True)
+class PromoCode:
+    """A hotel's promo code (``code`` upper-case; guests type it in any case). Validity: booked
+    from ``valid_from`` to ``valid_until`` (dates at the hotel, inclusive), for stays inside
+    ``stay_from``..``stay_until`` (every night), of at least ``min_nights``, on the listed plans
+    (empty: every plan). ``uses`` moves only in the transactions that hold and release stays."""
+
+    hotel_id: str
+    code: str
+    kind: str  # a PromoKind
+    value: int
+    description: str = ''
+    valid_from: date | None = None
+    valid_until: date | None = None
+    stay_from: date | None = None
+    stay_until: date | None = None
+    min_nights: int | None = None
+    rate_plans: tuple[str, ...] = ()
+    max_uses: int | None = None
+    max_uses_per_guest: int | None = None
+    active: bool = True
+    uses: int = 0
+    version: int = 0
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+
+@dataclass(frozen=True)
+class PromoUse:
+    """What a hold takes of a promo code, in its own transaction (and gives back on release)."""
+
+    hotel_id: str
+    code: str
+    user_id: str
+    max_uses: int | None
+    max_uses_per_guest: int | None
+
+
+@dataclass(frozen=True)
+class CityTax:
+    """A city tax per adult per night: at most ``max_nights`` nights of a stay are taxed; guests
+    younger than ``exempt_under_age`` are exempt when their ages are given."""
+
+    per_guest_night: int
+    max_nights: int | None = None
+    exempt_under_age: int | None = None
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A fee per stay: once per booking (``per`` = ``stay``) or once per room (``room``)."""
+
+    code: str
+    name: str
+    amount: int
+    per: str = 'stay'  # stay | room
+
+
+@dataclass(frozen=True)
+class HotelTaxes:
+    """How a hotel's prices are taxed: VAT (basis points; prices entered with it or without), a
+    city tax, fees. A hotel without any is taxed nothing (``HotelTaxes.none``)."""
+
+    hotel_id: str
+    vat_rate: int = 0  # basis points: 600 = 6 %
+    prices_include_vat: bool = True
+    city_tax: CityTax | None = None
+    fees: tuple[Fee, ...] = ()
+    version: int = 0
+    updated_at: datetime | None = None
+    updated_by: str | None = None
+
+    @classmethod
+    def none(cls, hotel_id: str) -> HotelTaxes:
+        return cls(hotel_id)
 
 
 # ------------------------------------------------------------------ what Stripe tells us

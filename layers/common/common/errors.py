@@ -332,3 +332,71 @@ class StayNotEnded(Conflict):
 class AlreadyReviewed(Conflict):
     code = 'already_reviewed'
     title = 'This booking already has a review'
+
+
+# ------------------------------------------------------------------ rate plans and promo codes
+
+
+class RatePlanUnavailable(Unprocessable):
+    code = 'rate_plan_unavailable'
+    title = 'The rate plan does not exist, is not on sale, or does not sell this room type'
+
+
+class MaxStay(Unprocessable):
+    code = 'max_stay'
+    title = 'The stay is longer than the rate plan allows'
+
+
+class ClosedToDeparture(Unprocessable):
+    code = 'closed_to_departure'
+    title = 'Departure is not possible on this date'
+
+
+class MinAdvance(Unprocessable):
+    code = 'min_advance_booking'
+    title = 'The rate plan must be booked further ahead of arrival'
+
+
+class MaxAdvance(Unprocessable):
+    code = 'max_advance_booking'
+    title = 'The rate plan cannot be booked this far ahead of arrival'
+
+
+class PromoUnknown(Unprocessable):
+    code = 'promo_unknown'
+    title = 'The promo code does not exist'
+
+
+class PromoNotYetValid(Unprocessable):
+    code = 'promo_not_yet_valid'
+    title = 'The promo code cannot be used yet'
+
+
+class PromoExpired(Unprocessable):
+    code = 'promo_expired'
+    title = 'The promo code has expired'
+
+
+class PromoExhausted(Unprocessable):
+    code = 'promo_exhausted'
+    title = 'The promo code has been used up'
+
+
+class PromoGuestLimit(Unprocessable):
+    code = 'promo_guest_limit'
+    title = 'You have used this promo code as many times as it allows'
+
+
+class PromoNotApplicable(Unprocessable):
+    code = 'promo_not_applicable'
+    title = 'The promo code does not apply to this stay or rate plan'
+
+
+class PlanHasChildren(Conflict):
+    code = 'rate_plan_has_derived_plans'
+    title = 'Other rate plans derive their price from this one'
+
+
+class PromoInUse(Conflict):
+    code = 'promo_in_use'
+    title = 'The promo code is used by bookings; deactivate it instead'
