@@ -1,13 +1,30 @@
 """Demo data, written idempotently: two hotels in two cities, five room types with different
-capacities and allotments, a year of inventory, weekend and high-season rules, an admin."""
+capacities and allotments, a year of inventory, weekend and high-season rules, three rate plans
+per hotel (Flexible, Non-refundable -10 %, Bed & breakfast), taxes (VAT inside the prices; a city
+tax in Lisbon), a welcome promo code, an admin."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from common import errors, wiring
-from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
+from common.domain import (
+    Adjustment,
+    CancellationPolicy,
+    CityTax,
+    Derivation,
+    Hotel,
+    HotelTaxes,
+    MealPlan,
+    Penalty,
+    PriceRule,
+    PromoCode,
+    RatePlan,
+    Role,
+    RoomType,
+)
 from common.services import accounts
+from common.services.deps import Deps
 
 HOTELS = (
     Hotel(
@@ -129,6 +146,98 @@ def rules(today: date) -> list[PriceRule]:
     return found
 
 
+# What breakfast costs per guest per night, in each hotel's currency.
+BREAKFAST = {'lisbon-harbour': 1500, 'edinburgh-old-town': 1400}
+
+
+def plans() -> list[RatePlan]:
+    """Per hotel: Flexible (the default: free cancellation until 48 h before check-in, then the
+    first night), Non-refundable (10 % less, paid now, nothing back), Bed & breakfast (Flexible's
+    terms plus breakfast per guest per night)."""
+    found = []
+    for hotel in HOTELS:
+        flexible = CancellationPolicy(48, Penalty.parse('first_night'))
+        found += [
+            RatePlan(
+                hotel.id,
+                'FLEX',
+                'Flexible',
+                'Free cancellation until 48 hours before check-in; then the first night is charged.',
+                cancellation=flexible,
+                is_default=True,
+                version=1,
+            ),
+            RatePlan(
+                hotel.id,
+                'NR',
+                'Non-refundable',
+                'Save 10 %: paid at booking, not refunded if you cancel.',
+                cancellation=CancellationPolicy.non_refundable(),
+                parent_code='FLEX',
+                derivation=Derivation('percent', -10),
+                version=1,
+            ),
+            RatePlan(
+                hotel.id,
+                'BB',
+                'Bed & breakfast',
+                'Breakfast for every guest, with the Flexible terms.',
+                meal_plan=MealPlan.BREAKFAST,
+                cancellation=flexible,
+                parent_code='FLEX',
+                derivation=Derivation('per_guest', BREAKFAST[hotel.id]),
+                version=1,
+            ),
+        ]
+    return found
+
+
+def taxes() -> list[HotelTaxes]:
+    """Prices are shown with VAT inside (6 % on rooms in Portugal, 20 % in the UK); Lisbon adds its
+    city tax: EUR 4 per guest per night, at most 7 nights, children under 13 exempt."""
+    return [
+        HotelTaxes(
+            'lisbon-harbour',
+            vat_rate=600,
+            prices_include_vat=True,
+            city_tax=CityTax(400, max_nights=7, exempt_under_age=13),
+            version=1,
+        ),
+        HotelTaxes('edinburgh-old-town', vat_rate=2000, prices_include_vat=True, version=1),
+    ]
+
+
+def promos() -> list[PromoCode]:
+    return [
+        PromoCode(
+            'lisbon-harbour',
+            'WELCOME10',
+            'percent',
+            10,
+            description='10 % off your first stay with us',
+            max_uses=500,
+            max_uses_per_guest=1,
+            version=1,
+        )
+    ]
+
+
+def put_terms(deps: Deps, today: date) -> None:
+    """The rules, plans, taxes and promo codes of the demo hotels (what exists is kept)."""
+    for rule in rules(today):
+        deps.catalog.put_rule(rule)
+    existing = {(p.hotel_id, p.code) for h in HOTELS for p in deps.catalog.list_plans(h.id)}
+    for plan in plans():  # parents come first
+        if (plan.hotel_id, plan.code) not in existing:
+            deps.catalog.create_plan(plan)
+    for hotel_taxes in taxes():
+        if deps.catalog.get_taxes(hotel_taxes.hotel_id).version == 0:
+            deps.catalog.put_taxes(hotel_taxes, expected_version=0)
+    for promo in promos():
+        if deps.promos.find(promo.hotel_id, promo.code) is None:
+            deps.promos.create(promo)
+
+
 def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, object]:
     """Create what is missing; existing data (and bookings against it) are left as they are."""
     deps = wiring.build_deps()
@@ -143,8 +252,7 @@ def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, obje
             deps.catalog.put_room_type(room_type, create=True)
         hotel = next(h for h in HOTELS if h.id == room_type.hotel_id)
         nights += deps.inventory.open(room_type, hotel.today(now), deps.settings.sale_window_days + 1)
-    for rule in rules(now.date()):
-        deps.catalog.put_rule(rule)
+    put_terms(deps, now.date())
     try:
         accounts.register(deps, admin_email, admin_password, 'Hotel Admin', now, role=Role.ADMIN)
         admin = 'created'

@@ -27,12 +27,17 @@ from common.domain import (
     Booking,
     BookingStatus,
     Hotel,
+    HotelTaxes,
     IntegrationEvent,
     IntentStatus,
     InventoryNight,
     Payment,
     PaymentIntent,
     PriceRule,
+    PricingTerms,
+    PromoCode,
+    PromoUse,
+    RatePlan,
     Refund,
     RefundStatus,
     Review,
@@ -80,6 +85,10 @@ class Store:
     room_type_counts: dict[str, int] = field(default_factory=dict)
     room_types: dict[str, RoomType] = field(default_factory=dict)
     rules: dict[str, PriceRule] = field(default_factory=dict)
+    plans: dict[tuple[str, str], RatePlan] = field(default_factory=dict)
+    taxes: dict[str, HotelTaxes] = field(default_factory=dict)
+    promos: dict[tuple[str, str], PromoCode] = field(default_factory=dict)
+    promo_guest_uses: dict[tuple[str, str, str], int] = field(default_factory=dict)
     nights: dict[tuple[str, date], InventoryNight] = field(default_factory=dict)
     bookings: dict[str, Booking] = field(default_factory=dict)
     leases: dict[str, tuple[datetime, str]] = field(default_factory=dict)
@@ -136,6 +145,9 @@ class FakeCatalog:
         del self.store.hotels[hotel_id]
         for rule in self.list_rules(hotel_id):
             del self.store.rules[rule.id]
+        for plan in self.list_plans(hotel_id):
+            del self.store.plans[(hotel_id, plan.code)]
+        self.store.taxes.pop(hotel_id, None)
 
     def get_room_type(self, room_type_id: str) -> RoomType:
         try:
@@ -179,6 +191,12 @@ class FakeCatalog:
         for rule in self.list_rules(room_type.hotel_id):
             if rule.room_type_id == room_type.id:
                 del self.store.rules[rule.id]
+        for plan in self.list_plans(room_type.hotel_id):
+            if plan.room_type_id == room_type.id:
+                del self.store.plans[(plan.hotel_id, plan.code)]
+                if plan.parent_code and (plan.hotel_id, plan.parent_code) in self.store.plans:
+                    parent = self.store.plans[(plan.hotel_id, plan.parent_code)]
+                    self.store.plans[(plan.hotel_id, parent.code)] = replace(parent, children=parent.children - 1)
 
     def list_rules(self, hotel_id: str) -> list[PriceRule]:
         return sorted((r for r in self.store.rules.values() if r.hotel_id == hotel_id), key=lambda r: r.id)
@@ -205,6 +223,116 @@ class FakeCatalog:
         if self.get_rule(rule_id).hotel_id != hotel_id:
             raise errors.NotFound('Price rule not found')
         del self.store.rules[rule_id]
+
+    def pricing_terms(self, hotel_id: str) -> PricingTerms:
+        return PricingTerms(
+            hotel_id, tuple(self.list_rules(hotel_id)), tuple(self.list_plans(hotel_id)), self.store.taxes.get(hotel_id)
+        )
+
+    def list_plans(self, hotel_id: str) -> list[RatePlan]:
+        return sorted((p for (h, _), p in self.store.plans.items() if h == hotel_id), key=lambda p: p.code)
+
+    def get_plan(self, hotel_id: str, code: str) -> RatePlan:
+        try:
+            return self.store.plans[(hotel_id, code)]
+        except KeyError:
+            raise errors.NotFound('Rate plan not found') from None
+
+    def create_plan(self, plan: RatePlan) -> None:
+        if plan.hotel_id not in self.store.hotels:
+            raise errors.InvalidReference(f'Hotel {plan.hotel_id} not found')
+        if (plan.hotel_id, plan.code) in self.store.plans:
+            raise errors.AlreadyExists(f'Rate plan {plan.code} already exists')
+        if plan.parent_code is not None:
+            parent = self.store.plans.get((plan.hotel_id, plan.parent_code))
+            if parent is None:
+                raise errors.InvalidReference(f'Rate plan {plan.parent_code} not found')
+            self.store.plans[(plan.hotel_id, parent.code)] = replace(parent, children=parent.children + 1)
+        self.store.plans[(plan.hotel_id, plan.code)] = replace(plan, children=0)
+
+    def replace_plan(self, plan: RatePlan, expected_version: int) -> None:
+        current = self.get_plan(plan.hotel_id, plan.code)
+        if current.version != expected_version:
+            raise errors.Conflict('The rate plan changed while it was being updated; retry')
+        self.store.plans[(plan.hotel_id, plan.code)] = replace(plan, children=current.children)
+
+    def delete_plan(self, plan: RatePlan) -> None:
+        current = self.get_plan(plan.hotel_id, plan.code)
+        if current.children:
+            raise errors.PlanHasChildren(f'{current.children} rate plans derive from {plan.code}')
+        del self.store.plans[(plan.hotel_id, plan.code)]
+        parent = self.store.plans.get((plan.hotel_id, plan.parent_code or ''))
+        if parent is not None:
+            self.store.plans[(plan.hotel_id, parent.code)] = replace(parent, children=parent.children - 1)
+
+    def get_taxes(self, hotel_id: str) -> HotelTaxes:
+        return self.store.taxes.get(hotel_id) or HotelTaxes.none(hotel_id)
+
+    def put_taxes(self, taxes: HotelTaxes, expected_version: int) -> None:
+        self.get_hotel(taxes.hotel_id)
+        if self.get_taxes(taxes.hotel_id).version != expected_version:
+            raise errors.Conflict('The taxes changed while they were being updated; retry')
+        self.store.taxes[taxes.hotel_id] = taxes
+
+
+class FakePromos:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def list(self, hotel_id: str) -> list[PromoCode]:
+        return sorted((p for (h, _), p in self.store.promos.items() if h == hotel_id), key=lambda p: p.code)
+
+    def get(self, hotel_id: str, code: str) -> PromoCode:
+        try:
+            return self.store.promos[(hotel_id, code)]
+        except KeyError:
+            raise errors.NotFound('Promo code not found') from None
+
+    def find(self, hotel_id: str, code: str) -> PromoCode | None:
+        return self.store.promos.get((hotel_id, code))
+
+    def guest_uses(self, hotel_id: str, code: str, user_id: str) -> int:
+        return self.store.promo_guest_uses.get((hotel_id, code, user_id), 0)
+
+    def create(self, value: PromoCode) -> None:
+        if value.hotel_id not in self.store.hotels:
+            raise errors.InvalidReference(f'Hotel {value.hotel_id} not found')
+        if (value.hotel_id, value.code) in self.store.promos:
+            raise errors.AlreadyExists(f'Promo code {value.code} already exists')
+        self.store.promos[(value.hotel_id, value.code)] = replace(value, uses=0)
+
+    def replace(self, value: PromoCode, expected_version: int) -> None:
+        current = self.get(value.hotel_id, value.code)
+        if current.version != expected_version:
+            raise errors.Conflict('The promo code changed while it was being updated; retry')
+        self.store.promos[(value.hotel_id, value.code)] = replace(value, uses=current.uses)
+
+    def delete(self, hotel_id: str, code: str) -> None:
+        current = self.get(hotel_id, code)
+        if current.uses:
+            raise errors.PromoInUse(f'{current.uses} bookings use promo code {code}; deactivate it instead')
+        del self.store.promos[(hotel_id, code)]
+
+    def delete_all(self, hotel_id: str) -> None:
+        for found in self.list(hotel_id):
+            del self.store.promos[(hotel_id, found.code)]
+
+    # what the booking transactions do to a code (FakeBookings)
+
+    def check_take(self, use: PromoUse) -> None:
+        current = self.store.promos.get((use.hotel_id, use.code))
+        if current is None or (use.max_uses is not None and current.uses >= use.max_uses):
+            raise errors.PromoExhausted(f'Promo code {use.code} has been used up', promo_code=use.code)
+        key = (use.hotel_id, use.code, use.user_id)
+        if use.max_uses_per_guest is not None and self.store.promo_guest_uses.get(key, 0) >= use.max_uses_per_guest:
+            raise errors.PromoGuestLimit(f'You have used promo code {use.code}', promo_code=use.code)
+
+    def move(self, hotel_id: str, code: str, user_id: str, delta: int, *, per_guest: bool) -> None:
+        current = self.store.promos[(hotel_id, code)]
+        self.store.promos[(hotel_id, code)] = replace(current, uses=current.uses + delta)
+        if per_guest:
+            key = (hotel_id, code, user_id)
+            self.store.promo_guest_uses[key] = self.store.promo_guest_uses.get(key, 0) + delta
 
 
 class FakeInventory:
@@ -277,11 +405,28 @@ class FakeBookings:
             night = self.store.nights[key]
             self.store.nights[key] = replace(night, available=night.available + rooms)
 
-    def create_hold(self, booking: Booking) -> None:
+    def create_hold(self, booking: Booking, promo: PromoUse | None = None) -> None:
         if booking.id in self.store.bookings:
             return  # a retry of a hold that was written: the same answer
+        self._check_take(booking)
+        if promo is not None:
+            FakePromos(self.store).check_take(promo)
         self._take(booking, -booking.rooms)
+        if promo is not None:
+            FakePromos(self.store).move(
+                promo.hotel_id, promo.code, promo.user_id, 1, per_guest=promo.max_uses_per_guest is not None
+            )
         self.store.bookings[booking.id] = booking
+
+    def _check_take(self, booking: Booking) -> None:
+        """The rooms' guards before anything moves (a transaction checks every guard first)."""
+        keys = [(booking.room_type_id, n.date) for n in booking.nightly]
+        missing = [day.isoformat() for key in keys if key not in self.store.nights for day in [key[1]]]
+        if missing:
+            raise errors.NotOnSale(nights=missing)
+        short = [key[1].isoformat() for key in keys if self.store.nights[key].sellable < booking.rooms]
+        if short:
+            raise errors.SoldOut(nights=short)
 
     def get(self, booking_id: str, *, consistent: bool = True) -> Booking:
         try:
@@ -307,6 +452,8 @@ class FakeBookings:
         expect_no_refund: bool = False,
         payment: Payment | None = None,
         refund: Refund | None = None,
+        give_back_promo: bool = False,
+        take_promo: PromoUse | None = None,
     ) -> None:
         stored = self.get(booking.id)
         guard = stored.status in expected
@@ -318,8 +465,18 @@ class FakeBookings:
             guard = guard and stored.refund is None
         if not guard:
             raise errors.InvalidState(f'Booking is no longer {"/".join(expected)}')
+        if take_rooms:
+            self._check_take(stored)
+        if take_promo is not None:
+            FakePromos(self.store).check_take(take_promo)
         if release_rooms or take_rooms:
             self._take(stored, stored.rooms if release_rooms else -stored.rooms)
+        promos, applied = FakePromos(self.store), stored.promo
+        if give_back_promo and applied is not None:
+            promos.move(stored.hotel_id, applied.code, stored.user_id, -1, per_guest=applied.guest_limited)
+        if take_promo is not None:
+            per_guest = take_promo.max_uses_per_guest is not None
+            promos.move(take_promo.hotel_id, take_promo.code, take_promo.user_id, 1, per_guest=per_guest)
         self.store.bookings[booking.id] = replace(
             stored,
             status=new_status,
@@ -756,6 +913,7 @@ def fakes(settings: Settings | None = None, **overrides: Any) -> Fakes:
         inventory=FakeInventory(store),
         bookings=FakeBookings(store),
         payments=FakePaymentRecords(store),
+        promos=FakePromos(store),
         accounts=FakeAccounts(store),
         limits=FakeLimits(store),
         reviews=FakeReviews(store),

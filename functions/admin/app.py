@@ -1,4 +1,5 @@
-"""Hotel staff (role admin): hotels, room types, inventory, price rules, preview, bookings, reports."""
+"""Hotel staff (role admin): hotels, room types, inventory, price rules, rate plans, promo codes,
+taxes, preview, bookings, reports."""
 
 from __future__ import annotations
 
@@ -27,15 +28,29 @@ from common.models.admin import (
     RulePatch,
 )
 from common.models.api import HotelList, HotelOut, IsoDate, RoomTypeList, RoomTypeOut
+from common.models.rates import (
+    PromoCreate,
+    PromoList,
+    PromoOut,
+    PromoPatch,
+    RatePlanCreate,
+    RatePlanList,
+    RatePlanOut,
+    RatePlanPatch,
+    TaxesOut,
+    TaxesPut,
+)
 from common.observability import logger, tracer
-from common.services import admin, reports
+from common.services import admin, rate_admin, reports
 from common.services.deps import Deps
+from common.services.rates import Party
 
 app = http.make_app()
 
 TAGS = ['admin']
 Created = TypeVar('Created')
 Id = Annotated[str, Path(max_length=64)]
+Code = Annotated[str, Path(max_length=32)]
 Filter = Annotated[str | None, Query(max_length=64)]
 From = Annotated[IsoDate | None, Query(alias='from', description='inclusive')]
 To = Annotated[IsoDate | None, Query(alias='to', description='exclusive')]
@@ -177,9 +192,114 @@ def preview(
     check_in: Annotated[IsoDate, Query()],
     check_out: Annotated[IsoDate, Query()],
     rooms: Annotated[int, Query(ge=1, le=100)] = 1,
+    guests: Annotated[int | None, Query(ge=1, le=100, description='default: one per room')] = None,
+    promo: Annotated[str | None, Query(max_length=32, description='a promo code, applied where it fits')] = None,
 ) -> PreviewOut:
-    """Each night's price with every rule step, and the restriction that would refuse the stay."""
-    return PreviewOut.from_domain(admin.preview(deps(), room_type_id, check_in, check_out, rooms))
+    """Each night's base price with every rule step, the restriction that would refuse the stay,
+    and every rate plan's offer (taxes, fees and the promo code included) as a guest would see it."""
+    found = admin.preview(deps(), room_type_id, check_in, check_out, rooms)
+    party = Party(guests=guests or rooms, rooms=rooms)
+    now = deps().clock()
+    offers = rate_admin.preview_offers(deps(), found, party, now, promo)
+    return PreviewOut.from_domain(found, offers)
+
+
+# ------------------------------------------------------------------ rate plans
+
+PLANS = '/api/admin/hotels/<hotel_id>/rate-plans'
+
+
+@app.get(PLANS, tags=TAGS)
+def list_rate_plans(hotel_id: Id, room_type_id: Filter = None) -> RatePlanList:
+    """The hotel's plans by code (with ``room_type_id``: the ones that sell it)."""
+    return RatePlanList(
+        items=[RatePlanOut.from_domain(p) for p in rate_admin.list_plans(deps(), hotel_id, room_type_id)]
+    )
+
+
+@app.post(
+    PLANS,
+    tags=TAGS,
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': RatePlanOut}}}},
+)
+def create_rate_plan(hotel_id: Id, body: RatePlanCreate) -> Response[RatePlanOut]:
+    """A plan for every room type of the hotel (or one, with ``room_type_id``); a derived plan
+    names its ``parent_code`` and its ``derivation``."""
+    plan = rate_admin.create_plan(deps(), http.caller(app), hotel_id, body.fields(), deps().clock())
+    return _created(RatePlanOut.from_domain(plan), f'/api/admin/hotels/{hotel_id}/rate-plans/{plan.code}')
+
+
+@app.get(f'{PLANS}/<code>', tags=TAGS)
+def get_rate_plan(hotel_id: Id, code: Code) -> RatePlanOut:
+    return RatePlanOut.from_domain(rate_admin.get_plan(deps(), hotel_id, code))
+
+
+@app.patch(f'{PLANS}/<code>', tags=TAGS)
+def update_rate_plan(hotel_id: Id, code: Code, body: RatePlanPatch) -> RatePlanOut:
+    """Existing bookings keep the terms they were made with."""
+    plan = rate_admin.update_plan(deps(), http.caller(app), hotel_id, code, body.changes(), deps().clock())
+    return RatePlanOut.from_domain(plan)
+
+
+@app.delete(f'{PLANS}/<code>', tags=TAGS, responses={204: {'description': 'Deleted'}})
+def delete_rate_plan(hotel_id: Id, code: Code) -> Response[None]:
+    """Refused (409 ``rate_plan_has_derived_plans``) while other plans derive from it."""
+    rate_admin.delete_plan(deps(), http.caller(app), hotel_id, code)
+    return _no_content()
+
+
+# ------------------------------------------------------------------ taxes
+
+
+@app.get('/api/admin/hotels/<hotel_id>/taxes', tags=TAGS)
+def get_taxes(hotel_id: Id) -> TaxesOut:
+    return TaxesOut.from_domain(rate_admin.get_taxes(deps(), hotel_id))
+
+
+@app.put('/api/admin/hotels/<hotel_id>/taxes', tags=TAGS)
+def put_taxes(hotel_id: Id, body: TaxesPut) -> TaxesOut:
+    """Replace the hotel's VAT, city tax and fees (what is not sent is removed); bookings keep
+    the taxes they were priced with."""
+    taxes = rate_admin.put_taxes(deps(), http.caller(app), hotel_id, body.fields(), deps().clock())
+    return TaxesOut.from_domain(taxes)
+
+
+# ------------------------------------------------------------------ promo codes
+
+PROMOS = '/api/admin/hotels/<hotel_id>/promo-codes'
+
+
+@app.get(PROMOS, tags=TAGS)
+def list_promo_codes(hotel_id: Id) -> PromoList:
+    return PromoList(items=[PromoOut.from_domain(p) for p in rate_admin.list_promos(deps(), hotel_id)])
+
+
+@app.post(
+    PROMOS,
+    tags=TAGS,
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': PromoOut}}}},
+)
+def create_promo_code(hotel_id: Id, body: PromoCreate) -> Response[PromoOut]:
+    promo = rate_admin.create_promo(deps(), http.caller(app), hotel_id, body.fields(), deps().clock())
+    return _created(PromoOut.from_domain(promo), f'/api/admin/hotels/{hotel_id}/promo-codes/{promo.code}')
+
+
+@app.get(f'{PROMOS}/<code>', tags=TAGS)
+def get_promo_code(hotel_id: Id, code: Code) -> PromoOut:
+    return PromoOut.from_domain(rate_admin.get_promo(deps(), hotel_id, code))
+
+
+@app.patch(f'{PROMOS}/<code>', tags=TAGS)
+def update_promo_code(hotel_id: Id, code: Code, body: PromoPatch) -> PromoOut:
+    promo = rate_admin.update_promo(deps(), http.caller(app), hotel_id, code, body.changes(), deps().clock())
+    return PromoOut.from_domain(promo)
+
+
+@app.delete(f'{PROMOS}/<code>', tags=TAGS, responses={204: {'description': 'Deleted'}})
+def delete_promo_code(hotel_id: Id, code: Code) -> Response[None]:
+    """Only while no booking uses it (409 ``promo_in_use``: deactivate it with ``active: false``)."""
+    rate_admin.delete_promo(deps(), http.caller(app), hotel_id, code)
+    return _no_content()
 
 
 # ------------------------------------------------------------------ bookings and reports

@@ -6,14 +6,12 @@ The races themselves (two transactions at once) are proven against ministack in 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from moto import mock_aws
 
-from common import errors, wiring
+from common import errors
 from common.domain import (
     Adjustment,
     Booking,
@@ -31,25 +29,11 @@ from common.domain import (
 )
 from common.ports import EventClaim, NightChange
 from common.services.deps import Deps
-from tests.fakes import fake_deps
-from tests.support.fixtures import create_tables, point_dynamodb_at
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DAY = NOW.date() + timedelta(days=5)
 HOTEL = Hotel('h1', 'Harbour', 'Lisbon', 'Cais 1', 'UTC', 15, 'EUR')
 ROOM = RoomType('rt1', 'h1', 'Deluxe', '', 2, 10000, 'EUR', 3)
-
-
-@pytest.fixture(params=['fake', 'dynamodb'])
-def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
-    if request.param == 'fake':
-        yield fake_deps()
-        return
-    with mock_aws():
-        point_dynamodb_at(None, 'contract', 'contract-idempotency')
-        create_tables(None)
-        yield wiring.build_deps()
-    point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
 
 
 def catalogue(deps: Deps, nights: int = 5) -> None:

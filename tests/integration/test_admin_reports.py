@@ -160,8 +160,9 @@ def test_pricing_a_30_night_stay_reads_no_more_than_a_1_night_stay(api: Api, adm
         with count_calls(monkeypatch) as calls:
             assert api.get('/api/admin/pricing/preview', query=query, token=admin).status == 200
         counts.append(calls.calls)
-    # the caller's session (revocation check), the room type, its hotel's rules
-    assert counts[0] == counts[1] == {'GetItem': 2, 'Query': 1}
+    # the caller's session (revocation check), the room type, its hotel, the hotel's pricing
+    # terms (rules, rate plans and taxes: one Query)
+    assert counts[0] == counts[1] == {'GetItem': 3, 'Query': 1}
 
 
 def test_a_warm_lambda_reads_a_hotels_rules_once_per_request_then_from_its_cache(api: Api, priced, monkeypatch):

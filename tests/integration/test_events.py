@@ -23,7 +23,18 @@ import time_machine
 from moto import mock_aws
 
 from common import wiring
-from common.domain import Adjustment, BookingStatus, Hotel, PriceRule, Principal, Role, RoomType
+from common.domain import (
+    Adjustment,
+    BookingStatus,
+    Hotel,
+    PlanRestrictions,
+    PriceRule,
+    Principal,
+    PromoCode,
+    RatePlan,
+    Role,
+    RoomType,
+)
 from common.services import accounts, bookings, checkout
 from local import cfn, events, seed
 from local.gateway import LambdaContext, http_response
@@ -55,8 +66,7 @@ def world() -> Iterator[None]:
         for room_type in seed.ROOM_TYPES:
             deps().catalog.put_room_type(room_type, create=True)
             deps().inventory.open(room_type, now.date() - timedelta(days=30), 75)
-        for rule in seed.rules(now.date()):
-            deps().catalog.put_rule(rule)
+        seed.put_terms(deps(), now.date())
         accounts.register(deps(), ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
         accounts.register(deps(), ADA_EMAIL, ADA_PASSWORD, 'Ada Lovelace', now)
         yield
@@ -125,6 +135,13 @@ class Given:
             deps().catalog.put_rule(
                 PriceRule('lisbon-spring-promo', 'lisbon-harbour', 'Spring promo', Adjustment('percent', -10))
             )
+        elif name == 'spare_rate_plan':
+            plan = RatePlan(
+                'lisbon-harbour', 'LASTMIN', 'Last minute', restrictions=PlanRestrictions(max_advance_days=3)
+            )
+            deps().catalog.create_plan(plan)
+        elif name == 'spare_promo':
+            deps().promos.create(PromoCode('lisbon-harbour', 'UNUSED', 'amount', 1000))
         else:
             assert name in (None, 'ada'), f'unknown given: {name}'
 

@@ -140,6 +140,24 @@ class PriceRule:
 
 
 @dataclass(frozen=True)
+class PricingTerms:
+    """Everything a hotel's prices depend on besides its room types (one read: a Query of the
+    hotel's partition): its price rules, rate plans and taxes."""
+
+    hotel_id: str
+    rules: tuple[PriceRule, ...] = ()
+    plans: tuple[RatePlan, ...] = ()
+    taxes: HotelTaxes | None = None
+
+    @property
+    def tax_settings(self) -> HotelTaxes:
+        return self.taxes if self.taxes is not None else HotelTaxes.none(self.hotel_id)
+
+    def plan(self, code: str) -> RatePlan | None:
+        return next((p for p in self.plans if p.code == code), None)
+
+
+@dataclass(frozen=True)
 class NightPrice:
     """One night of a stay as it was priced (docs/pricing.md).
 
@@ -201,6 +219,9 @@ class AppliedPromo:
     kind: str  # percent | amount
     value: int
     discount: int
+    # The code limits each guest's uses: the hold also took one of this guest's uses (and a
+    # release gives it back).
+    guest_limited: bool = False
 
 
 @dataclass(frozen=True)

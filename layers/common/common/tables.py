@@ -214,10 +214,118 @@ class RuleRefItem(_Item):
         return f'RULE#{rule_id}', 'REF'
 
 
+class RatePlanItem(_Item):
+    """A hotel's rate plan, keyed by its code in the hotel's partition: the key makes the code
+    unique within the hotel, and one Query of the partition reads the hotel's pricing terms
+    (rules, plans, taxes: ``TERMS_AFTER``). Nested values (cancellation, restrictions,
+    derivation) are plain maps; ``children`` counts the plans derived from it (moved in their
+    create and delete transactions), so a parent is deleted only when nothing derives from it."""
+
+    Meta = _Meta
+    hotel_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default='')
+    room_type_id = UnicodeAttribute(null=True)
+    meal_plan = UnicodeAttribute()
+    cancellation: MapAttribute[str, Any] = MapAttribute()
+    prepayment = UnicodeAttribute()
+    restrictions: MapAttribute[str, Any] = MapAttribute()
+    active = BooleanAttribute(default=True)
+    is_default = BooleanAttribute(default=False)
+    parent_code = UnicodeAttribute(null=True)
+    derivation: MapAttribute[str, Any] = MapAttribute(null=True)
+    children = NumberAttribute(null=True)
+    version = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+    SK_PREFIX = 'PLAN#'
+
+    @staticmethod
+    def key(hotel_id: str, code: str) -> tuple[str, str]:
+        return HotelItem.key(hotel_id)[0], f'{RatePlanItem.SK_PREFIX}{code}'
+
+
+class HotelTaxesItem(_Item):
+    """How a hotel's prices are taxed (VAT, city tax, fees); absent: no taxes."""
+
+    Meta = _Meta
+    hotel_id = UnicodeAttribute()
+    vat_rate = NumberAttribute(default=0)
+    prices_include_vat = BooleanAttribute(default=True)
+    city_tax: MapAttribute[str, Any] = MapAttribute(null=True)
+    fees = ListAttribute(of=MapAttribute, default=list)
+    version = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+    SK = 'TAXES'
+
+    @staticmethod
+    def key(hotel_id: str) -> tuple[str, str]:
+        return HotelItem.key(hotel_id)[0], HotelTaxesItem.SK
+
+
+# A hotel's partition holds, in sort-key order: META < PLAN#... < RULE#... < TAXES. One Query of
+# the keys after META reads everything its prices depend on.
+TERMS_AFTER = 'META'
+
+
+class PromoItem(_Item):
+    """A hotel's promo code (the key makes the code unique within the hotel). ``uses`` only moves
+    in the transactions that hold a stay (``+1``, guarded by ``max_uses``) and release it
+    (``-1``); an admin's edit SETs the other attributes, guarded by ``version``."""
+
+    Meta = _Meta
+    hotel_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    value = NumberAttribute()
+    description = UnicodeAttribute(default='')
+    valid_from = UnicodeAttribute(null=True)
+    valid_until = UnicodeAttribute(null=True)
+    stay_from = UnicodeAttribute(null=True)
+    stay_until = UnicodeAttribute(null=True)
+    min_nights = NumberAttribute(null=True)
+    rate_plans = ListAttribute(of=UnicodeAttribute, default=list)
+    max_uses = NumberAttribute(null=True)
+    max_uses_per_guest = NumberAttribute(null=True)
+    active = BooleanAttribute(default=True)
+    uses = NumberAttribute(default=0)
+    version = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+
+    @staticmethod
+    def key(hotel_id: str, code: str) -> tuple[str, str]:
+        return PromoItem.partition(hotel_id), f'CODE#{code}'
+
+    @staticmethod
+    def partition(hotel_id: str) -> str:
+        return f'PROMOS#{hotel_id}'
+
+
+class PromoGuestItem(_Item):
+    """How many holds of one guest carry one promo code (only for codes with a per-guest limit);
+    moved with the code's ``uses``, in the same transactions. One partition per guest and code."""
+
+    Meta = _Meta
+    uses = NumberAttribute(default=0)
+
+    @staticmethod
+    def key(hotel_id: str, code: str, user_id: str) -> tuple[str, str]:
+        return f'PROMOUSE#{hotel_id}#{code}#{user_id}', 'USES'
+
+
 class NightMap(MapAttribute[str, Any]):
     night = UnicodeAttribute()
     price = NumberAttribute()
     rule_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    # Rate plans, promo codes and VAT (absent on bookings made before them: 0).
+    supplement = NumberAttribute(null=True)
+    discount = NumberAttribute(null=True)
+    vat = NumberAttribute(null=True)
 
 
 class BookingItem(_Item):
@@ -253,6 +361,13 @@ class BookingItem(_Item):
     version = NumberAttribute(default=1)
     # Set while one process creates this booking's Stripe refund (see services/refunds.py).
     payment_lease_until = UnicodeAttribute(null=True)
+    # What the stay was priced with, locked at the hold (docs/pricing.md): the rate plan's terms,
+    # fees, VAT, city tax and promo code. Absent on bookings made before rate plans.
+    terms: MapAttribute[str, Any] = MapAttribute(null=True)
+    fees = ListAttribute(of=MapAttribute, null=True)
+    vat: MapAttribute[str, Any] = MapAttribute(null=True)
+    city_tax: MapAttribute[str, Any] = MapAttribute(null=True)
+    promo: MapAttribute[str, Any] = MapAttribute(null=True)
 
     PREFIX = 'BOOKING#'
 
@@ -456,6 +571,10 @@ MODELS: tuple[type[_Item], ...] = (
     EmailItem,
     TokenItem,
     RuleRefItem,
+    RatePlanItem,
+    HotelTaxesItem,
+    PromoItem,
+    PromoGuestItem,
     StripeEventItem,
     RefundDueItem,
     RevokedFamilyItem,

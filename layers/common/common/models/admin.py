@@ -15,11 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 
 from common.domain import Booking, InventoryNight, PriceRule
 from common.models.api import BookingOut, IsoDate, Request, Slug
+from common.models.pricing import OfferOut, RestrictionOut
 from common.services import admin as admin_service
 from common.services import reports
 
 if TYPE_CHECKING:
     from common.ports import Page
+    from common.services.offers import Offer
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Currency = Annotated[str, Field(pattern=r'^[A-Z]{3}$', description='ISO 4217 code, e.g. EUR')]
@@ -339,11 +341,6 @@ class PreviewNightOut(BaseModel):
     steps: list[StepOut]
 
 
-class RestrictionOut(BaseModel):
-    code: str
-    detail: str
-
-
 class PreviewOut(BaseModel):
     room_type_id: str
     hotel_id: str
@@ -358,9 +355,12 @@ class PreviewOut(BaseModel):
     bookable: bool = Field(description='false when a restriction (min_stay, closed_to_arrival) refuses the stay')
     restriction: RestrictionOut | None
     nightly: list[PreviewNightOut]
+    offers: list[OfferOut] = Field(
+        default=[], description="every active rate plan's offer (taxes, fees, promo), cheapest first, as guests see it"
+    )
 
     @classmethod
-    def from_domain(cls, preview: admin_service.Preview) -> PreviewOut:
+    def from_domain(cls, preview: admin_service.Preview, offers: list[Offer] | None = None) -> PreviewOut:
         rt = preview.room_type
         refused = preview.restriction
         return cls(
@@ -397,6 +397,7 @@ class PreviewOut(BaseModel):
                 )
                 for night, steps in preview.nights
             ],
+            offers=[OfferOut.from_domain(o) for o in offers or ()],
         )
 
 

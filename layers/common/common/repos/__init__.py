@@ -3,7 +3,8 @@
 One repository per aggregate, each a class built with the ``Table`` by the composition root
 (``common.wiring``) and implementing a port of ``common.ports``:
 
-- ``CatalogRepository``: hotels, room types, price rules;
+- ``CatalogRepository``: hotels, room types, price rules, rate plans, taxes (a hotel's pricing terms);
+- ``PromoRepository``: a hotel's promo codes (their uses move in the booking transactions);
 - ``InventoryRepository``: per-night inventory (admin changes, opening nights, the auditor's scan);
 - ``BookingRepository``: bookings and the rooms they hold, payments and refunds recorded on them;
 - ``PaymentRecords``: Stripe events already processed, the outbox of refunds owed;
@@ -21,6 +22,7 @@ from common.repos.bookings import BookingRepository
 from common.repos.catalog import CatalogRepository
 from common.repos.inventory import InventoryRepository
 from common.repos.payments import PaymentRecords
+from common.repos.promos import PromoRepository
 from common.repos.reviews import ReviewRepository, WishlistRepository
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     'InventoryRepository',
     'LimitCounters',
     'PaymentRecords',
+    'PromoRepository',
     'ReviewRepository',
     'Table',
     'WishlistRepository',

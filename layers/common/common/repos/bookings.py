@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import CancellationReason, TransactWriteError
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from common import errors
@@ -21,10 +23,12 @@ from common.domain import (
     BookingStatus,
     NightPrice,
     Payment,
+    PromoUse,
     Refund,
     RefundStatus,
 )
 from common.ports import ANY, Anything, Page
+from common.repos import _maps
 from common.repos._dynamo import (
     Table,
     decode_cursor,
@@ -34,7 +38,7 @@ from common.repos._dynamo import (
     failed_guards,
     strings,
 )
-from common.tables import BookingItem, InventoryItem
+from common.tables import BookingItem, InventoryItem, PromoGuestItem, PromoItem
 from common.timeutil import iso, parse_date, parse_instant
 
 
@@ -59,7 +63,15 @@ def booking(item: BookingItem) -> Booking:
         currency=item.currency,
         total_amount=int(item.total_amount),
         nightly=tuple(
-            NightPrice(date=parse_date(n.night), price=int(n.price), rule_ids=strings(n.rule_ids)) for n in item.nightly
+            NightPrice(
+                date=parse_date(n.night),
+                price=int(n.price),
+                rule_ids=strings(n.rule_ids),
+                supplement=int(n.supplement or 0),
+                discount=int(n.discount or 0),
+                vat=int(n.vat or 0),
+            )
+            for n in item.nightly
         ),
         status=BookingStatus(item.status),
         hold_expires_at=parse_instant(item.hold_expires_at),
@@ -68,7 +80,20 @@ def booking(item: BookingItem) -> Booking:
         payment=_payment(payment) if payment else None,
         refund=_refund(refund) if refund else None,
         version=int(item.version or 1),
+        fees=_maps.fee_lines(item.fees),
+        vat=_maps.vat(_maps.plain(item.vat)),
+        city_tax=_maps.city_tax_charge(_maps.plain(item.city_tax)),
+        promo=_maps.applied_promo(_maps.plain(item.promo)),
+        terms=_maps.terms(_maps.plain(item.terms)),
     )
+
+
+def _night_map(night: NightPrice) -> dict[str, Any]:
+    stored: dict[str, Any] = {'night': night.date.isoformat(), 'price': night.price, 'rule_ids': list(night.rule_ids)}
+    for name in ('supplement', 'discount', 'vat'):
+        if getattr(night, name):
+            stored[name] = getattr(night, name)
+    return stored
 
 
 def _payment(stored: dict[str, Any]) -> Payment:
@@ -111,14 +136,73 @@ def booking_item(value: Booking, shards: int) -> BookingItem:
         rooms=value.rooms,
         currency=value.currency,
         total_amount=value.total_amount,
-        nightly=[{'night': n.date.isoformat(), 'price': n.price, 'rule_ids': list(n.rule_ids)} for n in value.nightly],
+        nightly=[_night_map(n) for n in value.nightly],
         status=value.status.value,
         created_at=iso(value.created_at),
         updated_at=iso(value.updated_at),
         payment=stored(value.payment) if value.payment else None,
         refund=stored(value.refund) if value.refund else None,
         version=value.version,
+        terms=_maps.terms_map(value.terms) if value.terms else None,
+        fees=_maps.fee_lines_map(value.fees),
+        vat=_maps.vat_map(value.vat),
+        city_tax=_maps.city_tax_charge_map(value.city_tax),
+        promo=_maps.promo_map(value.promo),
     )
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """An item a booking transaction moves besides the booking and its nights (a promo code's
+    uses...): the update, its condition, and the error when the condition fails. Every guard a
+    hold can take is counted in ``domain.HOLD_GUARD_ITEMS``."""
+
+    item: Model
+    actions: list[Action]
+    condition: Any
+    refused: Callable[[], Exception]
+
+
+def _promo_taken(use: PromoUse) -> list[_Guard]:
+    """Take one use of the code (and of the guest's own, when limited), within the limits."""
+    code = PromoItem(*PromoItem.key(use.hotel_id, use.code))
+    within = PromoItem.pk.exists()
+    if use.max_uses is not None:
+        within = within & (PromoItem.uses.does_not_exist() | (PromoItem.uses < use.max_uses))
+    guards = [
+        _Guard(
+            code,
+            [PromoItem.uses.add(1)],
+            within,
+            lambda: errors.PromoExhausted(f'Promo code {use.code} has been used up', promo_code=use.code),
+        )
+    ]
+    if use.max_uses_per_guest is not None:
+        mine = PromoGuestItem(*PromoGuestItem.key(use.hotel_id, use.code, use.user_id))
+        guards.append(
+            _Guard(
+                mine,
+                [PromoGuestItem.uses.add(1)],
+                PromoGuestItem.uses.does_not_exist() | (PromoGuestItem.uses < use.max_uses_per_guest),
+                lambda: errors.PromoGuestLimit(
+                    f'You have used promo code {use.code} {use.max_uses_per_guest} times', promo_code=use.code
+                ),
+            )
+        )
+    return guards
+
+
+def _promo_given_back(value: Booking) -> list[_Guard]:
+    """Give back the uses the hold took. Unconditional: the code exists while any hold uses it
+    (it is deleted only at ``uses = 0``), and a release must never be blocked by it."""
+    promo = value.promo
+    if promo is None:
+        return []
+    guards = [_Guard(PromoItem(*PromoItem.key(value.hotel_id, promo.code)), [PromoItem.uses.add(-1)], None, Exception)]
+    if promo.guest_limited:
+        mine = PromoGuestItem(*PromoGuestItem.key(value.hotel_id, promo.code, value.user_id))
+        guards.append(_Guard(mine, [PromoGuestItem.uses.add(-1)], None, Exception))
+    return guards
 
 
 def _night_updates(value: Booking, delta: int) -> Iterable[tuple[InventoryItem, list[Action], Any]]:
@@ -211,18 +295,23 @@ class BookingRepository:
         self._table = table
         self._shards = shards
 
-    def create_hold(self, value: Booking) -> None:
-        """Write the booking and take its rooms on every night, atomically: all or nothing.
+    def create_hold(self, value: Booking, promo: PromoUse | None = None) -> None:
+        """Write the booking and take its rooms on every night, atomically: all or nothing; with
+        ``promo``, one use of the code (and of the guest's own) within its limits, in the same
+        transaction (``PromoExhausted`` / ``PromoGuestLimit`` when none is left).
 
         The booking id is the ClientRequestToken, so a retry of a call whose answer was lost does
         not fail on the booking's own guard (DynamoDB answers it as the first call did).
         """
         item = booking_item(value, self._shards)
+        guards = _promo_taken(promo) if promo is not None else []
 
         def write(tx: TransactWrite) -> None:
             tx.save(item, condition=BookingItem.pk.does_not_exist())  # transaction index 0
             for night_item, actions, guard in _night_updates(value, -value.rooms):  # 1..N
                 tx.update(night_item, actions=actions, condition=guard, return_values='ALL_OLD')
+            for extra in guards:  # N+1...
+                tx.update(extra.item, actions=extra.actions, condition=extra.condition)
 
         try:
             self._table.transact(write, token=value.id)
@@ -230,6 +319,11 @@ class BookingRepository:
             failed = failed_guards(exc)
             if not failed:
                 raise
+            nights = len(value.nightly)
+            if 0 not in failed and any(i > nights for i in failed):
+                if all(i > nights for i in failed):
+                    raise guards[min(failed) - nights - 1].refused() from None
+                failed = [i for i in failed if i <= nights]  # sold out first: the rooms matter most
             if 0 in failed:
                 # The id is a fresh uuid4: only an earlier attempt of this very call can have
                 # written it, so that attempt committed (the whole transaction) and its answer was
@@ -271,9 +365,15 @@ class BookingRepository:
         expect_no_refund: bool = False,
         payment: Payment | None = None,
         refund: Refund | None = None,
+        give_back_promo: bool = False,
+        take_promo: PromoUse | None = None,
     ) -> None:
         """Move a booking from one of ``expected`` to ``new_status``, guarded by its stored status,
         recording ``payment`` and ``refund`` when given.
+
+        With rooms moving, ``give_back_promo`` also gives back the promo code's use the hold took
+        (a hold released or expired), and ``take_promo`` takes one again within the code's limits
+        (a late payment re-holding an expired stay: ``PromoExhausted`` when none is left).
 
         With ``release_rooms``/``take_rooms`` the same transaction gives back/takes the booking's
         rooms on every night, so status and inventory can never disagree. A guard that fails raises
@@ -303,11 +403,17 @@ class BookingRepository:
             return
 
         delta = value.rooms if release_rooms else -value.rooms
+        guards = _promo_given_back(value) if give_back_promo else []
+        if take_promo is not None:
+            guards += _promo_taken(take_promo)
+        nights = len(value.nightly)
 
         def write(tx: TransactWrite) -> None:
-            for night_item, night_actions, night_guard in _night_updates(value, delta):
+            for night_item, night_actions, night_guard in _night_updates(value, delta):  # 0..N-1
                 tx.update(night_item, actions=night_actions, condition=night_guard)
-            tx.update(item, actions=actions, condition=guard)  # last index
+            tx.update(item, actions=actions, condition=guard)  # N
+            for extra in guards:  # N+1...
+                tx.update(extra.item, actions=extra.actions, condition=extra.condition)
 
         try:
             self._table.transact(write)
@@ -315,9 +421,11 @@ class BookingRepository:
             failed = failed_guards(exc)
             if not failed:
                 raise
-            if len(value.nightly) in failed:
+            if nights in failed:
                 raise moved from None
-            raise errors.SoldOut(nights=[value.nightly[i].date.isoformat() for i in failed]) from None
+            if any(i < nights for i in failed):
+                raise errors.SoldOut(nights=[value.nightly[i].date.isoformat() for i in failed if i < nights]) from None
+            raise guards[min(failed) - nights - 1].refused() from None
 
     # ------------------------------------------------------------ payments and refunds
 

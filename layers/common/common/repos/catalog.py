@@ -7,14 +7,34 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.pagination import ResultIterator
 from pynamodb.transactions import TransactWrite
 
 from common import errors
-from common.domain import Adjustment, Hotel, InventoryNight, PriceRule, RoomType
+from common.domain import (
+    Adjustment,
+    Hotel,
+    HotelTaxes,
+    InventoryNight,
+    PriceRule,
+    PricingTerms,
+    RatePlan,
+    RoomType,
+)
 from common.ports import HOTEL_FIELDS, ROOM_TYPE_FIELDS
+from common.repos import _maps
 from common.repos._dynamo import Table, chunks, failed_guards, numbers, strings
 from common.repos.inventory import night_item
-from common.tables import HotelItem, InventoryItem, PriceRuleItem, RoomTypeItem, RuleRefItem
+from common.tables import (
+    TERMS_AFTER,
+    HotelItem,
+    HotelTaxesItem,
+    InventoryItem,
+    PriceRuleItem,
+    RatePlanItem,
+    RoomTypeItem,
+    RuleRefItem,
+)
 from common.timeutil import iso, parse_date, parse_instant
 
 
@@ -87,6 +107,68 @@ def _rule_item(rule: PriceRule) -> PriceRuleItem:
         updated_at=iso(rule.updated_at) if rule.updated_at else None,
         updated_by=rule.updated_by,
     )
+
+
+def _plan(item: RatePlanItem) -> RatePlan:
+    return RatePlan(
+        hotel_id=item.hotel_id,
+        code=item.code,
+        name=item.name,
+        description=item.description or '',
+        room_type_id=item.room_type_id,
+        meal_plan=item.meal_plan,
+        cancellation=_maps.policy(_maps.plain(item.cancellation)),
+        prepayment=item.prepayment,
+        restrictions=_maps.restrictions(_maps.plain(item.restrictions)),
+        active=bool(item.active),
+        is_default=bool(item.is_default),
+        parent_code=item.parent_code,
+        derivation=_maps.derivation(_maps.plain(item.derivation)),
+        version=int(item.version or 0),
+        updated_at=parse_instant(item.updated_at) if item.updated_at else None,
+        updated_by=item.updated_by,
+        children=int(item.children or 0),
+    )
+
+
+def _plan_values(plan: RatePlan) -> dict[str, Any]:
+    """Every attribute of a plan an admin sets (not ``children``: other transactions move it)."""
+    return {
+        'hotel_id': plan.hotel_id,
+        'code': plan.code,
+        'name': plan.name,
+        'description': plan.description,
+        'room_type_id': plan.room_type_id,
+        'meal_plan': str(plan.meal_plan),
+        'cancellation': _maps.policy_map(plan.cancellation),
+        'prepayment': str(plan.prepayment),
+        'restrictions': _maps.restrictions_map(plan.restrictions),
+        'active': plan.active,
+        'is_default': plan.is_default,
+        'parent_code': plan.parent_code,
+        'derivation': _maps.fields(plan.derivation) if plan.derivation else None,
+        'version': plan.version,
+        'updated_at': iso(plan.updated_at) if plan.updated_at else None,
+        'updated_by': plan.updated_by,
+    }
+
+
+def _taxes(item: HotelTaxesItem) -> HotelTaxes:
+    return HotelTaxes(
+        hotel_id=item.hotel_id,
+        vat_rate=int(item.vat_rate or 0),
+        prices_include_vat=bool(item.prices_include_vat),
+        city_tax=_maps.city_tax(_maps.plain(item.city_tax)),
+        fees=_maps.fees(item.fees),
+        version=int(item.version or 0),
+        updated_at=parse_instant(item.updated_at) if item.updated_at else None,
+        updated_by=item.updated_by,
+    )
+
+
+def _versioned(attribute: Any, expected: int) -> Any:
+    """``version = expected`` (items written before versions count as 0)."""
+    return attribute.does_not_exist() | (attribute == expected) if expected == 0 else attribute == expected
 
 
 def _set_or_remove(attribute: Any, value: Any) -> Any:
@@ -165,6 +247,8 @@ class CatalogRepository:
         for rule in self.list_rules(hotel_id):
             with contextlib.suppress(errors.NotFound):  # deleted concurrently
                 self.delete_rule(hotel_id, rule.id)
+        self._delete_plans(self.list_plans(hotel_id))
+        self._table.delete_if(HotelTaxesItem(*HotelTaxesItem.key(hotel_id)), None)
 
     # ------------------------------------------------------------ room types
 
@@ -268,6 +352,7 @@ class CatalogRepository:
             if rule.room_type_id == room_type.id:
                 with contextlib.suppress(errors.NotFound):
                     self.delete_rule(room_type.hotel_id, rule.id)
+        self._delete_plans([p for p in self.list_plans(room_type.hotel_id) if p.room_type_id == room_type.id])
 
     def _put_back(self, room_type: RoomType, nights: Sequence[InventoryNight]) -> None:
         for chunk in chunks(nights):
@@ -338,4 +423,163 @@ class CatalogRepository:
         except TransactWriteError as exc:
             if failed_guards(exc):
                 raise errors.NotFound('Price rule not found') from None
+            raise
+
+    # ------------------------------------------------------------ pricing terms
+
+    def pricing_terms(self, hotel_id: str) -> PricingTerms:
+        """The hotel's price rules, rate plans and taxes: ONE Query of its partition (every key
+        after ``META``), whatever the number of rules and plans."""
+        rules: list[PriceRule] = []
+        plans: list[RatePlan] = []
+        taxes: HotelTaxes | None = None
+
+        def parse(raw: dict[str, Any]) -> object:
+            sort_key = raw['sk']['S']
+            if sort_key.startswith(PriceRuleItem.SK_PREFIX):
+                return _rule(PriceRuleItem.from_raw_data(raw))
+            if sort_key.startswith(RatePlanItem.SK_PREFIX):
+                return _plan(RatePlanItem.from_raw_data(raw))
+            if sort_key == HotelTaxesItem.SK:
+                return _taxes(HotelTaxesItem.from_raw_data(raw))
+            return None
+
+        query: ResultIterator[object] = ResultIterator(
+            PriceRuleItem._get_connection().query,
+            (PriceRuleItem.partition(hotel_id),),
+            {'range_key_condition': PriceRuleItem.sk > TERMS_AFTER},
+            map_fn=parse,
+        )
+        for value in self._table.read(query):
+            if isinstance(value, PriceRule):
+                rules.append(value)
+            elif isinstance(value, RatePlan):
+                plans.append(value)
+            elif isinstance(value, HotelTaxes):
+                taxes = value
+        return PricingTerms(hotel_id, tuple(rules), tuple(plans), taxes)
+
+    # ------------------------------------------------------------ rate plans
+
+    def list_plans(self, hotel_id: str) -> list[RatePlan]:
+        query = RatePlanItem.query(
+            HotelItem.key(hotel_id)[0], RatePlanItem.sk.startswith(RatePlanItem.SK_PREFIX), consistent_read=True
+        )
+        return [_plan(i) for i in self._table.read(query)]
+
+    def get_plan(self, hotel_id: str, code: str) -> RatePlan:
+        return _plan(self._table.get(RatePlanItem, RatePlanItem.key(hotel_id, code), 'Rate plan', consistent=True))
+
+    def create_plan(self, plan: RatePlan) -> None:
+        """The plan (its code unique in the hotel) and, for a derived plan, its parent's
+        ``children`` count, in one transaction: a parent that is being deleted cannot gain a
+        child, and the hotel must still exist."""
+        item = RatePlanItem(*RatePlanItem.key(plan.hotel_id, plan.code), children=0, **_plan_values(plan))
+
+        def write(tx: TransactWrite) -> None:
+            # PynamoDB sends condition checks, then deletes, puts and updates: these are 0, 1, 2.
+            tx.condition_check(HotelItem, HotelItem.key(plan.hotel_id)[0], 'META', condition=HotelItem.pk.exists())
+            tx.save(item, condition=RatePlanItem.pk.does_not_exist())
+            if plan.parent_code is not None:
+                parent = RatePlanItem(*RatePlanItem.key(plan.hotel_id, plan.parent_code))
+                tx.update(parent, actions=[RatePlanItem.children.add(1)], condition=RatePlanItem.pk.exists())
+
+        try:
+            self._table.transact(write)
+        except TransactWriteError as exc:
+            failed = failed_guards(exc)
+            if 0 in failed:
+                raise errors.InvalidReference(f'Hotel {plan.hotel_id} not found') from None
+            if 1 in failed:
+                raise errors.AlreadyExists(f'Rate plan {plan.code} already exists') from None
+            if 2 in failed:
+                raise errors.InvalidReference(f'Rate plan {plan.parent_code} not found') from None
+            raise
+
+    def replace_plan(self, plan: RatePlan, expected_version: int) -> None:
+        """SET the plan's attributes if nobody changed it since it was read (``version``)."""
+        item = RatePlanItem(*RatePlanItem.key(plan.hotel_id, plan.code))
+        actions = [
+            _set_or_remove(getattr(RatePlanItem, name), value)
+            for name, value in _plan_values(plan).items()
+            if name not in ('hotel_id', 'code')
+        ]
+        if not self._table.update_if(
+            item, actions, RatePlanItem.pk.exists() & _versioned(RatePlanItem.version, expected_version)
+        ):
+            self.get_plan(plan.hotel_id, plan.code)  # NotFound when it was deleted meanwhile
+            raise errors.Conflict('The rate plan changed while it was being updated; retry')
+
+    def delete_plan(self, plan: RatePlan) -> None:
+        """Delete a plan nothing derives from (guarded by its ``children``), and count it out of
+        its parent's, in one transaction."""
+        item = RatePlanItem(*RatePlanItem.key(plan.hotel_id, plan.code))
+        childless = RatePlanItem.children.does_not_exist() | (RatePlanItem.children == 0)
+
+        def write(tx: TransactWrite) -> None:
+            tx.delete(item, condition=RatePlanItem.pk.exists() & childless)
+            if plan.parent_code is not None:
+                parent = RatePlanItem(*RatePlanItem.key(plan.hotel_id, plan.parent_code))
+                tx.update(parent, actions=[RatePlanItem.children.add(-1)], condition=RatePlanItem.pk.exists())
+
+        try:
+            self._table.transact(write)
+        except TransactWriteError as exc:
+            if not failed_guards(exc):
+                raise
+            current = self.get_plan(plan.hotel_id, plan.code)  # NotFound when it is gone
+            raise errors.PlanHasChildren(
+                f'{current.children} rate plans derive from {plan.code}; delete or re-create them first'
+            ) from None
+
+    def _delete_plans(self, plans: Sequence[RatePlan]) -> None:
+        """Delete plans, the derived ones before their parents."""
+        by_code = {p.code: p for p in plans}
+
+        def depth(plan: RatePlan) -> int:
+            found, current = 0, plan
+            while current.parent_code in by_code and found < len(by_code):
+                current, found = by_code[current.parent_code or ''], found + 1
+            return found
+
+        for plan in sorted(plans, key=depth, reverse=True):
+            with contextlib.suppress(errors.NotFound):
+                self.delete_plan(plan)
+
+    # ------------------------------------------------------------ taxes
+
+    def get_taxes(self, hotel_id: str) -> HotelTaxes:
+        """The hotel's taxes (none configured: ``HotelTaxes.none``)."""
+        try:
+            return _taxes(self._table.get(HotelTaxesItem, HotelTaxesItem.key(hotel_id), 'Taxes', consistent=True))
+        except errors.NotFound:
+            return HotelTaxes.none(hotel_id)
+
+    def put_taxes(self, taxes: HotelTaxes, expected_version: int) -> None:
+        """Replace the hotel's taxes if nobody changed them since they were read, while the hotel
+        exists (one transaction)."""
+        item = HotelTaxesItem(
+            *HotelTaxesItem.key(taxes.hotel_id),
+            hotel_id=taxes.hotel_id,
+            vat_rate=taxes.vat_rate,
+            prices_include_vat=taxes.prices_include_vat,
+            city_tax=_maps.city_tax_map(taxes.city_tax),
+            fees=_maps.fees_map(taxes.fees),
+            version=taxes.version,
+            updated_at=iso(taxes.updated_at) if taxes.updated_at else None,
+            updated_by=taxes.updated_by,
+        )
+
+        def write(tx: TransactWrite) -> None:
+            tx.condition_check(HotelItem, HotelItem.key(taxes.hotel_id)[0], 'META', condition=HotelItem.pk.exists())
+            tx.save(item, condition=_versioned(HotelTaxesItem.version, expected_version))  # index 1
+
+        try:
+            self._table.transact(write)
+        except TransactWriteError as exc:
+            failed = failed_guards(exc)
+            if 0 in failed:
+                raise errors.NotFound('Hotel not found') from None
+            if 1 in failed:
+                raise errors.Conflict('The taxes changed while they were being updated; retry') from None
             raise

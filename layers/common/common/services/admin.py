@@ -29,6 +29,7 @@ from common.domain import (
     InventoryNight,
     NightPrice,
     PriceRule,
+    PricingTerms,
     Principal,
     RoomType,
     Stay,
@@ -44,7 +45,7 @@ MAX_PREVIEW_NIGHTS = 366
 MAX_HORIZON_DAYS = 3 * 366  # the longest sale window SALE_WINDOW_DAYS allows
 
 
-def _record(deps: Deps, admin: Principal, action: str, **keys: Any) -> None:
+def record_change(deps: Deps, admin: Principal, action: str, **keys: Any) -> None:
     """The audit line of an admin change (structured: searchable by admin_id and action)."""
     deps.catalog_cache.clear()
     logger.info('admin change', admin_id=admin.user_id, action=action, **keys)
@@ -88,7 +89,7 @@ def create_hotel(deps: Deps, admin: Principal, fields: dict[str, Any]) -> Hotel:
     )
     check_timezone(hotel.timezone)
     deps.catalog.put_hotel(hotel, create=True)
-    _record(deps, admin, 'hotel.create', hotel_id=hotel.id)
+    record_change(deps, admin, 'hotel.create', hotel_id=hotel.id)
     return hotel
 
 
@@ -97,7 +98,7 @@ def update_hotel(deps: Deps, admin: Principal, hotel_id: str, changes: dict[str,
     if 'timezone' in changes:
         check_timezone(changes['timezone'])
     hotel = deps.catalog.update_hotel(hotel_id, changes)
-    _record(deps, admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
+    record_change(deps, admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
     return hotel
 
 
@@ -107,7 +108,7 @@ def delete_hotel(deps: Deps, admin: Principal, hotel_id: str) -> None:
     if any(rt.hotel_id == hotel_id for rt in deps.catalog.list_room_types()):
         raise errors.HotelNotEmpty('Delete the room types of the hotel first')
     deps.catalog.delete_hotel(hotel_id)
-    _record(deps, admin, 'hotel.delete', hotel_id=hotel_id)
+    record_change(deps, admin, 'hotel.delete', hotel_id=hotel_id)
 
 
 # ---------------------------------------------------------------- room types
@@ -158,7 +159,7 @@ def create_room_type(deps: Deps, admin: Principal, fields: dict[str, Any], now: 
     )
     deps.catalog.put_room_type(room_type, create=True)
     opened = deps.inventory.open(room_type, hotel.today(now), deps.settings.sale_window_days + 1)
-    _record(deps, admin, 'room_type.create', room_type_id=room_type.id, hotel_id=hotel.id, nights_opened=opened)
+    record_change(deps, admin, 'room_type.create', room_type_id=room_type.id, hotel_id=hotel.id, nights_opened=opened)
     return room_type, opened
 
 
@@ -167,7 +168,7 @@ def update_room_type(deps: Deps, admin: Principal, room_type_id: str, changes: d
     _require_changes(changes)
     stored = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
     room_type = deps.catalog.update_room_type(room_type_id, stored)
-    _record(deps, admin, 'room_type.update', room_type_id=room_type_id, changes=changes)
+    record_change(deps, admin, 'room_type.update', room_type_id=room_type_id, changes=changes)
     return room_type
 
 
@@ -183,7 +184,9 @@ def delete_room_type(deps: Deps, admin: Principal, room_type_id: str) -> None:
             held_nights=len(held),
         )
     deps.catalog.delete_room_type(room_type, nights)
-    _record(deps, admin, 'room_type.delete', room_type_id=room_type_id, hotel_id=room_type.hotel_id, nights=len(nights))
+    record_change(
+        deps, admin, 'room_type.delete', room_type_id=room_type_id, hotel_id=room_type.hotel_id, nights=len(nights)
+    )
 
 
 # ---------------------------------------------------------------- inventory
@@ -262,7 +265,7 @@ def set_inventory(
     changes = plan_inventory(room_type, update, current)
     if changes:
         deps.inventory.apply(room_type, changes)
-        _record(
+        record_change(
             deps,
             admin,
             'inventory.update',
@@ -347,7 +350,7 @@ def create_rule(deps: Deps, admin: Principal, fields: dict[str, Any], now: datet
     )
     pricing.validate_rule(rule)
     deps.catalog.put_rule(rule, create=True)
-    _record(deps, admin, 'price_rule.create', rule_id=rule.id, hotel_id=hotel_id, rule=_describe(rule))
+    record_change(deps, admin, 'price_rule.create', rule_id=rule.id, hotel_id=hotel_id, rule=_describe(rule))
     return rule
 
 
@@ -364,14 +367,14 @@ def update_rule(deps: Deps, admin: Principal, rule_id: str, changes: dict[str, A
     )
     pricing.validate_rule(merged)
     deps.catalog.replace_rule(merged, expected_version=current.version)
-    _record(deps, admin, 'price_rule.update', rule_id=rule_id, hotel_id=current.hotel_id, rule=_describe(merged))
+    record_change(deps, admin, 'price_rule.update', rule_id=rule_id, hotel_id=current.hotel_id, rule=_describe(merged))
     return merged
 
 
 def delete_rule(deps: Deps, admin: Principal, rule_id: str) -> None:
     rule = deps.catalog.get_rule(rule_id)
     deps.catalog.delete_rule(rule.hotel_id, rule.id)
-    _record(deps, admin, 'price_rule.delete', rule_id=rule_id, hotel_id=rule.hotel_id, rule=_describe(rule))
+    record_change(deps, admin, 'price_rule.delete', rule_id=rule_id, hotel_id=rule.hotel_id, rule=_describe(rule))
 
 
 def _describe(rule: PriceRule) -> dict[str, Any]:
@@ -398,6 +401,7 @@ class Preview:
     rooms: int
     nights: list[tuple[NightPrice, list[pricing.Step]]]
     restriction: errors.Unprocessable | None
+    terms: PricingTerms
 
     @property
     def per_room(self) -> int:
@@ -411,18 +415,20 @@ class Preview:
 def preview(deps: Deps, room_type_id: str, check_in: date, check_out: date, rooms: int = 1) -> Preview:
     """What a stay would cost now, night by night, with every rule step, and whether a
     restriction would refuse it. Read fresh (not from the warm cache): an admin checking a
-    change sees it. Reads: room type + rules of its hotel, whatever the number of nights."""
+    change sees it. Reads: room type + its hotel's pricing terms (one Query), whatever the number
+    of nights."""
     stay = Stay(check_in, check_out)
     if check_out <= check_in:
         raise errors.InvalidDates('check_out must be after check_in')
     if stay.nights > MAX_PREVIEW_NIGHTS:
         raise errors.RangeTooLong(f'A preview covers at most {MAX_PREVIEW_NIGHTS} nights')
     room_type = deps.catalog.get_room_type(room_type_id)
-    rules = deps.catalog.list_rules(room_type.hotel_id)
+    terms = deps.catalog.pricing_terms(room_type.hotel_id)
     return Preview(
         room_type=room_type,
         stay=stay,
         rooms=rooms,
-        nights=pricing.explain(room_type, rules, stay),
-        restriction=pricing.restriction(room_type, rules, stay),
+        nights=pricing.explain(room_type, terms.rules, stay),
+        restriction=pricing.restriction(room_type, terms.rules, stay),
+        terms=terms,
     )

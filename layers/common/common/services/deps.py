@@ -25,6 +25,7 @@ from common.ports import (
     Passwords,
     PaymentGateway,
     PaymentRecords,
+    PromoRepository,
     ReviewRepository,
     Tokens,
     WishlistRepository,
@@ -78,6 +79,7 @@ class Deps:
     inventory: InventoryRepository
     bookings: BookingRepository
     payments: PaymentRecords
+    promos: PromoRepository
     accounts: AccountRepository
     limits: LimitCounters
     reviews: ReviewRepository

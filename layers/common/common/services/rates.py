@@ -255,7 +255,9 @@ def apply_promo(
     else:
         shares = allocate(min(promo.value, sum(amounts)), amounts)
     discounted = tuple(replace(n, discount=s) for n, s in zip(nightly, shares, strict=True))
-    applied = AppliedPromo(promo.code, promo.kind, promo.value, sum(shares))
+    applied = AppliedPromo(
+        promo.code, promo.kind, promo.value, sum(shares), guest_limited=promo.max_uses_per_guest is not None
+    )
     return discounted, applied
 
 
