@@ -106,7 +106,20 @@ def search_rooms(
     view_type: Text = None,
     sort: Literal['price', 'availability'] = 'price',
     include_sold_out: bool = False,
+    promo: Annotated[
+        str | None, Query(pattern=r'^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$', description='a promo code, any case')
+    ] = None,
+    child_ages: Annotated[
+        str | None,
+        Query(pattern=r'^\d{1,2}(,\d{1,2}){0,98}$', description='comma-separated ages of the children among guests'),
+    ] = None,
+    include_restricted_plans: Annotated[
+        bool, Query(description='also list plans whose restrictions refuse the stay, with the reason')
+    ] = False,
 ) -> SearchOut:
+    """Room types with rooms for the stay, each with one offer per rate plan (nightly breakdown,
+    taxes and fees, cancellation terms), cheapest first. An unusable ``promo`` is a 422 with its
+    own code (``promo_unknown``, ``promo_expired``, ``promo_exhausted``...), never ignored."""
     query = search.SearchQuery(
         check_in=check_in,
         check_out=check_out,
@@ -120,6 +133,9 @@ def search_rooms(
         view_type=view_type,
         sort=sort,
         include_sold_out=include_sold_out,
+        promo_code=promo,
+        child_ages=tuple(int(a) for a in child_ages.split(',')) if child_ages else (),
+        include_restricted_plans=include_restricted_plans,
     )
     return SearchOut.from_domain(search.search(deps(), query, deps().clock()))
 

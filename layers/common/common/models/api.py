@@ -24,7 +24,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from common.domain import Booking, Hotel, NightPrice, RefundPolicy, RefundQuote, Review, RoomType, User, WishlistEntry
+from common.domain import Booking, Hotel, RefundPolicy, RefundQuote, Review, RoomType, User, WishlistEntry
+from common.models.pricing import BreakdownOut, NightOut, OfferOut, TermsOut
 
 if TYPE_CHECKING:  # names for signatures only: a function imports the services it calls, not all
     from common.ports import Page
@@ -62,12 +63,31 @@ class HoldBody(Request):
     check_out: IsoDate
     guests: Annotated[StrictInt, Field(ge=1, le=100)]
     rooms: Annotated[StrictInt, Field(ge=1, le=100)] = 1
+    rate_plan_id: Annotated[
+        str | None,
+        Field(pattern=r'^[A-Za-z0-9][A-Za-z0-9_-]{0,19}$', description="an offer's plan (default: the room type's)"),
+    ] = None
+    promo_code: Annotated[
+        str | None, Field(pattern=r'^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$', description='any case; 422 if it cannot be used')
+    ] = None
+    child_ages: Annotated[
+        list[Annotated[StrictInt, Field(ge=0, le=17)]],
+        Field(max_length=99, description='ages of the children among guests (city tax exemptions)'),
+    ] = []
 
     model_config = ConfigDict(
         extra='forbid',
         json_schema_extra={
             'examples': [
-                {'room_type_id': 'deluxe-king', 'check_in': '2027-03-12', 'check_out': '2027-03-15', 'guests': 2}
+                {'room_type_id': 'deluxe-king', 'check_in': '2027-03-12', 'check_out': '2027-03-15', 'guests': 2},
+                {
+                    'room_type_id': 'deluxe-king',
+                    'check_in': '2027-03-12',
+                    'check_out': '2027-03-15',
+                    'guests': 2,
+                    'rate_plan_id': 'NR',
+                    'promo_code': 'welcome10',
+                },
             ]
         },
     )
@@ -109,16 +129,6 @@ class RefreshBody(Request):
 # ------------------------------------------------------------------ responses
 
 
-class NightOut(BaseModel):
-    date: date
-    price: int
-    rule_ids: list[str] = []
-
-    @classmethod
-    def from_domain(cls, night: NightPrice) -> NightOut:
-        return cls(date=night.date, price=night.price, rule_ids=list(night.rule_ids))
-
-
 class PaymentOut(BaseModel):
     payment_intent_id: str
     status: str
@@ -153,6 +163,8 @@ class BookingOut(BaseModel):
     updated_at: datetime
     payment: PaymentOut | None = None
     refund: RefundOut | None = None
+    breakdown: BreakdownOut | None = Field(None, description='total_amount in parts: room charge, fees, VAT, city tax')
+    rate_plan: TermsOut | None = Field(None, description="the plan's terms as booked (a later edit never changes them)")
 
     @classmethod
     def from_domain(cls, booking: Booking, now: datetime) -> BookingOut:
@@ -185,6 +197,8 @@ class BookingOut(BaseModel):
                 else None
             ),
             refund=RefundOut(**vars(seen.refund)) if seen.refund else None,
+            breakdown=BreakdownOut.from_domain(seen.price),
+            rate_plan=TermsOut.from_domain(seen.terms) if seen.terms else None,
         )
 
 
@@ -297,9 +311,10 @@ class SearchResultOut(BaseModel):
     amenities: list[str]
     available_rooms: int
     currency: str
-    total_price: int
+    total_price: int = Field(description="the cheapest bookable offer's total, taxes and fees included")
     nightly: list[NightOut]
     restriction: str | None = None
+    offers: list[OfferOut] = Field(default=[], description='one per rate plan, cheapest first')
 
 
 class SearchOut(BaseModel):
@@ -329,10 +344,11 @@ class SearchOut(BaseModel):
                     view_type=r.room_type.view_type,
                     amenities=list(r.room_type.amenities),
                     available_rooms=r.available_rooms,
-                    currency=r.quote.currency,
-                    total_price=r.quote.total,
-                    nightly=[NightOut.from_domain(n) for n in r.quote.nightly],
+                    currency=r.currency,
+                    total_price=r.total,
+                    nightly=[NightOut.from_domain(n) for n in r.nightly],
                     restriction=r.restriction,
+                    offers=[OfferOut.from_domain(o) for o in r.offers],
                 )
                 for r in answer.results
             ],

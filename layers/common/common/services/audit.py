@@ -33,6 +33,7 @@ from datetime import date
 
 from common import errors
 from common.domain import HOLDING_STATUSES, NOT_REFUNDED, Booking, BookingStatus, RefundStatus
+from common.services import cancellation
 from common.services.deps import Deps
 
 ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
@@ -104,9 +105,8 @@ def inventory_violations(
 
 
 def _policy_penalties(deps: Deps, booking: Booking, paid: int) -> set[int]:
-    """Penalties the cancellation policy allows for a guest's cancel: none (before the deadline)
-    or the configured penalty (after it)."""
-    return {0, deps.settings.cancellation_policy.penalty.kept(booking, paid)}
+    """Penalties the booking's own cancellation policy allows for a guest's cancel."""
+    return cancellation.policy(deps, booking).penalties(booking, paid)
 
 
 def booking_payment_problems(deps: Deps, booking: Booking) -> list[str]:

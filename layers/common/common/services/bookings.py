@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from common import errors
-from common.domain import Booking, BookingStatus, Hotel, Principal, RoomType, Stay
+from common.domain import Booking, BookingStatus, Hotel, Principal, PromoCode, PromoUse, RoomType, Stay
 from common.ports import Page
-from common.services import catalog, pricing
+from common.services import catalog, offers, pricing, rates
 from common.services.deps import Deps
 from common.timeutil import stored_precision
 
@@ -26,6 +26,9 @@ class HoldRequest:
     check_out: date
     guests: int
     rooms: int = 1
+    rate_plan_id: str | None = None  # None: the room type's default plan
+    promo_code: str | None = None
+    child_ages: tuple[int, ...] = ()  # ages of the children among ``guests`` (city tax exemptions)
 
 
 def check_dates(deps: Deps, stay: Stay) -> None:
@@ -60,19 +63,38 @@ def check_party(deps: Deps, room_type: RoomType, guests: int, rooms: int) -> Non
         raise errors.Unprocessable('Every room needs at least one guest')
 
 
+def check_children(guests: int, rooms: int, child_ages: tuple[int, ...]) -> None:
+    """The ages given are of children among ``guests``, and every room keeps an adult."""
+    if len(child_ages) > guests - rooms:
+        raise errors.Unprocessable('Every room needs an adult: give at most guests - rooms child ages')
+
+
 def hold(deps: Deps, principal: Principal, request: HoldRequest, now: datetime) -> Booking:
-    """Quote the stay, then hold its rooms for BOOKING_HOLD_SECONDS; the quote is locked in."""
+    """Price the stay under its rate plan (and promo code), then hold its rooms for
+    BOOKING_HOLD_SECONDS: the price, the plan's terms and the promo's use are locked in, in the
+    one transaction that takes the rooms (docs/pricing.md)."""
     now = stored_precision(now)  # the answer's instants read back the same later
     room_type, hotel = catalog.require_room_type(deps, request.room_type_id)
     stay = Stay(request.check_in, request.check_out)
     check_dates(deps, stay)
     check_window(deps, hotel, stay, now)
     check_party(deps, room_type, request.guests, request.rooms)
-    rules = catalog.rules(deps, hotel.id)
-    refused = pricing.restriction(room_type, rules, stay)
+    check_children(request.guests, request.rooms, request.child_ages)
+    terms = catalog.terms(deps, hotel.id)
+    refused = pricing.restriction(room_type, list(terms.rules), stay)
     if refused is not None:
         raise refused
-    quote = pricing.quote(room_type, rules, stay, rooms=request.rooms)
+    default_policy = deps.settings.cancellation_policy
+    plan = rates.find_plan(room_type, rates.plans_for(room_type, terms.plans, default_policy), request.rate_plan_id)
+    promo = find_promo(deps, hotel, request.promo_code, now)
+    party = rates.Party(request.guests, request.rooms, request.child_ages)
+    base = pricing.quote(room_type, list(terms.rules), stay, rooms=request.rooms).nightly
+    chosen = offers.offer(room_type, hotel, terms, plan, base, stay, party, now, promo)
+    if chosen.restriction is not None:
+        raise chosen.restriction
+    if chosen.promo_refused is not None:
+        raise chosen.promo_refused
+    price = chosen.price
     booking = Booking(
         id=str(uuid.uuid4()),
         user_id=principal.user_id,
@@ -82,16 +104,37 @@ def hold(deps: Deps, principal: Principal, request: HoldRequest, now: datetime) 
         check_out=stay.check_out,
         guests=request.guests,
         rooms=request.rooms,
-        currency=quote.currency,
-        total_amount=quote.total,
-        nightly=quote.nightly,
+        currency=price.currency,
+        total_amount=price.total,
+        nightly=price.nightly,
         status=BookingStatus.PENDING,
         hold_expires_at=now + timedelta(seconds=deps.settings.booking_hold_seconds),
         created_at=now,
         updated_at=now,
+        fees=price.fees,
+        vat=price.vat,
+        city_tax=price.city_tax,
+        promo=price.promo,
+        terms=plan.terms(),
     )
-    deps.bookings.create_hold(booking)
+    use = None
+    if promo is not None and price.promo is not None:
+        use = PromoUse(hotel.id, promo.code, principal.user_id, promo.max_uses, promo.max_uses_per_guest)
+    deps.bookings.create_hold(booking, use)
     return booking
+
+
+def find_promo(deps: Deps, hotel: Hotel, code: str | None, now: datetime) -> PromoCode | None:
+    """The promo code a guest typed (any case), read strongly consistent; an unknown, inactive,
+    not yet or no longer valid, or used-up code is refused (422 with its own ``code``), never
+    ignored. Its limits are enforced again by the hold's transaction."""
+    if not code:
+        return None
+    promo = deps.promos.find(hotel.id, rates.normalize_code(code))
+    refused = rates.promo_state_problem(promo, code, hotel.today(now))
+    if refused is not None:
+        raise refused
+    return promo
 
 
 def get_own(deps: Deps, principal: Principal, booking_id: str) -> Booking:

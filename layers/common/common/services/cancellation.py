@@ -1,5 +1,7 @@
 """Cancellation and the refund policy (DESIGN §9).
 
+Each booking keeps the cancellation policy of its rate plan (``Booking.terms``); bookings made
+before rate plans use the engine default below.
 Check-in instant = check-in date at the hotel's check-in hour in the hotel's time zone. At least
 CANCELLATION_FREE_HOURS (48) before it: full refund. Later: the penalty of
 CANCELLATION_PENALTY (default ``first_night``: the first night's price for each room) is kept
@@ -13,15 +15,29 @@ from __future__ import annotations
 from datetime import datetime
 
 from common import errors, retry
-from common.domain import Booking, BookingStatus, Principal, RefundQuote, has_stripe_refund, refund_owed
+from common.domain import (
+    Booking,
+    BookingStatus,
+    CancellationPolicy,
+    Principal,
+    RefundQuote,
+    has_stripe_refund,
+    refund_owed,
+)
 from common.services import bookings, catalog, holds, refunds
 from common.services.deps import Deps
 from common.services.outcomes import Cancelled
 
 
+def policy(deps: Deps, booking: Booking) -> CancellationPolicy:
+    """The policy a booking was made under (its rate plan's terms, kept in the booking: a later
+    edit of the plan never changes it); bookings made before rate plans: the engine's default."""
+    return booking.terms.cancellation if booking.terms is not None else deps.settings.cancellation_policy
+
+
 def quote(deps: Deps, booking: Booking, now: datetime) -> RefundQuote:
-    """What cancelling ``booking`` at ``now`` refunds and keeps, by the configured policy."""
-    return deps.settings.cancellation_policy.quote(booking, catalog.hotel(deps, booking.hotel_id), now)
+    """What cancelling ``booking`` at ``now`` refunds and keeps, by the policy it was made under."""
+    return policy(deps, booking).quote(booking, catalog.hotel(deps, booking.hotel_id), now)
 
 
 def refund_quote(deps: Deps, principal: Principal, booking_id: str, now: datetime) -> RefundQuote:

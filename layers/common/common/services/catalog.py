@@ -9,7 +9,7 @@ transaction.
 from __future__ import annotations
 
 from common import errors
-from common.domain import Hotel, PriceRule, RoomType
+from common.domain import Hotel, PriceRule, PricingTerms, RoomType
 from common.services.deps import Deps
 
 
@@ -49,6 +49,11 @@ def room_type(deps: Deps, room_type_id: str) -> RoomType:
 
 def rules(deps: Deps, hotel_id: str) -> list[PriceRule]:
     return deps.catalog_cache.get(('rules', hotel_id), lambda: deps.catalog.list_rules(hotel_id))
+
+
+def terms(deps: Deps, hotel_id: str) -> PricingTerms:
+    """The hotel's price rules, rate plans and taxes (one Query), cached like the rules."""
+    return deps.catalog_cache.get(('terms', hotel_id), lambda: deps.catalog.pricing_terms(hotel_id))
 
 
 def require_room_type(deps: Deps, room_type_id: str) -> tuple[RoomType, Hotel]:

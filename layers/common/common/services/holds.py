@@ -2,7 +2,8 @@
 
 The PaymentIntent is cancelled at Stripe first: Stripe arbitrates a payment racing us, and if it
 already succeeded the booking is confirmed instead. Then the booking and every night's rooms
-move in one transaction guarded by PENDING and the PaymentIntent seen.
+move in one transaction guarded by PENDING and the PaymentIntent seen, which also gives back the
+promo code's use the hold took.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def release(
             deps.bookings.transition(
                 booking, [BookingStatus.PENDING], to_status, now,
                 release_rooms=True, expect_payment_intent=stored.payment_intent_id if stored else None,
-                payment=payment,
+                payment=payment, give_back_promo=booking.promo is not None,
             )  # fmt: skip
         except errors.InvalidState:
             booking = deps.bookings.get(booking.id)  # a checkout attached a payment, or it moved on

@@ -24,6 +24,7 @@ from common.domain import (
     IntentStatus,
     Payment,
     PaymentIntent,
+    PromoUse,
     refund_owed,
 )
 from common.observability import logger
@@ -82,6 +83,21 @@ def _made_for(booking: Booking, intent: PaymentIntent) -> bool:
     )
 
 
+def _promo_use(deps: Deps, booking: Booking) -> PromoUse | None:
+    """The promo use a late payment takes again: the hold's, within the code's limits as set now
+    (a deleted code fails the transaction's guard like a used-up one)."""
+    if booking.promo is None:
+        return None
+    code = deps.promos.find(booking.hotel_id, booking.promo.code)
+    return PromoUse(
+        booking.hotel_id,
+        booking.promo.code,
+        booking.user_id,
+        code.max_uses if code is not None else None,
+        code.max_uses_per_guest if code is not None else None,
+    )
+
+
 def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) -> tuple[Outcome, Booking]:
     if now >= catalog.hotel(deps, booking.hotel_id).check_in_instant(booking.check_in):
         # Too late to give the guest the stay they paid for, even if rooms are free.
@@ -90,10 +106,16 @@ def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) ->
         deps.bookings.transition(
             booking, [BookingStatus.EXPIRED], BookingStatus.CONFIRMED, now,
             take_rooms=True, expect_payment_intent=paid.payment_intent_id, expect_no_refund=True, payment=paid,
+            take_promo=_promo_use(deps, booking),
         )  # fmt: skip
     except errors.SoldOut:
         logger.warning('late payment: rooms no longer available, refunding', booking_id=booking.id)
         refunded = refunds.owe_in_full(deps, booking, paid, 'rooms_no_longer_available', now)
+        return Outcome.LATE_PAYMENT_REFUNDED, refunded
+    except (errors.PromoExhausted, errors.PromoGuestLimit):
+        # The expiry gave the code's use back and others took it: the price paid no longer exists.
+        logger.warning('late payment: promo code used up meanwhile, refunding', booking_id=booking.id)
+        refunded = refunds.owe_in_full(deps, booking, paid, 'promo_no_longer_available', now)
         return Outcome.LATE_PAYMENT_REFUNDED, refunded
     logger.info('late payment: rooms held again, booking confirmed', booking_id=booking.id)
     return Outcome.LATE_PAYMENT_CONFIRMED, deps.bookings.get(booking.id)

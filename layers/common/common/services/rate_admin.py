@@ -30,7 +30,7 @@ from common.domain import (
     RatePlan,
     RoomType,
 )
-from common.services import admin, offers, pricing, rates
+from common.services import admin, bookings, offers, pricing, rates
 from common.services.deps import Deps
 from common.timeutil import stored_precision
 
@@ -398,11 +398,6 @@ def preview_offers(
     fresh); with ``promo_code``, applied where it fits (a code that cannot be used at all is
     refused as a booking would be)."""
     hotel = deps.catalog.get_hotel(preview.room_type.hotel_id)
-    promo = None
-    if promo_code:
-        promo = deps.promos.find(hotel.id, rates.normalize_code(promo_code))
-        refused = rates.promo_state_problem(promo, promo_code, hotel.today(now))
-        if refused is not None:
-            raise refused
+    promo = bookings.find_promo(deps, hotel, promo_code, now)
     policy = deps.settings.cancellation_policy
     return offers.offers(preview.room_type, hotel, preview.terms, preview.stay, party, now, policy, promo)

@@ -1,8 +1,10 @@
 """Search and availability calendar.
 
 DynamoDB work per search: the catalogue (cached for seconds in a warm Lambda), one Query of
-price rules per hotel, and one inventory Query per candidate room type (run in parallel). None
-of it grows with the number of nights. Availability shown here is informational; only the
+pricing terms (price rules, rate plans, taxes) per hotel, one GetItem per hotel for a promo code,
+and one inventory Query per candidate room type (run in parallel). None of it grows with the
+number of nights or of plans. Each result lists one offer per rate plan (services/offers), the
+same computation a hold charges. Availability shown here is informational; only the
 booking transaction decides.
 """
 
@@ -10,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Literal
 
 from common import errors
-from common.domain import Hotel, InventoryNight, NightPrice, RoomType, Stay
-from common.services import bookings, catalog, pricing
+from common.domain import Hotel, InventoryNight, NightPrice, PromoCode, RoomType, Stay
+from common.services import bookings, catalog, pricing, rates
+from common.services import offers as offers_
 from common.services.deps import Deps
 
 MAX_CALENDAR_DAYS = 366
@@ -38,6 +41,9 @@ class SearchQuery:
     view_type: str | None = None
     sort: Literal['price', 'availability'] = 'price'
     include_sold_out: bool = False
+    promo_code: str | None = None
+    child_ages: tuple[int, ...] = ()
+    include_restricted_plans: bool = False  # list plans whose restrictions refuse the stay, with why
 
 
 @dataclass(frozen=True)
@@ -45,8 +51,28 @@ class SearchResult:
     room_type: RoomType
     hotel: Hotel
     available_rooms: int
-    quote: pricing.Quote
+    quote: pricing.Quote  # the nights at the price rules' rate (step 1 of docs/pricing.md)
     restriction: str | None = None
+    offers: list[offers_.Offer] = field(default_factory=list)  # cheapest first
+
+    @property
+    def best(self) -> offers_.Offer | None:
+        return next((o for o in self.offers if o.bookable), None)
+
+    @property
+    def currency(self) -> str:
+        return self.quote.currency
+
+    @property
+    def total(self) -> int:
+        """The cheapest bookable offer's total (what booking it charges)."""
+        best = self.best
+        return best.price.total if best is not None else self.quote.total
+
+    @property
+    def nightly(self) -> tuple[NightPrice, ...]:
+        best = self.best
+        return best.price.nightly if best is not None else self.quote.nightly
 
 
 @dataclass(frozen=True)
@@ -89,6 +115,7 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
     bookings.check_dates(deps, stay)
     if query.guests < query.rooms:
         raise errors.Unprocessable('Every room needs at least one guest')
+    bookings.check_children(query.guests, query.rooms, query.child_ages)
     hotels = catalog.hotels(deps)
     candidates = []
     refusals: list[errors.DomainError] = []
@@ -103,34 +130,61 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
         raise refusals[0]
 
     inventories = list(_pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates))
-    rules_by_hotel = {hotel_id: catalog.rules(deps, hotel_id) for hotel_id in {hotel.id for _, hotel in candidates}}
+    hotel_ids = sorted({hotel.id for _, hotel in candidates})
+    terms_by_hotel = {hotel_id: catalog.terms(deps, hotel_id) for hotel_id in hotel_ids}
+    promos = _promos(deps, query, [hotels[h] for h in hotel_ids], now)
+    party = rates.Party(query.guests, query.rooms, query.child_ages)
+    policy = deps.settings.cancellation_policy
     results = []
     for (rt, hotel), nights in zip(candidates, inventories, strict=True):
-        rules = rules_by_hotel[hotel.id]
+        terms = terms_by_hotel[hotel.id]
         available = sellable_rooms(nights, stay)
-        refused = pricing.restriction(rt, rules, stay)
-        quote = pricing.quote(rt, rules, stay, rooms=query.rooms)
-        bookable = available >= query.rooms and refused is None
+        refused = pricing.restriction(rt, terms.rules, stay)
+        quote = pricing.quote(rt, terms.rules, stay, rooms=query.rooms)
+        promo, promo_refused = promos.get(hotel.id, (None, None))
+        found = [
+            o if promo_refused is None else replace(o, promo_refused=promo_refused)
+            for o in offers_.offers(rt, hotel, terms, stay, party, now, policy, promo)
+            if o.bookable or query.include_restricted_plans
+        ]
+        bookable = available >= query.rooms and refused is None and any(o.bookable for o in found)
         if not bookable and not query.include_sold_out:
             continue
-        if query.min_price is not None and quote.total < query.min_price:
-            continue
-        if query.max_price is not None and quote.total > query.max_price:
-            continue
-        results.append(
-            SearchResult(
-                room_type=rt,
-                hotel=hotel,
-                available_rooms=available if refused is None else 0,
-                quote=quote,
-                restriction=refused.code if refused else None,
-            )
+        result = SearchResult(
+            room_type=rt,
+            hotel=hotel,
+            available_rooms=available if refused is None else 0,
+            quote=quote,
+            restriction=refused.code if refused else None,
+            offers=found,
         )
+        if query.min_price is not None and result.total < query.min_price:
+            continue
+        if query.max_price is not None and result.total > query.max_price:
+            continue
+        results.append(result)
     if query.sort == 'availability':
-        results.sort(key=lambda r: (-r.available_rooms, r.quote.total, r.room_type.id))
+        results.sort(key=lambda r: (-r.available_rooms, r.total, r.room_type.id))
     else:
-        results.sort(key=lambda r: (r.quote.total, r.room_type.id))
+        results.sort(key=lambda r: (r.total, r.room_type.id))
     return SearchAnswer(stay=stay, query=query, results=results)
+
+
+def _promos(
+    deps: Deps, query: SearchQuery, hotels: Sequence[Hotel], now: datetime
+) -> dict[str, tuple[PromoCode | None, errors.Unprocessable | None]]:
+    """The promo code at each hotel searched: applied where it can be used, the reason where it
+    cannot; refused (422 with its own code) when it can be used at none of them, never ignored."""
+    if not query.promo_code:
+        return {}
+    found: dict[str, tuple[PromoCode | None, errors.Unprocessable | None]] = {}
+    for hotel in hotels:
+        promo = deps.promos.find(hotel.id, rates.normalize_code(query.promo_code))
+        found[hotel.id] = (promo, rates.promo_state_problem(promo, query.promo_code, hotel.today(now)))
+    refusals = [refused for _, refused in found.values() if refused is not None]
+    if hotels and len(refusals) == len(hotels):
+        raise refusals[0]
+    return {h: (promo if refused is None else None, refused) for h, (promo, refused) in found.items()}
 
 
 @dataclass(frozen=True)
