@@ -1,6 +1,6 @@
 // Small shared pieces: form fields with their errors, notices, loading, photos, ratings.
 import { html, useEffect, useRef, useState } from './html.js';
-import { explain } from './format.js';
+import { day, explain, money } from './format.js';
 
 /** A labelled input; its error (from the API) is shown under it and announced with it. */
 export function Field({ id, label, error, hint, children, ...input }) {
@@ -74,4 +74,17 @@ export function PageTitle({ children, title }) {
     ref.current?.focus({ preventScroll: true });
   }, [title]);
   return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`;
+}
+
+/** A stay's price line by line: each night (rooms, meals, promo included), fees, VAT when added,
+ * city tax. The lines add up to the total a guest is charged (docs/pricing.md). */
+export function PriceLines({ nightly, breakdown, rooms, currency, label }) {
+  const vat = breakdown?.vat;
+  return html`<ul class="breakdown" aria-label=${label}>
+    ${nightly.map((night) => html`<li><span>${day(night.date)}</span><span>${money(night.price * rooms + (night.supplement || 0) - (night.discount || 0), currency)}</span></li>`)}
+    ${(breakdown?.fees || []).map((fee) => html`<li><span>${fee.name}</span><span>${money(fee.amount, currency)}</span></li>`)}
+    ${vat && !vat.included && vat.amount > 0 && html`<li><span>VAT ${vat.percent} %</span><span>${money(vat.amount, currency)}</span></li>`}
+    ${breakdown?.city_tax && html`<li><span>City tax</span><span>${money(breakdown.city_tax.amount, currency)}</span></li>`}
+  </ul>
+  ${vat?.included && vat.amount > 0 && html`<p class="muted small">Prices include VAT ${vat.percent} % (${money(vat.amount, currency)}).</p>`}`;
 }

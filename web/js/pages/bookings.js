@@ -5,7 +5,7 @@ import { api, get, loadCatalogue, post } from '../api.js';
 import { STATUS_WORDS, day, fullDay, money, nightsBetween, plural, reference, today, when } from '../format.js';
 import { navigate } from '../router.js';
 import { CardForm } from '../stripe.js';
-import { Field, Loading, Notice, PageTitle, Problem, useLoad } from '../ui.js';
+import { Field, Loading, Notice, PageTitle, PriceLines, Problem, useLoad } from '../ui.js';
 
 function useNow(everyMs = 1000) {
   const [now, setNow] = useState(Date.now());
@@ -27,10 +27,10 @@ function Summary({ booking, catalogue }) {
       <dt>Check-in</dt><dd>${fullDay(booking.check_in)}${hotel ? `, from ${hotel.check_in_hour}:00` : ''}</dd>
       <dt>Check-out</dt><dd>${fullDay(booking.check_out)}</dd>
       <dt>Guests</dt><dd>${plural(booking.guests, 'guest')}, ${plural(booking.rooms, 'room')}</dd>
+      ${booking.rate_plan && html`<dt>Rate</dt><dd>${booking.rate_plan.name}</dd>`}
+      ${booking.breakdown?.discount > 0 && html`<dt>Promo code</dt><dd>−${money(booking.breakdown.discount, booking.currency)}</dd>`}
     </dl>
-    <ul class="breakdown" aria-label="Price per night">
-      ${booking.nightly.map((night) => html`<li><span>${day(night.date)}</span><span>${money(night.price * booking.rooms, booking.currency)}</span></li>`)}
-    </ul>
+    <${PriceLines} nightly=${booking.nightly} breakdown=${booking.breakdown} rooms=${booking.rooms} currency=${booking.currency} label="Price per night" />
     <p class="total"><span>Total, ${plural(nights, 'night')}</span> <span class="amount">${money(booking.total_amount, booking.currency)}</span></p>
   </section>`;
 }

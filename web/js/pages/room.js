@@ -4,7 +4,7 @@ import { html, useState } from '../html.js';
 import { ApiError, api, get, loadCatalogue, post, session } from '../api.js';
 import { addDays, amenity, day, explain, isoDate, money, moneyShort, parseDate, plural, today, when } from '../format.js';
 import { navigate, withQuery } from '../router.js';
-import { Loading, PageTitle, Photo, Problem, Rating, useLoad } from '../ui.js';
+import { Loading, PageTitle, Photo, PriceLines, Problem, Rating, useLoad } from '../ui.js';
 import { SearchForm, stayFrom, stayQuery } from './search.js';
 
 const MONTH = new Intl.DateTimeFormat('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' });
@@ -138,6 +138,7 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
     [roomType.id, stay.check_in, stay.check_out, stay.guests, stay.rooms, version],
   );
   const [booking, setBooking] = useState({ busy: false, error: null });
+  const [chosen, setChosen] = useState(null);
   const here = location.pathname + location.search;
   const book = async () => {
     if (!session.signedIn) {
@@ -148,7 +149,7 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
     try {
       const held = await post(
         '/bookings',
-        { room_type_id: roomType.id, ...stayQuery(stay) },
+        { room_type_id: roomType.id, ...stayQuery(stay), ...(offer ? { rate_plan_id: offer.rate_plan_id } : {}) },
         { auth: true, headers: { 'Idempotency-Key': crypto.randomUUID() } },
       );
       navigate(`/bookings/${held.id}/pay`);
@@ -163,6 +164,10 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
     }
   };
   const result = quote.data;
+  const offers = result?.offers || [];
+  // The guest's plan, else the cheapest (offers come cheapest first); its price is what is charged.
+  const offer = offers.find((o) => o.rate_plan_id === chosen) || offers[0] || null;
+  const priced = offer || result;
   const bookable = result && result.available_rooms >= stay.rooms && !result.restriction;
   return html`<aside class="panel booking-panel" aria-labelledby="book-heading">
     <h2 id="book-heading">Your stay</h2>
@@ -171,10 +176,15 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
     <${Problem} error=${quote.error} />
     ${!quote.loading && !result && !quote.error && html`<p class="problem" role="alert">This room cannot take ${plural(stay.guests, 'guest')} in ${plural(stay.rooms, 'room')}.</p>`}
     ${result &&
-    html`<ul class="breakdown">
-        ${result.nightly.map((night) => html`<li><span>${day(night.date)}</span><span>${money(night.price * stay.rooms, result.currency)}</span></li>`)}
-      </ul>
-      <p class="total"><span>Total</span> <span class="amount">${money(result.total_price, result.currency)}</span></p>
+    html`${offers.length > 1 &&
+      html`<fieldset class="plans"><legend>Rate</legend>
+        ${offers.map((o) => html`<label class="plan">
+          <input type="radio" name="rate-plan" value=${o.rate_plan_id} checked=${o === offer} onChange=${() => setChosen(o.rate_plan_id)} />
+          <span><strong>${o.name}</strong> · ${money(o.total_price, o.currency)}<br /><span class="muted small">${o.cancellation.summary}</span></span>
+        </label>`)}
+      </fieldset>`}
+      <${PriceLines} nightly=${priced.nightly} breakdown=${offer?.breakdown} rooms=${stay.rooms} currency=${result.currency} />
+      <p class="total"><span>Total</span> <span class="amount">${money(priced.total_price, result.currency)}</span></p>
       ${!bookable && html`<p class="problem" role="alert">${result.restriction ? explain({ code: result.restriction, problem: {} }) : 'Sold out for these dates: the calendar shows the full nights.'}</p>`}
       <button class="primary wide" type="button" onClick=${book} disabled=${!bookable || booking.busy}
         aria-describedby="book-problem">
