@@ -55,3 +55,11 @@ def test_a_new_stripe_refund_is_published_once():
     detail = ie.events_for(record(cancelled, image(status='CONFIRMED')))[1].detail
     assert detail['refund']['amount'] == 10000 and isinstance(detail['refund']['amount'], int)
     assert detail['event_id'] == 'b1:3:RefundIssued'
+
+
+def test_events_carry_the_rate_plan_and_promo_code_of_the_booking():
+    held = image(terms={'rate_plan_id': 'NR', 'name': 'Non-refundable'}, promo={'code': 'WELCOME10', 'discount': 900})
+    [event] = ie.events_for(record(held))
+    assert (event.detail['rate_plan_id'], event.detail['promo_code']) == ('NR', 'WELCOME10')
+    [older] = ie.events_for(record(image()))  # made before rate plans
+    assert (older.detail['rate_plan_id'], older.detail['promo_code']) == (None, None)

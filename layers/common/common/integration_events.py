@@ -69,6 +69,8 @@ def _detail(booking: dict[str, Any], previous: dict[str, Any] | None, detail_typ
             'occurred_at': booking['updated_at'],
             'hold_expires_at': booking.get('hold_expires_at'),
             'refund': booking.get('refund'),
+            'rate_plan_id': (booking.get('terms') or {}).get('rate_plan_id'),
+            'promo_code': (booking.get('promo') or {}).get('code'),
         }
     )
     return detail

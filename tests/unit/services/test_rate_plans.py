@@ -22,7 +22,7 @@ from common.domain import (
     RatePlan,
     RefundPolicy,
 )
-from common.services import bookings, cancellation, checkout, expiry, rate_admin, search
+from common.services import bookings, cancellation, checkout, expiry, rate_admin, reports, search
 from tests.fakes import NOW
 from tests.unit.services.world import ADMIN, GUEST, OTHER, World, world
 
@@ -213,3 +213,16 @@ def test_children_younger_than_the_exemption_pay_no_city_tax_and_every_room_keep
     assert booking.city_tax is not None and booking.city_tax.amount == 300 * 1 * 3
     with pytest.raises(errors.Unprocessable):
         bookings.hold(w.deps, GUEST, replace(request, child_ages=(8, 9)), w.now)
+
+
+def test_the_occupancy_report_counts_room_revenue_without_taxes_split_by_plan():
+    w = plans(world())
+    for plan in ('FLEX', 'NR'):
+        booking = hold(w, plan)
+        checkout.checkout(w.deps, GUEST, booking.id, w.now, auto_confirm=True)
+    hold(w, 'BB')  # unpaid: held, no revenue
+    report = reports.occupancy(w.deps, reports.OccupancyQuery(w.day(10), w.day(13), 'lisbon'), w.now)
+    [totals] = [h.totals for h in report.hotels]
+    # 3 nights: 10000 (FLEX) and 9000 (NR) a night, VAT added and city tax outside the revenue
+    assert totals.revenue_by_plan == {'FLEX': 30000, 'NR': 27000}
+    assert (totals.revenue, totals.sold, totals.held) == (57000, 6, 3)

@@ -138,7 +138,8 @@ function StatusBanner({ booking, waiting }) {
 
 const POLICY_WORDS = {
   full_refund: 'Free cancellation: you get everything you paid back.',
-  late_cancellation: 'Late cancellation: the first night is kept, the rest is refunded.',
+  late_cancellation: 'Late cancellation: the penalty of your rate is kept, the rest is refunded.',
+  non_refundable: 'Non-refundable rate: cancelling releases the rooms; only taxes on nights not stayed are refunded.',
   no_charge: 'Nothing was charged: cancelling releases the rooms.',
 };
 
@@ -174,7 +175,7 @@ function Cancel({ booking, onCancelled }) {
             <dt>Kept by the hotel</dt><dd>${money(quote.penalty, quote.currency)}</dd>
             <dt>Refund</dt><dd><strong class="refund-amount">${money(quote.amount, quote.currency)}</strong></dd>
           </dl>
-          ${quote.policy !== 'no_charge' && html`<p class="muted small">Free cancellation until ${when(quote.deadline)}; cancellation possible until ${when(quote.cancellable_until)}.</p>`}
+          ${quote.policy !== 'no_charge' && quote.deadline && html`<p class="muted small">Free cancellation until ${when(quote.deadline)}; cancellation possible until ${when(quote.cancellable_until)}.</p>`}
           <div class="actions">
             <button class="danger" type="button" onClick=${cancel} disabled=${step.name === 'cancelling'} aria-describedby="cancel-problem">
               ${step.name === 'cancelling' ? 'Cancelling…' : 'Yes, cancel'}

@@ -429,7 +429,8 @@ class TotalsOut(BaseModel):
     sold: int
     held: int
     occupancy: float | None = Field(description='sold / room_nights, percent')
-    revenue: int
+    revenue: int = Field(description='room revenue without taxes (VAT, city tax) or fees, minor units')
+    revenue_by_plan: dict[str, int] = Field(default={}, description='revenue per rate plan code')
     adr: int | None = Field(description='average daily rate: revenue / sold')
     revpar: int | None = Field(description='revenue per available room-night: revenue / room_nights')
 
@@ -441,6 +442,7 @@ class TotalsOut(BaseModel):
             held=totals.held,
             occupancy=totals.occupancy,
             revenue=totals.revenue,
+            revenue_by_plan=dict(sorted(totals.revenue_by_plan.items())),
             adr=totals.adr,
             revpar=totals.revpar,
         )
@@ -454,7 +456,7 @@ class OccupancyNightOut(BaseModel):
     sold: int = Field(description='rooms of CONFIRMED bookings')
     held: int = Field(description='rooms of PENDING bookings')
     occupancy: float | None = Field(description='sold / allotment, percent')
-    revenue: int = Field(description='locked nightly prices of CONFIRMED bookings, minor units')
+    revenue: int = Field(description='room revenue of CONFIRMED bookings without taxes, minor units')
 
 
 class RoomTypeOccupancyOut(BaseModel):

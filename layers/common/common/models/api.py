@@ -458,8 +458,9 @@ class RefundQuoteOut(BaseModel):
     paid: int
     currency: str
     policy: RefundPolicy
-    deadline: datetime
+    deadline: datetime | None = Field(description='last instant with a full refund (null: non-refundable)')
     cancellable_until: datetime
+    city_tax: int = Field(0, description='of amount: the city tax, always refunded (no night was stayed)')
 
     @classmethod
     def from_domain(cls, quote: RefundQuote) -> RefundQuoteOut:
@@ -472,6 +473,7 @@ class RefundQuoteOut(BaseModel):
             policy=quote.policy,
             deadline=quote.deadline,
             cancellable_until=quote.cancellable_until,
+            city_tax=quote.city_tax,
         )
 
 

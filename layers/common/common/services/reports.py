@@ -109,7 +109,8 @@ class NightFigures:
     stop_sell: bool
     sold: int  # rooms of CONFIRMED bookings
     held: int  # rooms of PENDING bookings (unpaid holds, until paid, cancelled or swept)
-    revenue: int  # locked nightly prices x rooms of CONFIRMED bookings
+    revenue: int  # room revenue of CONFIRMED bookings: locked night amounts without taxes
+    revenue_by_plan: dict[str, int] = field(default_factory=dict)  # the same, per rate plan code
 
     @property
     def occupancy(self) -> float | None:
@@ -122,12 +123,15 @@ class Totals:
     sold: int = 0
     held: int = 0
     revenue: int = 0
+    revenue_by_plan: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: NightFigures | Totals) -> None:
         self.allotment += other.allotment
         self.sold += other.sold
         self.held += other.held
         self.revenue += other.revenue
+        for plan, amount in other.revenue_by_plan.items():
+            self.revenue_by_plan[plan] = self.revenue_by_plan.get(plan, 0) + amount
 
     @property
     def occupancy(self) -> float | None:
@@ -174,17 +178,25 @@ class OccupancyReport:
     hotels: list[HotelOccupancy] = field(default_factory=list)
 
 
+# Bookings made before rate plans (no terms): their revenue is listed under this key.
+NO_PLAN = 'STANDARD'
+
+
 def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date, end: date) -> list[NightFigures]:
     sold: dict[date, int] = defaultdict(int)
     held: dict[date, int] = defaultdict(int)
     revenue: dict[date, int] = defaultdict(int)
+    by_plan: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for booking in bookings:
+        price = booking.price
+        plan = booking.rate_plan_id or NO_PLAN
         for night in booking.nightly:
             if not start <= night.date < end:
                 continue
             if booking.status is BookingStatus.CONFIRMED:
                 sold[night.date] += booking.rooms
-                revenue[night.date] += night.price * booking.rooms
+                revenue[night.date] += price.night_revenue(night)
+                by_plan[night.date][plan] += price.night_revenue(night)
             elif booking.status is BookingStatus.PENDING:
                 held[night.date] += booking.rooms
     return [
@@ -196,6 +208,7 @@ def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date,
             sold=sold[n.date],
             held=held[n.date],
             revenue=revenue[n.date],
+            revenue_by_plan=dict(sorted(by_plan[n.date].items())),
         )
         for n in nights
     ]
