@@ -68,12 +68,11 @@ def test_a_guest_books_the_non_refundable_offer_with_a_promo_code_and_cancelling
     assert list(offers) == ['NR', 'FLEX']  # cheapest first
     nr = offers['NR']
     # 3 x 9000, 10 % off (8100 a night), 6 % VAT added (486 a night), EUR 3 x 2 adults x 3 nights
-    assert nr['breakdown'] == {
-        'currency': 'EUR', 'room_charge': 24300, 'discount': 2700, 'fees': [],
-        'vat': {'percent': '6', 'included': False, 'amount': 1458},
-        'city_tax': {'per_guest_night': 300, 'guests': 2, 'nights': 3, 'amount': 1800},
-        'total': 27558,
-    } or nr['breakdown']['total'] == 27558  # fmt: skip
+    parts = nr['breakdown']
+    assert (parts['room_charge'], parts['discount'], parts['vat']['amount'], parts['city_tax']['amount']) == (
+        24300, 2700, 1458, 1800,
+    )  # fmt: skip
+    assert parts['total'] == 24300 + 1458 + 1800 == 27558
     assert result['total_price'] == nr['total_price'] == 27558
     assert nr['cancellation']['free_cancellation_until'] is None
 
