@@ -129,7 +129,7 @@ function Wishlist({ roomTypeId }) {
   </div>`;
 }
 
-function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
+function BookingPanel({ roomType, stay, hotel, version, onRefused, rate, onRate }) {
   const quote = useLoad(
     () =>
       get(withQuery('/rooms/search', { ...stayQuery(stay), hotel_id: roomType.hotel_id, include_sold_out: true })).then(
@@ -138,7 +138,6 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
     [roomType.id, stay.check_in, stay.check_out, stay.guests, stay.rooms, version],
   );
   const [booking, setBooking] = useState({ busy: false, error: null });
-  const [chosen, setChosen] = useState(null);
   const here = location.pathname + location.search;
   const book = async () => {
     if (!session.signedIn) {
@@ -165,8 +164,9 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
   };
   const result = quote.data;
   const offers = result?.offers || [];
-  // The guest's plan, else the cheapest (offers come cheapest first); its price is what is charged.
-  const offer = offers.find((o) => o.rate_plan_id === chosen) || offers[0] || null;
+  // The guest's rate (kept in the address, so signing in on the way keeps it), else the cheapest
+  // (offers come cheapest first); its price is what is charged.
+  const offer = offers.find((o) => o.rate_plan_id === rate) || offers[0] || null;
   const priced = offer || result;
   const bookable = result && result.available_rooms >= stay.rooms && !result.restriction;
   return html`<aside class="panel booking-panel" aria-labelledby="book-heading">
@@ -179,7 +179,7 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused }) {
     html`${offers.length > 1 &&
       html`<fieldset class="plans"><legend>Rate</legend>
         ${offers.map((o) => html`<label class="plan">
-          <input type="radio" name="rate-plan" value=${o.rate_plan_id} checked=${o === offer} onChange=${() => setChosen(o.rate_plan_id)} />
+          <input type="radio" name="rate-plan" value=${o.rate_plan_id} checked=${o === offer} onChange=${() => onRate(o.rate_plan_id)} />
           <span><strong>${o.name}</strong> · ${money(o.total_price, o.currency)}<br /><span class="muted small">${o.cancellation.summary}</span></span>
         </label>`)}
       </fieldset>`}
@@ -216,7 +216,8 @@ export function RoomPage({ id, query }) {
         <${Wishlist} roomTypeId=${id} />
       </div>
       <${BookingPanel} roomType=${roomType} stay=${stay} hotel=${hotel} version=${version}
-        onRefused=${() => setVersion((n) => n + 1)} />
+        onRefused=${() => setVersion((n) => n + 1)} rate=${query.get('rate')}
+        onRate=${(code) => navigate(withQuery(`/rooms/${id}`, { ...stayQuery(stay), rate: code }), { replace: true })} />
       <div class="room-more">
         <section aria-labelledby="dates-heading" class="change-dates">
           <h2 id="dates-heading">Dates and guests</h2>

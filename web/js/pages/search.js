@@ -83,6 +83,15 @@ function Nightly({ result }) {
   </details>`;
 }
 
+/** Which rate the price is (the cheapest), how many there are, and the taxes and fees inside it. */
+function RateNote({ result }) {
+  const best = (result.offers || [])[0];
+  if (!best) return null;
+  const extra = best.breakdown.total - best.breakdown.room_charge;
+  const rates = result.offers.length > 1 ? ` · ${result.offers.length} rates` : '';
+  return html`<p class="muted small rate-note">${best.name}${rates}${extra > 0 ? html`<br />incl. ${money(extra, result.currency)} taxes and fees` : ''}</p>`;
+}
+
 function unavailableReason(result, full) {
   if (result.restriction === 'min_stay') return 'Arrivals on this date need a longer stay.';
   if (result.restriction === 'closed_to_arrival') return 'No arrivals on this date.';
@@ -115,6 +124,7 @@ export function ResultCard({ result, stay, catalogue, full }) {
       ${bookable
         ? html`<p class="total"><span class="amount">${money(result.total_price, result.currency)}</span>
               <span class="muted">total for ${plural(stay.rooms, 'room')}</span></p>
+            <${RateNote} result=${result} />
             <p class="left">${result.available_rooms <= 3 ? `Only ${result.available_rooms} left` : `${result.available_rooms} available`}</p>
             <a class="button primary" href=${href} aria-describedby=${headingId}>View and book</a>`
         : html`<p class="sold-out-label">${unavailableReason(result, full)}</p>
