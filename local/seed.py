@@ -1,5 +1,6 @@
 """Demo data, written idempotently: two hotels in two cities, five room types with different
-capacities and allotments, a year of inventory, weekend and high-season rules, an admin."""
+capacities and allotments, a year of inventory (the sale window, as housekeeping keeps it),
+weekend and high-season rules, an admin."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from datetime import date, datetime
 from common import errors, repos
 from common.config import settings
 from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
-from common.services import accounts
+from common.sale_window_repo import SaleWindowRepo
+from common.services import accounts, housekeeping
 
 HOTELS = (
     Hotel(
@@ -137,12 +139,13 @@ def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, obje
         if hotel.id not in existing_hotels:
             repos.put_hotel(hotel, create=True)
     existing_types = {r.id for r in repos.list_room_types()}
+    window = SaleWindowRepo()
     nights = 0
     for room_type in ROOM_TYPES:
         if room_type.id not in existing_types:
             repos.put_room_type(room_type, create=True)
         hotel = next(h for h in HOTELS if h.id == room_type.hotel_id)
-        nights += repos.open_inventory(room_type, hotel.today(now), settings().sale_window_days + 1)
+        nights += housekeeping.open_window(room_type, hotel, now, settings().sale_window_days, window)
     for rule in rules(now.date()):
         repos.put_rule(rule)
     try:

@@ -28,6 +28,7 @@ from common.services import accounts, bookings, payments
 from functions.publisher import app as publisher_app
 from local import cfn, events, seed
 from local.gateway import LambdaContext, http_response
+from tests.support import factories
 from tests.support.fixtures import assert_inventory_balances, create_tables, point_dynamodb_at
 from tests.support.stripe import StripeTest
 
@@ -56,7 +57,7 @@ def world() -> Iterator[None]:
             repos.put_hotel(hotel, create=True)
         for room_type in seed.ROOM_TYPES:
             repos.put_room_type(room_type, create=True)
-            repos.open_inventory(room_type, now.date() - timedelta(days=30), 75)
+            factories.open_nights(room_type, now.date() - timedelta(days=30), 75)
         for rule in seed.rules(now.date()):
             repos.put_rule(rule)
         accounts.register(ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
@@ -120,7 +121,7 @@ class Given:
                 base_price=8000, currency='EUR', total_rooms=2,
             )  # fmt: skip
             repos.put_room_type(attic, create=True)
-            repos.open_inventory(attic, _now().date(), 10)
+            factories.open_nights(attic, _now().date(), 10)
         elif name == 'spare_rule':
             repos.put_rule(
                 PriceRule('lisbon-spring-promo', 'lisbon-harbour', 'Spring promo', Adjustment('percent', -10))

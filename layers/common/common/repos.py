@@ -35,7 +35,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from common import errors
-from common.config import MAX_STAY_HARD_LIMIT, TRANSACTION_ITEM_LIMIT
+from common.config import MAX_STAY_HARD_LIMIT, TRANSACTION_ITEM_LIMIT, settings
 from common.domain import (
     HOLDING_STATUSES,
     Adjustment,
@@ -53,6 +53,7 @@ from common.domain import (
     User,
     WishlistEntry,
 )
+from common.sale_window import night_expires_at
 from common.tables import (
     BookingItem,
     CounterItem,
@@ -248,6 +249,7 @@ def _room_type(item: RoomTypeItem) -> RoomType:
         images=tuple(item.images or ()),
         rating_sum=int(item.rating_sum or 0),
         review_count=int(item.review_count or 0),
+        default_allotment=None if item.default_allotment is None else int(item.default_allotment),
     )
 
 
@@ -279,6 +281,7 @@ def put_room_type(room_type: RoomType, *, create: bool) -> None:
         images=list(room_type.images),
         rating_sum=room_type.rating_sum,
         review_count=room_type.review_count,
+        default_allotment=room_type.default_allotment,
     )
     if create:
         _create_room_type(item, room_type.hotel_id)
@@ -434,30 +437,6 @@ def scan_inventory() -> Iterable[InventoryNight]:
     """Every inventory night of the table: for the offline auditor only, never a request path."""
     for item in InventoryItem.scan(InventoryItem.pk.startswith('INV#'), consistent_read=True):
         yield _night(item)
-
-
-def open_inventory(room_type: RoomType, start: date, days: int) -> int:
-    """Create the nights that do not exist yet (existing nights keep their counts)."""
-    existing = {n.date for n in inventory(room_type.id, start, start + timedelta(days=days), consistent=True)}
-    created = 0
-    with InventoryItem.batch_write() as batch:
-        for offset in range(days):
-            night = start + timedelta(days=offset)
-            if night in existing:
-                continue
-            batch.save(
-                InventoryItem(
-                    *InventoryItem.key(room_type.id, night.isoformat()),
-                    room_type_id=room_type.id,
-                    hotel_id=room_type.hotel_id,
-                    night=night.isoformat(),
-                    allotment=room_type.total_rooms,
-                    available=room_type.total_rooms,
-                    stop_sell=False,
-                )
-            )
-            created += 1
-    return created
 
 
 # ---------------------------------------------------------------- bookings
@@ -928,6 +907,7 @@ def _night_item(room_type: RoomType, night: date, allotment: int, available: int
         allotment=allotment,
         available=available,
         stop_sell=stop_sell,
+        ttl=night_expires_at(night, settings().inventory_retention_days),
     )
 
 
