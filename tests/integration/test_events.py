@@ -179,6 +179,23 @@ def test_the_schedule_event_expires_a_hold_that_is_due(world, stripe_local: Stri
     assert repos.get_booking(booking_id).status is BookingStatus.EXPIRED
 
 
+def test_the_daily_schedule_event_rolls_every_sale_window_forward(world, override_settings):
+    # Given the demo room types, opened until a week after the events' instant
+    override_settings(SALE_WINDOW_DAYS=45)
+    # When housekeeping gets the schedule event from events/
+    [sample] = [s for s in SAMPLES if s.folder == 'housekeeping']
+    summary = invoke(sample, json.loads(sample.path.read_text()))
+    # Then every room type has its window, and one night of lead, from its hotel's today
+    assert summary['complete'] and summary['room_types'] >= len(seed.ROOM_TYPES), summary
+    hotels = {h.id: h for h in seed.HOTELS}
+    for room_type in seed.ROOM_TYPES:
+        today = hotels[room_type.hotel_id].today(_now())
+        nights = repos.inventory(room_type.id, today, today + timedelta(days=47), consistent=True)
+        assert [n.date for n in nights] == [today + timedelta(days=d) for d in range(47)]
+    assert summary['nights_opened'] > 0
+    assert_inventory_balances()
+
+
 def test_the_stream_event_is_published_to_the_bus(world):
     # Given the bus, with a rule that copies the booking events to a queue
     [sample] = [s for s in SAMPLES if s.folder == 'publisher']

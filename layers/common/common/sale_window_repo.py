@@ -22,7 +22,7 @@ from pynamodb.exceptions import PutError, QueryError
 from common import errors, repos
 from common.domain import Hotel, RoomType
 from common.tables import InventoryItem, RoomTypeItem, SaleWindowPassItem
-from common.timeutil import iso, parse_date
+from common.timeutil import iso, parse_date, parse_instant
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,13 @@ class NewNight:
 
 @dataclass(frozen=True)
 class PassProgress:
-    """The daily pass (UTC ``day``): room types up to ``cursor`` (their listing key) are done."""
+    """The daily pass (UTC ``day``, started at ``run_at``): room types up to ``cursor`` (their
+    listing key) are done. ``since``: the instant of the last finished pass before it (None: this
+    pass reads every window)."""
 
     day: date
+    run_at: datetime
+    since: datetime | None = None
     cursor: str = ''
     complete: bool = False
     room_types: int = 0
@@ -74,31 +78,31 @@ class SaleWindowRepo:
                 raise errors.ServiceUnavailable() from exc
             raise
 
-    def open(self, nights: Sequence[NewNight]) -> int:
+    def open(self, nights: Sequence[NewNight]) -> list[bool]:
         """Create the nights that do not exist yet (each with its room type's opening allotment);
-        returns how many this call created. A night another writer created first is left as it is.
+        for each, whether this call created it. A night another writer created first is left as it is.
 
         One conditional PutItem per night, ``workers`` at a time. Not TransactWriteItems: nights
         need no atomicity between them, a transactional write costs twice the WCU, and one night
         that exists would cancel the other 99."""
         if len(nights) <= 1 or self.workers <= 1:
-            return sum(map(self._open_one, nights))
+            return [self._open_one(new) for new in nights]
         with ThreadPoolExecutor(max_workers=min(self.workers, len(nights))) as pool:
-            return sum(pool.map(self._open_one, nights))
+            return list(pool.map(self._open_one, nights))
 
     @staticmethod
-    def _open_one(new: NewNight) -> int:
+    def _open_one(new: NewNight) -> bool:
         allotment = new.room_type.opening_allotment(new.night)
         item = repos._night_item(new.room_type, new.night, allotment, allotment, False)
         try:
             repos._with_retries(lambda: item.save(condition=InventoryItem.pk.does_not_exist()))
         except PutError as exc:
             if exc.cause_response_code == 'ConditionalCheckFailedException':
-                return 0  # opened by someone else first: its counts (and any hold on it) stay
+                return False  # opened by someone else first: its counts (and any hold on it) stay
             if repos._transient(exc):
                 raise errors.ServiceUnavailable() from exc
             raise
-        return 1
+        return True
 
     def progress(self) -> PassProgress | None:
         try:
@@ -107,6 +111,8 @@ class SaleWindowRepo:
             return None
         return PassProgress(
             day=parse_date(item.day),
+            run_at=parse_instant(item.run_at),
+            since=parse_instant(item.since) if item.since else None,
             cursor=item.cursor or '',
             complete=bool(item.complete),
             room_types=int(item.room_types or 0),
@@ -127,6 +133,8 @@ class SaleWindowRepo:
         item = SaleWindowPassItem(
             *SaleWindowPassItem.key(),
             day=day,
+            run_at=iso(progress.run_at),
+            since=iso(progress.since) if progress.since else None,
             cursor=progress.cursor,
             complete=progress.complete,
             room_types=progress.room_types,

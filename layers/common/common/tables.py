@@ -452,10 +452,13 @@ class SaleWindowPassItem(_Item):
     """Progress of the daily housekeeping pass (one item): the UTC day of the pass, the listing key
     of the last room type whose window is done, and whether the pass finished. It only moves
     forward (guarded), so a run that stopped half-way is continued by the next one, and two runs
-    at once never set it back."""
+    at once never set it back. ``since`` is the instant of the last finished pass before this one
+    (every window reached at least that pass's horizon); absent when the pass reads every window."""
 
     Meta = _Meta
     day = UnicodeAttribute()
+    run_at = UnicodeAttribute()
+    since = UnicodeAttribute(null=True)
     cursor = UnicodeAttribute(default='')
     complete = BooleanAttribute(default=False)
     room_types = NumberAttribute(default=0)
