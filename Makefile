@@ -94,6 +94,9 @@ TARGET = $(if $(STACK),--stack "$(STACK)",--table "$${TABLE:-hotel-booking}") $(
 create-admin: $(VENV)/.installed ## Create an admin in a deployed stack: make create-admin STACK=hotel-booking-dev EMAIL=you@example.com
 	$(PY) -m local.create_admin --stack "$(STACK)" --email "$(EMAIL)"
 
+migrate: $(VENV)/.installed ## Run the data migrations in order, after every deploy (STACK=, or ENDPOINT= TABLE=; DRY_RUN=1 to see first)
+	$(PY) -m local.migrate $(TARGET) $(if $(DRY_RUN),--dry-run)
+
 housekeeping: $(VENV)/.installed ## Roll every room type's sale window forward once (STACK=, or ENDPOINT= TABLE=; AGAIN=1 for a new pass)
 	$(PY) -m local.housekeeping $(TARGET) $(if $(AGAIN),--again)
 
@@ -106,4 +109,4 @@ bench: install ## Benchmarks (prints figures; not a test)
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin housekeeping bench clean
+.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin migrate housekeeping bench clean

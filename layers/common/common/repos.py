@@ -476,13 +476,14 @@ def _ints(values: dict[str, Any], *names: str) -> dict[str, Any]:
 
 def _booking_item(booking: Booking, pending_shard: str | None) -> BookingItem:
     pk, sk = BookingItem.key(booking.id)
+    arrival_month, arrival_key = BookingItem.arrival(booking.check_in.isoformat(), booking.id)
     return BookingItem(
         pk,
         sk,
         gsi1pk=BookingItem.user_partition(booking.user_id),
         gsi1sk=f'{iso(booking.created_at)}#{booking.id}',
-        arrival_month=booking.check_in.strftime('%Y-%m'),
-        arrival_key=f'{booking.check_in.isoformat()}#{booking.id}',
+        arrival_month=arrival_month,
+        arrival_key=arrival_key,
         pending_shard=pending_shard,
         hold_expires_at=iso(booking.hold_expires_at),
         booking_id=booking.id,

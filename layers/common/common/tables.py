@@ -246,6 +246,11 @@ class BookingItem(_Item):
         return f'BOOKING#{booking_id}', 'META'
 
     @staticmethod
+    def arrival(check_in: str, booking_id: str) -> tuple[str, str]:
+        """``arrival_month`` and ``arrival_key`` of a booking (ISO check-in date)."""
+        return check_in[:7], f'{check_in}#{booking_id}'
+
+    @staticmethod
     def user_partition(user_id: str) -> str:
         return f'USER#{user_id}#BOOKINGS'
 
