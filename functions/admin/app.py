@@ -127,7 +127,7 @@ def update_room_type(room_type_id: Id, body: RoomTypePatch) -> AdminRoomTypeOut:
 )
 def delete_room_type(room_type_id: Id) -> Response[None]:
     """Refused (409 ``has_bookings``) while any booking holds rooms of it on any night."""
-    admin.delete_room_type(http.admin(app), room_type_id)
+    admin.delete_room_type(http.admin(app), room_type_id, http.now())
     return _no_content()
 
 

@@ -336,3 +336,30 @@ def test_the_schedule_event_from_events_runs_the_real_handler_and_records_metric
     assert (summary['nights_opened'], summary['complete'], summary['short']) == (1, True, 0)
     found = {(m.name, m.value) for m in emitted() if m.dimensions == {'service': 'test'}}
     assert {('NightsOpened', 1), ('SaleWindowShort', 0)} <= found
+
+
+# The test audits the books itself under its 40-day retention; the audit after it runs with the
+# default retention, under which the nights it deletes (as TTL would) are still owed.
+@pytest.mark.no_audit
+def test_nights_past_the_retention_are_not_read_whether_ttl_deleted_them_yet_or_not(api, override_settings):
+    # Given a room type with a confirmed stay 50 nights ago, and a retention of 40 days: TTL may
+    # delete those nights any time now (it deletes late, never early), or not yet
+    override_settings(INVENTORY_RETENTION_DAYS=40)
+    now = datetime.now(UTC)
+    hotel = factories.hotel()
+    room = factories.room_type(hotel, open_from=now.date() - timedelta(days=60), open_days=80)
+    with time_machine.travel(now - timedelta(days=55), tick=False):
+        old = factories.confirmed(factories.booking('guest-1', room, now.date() - timedelta(days=50), nights=2))
+    admin_token = factories.token('admin-1', Role.ADMIN)
+    # Then the auditor balances with or without them, and the occupancy report refuses those dates
+    assert_inventory_balances()
+    for night in old.nightly:  # TTL deleted them
+        InventoryItem(*InventoryItem.key(room.id, night.date.isoformat())).delete()
+    assert_inventory_balances()
+    start = (now.date() - timedelta(days=50)).isoformat()
+    reply = api.get(
+        '/api/admin/reports/occupancy', query={'from': start, 'to': now.date().isoformat()}, token=admin_token
+    )
+    assert (reply.status, reply.code) == (422, 'invalid_dates')
+    # and that stay no longer keeps its room type from being deleted
+    assert api.delete(f'/api/admin/room-types/{room.id}', token=admin_token).status == 204

@@ -857,7 +857,8 @@ def delete_room_type(room_type: RoomType, nights: Sequence[InventoryNight]) -> N
     """Delete a room type whose nights hold nothing (the caller checked, from a consistent read).
 
     Nights go first, in transactions of up to 100, each guarded by the counts the caller saw
-    (``available = allotment``: nothing held). A hold that lands after the check fails a guard:
+    (``available = allotment``, nothing held, on every night it checked). A hold that lands after
+    the check fails a guard:
     the nights already deleted are put back and ``HasBookings`` is raised. Only then the room
     type and its hotel's count go, in one transaction, and the rules scoped to it.
     """
@@ -869,7 +870,7 @@ def delete_room_type(room_type: RoomType, nights: Sequence[InventoryNight]) -> N
                 tx.delete(
                     InventoryItem(*InventoryItem.key(room_type.id, night.date.isoformat())),
                     condition=(InventoryItem.allotment == night.allotment)
-                    & (InventoryItem.available == night.allotment),
+                    & (InventoryItem.available == night.available),
                 )
 
         try:

@@ -35,6 +35,7 @@ from common.domain import (
     Stay,
 )
 from common.observability import logger
+from common.sale_window import kept_from
 from common.sale_window_repo import SaleWindowRepo
 from common.services import catalog, housekeeping, pricing
 
@@ -179,10 +180,12 @@ def update_room_type(admin: Principal, room_type_id: str, changes: dict[str, Any
     return room_type
 
 
-def delete_room_type(admin: Principal, room_type_id: str) -> None:
+def delete_room_type(admin: Principal, room_type_id: str, now: datetime) -> None:
     room_type = repos.get_room_type(room_type_id)
     nights = repos.inventory_nights(room_type_id)
-    held = [n for n in nights if n.available != n.allotment]
+    # Nights past the retention do not count (TTL deletes them sooner or later: it never decides).
+    kept = kept_from(now, settings().inventory_retention_days)
+    held = [n for n in nights if n.available != n.allotment and n.date >= kept]
     if held:
         raise errors.HasBookings(
             f'Bookings hold {sum(n.allotment - n.available for n in held)} room-nights of {room_type_id}; '
