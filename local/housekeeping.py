@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--again', action='store_true', help="a new pass even if today's has finished")
     args = parser.parse_args(argv)
     table = target.apply(parser, args)
+    # A person reads this run's summary: no EMF metrics or JSON log lines on the terminal.
+    for name, value in (('POWERTOOLS_SERVICE_NAME', 'housekeeping'), ('POWERTOOLS_METRICS_DISABLED', 'true')):
+        os.environ.setdefault(name, value)
+    os.environ.setdefault('POWERTOOLS_TRACE_DISABLED', 'true')
+    os.environ.setdefault('POWERTOOLS_LOG_LEVEL', 'WARNING')
     summary = invoke(again=args.again)
     print(json.dumps(summary, indent=2))
     state = 'complete' if summary['complete'] else 'stopped by its budget: run it again to continue'

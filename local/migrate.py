@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 def _summary(report: Any, table: str, path: Path, out: TextIO) -> None:
     verb = 'would change' if report.dry_run else 'changed'
     for m in report.migrations:
-        counts = '' if m.status == 'already done' else f': {m.changed} {verb} of {m.examined} examined'
+        counts = '' if m.status == 'already done' else f': {m.changed} {verb}, {m.examined} examined'
         print(f'{m.migration_id:40} {m.status}{counts}', file=out)
     state = (
         'dry run, nothing written' if report.dry_run else ('all done' if report.complete else 'stopped: run it again')

@@ -265,7 +265,7 @@ def test_a_dry_run_reports_what_would_change_and_writes_nothing():
     world = legacy_world()
     audit = Audit()
     report = run(audit=audit, dry_run=True)
-    assert report.dry_run and [m.status for m in report.migrations] == ['would change'] * len(MIGRATIONS)
+    assert report.dry_run and [m.status for m in report.migrations] == ['dry run'] * len(MIGRATIONS)
     assert changed(report)['0001-booking-arrival-keys'] == 6 and all(line['dry_run'] for line in audit.lines)
     # nothing written: no records, the old items as they were
     assert list(MigrationItem.scan(MigrationItem.pk.startswith(MigrationItem.PREFIX))) == []

@@ -281,7 +281,7 @@ def put_room_type(room_type: RoomType, *, create: bool) -> None:
         images=list(room_type.images),
         rating_sum=room_type.rating_sum,
         review_count=room_type.review_count,
-        default_allotment=room_type.default_allotment,
+        default_allotment=room_type.allotment_of_new_nights,
     )
     if create:
         _create_room_type(item, room_type.hotel_id)

@@ -104,3 +104,8 @@ class MigrationState:
 
 def key_of(item: Item) -> dict[str, str]:
     return {'pk': item['pk'], 'sk': item['sk']}
+
+
+def describe(docstring: str | None) -> str:
+    """A migration's description: the first paragraph of its module's docstring, on one line."""
+    return ' '.join((docstring or '').split('\n\n')[0].split()).replace('``', '`')

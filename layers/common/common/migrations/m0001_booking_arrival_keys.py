@@ -3,7 +3,7 @@ their check-in date and id), so the admin booking list and the occupancy report 
 
 from __future__ import annotations
 
-from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, key_of
+from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, describe, key_of
 from common.tables import BookingItem
 
 
@@ -22,7 +22,7 @@ def plan(item: Item, context: Context) -> Change | None:
 
 MIGRATION = Migration(
     id='0001-booking-arrival-keys',
-    description=__doc__.split('\n\n')[0].replace('\n', ' '),
+    description=describe(__doc__),
     items=ItemFilter(
         'begins_with(pk, :booking) AND sk = :meta AND attribute_not_exists(arrival_key)',
         {':booking': 'BOOKING#', ':meta': 'META'},

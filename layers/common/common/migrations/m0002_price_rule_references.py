@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from common.migrations.base import Change, Context, Item, ItemFilter, Migration, PutIfAbsent, key_of
+from common.migrations.base import Change, Context, Item, ItemFilter, Migration, PutIfAbsent, describe, key_of
 from common.observability import logger
 from common.tables import RuleRefItem
 
@@ -21,7 +21,7 @@ def plan(item: Item, context: Context) -> Change | None:
 
 MIGRATION = Migration(
     id='0002-price-rule-references',
-    description=__doc__.split('\n\n')[0].replace('\n', ' '),
+    description=describe(__doc__),
     items=ItemFilter('begins_with(pk, :hotel) AND begins_with(sk, :rule)', {':hotel': 'HOTEL#', ':rule': 'RULE#'}),
     plan=plan,
 )

@@ -11,7 +11,7 @@ refused by the listing check the admin service makes first.
 
 from __future__ import annotations
 
-from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, key_of
+from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, describe, key_of
 from common.tables import RoomTypeItem
 
 
@@ -32,7 +32,7 @@ def plan(item: Item, context: Context) -> Change | None:
 
 MIGRATION = Migration(
     id='0003-hotel-room-type-counts',
-    description=__doc__.split('\n\n')[0].replace('\n', ' '),
+    description=describe(__doc__),
     items=ItemFilter('begins_with(pk, :hotel) AND sk = :meta', {':hotel': 'HOTEL#', ':meta': 'META'}),
     plan=plan,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, key_of
+from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, describe, key_of
 from common.sale_window import night_expires_at
 
 
@@ -18,7 +18,7 @@ def plan(item: Item, context: Context) -> Change | None:
 
 MIGRATION = Migration(
     id='0004-inventory-ttl',
-    description=__doc__.split('\n\n')[0].replace('\n', ' '),
+    description=describe(__doc__),
     items=ItemFilter('begins_with(pk, :inv) AND attribute_not_exists(#ttl)', {':inv': 'INV#'}, {'#ttl': 'ttl'}),
     plan=plan,
 )

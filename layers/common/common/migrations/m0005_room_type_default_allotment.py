@@ -3,7 +3,7 @@ their new nights opened with until now); from then on the two change independent
 
 from __future__ import annotations
 
-from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, key_of
+from common.migrations.base import ABSENT, Change, Context, Item, ItemFilter, Migration, SetAttributes, describe, key_of
 
 
 def plan(item: Item, context: Context) -> Change | None:
@@ -18,7 +18,7 @@ def plan(item: Item, context: Context) -> Change | None:
 
 MIGRATION = Migration(
     id='0005-room-type-default-allotment',
-    description=__doc__.split('\n\n')[0].replace('\n', ' '),
+    description=describe(__doc__),
     items=ItemFilter(
         'begins_with(pk, :rt) AND sk = :meta AND attribute_not_exists(default_allotment)',
         {':rt': 'ROOMTYPE#', ':meta': 'META'},

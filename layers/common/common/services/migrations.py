@@ -69,7 +69,7 @@ class Store(Protocol):
 class MigrationReport:
     migration_id: str
     description: str
-    status: str  # done | already done | stopped | would change (dry run)
+    status: str  # done | already done | stopped | dry run
     examined: int = 0
     changed: int = 0  # this run (dry run: would change)
 
@@ -184,7 +184,7 @@ def _plan_only(
     audit: Callable[[dict[str, Any]], None],
     page_size: int,
 ) -> MigrationReport:
-    result = MigrationReport(migration.id, migration.description, 'would change')
+    result = MigrationReport(migration.id, migration.description, 'dry run')
     start = state.last_key if state else None
     while True:
         items, start = store.scan_page(migration.items, start, page_size)
