@@ -106,7 +106,10 @@ load: install ## Flash-sale load test on a local stack, then the auditor (LOAD_C
 bench: install ## Benchmarks (prints figures; not a test)
 	$(PY) -m bench.run
 
+bench-housekeeping: install ## DynamoDB calls and time of housekeeping runs for HK_ROOM_TYPES (200) room types (not a test)
+	$(PY) -m bench.housekeeping
+
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin migrate housekeeping bench clean
+.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping clean
