@@ -9,6 +9,7 @@ from datetime import date, datetime
 from common import errors, repos
 from common.config import settings
 from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
+from common.sale_window import open_through
 from common.sale_window_repo import SaleWindowRepo
 from common.services import accounts, housekeeping
 
@@ -142,10 +143,15 @@ def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, obje
     window = SaleWindowRepo()
     nights = 0
     for room_type in ROOM_TYPES:
-        if room_type.id not in existing_types:
-            repos.put_room_type(room_type, create=True)
         hotel = next(h for h in HOTELS if h.id == room_type.hotel_id)
-        nights += housekeeping.open_window(room_type, hotel, now, settings().sale_window_days, window)
+        if room_type.id in existing_types:  # a table seeded before: open only what is missing
+            nights += housekeeping.open_window(room_type, hotel, now, settings().sale_window_days, window)
+            continue
+        # Created here, before the API serves or housekeeping runs: nobody else can write its
+        # nights yet, so they go in batches (a conditional put per night took most of the start).
+        repos.put_room_type(room_type, create=True)
+        last = open_through(hotel, now, settings().sale_window_days)
+        nights += window.open_fresh(room_type, hotel.today(now), last)
     for rule in rules(now.date()):
         repos.put_rule(rule)
     try:

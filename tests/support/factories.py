@@ -19,6 +19,7 @@ from common.domain import (
     RoomType,
     User,
 )
+from common.sale_window_repo import SaleWindowRepo
 from common.services.bookings import pending_shard
 from common.tables import BookingItem, InventoryItem
 
@@ -71,13 +72,9 @@ def room_type(
 
 
 def open_nights(room_type: RoomType, start: date, days: int) -> None:
-    """Test setup: the nights of a room type nobody else writes yet, in BatchWriteItem calls (25
-    nights each). The application opens nights with conditional puts (common.sale_window_repo),
-    which moto makes slower for no test's benefit."""
-    with InventoryItem.batch_write() as batch:
-        for offset in range(days):
-            night = start + timedelta(days=offset)
-            batch.save(repos._night_item(room_type, night, room_type.total_rooms, room_type.total_rooms, False))
+    """Test setup: the nights of a room type nobody else writes yet, in BatchWriteItem calls (the
+    application opens nights with conditional puts, one call each)."""
+    SaleWindowRepo().open_fresh(room_type, start, start + timedelta(days=days - 1))
 
 
 def rule(for_hotel: Hotel, adjustment: tuple[str, int], **fields: object) -> PriceRule:

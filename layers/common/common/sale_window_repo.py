@@ -21,6 +21,7 @@ from pynamodb.exceptions import PutError, QueryError
 
 from common import errors, repos
 from common.domain import Hotel, RoomType
+from common.sale_window import nights
 from common.tables import InventoryItem, RoomTypeItem, SaleWindowPassItem
 from common.timeutil import iso, parse_date, parse_instant
 
@@ -89,6 +90,19 @@ class SaleWindowRepo:
             return [self._open_one(new) for new in nights]
         with ThreadPoolExecutor(max_workers=min(self.workers, len(nights))) as pool:
             return list(pool.map(self._open_one, nights))
+
+    def open_fresh(self, room_type: RoomType, first: date, last: date) -> int:
+        """Write the nights ``first`` to ``last`` of a room type the caller created a moment ago,
+        before anything else can see it (the demo seed before the API serves, test setup), in
+        BatchWriteItem calls of 25 nights. Unconditional: never for a room type the API or
+        housekeeping may already know (they may have opened a night and a guest booked it)."""
+        count = 0
+        with InventoryItem.batch_write() as batch:
+            for night in nights(first, last):
+                allotment = room_type.opening_allotment(night)
+                batch.save(repos._night_item(room_type, night, allotment, allotment, False))
+                count += 1
+        return count
 
     @staticmethod
     def _open_one(new: NewNight) -> bool:
