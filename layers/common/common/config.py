@@ -42,6 +42,7 @@ class Settings(BaseModel):
 
     hotel_timezone: str = 'UTC'
     check_in_hour: Annotated[int, Field(ge=0, le=23)] = 15
+    check_out_hour: Annotated[int, Field(ge=0, le=23)] = 11
 
     jwt_secret: str | None = Field(default=None, repr=False)
     jwt_secret_param: str | None = None

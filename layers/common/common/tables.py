@@ -94,6 +94,10 @@ class HotelItem(_Item):
     timezone = UnicodeAttribute()
     check_in_hour = NumberAttribute()
     currency = UnicodeAttribute()
+    # Added with the notifications (issue 16); absent on hotels written before.
+    check_out_hour = NumberAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    notification_email = UnicodeAttribute(null=True)
     # How many room types belong to the hotel: moved in the same transaction that creates or
     # deletes a room type, so deleting a hotel can be guarded by ``room_types = 0`` (absent = 0).
     room_types = NumberAttribute(null=True)
