@@ -27,6 +27,8 @@ from local import cfn
 
 STAGE = 'local'
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A local-only route (``/_local/...``, never in template.yaml): (method, query) -> status, headers, body.
+LocalRoute = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 
 
 class _PerThread:
@@ -133,8 +135,13 @@ class FunctionPool:
 
 
 class Gateway:
-    def __init__(self, template: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, template: dict[str, Any] | None = None, local_routes: dict[str, LocalRoute] | None = None
+    ) -> None:
         self.routes = cfn.routes(template)
+        # Development aids of the local run only (e.g. /_local/mailbox), outside /api.
+        self.local_routes = local_routes or {}
+        assert all(path.startswith('/_local/') for path in self.local_routes)
         self._pools: dict[str, FunctionPool] = {}
         for route in self.routes:
             self._pools.setdefault(route.function, FunctionPool(route.module, route.handler))
@@ -159,6 +166,9 @@ class Gateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
+        local = self.local_routes.get(url.path.rstrip('/'))
+        if local is not None:
+            return local(method, url.query)
         matched = self.match(method, url.path)
         if matched is None:
             problem = {
