@@ -20,7 +20,6 @@ from common.config import settings
 from common.notification_store import DynamoNotifierStore
 from common.notifications import service
 from common.notifications.compose import ComposeSettings
-from common.notifications.rendering import Renderer
 from common.observability import bind_booking, count, logger, metrics, tracer
 
 
@@ -28,13 +27,17 @@ from common.observability import bind_booking, count, logger, metrics, tracer
 class Deps:
     store: DynamoNotifierStore
     mailer: ses_gateway.SesGateway
-    renderer: Renderer
+    renderer: service.Renderer
     settings: service.NotifierSettings
 
 
 @cache
 def deps() -> Deps:
     """Built once per Lambda container: the SES client, the templates, the settings."""
+    # Jinja2, Babel and icalendar are in this function's artifact only: DocsFunction imports every
+    # function's module to document the API, and must not need them.
+    from common.notifications.rendering import Renderer
+
     current = settings()
     return Deps(
         store=DynamoNotifierStore(),
