@@ -166,7 +166,9 @@ def widen_ses_statements(template: dict[str, Any]) -> dict[str, str]:
                 if actions and all(a.startswith('ses:Send') for a in actions):
                     statement['Resource'] = '*'
                     statement.pop('Condition', None)
-                    widened[name] = f'{", ".join(actions)} on * (ministack authorizes sends on *, without ses:FromAddress)'
+                    widened[name] = (
+                        f'{", ".join(actions)} on * (ministack authorizes sends on *, without ses:FromAddress)'
+                    )
     return widened
 
 
