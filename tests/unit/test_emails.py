@@ -89,3 +89,11 @@ def test_the_api_functions_never_import_the_notifiers_libraries():
         [sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=cfn.ROOT, env=env
     )
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_documented_examples_are_what_the_templates_render():
+    # docs/notifications.md shows each email's text; regenerate with `python -m local.emails --markdown`.
+    document = (cfn.ROOT / 'docs' / 'notifications.md').read_text()
+    section = document.split('## Examples (text part)\n', 1)[1]
+    examples = section[section.index('### ') :]
+    assert examples == emails.markdown(emails.examples())
