@@ -97,3 +97,10 @@ def test_the_documented_examples_are_what_the_templates_render():
     section = document.split('## Examples (text part)\n', 1)[1]
     examples = section[section.index('### ') :]
     assert examples == emails.markdown(emails.examples())
+
+
+def test_an_internationalised_domain_is_sent_in_punycode():
+    from common.notifications.mime import ascii_address
+
+    assert ascii_address('anna@müller.de') == 'anna@xn--mller-kva.de'
+    assert ascii_address(' ada@example.com ') == 'ada@example.com'

@@ -35,8 +35,19 @@ class RenderedEmail:
     attachments: tuple[Attachment, ...] = ()
 
 
+def ascii_address(address: str) -> str:
+    """The address with an internationalised domain in Punycode, as SES takes it (``a@bü.de`` ->
+    ``a@xn--b-hha.de``). A non-ASCII local part cannot be sent by SES: left as is, SES refuses it."""
+    username, _, domain = address.strip().rpartition('@')
+    try:
+        domain = domain.encode('idna').decode('ascii')
+    except UnicodeError:
+        pass  # not a valid IDN: SES answers for it
+    return f'{username}@{domain}'
+
+
 def _address(party: Party) -> Address:
-    username, _, domain = party.address.rpartition('@')
+    username, _, domain = ascii_address(party.address).rpartition('@')
     return Address(display_name=party.name or '', username=username, domain=domain)
 
 

@@ -141,7 +141,7 @@ def notify(
         sender = Party(settings.compose.sender_email, message.sender_name)
         raw = mime.build(sender, message.recipient, email, reply_to=message.reply_to)
         try:
-            message_id = mailer.send(sender.address, message.recipient.address, raw)
+            message_id = mailer.send(sender.address, mime.ascii_address(message.recipient.address), raw)
         except EmailRejected as refused:
             store.finish(detail.event_id, key, sent=False, detail=refused.code)
             report.rejected.append(message.kind.value)
