@@ -76,7 +76,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             renderer=current.renderer,
             settings=current.settings,
             now=datetime.now(UTC),
-            log=logger.info,
+            log=logger,
         )
     except ses_gateway.EmailDeferred as deferred:
         # SES still throttled or failing after the client's retries: Lambda retries the event.

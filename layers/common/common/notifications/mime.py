@@ -11,6 +11,7 @@ name with accents or quotes is safe); a header value with a line break is refuse
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -39,10 +40,8 @@ def ascii_address(address: str) -> str:
     """The address with an internationalised domain in Punycode, as SES takes it (``a@bü.de`` ->
     ``a@xn--b-hha.de``). A non-ASCII local part cannot be sent by SES: left as is, SES refuses it."""
     username, _, domain = address.strip().rpartition('@')
-    try:
+    with contextlib.suppress(UnicodeError):  # not a valid IDN: SES answers for it
         domain = domain.encode('idna').decode('ascii')
-    except UnicodeError:
-        pass  # not a valid IDN: SES answers for it
     return f'{username}@{domain}'
 
 

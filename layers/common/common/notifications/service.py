@@ -14,7 +14,6 @@ claim and is raised: Lambda retries the event, then parks it in the dead-letter 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -88,11 +87,21 @@ class Report:
         }
 
 
-Log = Callable[..., None]
+class Log(Protocol):
+    """Where the service reports (powertools' Logger in the function)."""
+
+    def info(self, msg: str, *args: Any, **keys: Any) -> None: ...
+    def warning(self, msg: str, *args: Any, **keys: Any) -> None: ...
 
 
-def _ignore(message: str, **keys: Any) -> None:
-    pass
+class _Silent:
+    def info(self, msg: str, *args: Any, **keys: Any) -> None:
+        pass
+
+    warning = info
+
+
+SILENT = _Silent()
 
 
 def notify(
@@ -103,7 +112,7 @@ def notify(
     renderer: Renderer,
     settings: NotifierSettings,
     now: datetime,
-    log: Log = _ignore,
+    log: Log = SILENT,
 ) -> Report:
     event = BusEvent.model_validate(raw_event)
     report = Report(detail_type=event.detail_type)
@@ -115,7 +124,7 @@ def notify(
     facts = _facts(store, detail.booking_id, detail.hotel_id, detail.room_type_id, detail.user_id)
     if facts is None:
         report.skipped = 'booking or hotel not found'
-        log('notification skipped: booking or hotel not found', booking_id=detail.booking_id)
+        log.warning('notification skipped: booking or hotel not found', booking_id=detail.booking_id)
         return report
     messages = compose(event.detail_type, detail, facts, settings.compose)
     # Rendered before anything is claimed or sent: a template that fails sends nothing.
@@ -145,7 +154,7 @@ def notify(
         except EmailRejected as refused:
             store.finish(detail.event_id, key, sent=False, detail=refused.code)
             report.rejected.append(message.kind.value)
-            log(
+            log.warning(
                 'email rejected by SES',
                 kind=message.kind.value,
                 booking_id=detail.booking_id,
@@ -158,7 +167,7 @@ def notify(
             raise
         store.finish(detail.event_id, key, sent=True, detail=message_id)
         report.sent.append(message.kind.value)
-        log(
+        log.info(
             'email sent',
             kind=message.kind.value,
             booking_id=detail.booking_id,
