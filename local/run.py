@@ -93,6 +93,9 @@ def configure_stripe(started: list[Any], gateway_port: int) -> str:
     os.environ['STRIPE_SECRET_KEY'] = f'sk_test_local_{secrets.token_hex(12)}'
     os.environ['STRIPE_WEBHOOK_SECRET'] = secret
     emulators.register_localstripe_webhook(localstripe, f'http://127.0.0.1:{gateway_port}/api/webhook', secret)
+    # The web client's card form: localstripe's Stripe.js stand-in, served by localstripe.
+    os.environ['STRIPE_PUBLISHABLE_KEY'] = f'pk_test_local_{secrets.token_hex(12)}'
+    os.environ['STRIPE_JS_URL'] = f'{localstripe.url}/js.stripe.com/v3/'
     return f'{localstripe.url} (localstripe, pid {localstripe.process.pid}; webhooks -> /api/webhook)'
 
 
@@ -142,7 +145,9 @@ def main() -> int:
         gateway = Gateway(local_routes={MAILBOX: Mailbox(ministack.url)})
         gateway.warm_up()
         dynamo.warm_clients()
-        server = serve(gateway, host, port)
+        from local.web import Site
+
+        server = serve(gateway, host, port, site=Site.from_environment())
         from local import sweeper
 
         schedule = sweeper.Schedule(settings().sweep_interval_seconds)
@@ -150,6 +155,7 @@ def main() -> int:
         base = f'http://{host}:{port}'
         print(
             f'\nHotel booking API ready in {time.monotonic() - t0:.1f}s\n'
+            f'  Guest site {base}/\n'
             f'  API        {base}/api/health\n'
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'

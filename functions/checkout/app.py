@@ -23,6 +23,9 @@ AUTH = [{'bearerAuth': []}]
 def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()] = None) -> CheckoutOut:
     """Create (once) and return the booking's PaymentIntent and ``client_secret`` for Stripe.js.
 
+    ``{"payment_method": "pm_..."}`` (created by Stripe.js from the guest's card) confirms it here:
+    a declined card answers 402 ``payment_declined``; ``payment_status`` ``requires_action`` means
+    Stripe.js must finish it (3-D Secure) and the webhook confirms the booking.
     ``{"auto_confirm": true}`` (test-mode key and ALLOW_AUTO_CONFIRM only) confirms it with
     ``pm_card_visa`` and answers with the booking CONFIRMED. Send an ``Idempotency-Key`` header
     to retry safely.
@@ -39,7 +42,7 @@ def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()]
                 booking_id,
                 now,
                 auto_confirm=request.auto_confirm,
-                payment_method=request.payment_method or payments.TEST_PAYMENT_METHOD,
+                payment_method=request.payment_method,
             )
         except errors.PaymentDeclined:
             count('PaymentDeclined')

@@ -25,6 +25,7 @@ from common.models.api import (
     RoomTypeOut,
     SearchOut,
     SearchResultOut,
+    SiteConfigOut,
 )
 from common.observability import logger, metrics, tracer
 from common.services import catalog, reviews
@@ -40,6 +41,14 @@ Text = Annotated[str | None, Query(max_length=100)]
 @app.get('/api/health', tags=['ops'])
 def health() -> HealthOut:
     return HealthOut(status='ok', stage=settings().stage)
+
+
+@app.get('/api/config', tags=['ops'])
+def site_config() -> SiteConfigOut:
+    """What the web client needs for its card form: Stripe's publishable key and where to load
+    Stripe.js from (the same static site serves every stage; the stage's values come from here)."""
+    current = settings()
+    return SiteConfigOut(stripe_publishable_key=current.stripe_publishable_key, stripe_js_url=current.stripe_js_url)
 
 
 @app.get('/api/hotels', tags=['catalogue'])

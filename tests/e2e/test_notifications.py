@@ -70,5 +70,6 @@ def test_the_mailbox_is_local_only_and_filters_by_address(local_stack: LocalStac
     nobody = requests.get(f'{local_stack.url}/_local/mailbox', params={'to': 'nobody@example.com'}, timeout=10)
     assert (nobody.status_code, nobody.json()) == (200, {'messages': []})
     assert requests.post(f'{local_stack.url}/_local/mailbox', timeout=10).status_code == 405
-    # outside /api: the API's own 404 for anything else there
-    assert requests.get(f'{local_stack.url}/_local/other', timeout=10).json()['code'] == 'route_not_found'
+    # and the emails link to the guest site this stack serves (web/)
+    page = requests.get(f'{local_stack.url}/bookings/some-id', timeout=10)
+    assert page.status_code == 200 and 'text/html' in page.headers['Content-Type']

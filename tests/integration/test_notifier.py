@@ -205,7 +205,7 @@ def test_an_expired_hold_tells_the_guest_nothing_was_charged_with_a_search_for_t
     [expired] = mail.to(scene.guest_email)
     assert expired.subject == f'Your hold at {scene.hotel.name} has expired: nothing was charged'
     assert 'Nothing was charged.' in expired.text
-    query = f'hotel_id={scene.hotel.id}&check_in={booking.check_in}&check_out={booking.check_out}&guests=2&rooms=1'
+    query = f'city={scene.hotel.city}&check_in={booking.check_in}&check_out={booking.check_out}&guests=2&rooms=1'
     assert f'{WEB}/?{query}' in expired.text
     assert mail.to(HOTEL_DESK) == [] and expired.attachments == {}
 

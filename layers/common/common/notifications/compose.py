@@ -198,12 +198,13 @@ def manage_url(settings: ComposeSettings, booking_id: str) -> str | None:
     return f'{base}/bookings/{quote(booking_id)}' if base else None
 
 
-def search_url(settings: ComposeSettings, booking: Booking) -> str | None:
+def search_url(settings: ComposeSettings, booking: Booking, hotel: Hotel) -> str | None:
+    """The guest site's search (web/js/pages/search.js) for the same stay in the hotel's city."""
     base = settings.web_base_url.rstrip('/')
     if not base:
         return None
     query = {
-        'hotel_id': booking.hotel_id,
+        'city': hotel.city,
         'check_in': booking.check_in.isoformat(),
         'check_out': booking.check_out.isoformat(),
         'guests': booking.guests,
@@ -280,7 +281,7 @@ def compose(detail_type: str, detail: BookingEventDetail, facts: Facts, settings
         to_guest(Kind.GUEST_CANCELLED, 'CANCEL', refund=refund, paid=paid(booking))
         to_hotel(Kind.HOTEL_CANCELLED, refund=refund, paid=paid(booking))
     elif detail_type == integration_events.BOOKING_EXPIRED:
-        to_guest(Kind.GUEST_EXPIRED, search_url=search_url(settings, booking))
+        to_guest(Kind.GUEST_EXPIRED, search_url=search_url(settings, booking, hotel))
     elif detail_type == integration_events.REFUND_ISSUED and detail.refund is not None:
         reason = REFUND_REASONS.get(detail.refund.reason or '', OTHER_REFUND_REASON)
         to_guest(Kind.GUEST_REFUNDED, refund=detail.refund, reason=reason)
