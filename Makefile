@@ -12,7 +12,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/dev.txt layers/common/requirements.txt functions/docs/requirements-assets.txt
+$(VENV)/.installed: requirements/dev.txt layers/common/requirements.txt functions/notifier/requirements.txt functions/docs/requirements-assets.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
 	$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -r functions/docs/requirements-assets.txt

@@ -15,10 +15,28 @@ from common.services import accounts, housekeeping
 
 HOTELS = (
     Hotel(
-        'lisbon-harbour', 'Harbour View Lisbon', 'Lisbon', 'Rua do Cais 12, 1200-109 Lisboa', 'Europe/Lisbon', 15, 'EUR'
+        'lisbon-harbour',
+        'Harbour View Lisbon',
+        'Lisbon',
+        'Rua do Cais 12, 1200-109 Lisboa',
+        'Europe/Lisbon',
+        15,
+        'EUR',
+        check_out_hour=11,
+        phone='+351 213 000 123',
+        notification_email='reservations@harbour-view-lisbon.example',
     ),
     Hotel(
-        'edinburgh-old-town', 'Old Town Edinburgh', 'Edinburgh', '12 Royal Mile, EH1 1QS', 'Europe/London', 14, 'GBP'
+        'edinburgh-old-town',
+        'Old Town Edinburgh',
+        'Edinburgh',
+        '12 Royal Mile, EH1 1QS',
+        'Europe/London',
+        14,
+        'GBP',
+        check_out_hour=10,
+        phone='+44 131 496 0000',
+        notification_email='frontdesk@old-town-edinburgh.example',
     ),
 )
 

@@ -15,6 +15,8 @@ from common.domain import BookingStatus
 from common.models.admin import (
     AdminBookingOut,
     AdminBookingPage,
+    AdminHotelList,
+    AdminHotelOut,
     AdminRoomTypeList,
     AdminRoomTypeOut,
     HotelCreate,
@@ -31,7 +33,7 @@ from common.models.admin import (
     RuleCreate,
     RulePatch,
 )
-from common.models.api import HotelList, HotelOut, IsoDate
+from common.models.api import IsoDate
 from common.observability import logger, metrics, tracer
 from common.services import admin, reports
 
@@ -57,29 +59,29 @@ def _no_content() -> Response[None]:
 
 
 @app.get('/api/admin/hotels', tags=TAGS, security=AUTH)
-def list_hotels() -> HotelList:
-    return HotelList(items=[HotelOut.from_domain(h) for h in admin.list_hotels()])
+def list_hotels() -> AdminHotelList:
+    return AdminHotelList(items=[AdminHotelOut.from_domain(h) for h in admin.list_hotels()])
 
 
 @app.post(
     '/api/admin/hotels',
     tags=TAGS,
     security=AUTH,
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': HotelOut}}}},
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminHotelOut}}}},
 )
-def create_hotel(body: HotelCreate) -> Response[HotelOut]:
+def create_hotel(body: HotelCreate) -> Response[AdminHotelOut]:
     hotel = admin.create_hotel(http.admin(app), body.model_dump())
-    return _created(HotelOut.from_domain(hotel).model_dump(mode='json'), f'/api/admin/hotels/{hotel.id}')
+    return _created(AdminHotelOut.from_domain(hotel).model_dump(mode='json'), f'/api/admin/hotels/{hotel.id}')
 
 
 @app.get('/api/admin/hotels/<hotel_id>', tags=TAGS, security=AUTH)
-def get_hotel(hotel_id: Id) -> HotelOut:
-    return HotelOut.from_domain(admin.get_hotel(hotel_id))
+def get_hotel(hotel_id: Id) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.get_hotel(hotel_id))
 
 
 @app.patch('/api/admin/hotels/<hotel_id>', tags=TAGS, security=AUTH)
-def update_hotel(hotel_id: Id, body: HotelPatch) -> HotelOut:
-    return HotelOut.from_domain(admin.update_hotel(http.admin(app), hotel_id, body.changes()))
+def update_hotel(hotel_id: Id, body: HotelPatch) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.update_hotel(http.admin(app), hotel_id, body.changes()))
 
 
 @app.delete('/api/admin/hotels/<hotel_id>', tags=TAGS, security=AUTH, responses={204: {'description': 'Deleted'}})

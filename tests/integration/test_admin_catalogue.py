@@ -95,7 +95,14 @@ def test_an_admin_creates_reads_lists_updates_and_deletes_a_hotel(api: Api, admi
     created = api.post('/api/admin/hotels', HOTEL, token=admin)
     assert created.status == 201, created.json
     assert created.header('Location') == '/api/admin/hotels/porto'
-    assert created.json == {**HOTEL, 'address': '', 'check_in_hour': settings().check_in_hour}
+    assert created.json == {
+        **HOTEL,
+        'address': '',
+        'check_in_hour': settings().check_in_hour,
+        'check_out_hour': settings().check_out_hour,
+        'phone': None,
+        'notification_email': None,
+    }
     assert api.get('/api/admin/hotels/porto', token=admin).json == created.json
     assert [h['id'] for h in api.get('/api/admin/hotels', token=admin).json['items']] == ['porto']
 
@@ -119,16 +126,60 @@ def test_an_admin_creates_reads_lists_updates_and_deletes_a_hotel(api: Api, admi
         ({**HOTEL, 'id': 'Not A Slug'}, 422, 'validation_error'),
         ({**HOTEL, 'check_in_hour': 24}, 422, 'validation_error'),
         ({**HOTEL, 'check_in_hour': '15'}, 422, 'validation_error'),
+        ({**HOTEL, 'check_out_hour': 24}, 422, 'validation_error'),
         ({**HOTEL, 'room_types': 0}, 422, 'validation_error'),
         ({k: v for k, v in HOTEL.items() if k != 'name'}, 422, 'validation_error'),
+        ({**HOTEL, 'phone': 'call us'}, 422, 'validation_error'),
+        ({**HOTEL, 'notification_email': 'reservations'}, 422, 'validation_error'),
+        ({**HOTEL, 'notification_email': 'a@b.com\nBcc: x@y.com'}, 422, 'validation_error'),
     ],
-    ids=['timezone', 'currency', 'slug', 'hour', 'hour as text', 'unknown field', 'missing name'],
+    ids=[
+        'timezone',
+        'currency',
+        'slug',
+        'hour',
+        'hour as text',
+        'check-out hour',
+        'unknown field',
+        'missing name',
+        'phone',
+        'email',
+        'header injection',
+    ],
 )
 def test_a_bad_hotel_is_refused_and_nothing_is_written(api: Api, admin: str, body, status, code):
     reply = api.post('/api/admin/hotels', body, token=admin)
     assert (reply.status, reply.code) == (status, code)
     assert reply.header('Content-Type') == 'application/problem+json'
     assert count(HotelItem) == 0
+
+
+@pytest.mark.usefixtures('aws')
+def test_a_hotel_has_a_phone_for_guests_and_a_notification_email_for_its_staff_only(api: Api, admin: str):
+    contact = {'phone': '+351 222 000 111', 'notification_email': 'reservations@riverside.example'}
+    created = api.post('/api/admin/hotels', {**HOTEL, **contact, 'check_out_hour': 12}, token=admin)
+    assert created.status == 201, created.json
+    assert {k: created.json[k] for k in (*contact, 'check_out_hour')} == {**contact, 'check_out_hour': 12}
+    # guests see the phone and the check-out hour, never where the staff's notices go
+    public = api.get('/api/hotels/porto').json
+    assert (public['phone'], public['check_out_hour']) == (contact['phone'], 12)
+    assert 'notification_email' not in public
+    # null clears them
+    cleared = api.request('PATCH', '/api/admin/hotels/porto', {'phone': None, 'notification_email': None}, token=admin)
+    assert (cleared.json['phone'], cleared.json['notification_email']) == (None, None)
+    assert repos.get_hotel('porto').notification_email is None
+
+
+@pytest.mark.usefixtures('aws')
+def test_a_hotel_change_is_logged_with_its_addresses_masked(api: Api, admin: str, caplog):
+    api.post('/api/admin/hotels', HOTEL, token=admin)
+    change = {'phone': '+351 222 000 111', 'notification_email': 'reservations@riverside.example'}
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        assert api.request('PATCH', '/api/admin/hotels/porto', change, token=admin).status == 200
+    text = '\n'.join(logger.registered_formatter.format(r) for r in caplog.records)
+    assert 'reservations@riverside.example' not in text and '222 000 111' not in text
+    [line] = [json.loads(logger.registered_formatter.format(r)) for r in caplog.records if r.msg == 'admin change']
+    assert line['changes'] == {'phone': '***11', 'notification_email': 'r***@r***.example'}
 
 
 @pytest.mark.usefixtures('aws')
@@ -142,8 +193,16 @@ def test_a_hotel_id_is_taken_once(api: Api, admin: str):
 @pytest.mark.usefixtures('aws')
 @pytest.mark.parametrize(
     'body',
-    [{}, {'name': None}, {'timezone': 'Nowhere/City'}, {'id': 'renamed'}, {'check_in_hour': -1}],
-    ids=['empty', 'null name', 'bad timezone', 'id is not patchable', 'hour'],
+    [
+        {},
+        {'name': None},
+        {'timezone': 'Nowhere/City'},
+        {'id': 'renamed'},
+        {'check_in_hour': -1},
+        {'check_out_hour': None},
+        {'notification_email': 'not an address'},
+    ],
+    ids=['empty', 'null name', 'bad timezone', 'id is not patchable', 'hour', 'null check-out hour', 'email'],
 )
 def test_a_bad_hotel_patch_changes_nothing(api: Api, admin: str, body):
     api.post('/api/admin/hotels', HOTEL, token=admin)

@@ -39,6 +39,9 @@ class Hotel:
     timezone: str
     check_in_hour: int
     currency: str
+    check_out_hour: int = 11
+    phone: str | None = None  # shown to guests (the confirmation email)
+    notification_email: str | None = None  # where the hotel's booking notices go; never shown to guests
 
     @property
     def tz(self) -> ZoneInfo:
@@ -51,6 +54,10 @@ class Hotel:
     def check_in_instant(self, check_in: date) -> datetime:
         """The moment a stay starting on ``check_in`` begins, as an aware datetime."""
         return datetime(check_in.year, check_in.month, check_in.day, self.check_in_hour, tzinfo=self.tz)
+
+    def check_out_instant(self, check_out: date) -> datetime:
+        """The moment a stay ending on ``check_out`` ends (the check-out hour), as an aware datetime."""
+        return datetime(check_out.year, check_out.month, check_out.day, self.check_out_hour, tzinfo=self.tz)
 
 
 @dataclass(frozen=True)

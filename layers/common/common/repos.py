@@ -197,6 +197,9 @@ def _hotel(item: HotelItem) -> Hotel:
         timezone=item.timezone,
         check_in_hour=int(item.check_in_hour),
         currency=item.currency,
+        check_out_hour=int(item.check_out_hour) if item.check_out_hour is not None else Hotel.check_out_hour,
+        phone=item.phone,
+        notification_email=item.notification_email,
     )
 
 
@@ -222,6 +225,9 @@ def put_hotel(hotel: Hotel, *, create: bool) -> None:
         timezone=hotel.timezone,
         check_in_hour=hotel.check_in_hour,
         currency=hotel.currency,
+        check_out_hour=hotel.check_out_hour,
+        phone=hotel.phone,
+        notification_email=hotel.notification_email,
     )
     condition = HotelItem.pk.does_not_exist() if create else HotelItem.pk.exists()
     try:

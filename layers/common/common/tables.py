@@ -94,6 +94,10 @@ class HotelItem(_Item):
     timezone = UnicodeAttribute()
     check_in_hour = NumberAttribute()
     currency = UnicodeAttribute()
+    # Added with the notifications (issue 16); absent on hotels written before.
+    check_out_hour = NumberAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    notification_email = UnicodeAttribute(null=True)
     # How many room types belong to the hotel: moved in the same transaction that creates or
     # deletes a room type, so deleting a hotel can be guarded by ``room_types = 0`` (absent = 0).
     room_types = NumberAttribute(null=True)
@@ -499,3 +503,29 @@ class MigrationItem(_Item):
 
 
 MODELS = (*MODELS, SaleWindowPassItem, MigrationItem)
+
+
+# ------------------------------------------------------------------ notifications (issue 16)
+
+
+class NotificationItem(_Item):
+    """One email of one integration event to one recipient: claimed (``sending``, with a lease)
+    before it is handed to SES, then ``sent`` or ``rejected``. The conditional claim makes
+    EventBridge's at-least-once delivery send each email once. The recipient is a hash in the key
+    (no address is stored); ``ttl`` keeps the record past every retry and DLQ redrive."""
+
+    Meta = _Meta
+    kind = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # sending | sent | rejected
+    lease_until = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)  # SES's, once sent
+    outcome = UnicodeAttribute(null=True)  # SES's error code, once rejected
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(event_id: str, recipient_key: str) -> tuple[str, str]:
+        return f'NOTIFICATION#{event_id}', f'TO#{recipient_key}'
+
+
+MODELS = (*MODELS, NotificationItem)

@@ -13,8 +13,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from common.domain import Booking, InventoryNight, PriceRule, RoomType
-from common.models.api import BookingOut, IsoDate, Request, RoomTypeOut, Slug
+from common.domain import Booking, Hotel, InventoryNight, PriceRule, RoomType
+from common.models.api import BookingOut, Email, HotelOut, IsoDate, Phone, Request, RoomTypeOut, Slug
 from common.services import admin as admin_service
 from common.services import reports
 
@@ -57,7 +57,12 @@ class HotelCreate(Request):
     address: Annotated[str, Field(max_length=300)] = ''
     timezone: Timezone | None = Field(default=None, description='default HOTEL_TIMEZONE')
     check_in_hour: Hour | None = Field(default=None, description='default CHECK_IN_HOUR')
+    check_out_hour: Hour | None = Field(default=None, description='default CHECK_OUT_HOUR')
     currency: Currency
+    phone: Phone | None = Field(default=None, description='shown to guests (booking confirmation)')
+    notification_email: Email | None = Field(
+        default=None, description='where new bookings and cancellations are notified (never shown to guests)'
+    )
 
     model_config = ConfigDict(
         extra='forbid',
@@ -71,7 +76,10 @@ class HotelCreate(Request):
                     'address': 'Cais da Ribeira 1',
                     'timezone': 'Europe/Lisbon',
                     'check_in_hour': 15,
+                    'check_out_hour': 11,
                     'currency': 'EUR',
+                    'phone': '+351 222 000 111',
+                    'notification_email': 'reservations@riverside-porto.example',
                 }
             ]
         },
@@ -79,18 +87,37 @@ class HotelCreate(Request):
 
 
 class HotelPatch(Patch):
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({'phone', 'notification_email'})
+
     name: Name | None = None
     city: Name | None = None
     address: Annotated[str, Field(max_length=300)] | None = None
     timezone: Timezone | None = None
     check_in_hour: Hour | None = None
+    check_out_hour: Hour | None = None
     currency: Currency | None = Field(default=None, description='only while the hotel has no room types')
+    phone: Phone | None = Field(default=None, description='null clears it')
+    notification_email: Email | None = Field(default=None, description='null clears it (no hotel notices)')
 
     model_config = ConfigDict(
         extra='forbid',
         str_strip_whitespace=True,
         json_schema_extra={'examples': [{'name': 'Riverside Porto & Spa', 'check_in_hour': 14}]},
     )
+
+
+class AdminHotelOut(HotelOut):
+    """A hotel as its staff see it: what guests see, and where its notices go."""
+
+    notification_email: str | None = None
+
+    @classmethod
+    def from_domain(cls, hotel: Hotel) -> AdminHotelOut:
+        return cls(**{name: getattr(hotel, name) for name in cls.model_fields})
+
+
+class AdminHotelList(BaseModel):
+    items: list[AdminHotelOut]
 
 
 # ------------------------------------------------------------------ room types

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from common import errors, repos
+from common import errors, masking, repos
 from common.config import settings
 from common.domain import (
     Adjustment,
@@ -82,6 +82,7 @@ def create_hotel(admin: Principal, fields: dict[str, Any]) -> Hotel:
     current = settings()
     timezone = fields.get('timezone') or current.hotel_timezone
     check_in_hour = fields.get('check_in_hour')
+    check_out_hour = fields.get('check_out_hour')
     hotel = Hotel(
         id=fields['id'],
         name=fields['name'],
@@ -90,6 +91,9 @@ def create_hotel(admin: Principal, fields: dict[str, Any]) -> Hotel:
         timezone=timezone,
         check_in_hour=current.check_in_hour if check_in_hour is None else check_in_hour,
         currency=fields['currency'],
+        check_out_hour=current.check_out_hour if check_out_hour is None else check_out_hour,
+        phone=fields.get('phone'),
+        notification_email=fields.get('notification_email'),
     )
     check_timezone(hotel.timezone)
     repos.put_hotel(hotel, create=True)
@@ -102,7 +106,7 @@ def update_hotel(admin: Principal, hotel_id: str, changes: dict[str, Any]) -> Ho
     if 'timezone' in changes:
         check_timezone(changes['timezone'])
     hotel = repos.update_hotel(hotel_id, changes)
-    _record(admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
+    _record(admin, 'hotel.update', hotel_id=hotel_id, changes=masking.masked_fields(changes))
     return hotel
 
 
