@@ -1,7 +1,7 @@
 """Sample events for `sam local invoke` and for `make events-check`: one realistic API Gateway
 REST proxy event per route of template.yaml (more for the interesting refusals), the EventBridge
-schedule of the sweeper, a DynamoDB stream batch for the publisher, and the bus events that make
-each email of the notifier.
+schedule of the sweeper and of housekeeping, a DynamoDB stream batch for the publisher, and the
+bus events that make each email of the notifier.
 
 The events are generated from the catalogue below, so they stay in step with the template:
 
@@ -597,12 +597,12 @@ def api_event(folder: str, case: Case) -> dict[str, Any]:
     return event
 
 
-def schedule_event() -> dict[str, Any]:
-    """What the EveryMinute schedule of ExpireSweeperFunction sends."""
-    rule = f'hotel-booking-{STAGE}-expire-sweeper'
+def schedule_event(folder: str = 'expire_sweeper', rule_suffix: str = 'expire-sweeper') -> dict[str, Any]:
+    """What a function's EventBridge schedule sends it (the sweeper's EveryMinute, housekeeping's Daily)."""
+    rule = f'hotel-booking-{STAGE}-{rule_suffix}'
     return {
         'version': '0',
-        'id': str(_id('expire_sweeper', 'schedule')),
+        'id': str(_id(folder, 'schedule')),
         'detail-type': 'Scheduled Event',
         'source': 'aws.events',
         'account': ACCOUNT,
@@ -771,6 +771,14 @@ def samples() -> list[Sample]:
         for case in cases
     ]
     found.append(Sample('expire_sweeper', 'schedule', schedule_event(), 'the EventBridge schedule (every minute)'))
+    found.append(
+        Sample(
+            'housekeeping',
+            'schedule',
+            schedule_event('housekeeping', 'housekeeping'),
+            "the daily schedule: opens the nights that came into every room type's sale window",
+        )
+    )
     found.append(Sample('publisher', 'booking_confirmed', stream_event(), 'a stream record: PENDING -> CONFIRMED'))
     for detail_type, name, status, previous, version, refund, about in NOTIFIER_EVENTS:
         event = notifier_event(detail_type, status, previous, version, refund)

@@ -12,7 +12,8 @@ webhooks are registered to this gateway's /api/webhook, signed with a random loc
 secret. With STRIPE_SECRET_KEY (sk_test_...) and no STRIPE_API_BASE, real Stripe test mode is
 used: forward its webhooks with `stripe listen --forward-to localhost:3000/api/webhook` and set
 STRIPE_WEBHOOK_SECRET to the secret it prints. The expiry sweeper runs every
-SWEEP_INTERVAL_SECONDS (60) with a real EventBridge scheduled event.
+SWEEP_INTERVAL_SECONDS (60) with a real EventBridge scheduled event; housekeeping (the sale
+window's daily roll) runs once at start.
 
 Email: the notifier gets the bus's booking events through the template's EventBridge rules on
 ministack and sends through ministack's SES, which keeps every message: read them at
@@ -128,6 +129,11 @@ def main() -> int:
         client = boto3.client('dynamodb', endpoint_url=ministack.url)
         dynamo.create_tables(client, dynamo.table_names())
         summary = seed.seed(datetime.now(UTC), os.environ['ADMIN_EMAIL'], os.environ['ADMIN_PASSWORD'])
+        from local import housekeeping
+
+        # As the daily schedule would (AWS: HousekeepingFunction at 00:15 UTC): the seed opened the
+        # demo's windows already, so this run finds them whole and opens nothing.
+        rolled = housekeeping.invoke()
 
         from local.background import start_notifier, start_publisher
 
@@ -160,6 +166,8 @@ def main() -> int:
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
             f'  Audit      make audit ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
+            f'  Housekeep  {rolled["nights_opened"]} nights opened at start; again: '
+            f'make housekeeping ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
             f'  Stripe     {stripe_target}\n'
             f'  Sweeper    every {schedule.interval:g}s (holds last {settings().booking_hold_seconds}s)\n'
             f'  Email      {base}{MAILBOX}?to=<address> (sent by the notifier from {sender} through\n'

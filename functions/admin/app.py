@@ -17,6 +17,8 @@ from common.models.admin import (
     AdminBookingPage,
     AdminHotelList,
     AdminHotelOut,
+    AdminRoomTypeList,
+    AdminRoomTypeOut,
     HotelCreate,
     HotelPatch,
     InventoryNightOut,
@@ -31,7 +33,7 @@ from common.models.admin import (
     RuleCreate,
     RulePatch,
 )
-from common.models.api import IsoDate, RoomTypeList, RoomTypeOut
+from common.models.api import IsoDate
 from common.observability import logger, metrics, tracer
 from common.services import admin, reports
 
@@ -93,31 +95,33 @@ def delete_hotel(hotel_id: Id) -> Response[None]:
 
 
 @app.get('/api/admin/room-types', tags=TAGS, security=AUTH)
-def list_room_types(hotel_id: Filter = None) -> RoomTypeList:
-    return RoomTypeList(items=[RoomTypeOut.from_domain(r) for r in admin.list_room_types(hotel_id)])
+def list_room_types(hotel_id: Filter = None) -> AdminRoomTypeList:
+    return AdminRoomTypeList(items=[AdminRoomTypeOut.from_domain(r) for r in admin.list_room_types(hotel_id)])
 
 
 @app.post(
     '/api/admin/room-types',
     tags=TAGS,
     security=AUTH,
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': RoomTypeOut}}}},
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminRoomTypeOut}}}},
 )
-def create_room_type(body: RoomTypeCreate) -> Response[RoomTypeOut]:
-    """Creates the room type and opens ``total_rooms`` on every night of the sale window."""
+def create_room_type(body: RoomTypeCreate) -> Response[AdminRoomTypeOut]:
+    """Creates the room type and opens ``default_allotment`` (default ``total_rooms``) on every night of the sale window."""
     room_type, _ = admin.create_room_type(http.admin(app), body.model_dump(), http.now())
-    return _created(RoomTypeOut.from_domain(room_type).model_dump(mode='json'), f'/api/admin/room-types/{room_type.id}')
+    return _created(
+        AdminRoomTypeOut.from_domain(room_type).model_dump(mode='json'), f'/api/admin/room-types/{room_type.id}'
+    )
 
 
 @app.get('/api/admin/room-types/<room_type_id>', tags=TAGS, security=AUTH)
-def get_room_type(room_type_id: Id) -> RoomTypeOut:
-    return RoomTypeOut.from_domain(admin.get_room_type(room_type_id))
+def get_room_type(room_type_id: Id) -> AdminRoomTypeOut:
+    return AdminRoomTypeOut.from_domain(admin.get_room_type(room_type_id))
 
 
 @app.patch('/api/admin/room-types/<room_type_id>', tags=TAGS, security=AUTH)
-def update_room_type(room_type_id: Id, body: RoomTypePatch) -> RoomTypeOut:
-    """``total_rooms`` is the allotment of nights opened later; change existing nights with PUT .../inventory."""
-    return RoomTypeOut.from_domain(admin.update_room_type(http.admin(app), room_type_id, body.changes()))
+def update_room_type(room_type_id: Id, body: RoomTypePatch) -> AdminRoomTypeOut:
+    """``default_allotment`` is the allotment of nights opened later; change existing nights with PUT .../inventory."""
+    return AdminRoomTypeOut.from_domain(admin.update_room_type(http.admin(app), room_type_id, body.changes()))
 
 
 @app.delete(
@@ -125,7 +129,7 @@ def update_room_type(room_type_id: Id, body: RoomTypePatch) -> RoomTypeOut:
 )
 def delete_room_type(room_type_id: Id) -> Response[None]:
     """Refused (409 ``has_bookings``) while any booking holds rooms of it on any night."""
-    admin.delete_room_type(http.admin(app), room_type_id)
+    admin.delete_room_type(http.admin(app), room_type_id, http.now())
     return _no_content()
 
 

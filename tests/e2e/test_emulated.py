@@ -140,6 +140,18 @@ def test_the_functions_log_json_lines_with_a_correlation_id(stack: LocalStack):
         assert (line['service'], line['status'], line['cold_start'] in (True, False)) == ('search', 200, True)
 
 
+def test_housekeeping_runs_in_the_deployed_stack_with_its_own_role(stack: LocalStack):
+    # The daily schedule's event, with "again" (a pass that reads every window), through Lambda
+    resources = _client(stack, 'cloudformation').describe_stack_resources(StackName=emulated.STACK)['StackResources']
+    [name] = [r['PhysicalResourceId'] for r in resources if r['LogicalResourceId'] == 'HousekeepingFunction']
+    event = json.loads((cfn.ROOT / 'events' / 'housekeeping' / 'schedule.json').read_text())
+    reply = _client(stack, 'lambda').invoke(FunctionName=name, Payload=json.dumps({**event, 'again': True}))
+    summary = json.loads(reply['Payload'].read())
+    # Then it read every seeded room type's window (its policy allows what it does: see below)
+    assert (summary['complete'], summary['read_windows'], summary['short']) == (True, True, 0), summary
+    assert summary['room_types'] >= 5
+
+
 def test_no_function_was_refused_by_iam_or_logged_an_error(stack: LocalStack):
     """ministack runs with AUTH=true: each function calls AWS with its role's session and the
     template's policies are evaluated. Whatever ran in this module (every route, a hold, the

@@ -30,7 +30,7 @@ from functions.notifier import app as notifier_app
 from functions.publisher import app as publisher_app
 from local import cfn, events, seed
 from local.gateway import LambdaContext, http_response
-from tests.support import mail
+from tests.support import factories, mail
 from tests.support.fixtures import assert_inventory_balances, create_tables, point_dynamodb_at
 from tests.support.stripe import StripeTest
 
@@ -59,7 +59,7 @@ def world() -> Iterator[None]:
             repos.put_hotel(hotel, create=True)
         for room_type in seed.ROOM_TYPES:
             repos.put_room_type(room_type, create=True)
-            repos.open_inventory(room_type, now.date() - timedelta(days=30), 75)
+            factories.open_nights(room_type, now.date() - timedelta(days=30), 75)
         for rule in seed.rules(now.date()):
             repos.put_rule(rule)
         accounts.register(ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
@@ -126,7 +126,7 @@ class Given:
                 base_price=8000, currency='EUR', total_rooms=2,
             )  # fmt: skip
             repos.put_room_type(attic, create=True)
-            repos.open_inventory(attic, _now().date(), 10)
+            factories.open_nights(attic, _now().date(), 10)
         elif name == 'spare_rule':
             repos.put_rule(
                 PriceRule('lisbon-spring-promo', 'lisbon-harbour', 'Spring promo', Adjustment('percent', -10))
@@ -182,6 +182,23 @@ def test_the_schedule_event_expires_a_hold_that_is_due(world, stripe_local: Stri
     # Then the hold is expired and its room is back on sale
     assert summary['expired'] >= 1 and summary['failed'] == 0, summary
     assert repos.get_booking(booking_id).status is BookingStatus.EXPIRED
+
+
+def test_the_daily_schedule_event_rolls_every_sale_window_forward(world, override_settings):
+    # Given the demo room types, opened until a week after the events' instant
+    override_settings(SALE_WINDOW_DAYS=45)
+    # When housekeeping gets the schedule event from events/
+    [sample] = [s for s in SAMPLES if s.folder == 'housekeeping']
+    summary = invoke(sample, json.loads(sample.path.read_text()))
+    # Then every room type has its window, and one night of lead, from its hotel's today
+    assert summary['complete'] and summary['room_types'] >= len(seed.ROOM_TYPES), summary
+    hotels = {h.id: h for h in seed.HOTELS}
+    for room_type in seed.ROOM_TYPES:
+        today = hotels[room_type.hotel_id].today(_now())
+        nights = repos.inventory(room_type.id, today, today + timedelta(days=47), consistent=True)
+        assert [n.date for n in nights] == [today + timedelta(days=d) for d in range(47)]
+    assert summary['nights_opened'] > 0
+    assert_inventory_balances()
 
 
 def test_the_stream_event_is_published_to_the_bus(world):

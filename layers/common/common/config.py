@@ -99,6 +99,14 @@ class Settings(BaseModel):
     sweep_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=60)] = 5.0
     sweep_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60  # local run only (AWS: the schedule)
 
+    # Daily housekeeping (issue 23): keeps SALE_WINDOW_DAYS of nights open ahead of every room
+    # type; nights older than the retention are deleted by DynamoDB TTL (never decided by it:
+    # readers ignore nights before the retention whether TTL has removed them yet or not). The
+    # floor keeps every night a hold, a sweeper or a late payment could still touch.
+    inventory_retention_days: Annotated[int, Field(ge=30, le=10 * 366)] = 730
+    housekeeping_max_nights: Annotated[int, Field(ge=1, le=1_000_000)] = 50_000
+    housekeeping_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=120)] = 10.0
+
     # Notifications (issue 16, docs/notifications.md): SES v2 from the integration events.
     sender_email: Annotated[str, Field(pattern=r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$')] = (
         'bookings@hotel-booking.example'

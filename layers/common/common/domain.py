@@ -75,10 +75,23 @@ class RoomType:
     images: tuple[str, ...] = ()
     rating_sum: int = 0
     review_count: int = 0
+    # The allotment of nights opened from now on (room types written before it existed: None,
+    # read as total_rooms).
+    default_allotment: int | None = None
 
     @property
     def average_rating(self) -> float | None:
         return round(self.rating_sum / self.review_count, 2) if self.review_count else None
+
+    @property
+    def allotment_of_new_nights(self) -> int:
+        return self.total_rooms if self.default_allotment is None else self.default_allotment
+
+    def opening_allotment(self, night: date) -> int:
+        """The allotment a night gets when it is opened (room-type creation, the daily roll of the
+        sale window, an inventory PUT over a night that did not exist). The one place weekday
+        allotments or recurring stop-sell dates would be read from (docs/admin.md)."""
+        return self.allotment_of_new_nights
 
 
 @dataclass(frozen=True)

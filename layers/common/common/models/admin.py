@@ -13,8 +13,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from common.domain import Booking, Hotel, InventoryNight, PriceRule
-from common.models.api import BookingOut, Email, HotelOut, IsoDate, Phone, Request, Slug
+from common.domain import Booking, Hotel, InventoryNight, PriceRule, RoomType
+from common.models.api import BookingOut, Email, HotelOut, IsoDate, Phone, Request, RoomTypeOut, Slug
 from common.services import admin as admin_service
 from common.services import reports
 
@@ -131,7 +131,12 @@ class RoomTypeCreate(Request):
     capacity: Capacity
     base_price: Money
     currency: Currency | None = Field(default=None, description="the hotel's currency (the default)")
-    total_rooms: Rooms = Field(description='allotment of every night opened for the sale window')
+    total_rooms: Rooms = Field(description='rooms of this type in the hotel')
+    default_allotment: Rooms | None = Field(
+        default=None,
+        description='allotment of every night opened for the sale window, now and as it rolls forward '
+        '(default: total_rooms)',
+    )
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] = []
     images: Annotated[list[Url], Field(max_length=20)] = []
@@ -163,7 +168,12 @@ class RoomTypePatch(Patch):
     description: Annotated[str, Field(max_length=2000)] | None = None
     capacity: Capacity | None = None
     base_price: Money | None = None
-    total_rooms: Rooms | None = Field(default=None, description='allotment of nights opened from now on')
+    total_rooms: Rooms | None = Field(
+        default=None, description='rooms of this type; nights already open and default_allotment keep theirs'
+    )
+    default_allotment: Rooms | None = Field(
+        default=None, description='allotment of nights opened from now on (existing nights keep theirs)'
+    )
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] | None = None
     images: Annotated[list[Url], Field(max_length=20)] | None = None
@@ -173,6 +183,19 @@ class RoomTypePatch(Patch):
         str_strip_whitespace=True,
         json_schema_extra={'examples': [{'base_price': 16500, 'amenities': ['wifi', 'balcony', 'minibar']}]},
     )
+
+
+class AdminRoomTypeOut(RoomTypeOut):
+    default_allotment: int = Field(description='allotment of nights opened from now on')
+
+    @classmethod
+    def from_domain(cls, rt: RoomType) -> AdminRoomTypeOut:
+        public = RoomTypeOut.from_domain(rt).model_dump()
+        return cls(**public, default_allotment=rt.allotment_of_new_nights)
+
+
+class AdminRoomTypeList(BaseModel):
+    items: list[AdminRoomTypeOut]
 
 
 # ------------------------------------------------------------------ inventory

@@ -14,7 +14,9 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from common import errors, repos
+from common.config import settings
 from common.domain import Booking, BookingStatus, InventoryNight, RoomType
+from common.sale_window import kept_from
 
 MAX_LIST_DAYS = 366
 DEFAULT_LIST_DAYS = 31
@@ -194,6 +196,9 @@ def occupancy(query: OccupancyQuery, now: datetime) -> OccupancyReport:
     held until the sweeper expires them, so allotment = available + sold + held on every night.
     """
     start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
+    kept = kept_from(now, settings().inventory_retention_days)
+    if start < kept:  # TTL may have deleted some of those nights, or not yet: never report from them
+        raise errors.InvalidDates(f'Nights before {kept.isoformat()} are no longer kept (INVENTORY_RETENTION_DAYS)')
     room_types = [
         rt
         for rt in repos.list_room_types()
