@@ -1,7 +1,7 @@
 // Bookings by arrival date: filters (dates, statuses, room type, order) and pages through the API's
 // cursor. Statuses are those guests see (an unpaid hold past its expiry is EXPIRED).
 import { html, useState } from '../html.js';
-import { STATUS_WORDS, addDays, day, money, nightsBetween, reference, today, when } from '../format.js';
+import { STATUS_WORDS, addDays, day, money, nightsBetween, plural, reference, today, when } from '../format.js';
 import { withQuery } from '../router.js';
 import { Field, Loading, Problem, useLoad } from '../ui.js';
 import { Title, adminGet, explainAdmin, useHotels } from './common.js';
@@ -86,20 +86,20 @@ export function BookingsPage() {
       <${Problem} error=${page.error && explainAdmin(page.error)} />
       ${page.data &&
       (items.length
-        ? html`<div class="table-scroll"><table class="data arrivals">
+        ? html`<div class="table-scroll"><table class="data stack arrivals">
             <thead><tr><th scope="col">Arrival</th><th scope="col">Departure</th><th scope="col">Room type</th><th scope="col">Rooms</th>
               <th scope="col">Guests</th><th scope="col">Status</th><th scope="col" class="num">Total</th><th scope="col">Reference</th><th scope="col">Booked</th></tr></thead>
             <tbody>
               ${items.map(
                 (booking) => html`<tr data-booking=${booking.id}>
                   <th scope="row">${day(booking.check_in)}</th>
-                  <td>${day(booking.check_out)} <span class="muted small">(${nightsBetween(booking.check_in, booking.check_out)} n.)</span></td>
-                  <td>${names.get(booking.room_type_id) || booking.room_type_id}</td>
-                  <td>${booking.rooms}</td><td>${booking.guests}</td>
-                  <td><span class=${`badge ${booking.status.toLowerCase()}`}>${STATUS_WORDS[booking.status] || booking.status}</span></td>
-                  <td class="num">${money(booking.total_amount, booking.currency)}</td>
-                  <td><code>${reference(booking.id)}</code></td>
-                  <td class="small">${when(booking.created_at)}</td>
+                  <td data-label="Departure">${day(booking.check_out)} <span class="muted small">(${plural(nightsBetween(booking.check_in, booking.check_out), 'night')})</span></td>
+                  <td data-label="Room type">${names.get(booking.room_type_id) || booking.room_type_id}</td>
+                  <td data-label="Rooms">${booking.rooms}</td><td data-label="Guests">${booking.guests}</td>
+                  <td data-label="Status"><span class=${`badge ${booking.status.toLowerCase()}`}>${STATUS_WORDS[booking.status] || booking.status}</span></td>
+                  <td data-label="Total" class="num">${money(booking.total_amount, booking.currency)}</td>
+                  <td data-label="Reference"><code>${reference(booking.id)}</code></td>
+                  <td data-label="Booked" class="small">${when(booking.created_at)}</td>
                 </tr>`,
               )}
             </tbody>

@@ -107,14 +107,15 @@ function HotelsSection({ hotels, current, onChanged }) {
     </div>
     ${editing === 'new' && html`<${HotelForm} onDone=${done} onCancel=${() => setEditing(null)} />`}
     <div class="table-scroll">
-      <table class="data">
+      <table class="data stack">
         <thead><tr><th scope="col">Hotel</th><th scope="col">City</th><th scope="col">Time zone</th><th scope="col">Check-in</th>
           <th scope="col">Currency</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
           ${hotels.map(
             (hotel) => html`<tr class=${hotel.id === current?.id ? 'current' : ''}>
               <th scope="row">${hotel.name}<br /><span class="muted small">${hotel.id}</span></th>
-              <td>${hotel.city}</td><td>${hotel.timezone}</td><td>${hotel.check_in_hour}:00</td><td>${hotel.currency}</td>
+              <td data-label="City">${hotel.city}</td><td data-label="Time zone">${hotel.timezone}</td>
+              <td data-label="Check-in">${hotel.check_in_hour}:00</td><td data-label="Currency">${hotel.currency}</td>
               <td class="row-actions">
                 <button type="button" class="small-button" aria-label=${`Show the room types of ${hotel.name}`} disabled=${hotel.id === current?.id}
                   onClick=${() => chooseHotel(hotel.id)}>Room types</button>
@@ -232,15 +233,16 @@ function RoomTypesSection({ hotel, onChanged }) {
     <${Problem} error=${types.error && explainAdmin(types.error)} />
     ${types.data &&
     (types.data.items.length
-      ? html`<div class="table-scroll"><table class="data">
+      ? html`<div class="table-scroll"><table class="data stack">
           <thead><tr><th scope="col">Room type</th><th scope="col">Guests</th><th scope="col">Base price</th><th scope="col">Rooms</th>
             <th scope="col">View</th><th scope="col">Amenities</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>
             ${types.data.items.map(
               (rt) => html`<tr>
                 <th scope="row">${rt.name}<br /><span class="muted small">${rt.id}</span></th>
-                <td>${rt.capacity}</td><td>${money(rt.base_price, rt.currency)}</td><td>${rt.total_rooms}</td>
-                <td>${rt.view_type || '–'}</td><td>${rt.amenities.join(', ') || '–'}</td>
+                <td data-label="Guests">${rt.capacity}</td><td data-label="Base price">${money(rt.base_price, rt.currency)}</td>
+                <td data-label="Rooms">${rt.total_rooms}</td><td data-label="View">${rt.view_type || '–'}</td>
+                <td data-label="Amenities">${rt.amenities.join(', ') || '–'}</td>
                 <td class="row-actions">
                   <button type="button" class="small-button" aria-label=${`Edit ${rt.name}`} onClick=${() => setEditing(rt.id)}>Edit</button>
                   <${DeleteButton} id=${`delete-room-${rt.id}`} what=${rt.name}

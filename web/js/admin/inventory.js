@@ -63,7 +63,7 @@ class GridRow extends Component {
   }
 
   render({ r, row, dates, selFrom, selTo, activeCol, conflicts, today, byDate }) {
-    return html`<tr aria-rowindex=${r + 3}>
+    return html`<tr aria-rowindex=${r + 3} data-room-type=${row.room_type_id}>
       <th scope="row" role="rowheader" class="room-head" aria-colindex="1">
         <span class="room-name">${row.name}</span>
         <span class="muted small">${plural(row.total_rooms, 'room')}</span>
@@ -84,7 +84,7 @@ class GridRow extends Component {
         if (date.endsWith('-01')) classes.push('month-start');
         const weekday = parseDate(date).getUTCDay();
         if (weekday === 0 || weekday === 6) classes.push('weekend');
-        return html`<td role="gridcell" id=${`cell-${r}-${c}`} data-r=${r} data-c=${c} class=${classes.join(' ')}
+        return html`<td role="gridcell" id=${`cell-${r}-${c}`} data-r=${r} data-c=${c} data-date=${date} class=${classes.join(' ')}
           tabindex=${activeCol === c ? 0 : -1} aria-selected=${selected ? 'true' : 'false'} aria-colindex=${c + 2}>
           <span class="visually-hidden">${describe(night, conflict, past)}</span>
           ${night
@@ -380,9 +380,9 @@ export function InventoryPage({ query }) {
           </select>
         </div>
         <div class="actions range-buttons">
-          <button type="button" onClick=${() => shift(-1)} disabled=${!data}><span aria-hidden="true">‹</span> Month earlier</button>
+          <button type="button" onClick=${() => shift(-1)} disabled=${!data} aria-label="A month earlier"><span aria-hidden="true">‹</span> Earlier</button>
           <button type="button" onClick=${() => data && setView({ ...view, from: data.today })} disabled=${!data}>Today</button>
-          <button type="button" onClick=${() => shift(1)} disabled=${!data}>Month later <span aria-hidden="true">›</span></button>
+          <button type="button" onClick=${() => shift(1)} disabled=${!data} aria-label="A month later">Later <span aria-hidden="true">›</span></button>
         </div>
       </form>
     </div>
@@ -397,11 +397,16 @@ export function InventoryPage({ query }) {
         onApply=${apply} allotmentRef=${allotmentRef}
         onBackToGrid=${() => document.getElementById(`cell-${state.active.r}-${state.active.c}`)?.focus()} />
       <h2 id="grid-heading" class="visually-hidden">Rooms free per night, ${day(list[0])} to ${day(list[list.length - 1])}</h2>
-      <p id="grid-help" class="grid-help muted small">
-        <span class="key-fig"><b>5</b>/8</span> rooms free of the allotment · bar: <span class="key sold">sold</span>
-        <span class="key held">held</span> · <span class="key stop">stop-sell</span> · – not open.
-        Keys: arrows move, Shift+arrows select, Shift+Space the room type's nights, Ctrl+Space the night, Enter to set the allotment.
-      </p>
+      <div id="grid-help" class="grid-help muted small">
+        <p><span class="key-fig"><b>5</b>/8</span> rooms free of the allotment · bar: <span class="key sold">sold</span>
+          <span class="key held">held</span> · <span class="key stop">stop-sell</span> · – not open.</p>
+        <details>
+          <summary>Keyboard</summary>
+          <p>Arrows move between nights and room types; Shift with an arrow, Home, End or Page Up/Down selects a range;
+            Shift+Space selects the room type's nights, Ctrl+Space the night for every room type, Ctrl+A everything;
+            Enter goes to the allotment, Escape comes back. Drag or Shift+click with a mouse.</p>
+        </details>
+      </div>
       <div aria-busy=${loaded.loading ? 'true' : 'false'}>
         <${Grid} data=${data} dates=${list} state=${{ ...state, sel }} setState=${setState} conflicts=${conflicts} allotmentRef=${allotmentRef} />
       </div>`}

@@ -79,8 +79,9 @@ function TotalsTable({ report, hotelTotals, currency }) {
     <td class="num">${percentText(totals.occupancy)}</td><td class="num">${money(totals.revenue, currency)}</td>
     <td class="num">${totals.adr === null ? '–' : money(totals.adr, currency)}</td><td class="num">${totals.revpar === null ? '–' : money(totals.revpar, currency)}</td>
   </tr>`;
-  return html`<div class="table-scroll"><table class="data totals">
-    <caption>By room type, ${day(report.start_date)} – ${day(addDays(report.end_date, -1))}</caption>
+  const caption = `By room type, ${day(report.start_date)} – ${day(addDays(report.end_date, -1))}`;
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${caption}><table class="data totals">
+    <caption>${caption}</caption>
     <thead><tr><th scope="col">Room type</th><th scope="col" class="num">Room-nights</th><th scope="col" class="num">Sold</th><th scope="col" class="num">Held</th>
       <th scope="col" class="num">Occupancy</th><th scope="col" class="num">Revenue</th><th scope="col" class="num">ADR</th><th scope="col" class="num">RevPAR</th></tr></thead>
     <tbody>${report.room_types.map((rt) => row(rt.name, rt.totals))}</tbody>

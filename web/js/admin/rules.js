@@ -165,20 +165,20 @@ function RuleForm({ hotel, roomTypes, rule, onDone, onCancel }) {
 function RulesTable({ rules, hotel, roomTypes, editing, setEditing, onChanged }) {
   const names = new Map(roomTypes.map((rt) => [rt.id, rt.name]));
   if (!rules.length) return html`<p class="muted">No price rules: every night costs the room type's base price.</p>`;
-  return html`<div class="table-scroll"><table class="data rules-table">
+  return html`<div class="table-scroll"><table class="data stack rules-table">
     <caption class="visually-hidden">Price rules of ${hotel.name}, in the order they apply</caption>
     <thead><tr><th scope="col">#</th><th scope="col">Rule</th><th scope="col">Applies to</th><th scope="col">Dates</th>
       <th scope="col">Weekdays</th><th scope="col">Adjustment</th><th scope="col">Restrictions</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>
       ${rules.map(
         (rule, i) => html`<tr>
-          <td>${i + 1}</td>
+          <td data-label="Order">${i + 1}</td>
           <th scope="row">${rule.name}<br /><span class="muted small">priority ${rule.priority}</span></th>
-          <td>${rule.room_type_id ? names.get(rule.room_type_id) || rule.room_type_id : 'Every room type'}</td>
-          <td>${datesWords(rule)}</td>
-          <td>${weekdayWords(rule.weekdays)}</td>
-          <td class="num">${adjustmentWords(rule.adjustment, hotel.currency)}</td>
-          <td>${restrictionWords(rule)}</td>
+          <td data-label="Applies to">${rule.room_type_id ? names.get(rule.room_type_id) || rule.room_type_id : 'Every room type'}</td>
+          <td data-label="Dates">${datesWords(rule)}</td>
+          <td data-label="Weekdays">${weekdayWords(rule.weekdays)}</td>
+          <td data-label="Adjustment" class="num">${adjustmentWords(rule.adjustment, hotel.currency)}</td>
+          <td data-label="Restrictions">${restrictionWords(rule)}</td>
           <td class="row-actions">
             <button type="button" class="small-button" aria-label=${`Edit rule ${rule.name}`} onClick=${() => setEditing(rule.id)}>Edit</button>
             <${DeleteButton} id=${`delete-rule-${rule.id}`} what=${`rule ${rule.name}`}
