@@ -90,7 +90,7 @@ class GridRow extends Component {
           ${night
             ? html`<span class="fig" aria-hidden="true"><b>${night.available}</b>/${night.allotment}</span>
                 ${booked > 0 &&
-                html`<span class="bar" aria-hidden="true"
+                html`<span class="fill" aria-hidden="true"
                   ><i class="sold" style=${{ width: `${(100 * night.sold) / Math.max(night.allotment, booked)}%` }}></i
                   ><i class="held" style=${{ width: `${(100 * night.held) / Math.max(night.allotment, booked)}%` }}></i
                 ></span>`}`
