@@ -56,8 +56,9 @@ integration: install ## Handlers through API Gateway events against moto
 e2e: install ## The local stack over HTTP, and the thread races against ministack
 	$(PY) -m pytest tests/e2e tests/concurrency
 
-web-screenshots: install ## Refresh docs/screenshots (the guest site at desktop and phone sizes, from the journey test)
-	UPDATE_WEB_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_web_journey.py -k searches_signs_up
+web-screenshots: install ## Refresh docs/screenshots (guest site and console, desktop and phone sizes, from the journey tests)
+	UPDATE_WEB_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_web_journey.py tests/e2e/test_web_console.py \
+		-k 'searches_signs_up or runs_a_hotel'
 
 web-upload: $(VENV)/.installed node_modules/.vendored ## Upload web/ to a deployed stack's bucket and invalidate its CloudFront cache (STACK=)
 	$(PY) -m local.web_upload --stack "$(STACK)"

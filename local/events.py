@@ -429,6 +429,15 @@ CASES: dict[str, tuple[Case, ...]] = {
             given='unbooked_room_type',
         ),
         Case(
+            'hotel_inventory',
+            'GET',
+            '/api/admin/hotels/lisbon-harbour/inventory',
+            200,
+            "the inventory grid: every room type's allotment, available, sold, held and stop-sell for March",
+            {'from': '2027-03-01', 'to': '2027-04-01'},
+            token=ADMIN,
+        ),
+        Case(
             'set_inventory',
             'PUT',
             '/api/admin/room-types/lisbon-deluxe-king/inventory',

@@ -21,6 +21,7 @@ from common.models.admin import (
     AdminRoomTypeOut,
     HotelCreate,
     HotelPatch,
+    InventoryGridOut,
     InventoryNightOut,
     InventoryOut,
     InventoryPut,
@@ -131,6 +132,13 @@ def delete_room_type(room_type_id: Id) -> Response[None]:
     """Refused (409 ``has_bookings``) while any booking holds rooms of it on any night."""
     admin.delete_room_type(http.admin(app), room_type_id, http.now())
     return _no_content()
+
+
+@app.get('/api/admin/hotels/<hotel_id>/inventory', tags=TAGS, security=AUTH)
+def hotel_inventory(hotel_id: Id, start: From = None, end: To = None) -> InventoryGridOut:
+    """Every room type of the hotel x the nights from ``from`` (default the hotel's today) to ``to``
+    (exclusive, default +28 days, at most 366): allotment, available, sold, held, stop-sell."""
+    return InventoryGridOut.from_domain(reports.inventory_grid(hotel_id, start, end, http.now()))
 
 
 @app.put('/api/admin/room-types/<room_type_id>/inventory', tags=TAGS, security=AUTH)

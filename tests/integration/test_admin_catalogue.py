@@ -60,6 +60,7 @@ def test_the_template_declares_every_admin_route_of_the_design():
         ('GET', '/api/admin/room-types/{room_type_id}'),
         ('PATCH', '/api/admin/room-types/{room_type_id}'),
         ('DELETE', '/api/admin/room-types/{room_type_id}'),
+        ('GET', '/api/admin/hotels/{hotel_id}/inventory'),
         ('PUT', '/api/admin/room-types/{room_type_id}/inventory'),
         ('GET', '/api/admin/price-rules'),
         ('POST', '/api/admin/price-rules'),

@@ -497,6 +497,8 @@ class OccupancyNightOut(BaseModel):
     held: int = Field(description='rooms of PENDING bookings')
     occupancy: float | None = Field(description='sold / allotment, percent')
     revenue: int = Field(description='locked nightly prices of CONFIRMED bookings, minor units')
+    adr: int | None = Field(description='revenue / sold')
+    revpar: int | None = Field(description='revenue / allotment')
 
 
 class RoomTypeOccupancyOut(BaseModel):
@@ -508,10 +510,15 @@ class RoomTypeOccupancyOut(BaseModel):
     nights: list[OccupancyNightOut]
 
 
+class HotelNightOut(TotalsOut):
+    date: date
+
+
 class HotelOccupancyOut(BaseModel):
     hotel_id: str
     currency: str
     totals: TotalsOut
+    nights: list[HotelNightOut] = Field(description='every room type of the hotel, per night')
 
 
 class OccupancyOut(BaseModel):
@@ -526,7 +533,15 @@ class OccupancyOut(BaseModel):
             start_date=report.start,
             end_date=report.end,
             hotels=[
-                HotelOccupancyOut(hotel_id=h.hotel_id, currency=h.currency, totals=TotalsOut.from_domain(h.totals))
+                HotelOccupancyOut(
+                    hotel_id=h.hotel_id,
+                    currency=h.currency,
+                    totals=TotalsOut.from_domain(h.totals),
+                    nights=[
+                        HotelNightOut(date=night, **TotalsOut.from_domain(totals).model_dump())
+                        for night, totals in h.nights.items()
+                    ],
+                )
                 for h in report.hotels
             ],
             room_types=[
@@ -546,10 +561,67 @@ class OccupancyOut(BaseModel):
                             held=n.held,
                             occupancy=n.occupancy,
                             revenue=n.revenue,
+                            adr=n.adr,
+                            revpar=n.revpar,
                         )
                         for n in r.nights
                     ],
                 )
                 for r in report.room_types
+            ],
+        )
+
+
+# ------------------------------------------------------------------ inventory grid
+
+
+class GridNightOut(BaseModel):
+    date: date
+    allotment: int
+    available: int
+    sold: int = Field(description='rooms of CONFIRMED bookings')
+    held: int = Field(description='rooms of PENDING bookings (unpaid holds)')
+    stop_sell: bool
+
+
+class GridRoomTypeOut(BaseModel):
+    room_type_id: str
+    name: str
+    total_rooms: int = Field(description='the allotment of nights opened later')
+    nights: list[GridNightOut] = Field(description='the nights opened in the range (a missing night is not on sale)')
+
+
+class InventoryGridOut(BaseModel):
+    hotel_id: str
+    today: date = Field(description="the hotel's today: earlier nights cannot change")
+    start_date: date
+    end_date: date = Field(description='exclusive')
+    room_types: list[GridRoomTypeOut]
+
+    @classmethod
+    def from_domain(cls, grid: reports.InventoryGrid) -> InventoryGridOut:
+        return cls(
+            hotel_id=grid.hotel.id,
+            today=grid.today,
+            start_date=grid.start,
+            end_date=grid.end,
+            room_types=[
+                GridRoomTypeOut(
+                    room_type_id=room_type.id,
+                    name=room_type.name,
+                    total_rooms=room_type.total_rooms,
+                    nights=[
+                        GridNightOut(
+                            date=n.date,
+                            allotment=n.allotment,
+                            available=n.available,
+                            sold=n.sold,
+                            held=n.held,
+                            stop_sell=n.stop_sell,
+                        )
+                        for n in nights
+                    ],
+                )
+                for room_type, nights in grid.rows
             ],
         )
