@@ -12,8 +12,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import http, observability, wiring
 from common.models.admin import (
     AdminBookingPage,
+    AdminHotelList,
+    AdminHotelOut,
+    AdminRoomTypeList,
+    AdminRoomTypeOut,
     HotelCreate,
     HotelPatch,
+    InventoryGridOut,
     InventoryNightOut,
     InventoryOut,
     InventoryPut,
@@ -26,7 +31,7 @@ from common.models.admin import (
     RuleCreate,
     RulePatch,
 )
-from common.models.api import HotelList, HotelOut, IsoDate, RoomTypeList, RoomTypeOut
+from common.models.api import IsoDate
 from common.observability import logger, tracer
 from common.services import admin, reports
 from common.services.deps import Deps
@@ -58,28 +63,28 @@ def _no_content() -> Response[None]:
 
 
 @app.get('/api/admin/hotels', tags=TAGS)
-def list_hotels() -> HotelList:
-    return HotelList(items=[HotelOut.from_domain(h) for h in admin.list_hotels(deps())])
+def list_hotels() -> AdminHotelList:
+    return AdminHotelList(items=[AdminHotelOut.from_domain(h) for h in admin.list_hotels(deps())])
 
 
 @app.post(
     '/api/admin/hotels',
     tags=TAGS,
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': HotelOut}}}},
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminHotelOut}}}},
 )
-def create_hotel(body: HotelCreate) -> Response[HotelOut]:
+def create_hotel(body: HotelCreate) -> Response[AdminHotelOut]:
     hotel = admin.create_hotel(deps(), http.caller(app), body.model_dump())
-    return _created(HotelOut.from_domain(hotel), f'/api/admin/hotels/{hotel.id}')
+    return _created(AdminHotelOut.from_domain(hotel), f'/api/admin/hotels/{hotel.id}')
 
 
 @app.get('/api/admin/hotels/<hotel_id>', tags=TAGS)
-def get_hotel(hotel_id: Id) -> HotelOut:
-    return HotelOut.from_domain(admin.get_hotel(deps(), hotel_id))
+def get_hotel(hotel_id: Id) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.get_hotel(deps(), hotel_id))
 
 
 @app.patch('/api/admin/hotels/<hotel_id>', tags=TAGS)
-def update_hotel(hotel_id: Id, body: HotelPatch) -> HotelOut:
-    return HotelOut.from_domain(admin.update_hotel(deps(), http.caller(app), hotel_id, body.changes()))
+def update_hotel(hotel_id: Id, body: HotelPatch) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.update_hotel(deps(), http.caller(app), hotel_id, body.changes()))
 
 
 @app.delete('/api/admin/hotels/<hotel_id>', tags=TAGS, responses={204: {'description': 'Deleted'}})
@@ -93,37 +98,44 @@ def delete_hotel(hotel_id: Id) -> Response[None]:
 
 
 @app.get('/api/admin/room-types', tags=TAGS)
-def list_room_types(hotel_id: Filter = None) -> RoomTypeList:
-    return RoomTypeList(items=[RoomTypeOut.from_domain(r) for r in admin.list_room_types(deps(), hotel_id)])
+def list_room_types(hotel_id: Filter = None) -> AdminRoomTypeList:
+    return AdminRoomTypeList(items=[AdminRoomTypeOut.from_domain(r) for r in admin.list_room_types(deps(), hotel_id)])
 
 
 @app.post(
     '/api/admin/room-types',
     tags=TAGS,
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': RoomTypeOut}}}},
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminRoomTypeOut}}}},
 )
-def create_room_type(body: RoomTypeCreate) -> Response[RoomTypeOut]:
-    """Creates the room type and opens ``total_rooms`` on every night of the sale window."""
+def create_room_type(body: RoomTypeCreate) -> Response[AdminRoomTypeOut]:
+    """Creates the room type and opens ``default_allotment`` (default ``total_rooms``) on every night of the sale window."""
     room_type, _ = admin.create_room_type(deps(), http.caller(app), body.model_dump(), deps().clock())
-    return _created(RoomTypeOut.from_domain(room_type), f'/api/admin/room-types/{room_type.id}')
+    return _created(AdminRoomTypeOut.from_domain(room_type), f'/api/admin/room-types/{room_type.id}')
 
 
 @app.get('/api/admin/room-types/<room_type_id>', tags=TAGS)
-def get_room_type(room_type_id: Id) -> RoomTypeOut:
-    return RoomTypeOut.from_domain(admin.get_room_type(deps(), room_type_id))
+def get_room_type(room_type_id: Id) -> AdminRoomTypeOut:
+    return AdminRoomTypeOut.from_domain(admin.get_room_type(deps(), room_type_id))
 
 
 @app.patch('/api/admin/room-types/<room_type_id>', tags=TAGS)
-def update_room_type(room_type_id: Id, body: RoomTypePatch) -> RoomTypeOut:
-    """``total_rooms`` is the allotment of nights opened later; change existing nights with PUT .../inventory."""
-    return RoomTypeOut.from_domain(admin.update_room_type(deps(), http.caller(app), room_type_id, body.changes()))
+def update_room_type(room_type_id: Id, body: RoomTypePatch) -> AdminRoomTypeOut:
+    """``default_allotment`` is the allotment of nights opened later; change existing nights with PUT .../inventory."""
+    return AdminRoomTypeOut.from_domain(admin.update_room_type(deps(), http.caller(app), room_type_id, body.changes()))
 
 
 @app.delete('/api/admin/room-types/<room_type_id>', tags=TAGS, responses={204: {'description': 'Deleted'}})
 def delete_room_type(room_type_id: Id) -> Response[None]:
     """Refused (409 ``has_bookings``) while any booking holds rooms of it on any night."""
-    admin.delete_room_type(deps(), http.caller(app), room_type_id)
+    admin.delete_room_type(deps(), http.caller(app), room_type_id, deps().clock())
     return _no_content()
+
+
+@app.get('/api/admin/hotels/<hotel_id>/inventory', tags=TAGS)
+def hotel_inventory(hotel_id: Id, start: From = None, end: To = None) -> InventoryGridOut:
+    """Every room type of the hotel x the nights from ``from`` (default the hotel's today) to ``to``
+    (exclusive, default +28 days, at most 366): allotment, available, sold, held, stop-sell."""
+    return InventoryGridOut.from_domain(reports.inventory_grid(deps(), hotel_id, start, end, deps().clock()))
 
 
 @app.put('/api/admin/room-types/<room_type_id>/inventory', tags=TAGS)

@@ -36,8 +36,17 @@ def test_jwt_and_argon2_are_imported_by_the_security_adapter_only():
     assert _importers('jwt') | _importers('argon2') == {'layers/common/common/security.py'}
 
 
+def test_jinja2_babel_and_icalendar_are_imported_by_the_notifiers_rendering_only():
+    # They are in NotifierFunction's artifact only (functions/notifier/requirements.txt).
+    assert _importers('jinja2') | _importers('babel') | _importers('icalendar') == {
+        'layers/common/common/notifications/rendering.py',
+        'layers/common/common/notifications/invite.py',
+    }
+
+
 def test_no_service_reads_the_settings_itself():
-    services = sorted((ROOT / 'layers' / 'common' / 'common' / 'services').glob('*.py'))
+    common = ROOT / 'layers' / 'common' / 'common'
+    services = sorted((common / 'services').glob('*.py')) + sorted((common / 'notifications').glob('*.py'))
     calls = [
         path.name
         for path in services

@@ -17,17 +17,22 @@ import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from common import tables
 from common.config import Settings, settings
 from common.gateways.events import EventBridgePublisher
+from common.gateways.ses import SesGateway
 from common.gateways.stripe import StripeGateway
 from common.repos import (
     AccountRepository,
     BookingRepository,
     CatalogRepository,
+    HousekeepingRecords,
     InventoryRepository,
     LimitCounters,
+    MigrationStore,
+    NotificationRecords,
     PaymentRecords,
     ReviewRepository,
     Table,
@@ -36,7 +41,9 @@ from common.repos import (
 from common.security import Argon2Passwords, JwtTokens
 from common.services.deps import Deps, TtlCache
 
-_caches: list[functools._lru_cache_wrapper[Deps]] = []
+T = TypeVar('T')
+
+_caches: list[functools._lru_cache_wrapper[Any]] = []
 _lock = threading.Lock()
 # The catalogue cache belongs to the process (a Lambda container is one): every Deps built in it
 # shares it, so an admin change clears what every function of the process would serve (the local
@@ -49,25 +56,30 @@ def now() -> datetime:
 
 
 def build_deps(current: Settings | None = None) -> Deps:
-    """DynamoDB repositories, the Stripe and EventBridge gateways, tokens and passwords, wired to
-    ``current`` (the process settings by default). Cheap: SDK clients are made on first use."""
+    """DynamoDB repositories, the Stripe, EventBridge and SES gateways, tokens and passwords, wired
+    to ``current`` (the process settings by default). Cheap: SDK clients are made on first use."""
     current = current or settings()
     tables.configure(
         current.table_name, current.dynamodb_endpoint_url, current.aws_region, current.dynamodb_max_pool_connections
     )
     table = Table()
+    retention = current.inventory_retention_days
     return Deps(
         settings=current,
-        catalog=CatalogRepository(table),
-        inventory=InventoryRepository(table),
+        catalog=CatalogRepository(table, retention),
+        inventory=InventoryRepository(table, retention),
         bookings=BookingRepository(table, current.pending_shards),
         payments=PaymentRecords(table, current.pending_shards),
         accounts=AccountRepository(table),
         limits=LimitCounters(table),
         reviews=ReviewRepository(table),
         wishlist=WishlistRepository(table),
+        housekeeping=HousekeepingRecords(table),
+        notifications=NotificationRecords(table),
+        migrations=MigrationStore(table),
         stripe=StripeGateway(current),
         events=EventBridgePublisher(current),
+        mailer=SesGateway(current),
         tokens=JwtTokens(current),
         passwords=Argon2Passwords(current),
         clock=now,
@@ -83,7 +95,7 @@ def _process_catalog_cache(ttl_seconds: float) -> TtlCache:
         return _catalog_cache
 
 
-def once_per_container(build: Callable[[], Deps]) -> Callable[[], Deps]:
+def once_per_container(build: Callable[[], T]) -> Callable[[], T]:
     """``build`` runs on the first call only (``functools.cache``); ``reset`` forgets the result."""
     cached = functools.cache(build)
     with _lock:

@@ -34,6 +34,9 @@ if TYPE_CHECKING:  # names for signatures only: a function imports the services 
 
 _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
 _EMAIL = r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$'
+_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
+Email = Annotated[str, Field(pattern=_EMAIL, max_length=254)]
+Phone = Annotated[str, Field(pattern=_PHONE, max_length=32)]
 SLUG = r'^[a-z0-9][a-z0-9-]{0,62}$'
 
 
@@ -74,7 +77,7 @@ class HoldBody(Request):
 
 
 class RegisterBody(Request):
-    email: Annotated[str, Field(pattern=_EMAIL, max_length=254)]
+    email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
     name: Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -198,17 +201,21 @@ class BookingPage(BaseModel):
 
 
 class HotelOut(BaseModel):
+    """A hotel as guests see it (its ``notification_email`` is the staff's, never shown here)."""
+
     id: str
     name: str
     city: str
     address: str
     timezone: str
     check_in_hour: int
+    check_out_hour: int
     currency: str
+    phone: str | None = None
 
     @classmethod
     def from_domain(cls, hotel: Hotel) -> HotelOut:
-        return cls(**vars(hotel))
+        return cls(**{name: getattr(hotel, name) for name in cls.model_fields})
 
 
 class HotelList(BaseModel):
@@ -468,7 +475,6 @@ class WebhookAck(BaseModel):
 
 # ------------------------------------------------------------------ accounts
 
-_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
 _NOT_CHANGEABLE_HERE = ('email', 'role', 'password', 'password_hash', 'id', 'user_id', 'created_at')
 
 
@@ -486,7 +492,7 @@ class ProfilePatch(Request):
     password cannot be changed here: sending them is refused (422), never silently ignored."""
 
     name: Annotated[PlainText, Field(min_length=1, max_length=100)] | None = None
-    phone: Annotated[str, Field(pattern=_PHONE, max_length=32)] | None = None
+    phone: Phone | None = None
     address: Annotated[PlainText, Field(min_length=1, max_length=300)] | None = None
 
     model_config = ConfigDict(
