@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,3 +58,15 @@ def test_no_service_reads_the_settings_itself():
         if isinstance(node, ast.Call) and getattr(node.func, 'id', getattr(node.func, 'attr', None)) == 'settings'
     ]
     assert calls == []
+
+
+def test_the_publisher_imports_no_pynamodb_it_touches_no_table():
+    # It gets its one gateway (the bus) without the composition root, whose repositories would
+    # import PynamoDB (about 45 modules) at every cold start for nothing.
+    code = (
+        'import sys, json; import functions.publisher.app; '
+        'print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"pynamodb", "jwt", "argon2", "stripe"})))'
+    )
+    env = {**os.environ, 'PYTHONPATH': f'{ROOT}:{ROOT / "layers" / "common"}'}
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -8,19 +8,18 @@ cold starts stay lean), and keeps it for the container's life::
         return wiring.build_deps()
 
 Tests and the local tools re-point the application (another table, another Stripe) by changing
-the environment and calling ``reset()``: every container's ``Deps`` is then built again.
+the environment and calling ``reset()``: every container's ``Deps`` is then built again
+(``once_per_container`` and ``reset`` are ``common.containers``', re-exported here).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
 from common import tables
 from common.config import Settings, settings
+from common.containers import on_reset, once_per_container, reset
 from common.gateways.events import EventBridgePublisher
 from common.gateways.ses import SesGateway
 from common.gateways.stripe import StripeGateway
@@ -41,9 +40,8 @@ from common.repos import (
 from common.security import Argon2Passwords, JwtTokens
 from common.services.deps import Deps, TtlCache
 
-T = TypeVar('T')
+__all__ = ['build_deps', 'now', 'once_per_container', 'reset']
 
-_caches: list[functools._lru_cache_wrapper[Any]] = []
 _lock = threading.Lock()
 # The catalogue cache belongs to the process (a Lambda container is one): every Deps built in it
 # shares it, so an admin change clears what every function of the process would serve (the local
@@ -95,20 +93,10 @@ def _process_catalog_cache(ttl_seconds: float) -> TtlCache:
         return _catalog_cache
 
 
-def once_per_container(build: Callable[[], T]) -> Callable[[], T]:
-    """``build`` runs on the first call only (``functools.cache``); ``reset`` forgets the result."""
-    cached = functools.cache(build)
-    with _lock:
-        _caches.append(cached)
-    return cached
-
-
-def reset() -> None:
-    """Forget every container's ``Deps``, the catalogue cache and the process settings (tests,
-    local tools)."""
+def _forget_catalog_cache() -> None:
     global _catalog_cache
-    settings.cache_clear()
     with _lock:
         _catalog_cache = None
-        for cached in _caches:
-            cached.cache_clear()
+
+
+on_reset(_forget_catalog_cache)
