@@ -237,6 +237,8 @@ def deploy(
     resources = cloudformation.describe_stack_resources(StackName=STACK)['StackResources']
     api_id = next(r['PhysicalResourceId'] for r in resources if r['LogicalResourceId'] == 'HotelApi')
     _apply_gateway_responses(endpoint, api_id, template)
+    _apply_any_methods(endpoint, api_id, template)
+    _client('apigateway', endpoint).create_deployment(restApiId=api_id, stageName=STAGE, description='as declared')
     return Deployed(endpoint, outputs, api_id)
 
 
@@ -257,8 +259,33 @@ def _apply_gateway_responses(endpoint: str, api_id: str, template: dict[str, Any
         if 'StatusCode' in spec:
             arguments['statusCode'] = str(spec['StatusCode'])
         apigateway.put_gateway_response(**arguments)
-    if declared:
-        apigateway.create_deployment(restApiId=api_id, stageName=STAGE, description='gateway responses')
+
+
+def _apply_any_methods(endpoint: str, api_id: str, template: dict[str, Any]) -> None:
+    """The API's ANY methods (MOCK integrations answering 405 with ``Allow``), which ministack's
+    OpenAPI import skips (it imports the usual verbs only): put each through the API Gateway API
+    as the import would in AWS (docs/run-emulated.md)."""
+    apigateway = _client('apigateway', endpoint)
+    resources = {r['path']: r['id'] for r in apigateway.get_resources(restApiId=api_id, limit=500).get('items', [])}
+    for path, method in cfn.declared_any_methods(template).items():
+        resource = {'restApiId': api_id, 'resourceId': resources[path], 'httpMethod': 'ANY'}
+        integration = method['x-amazon-apigateway-integration']
+        answer = integration['responses']['default']
+        status = answer['statusCode']
+        apigateway.put_method(**resource, authorizationType='NONE')
+        apigateway.put_method_response(
+            **resource, statusCode=status, responseParameters=dict.fromkeys(answer['responseParameters'], False)
+        )
+        apigateway.put_integration(
+            **resource, type=integration['type'].upper(), passthroughBehavior=integration['passthroughBehavior'].upper()
+        )
+        apigateway.put_integration_response(
+            **resource,
+            statusCode=status,
+            selectionPattern='',
+            responseParameters=answer['responseParameters'],
+            responseTemplates=answer['responseTemplates'],
+        )
 
 
 def seed_demo(deployed: Deployed, admin_email: str, admin_password: str) -> dict[str, object]:

@@ -12,6 +12,7 @@ import base64
 import importlib
 import importlib.util
 import json
+import re
 import socket
 import threading
 import time
@@ -138,6 +139,11 @@ class Gateway:
         self._pools: dict[str, FunctionPool] = {}
         for route in self.routes:
             self._pools.setdefault(route.function, FunctionPool(route.module, route.handler))
+        # The API's own ANY methods (MOCK integrations): what a path answers to a method it does not take.
+        self._any_methods = [
+            (re.compile('^' + re.sub(r'\{(\w+)\}', r'[^/]+', path) + '$'), method)
+            for path, method in cfn.declared_any_methods(template).items()
+        ]
 
     def warm_up(self) -> None:
         """Import every handler once (a cold start), so the first request is not slow."""
@@ -155,11 +161,17 @@ class Gateway:
                 return route, found.groupdict()
         return None
 
+    def any_method(self, path: str) -> dict[str, Any] | None:
+        normalised = path.rstrip('/') or '/'
+        return next((method for pattern, method in self._any_methods if pattern.match(normalised)), None)
+
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
         matched = self.match(method, url.path)
+        if matched is None and (declared := self.any_method(url.path)) is not None:
+            return mock_response(declared['x-amazon-apigateway-integration'])
         if matched is None:
             problem = {
                 'type': 'urn:hotel-booking:problem:route_not_found',
@@ -174,6 +186,20 @@ class Gateway:
         context = LambdaContext(route.function)
         result = self._pools[route.function].invoke(event, context)
         return http_response(result)
+
+
+def mock_response(integration: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """What API Gateway answers for a MOCK integration with no request template: its default
+    integration response (static header values in quotes, the body template as it is)."""
+    response = integration['responses']['default']
+    prefix = 'method.response.header.'
+    headers = {
+        name[len(prefix) :]: value.strip("'")
+        for name, value in (response.get('responseParameters') or {}).items()
+        if name.startswith(prefix)
+    }
+    body = (response.get('responseTemplates') or {}).get('application/json', '')
+    return int(response['statusCode']), headers, body.encode()
 
 
 def proxy_event(

@@ -23,7 +23,12 @@ def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
 @app.post(
     '/api/auth/register',
     tags=['auth'],
+    summary='Create a guest account',
+    description='Then sign in with `POST /api/auth/login`. The email must be new (409 `email_taken`); the password '
+    'at least 10 characters and not the email or its part before the @ (422 `weak_password`, with the `rule` '
+    'broken). Registrations are limited per client address (429 `too_many_registrations`, `Retry-After`).',
     responses={201: {'description': 'Account created', 'content': {'application/json': {'model': UserOut}}}},
+    openapi_extensions=http.problems(errors.EmailTaken, errors.WeakPassword, errors.TooManyRegistrations),
 )
 def register(body: RegisterBody) -> Response[UserOut]:
     user = accounts.register(body.email, body.password, body.name, http.now(), client_ip=http.client_ip(app))
@@ -36,9 +41,17 @@ def register(body: RegisterBody) -> Response[UserOut]:
     )
 
 
-@app.post('/api/auth/login', tags=['auth'])
+@app.post(
+    '/api/auth/login',
+    tags=['auth'],
+    summary='Sign in',
+    description='Answers an access token (send it as `Authorization: Bearer <access>`, valid `expires_in` seconds) '
+    'and a refresh token for `POST /api/auth/refresh`. A wrong email or password is 401 `invalid_credentials` '
+    '(which one is never said). Failed attempts are limited per email and per client address (429 '
+    '`too_many_attempts` with `Retry-After`).',
+    openapi_extensions=http.problems(errors.InvalidCredentials, errors.TooManyLoginAttempts),
+)
 def login(body: LoginBody) -> TokenPairOut:
-    """Failed attempts are limited per email and per client address (429 with ``Retry-After``)."""
     try:
         pair = accounts.login(body.email, body.password, http.now(), client_ip=http.client_ip(app))
     except errors.TooManyLoginAttempts:
@@ -50,10 +63,15 @@ def login(body: LoginBody) -> TokenPairOut:
     return _tokens(pair)
 
 
-@app.post('/api/auth/refresh', tags=['auth'])
+@app.post(
+    '/api/auth/refresh',
+    tags=['auth'],
+    summary='Rotate the token pair',
+    description='Answers a new access and refresh token; the refresh token sent stops working. Sending a refresh '
+    'token that was already rotated signs its whole session out (someone else has a copy): 401 `invalid_token`.',
+    openapi_extensions=http.problems(errors.InvalidToken),
+)
 def refresh(body: RefreshBody) -> TokenPairOut:
-    """Rotate the pair: the refresh token sent here stops working. Sending a refresh token that
-    was already rotated signs its whole session out (someone else has a copy)."""
     try:
         return _tokens(accounts.refresh(body.refresh, http.now()))
     except errors.RefreshTokenReused:
@@ -66,10 +84,13 @@ def refresh(body: RefreshBody) -> TokenPairOut:
     '/api/auth/logout',
     tags=['auth'],
     security=AUTH,
+    summary='Sign out',
+    description="Ends the session the refresh token belongs to (it must be the caller's): its refresh and access "
+    'tokens stop working at once. Idempotent.',
     responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
+    openapi_extensions=http.problems(errors.InvalidToken),
 )
 def logout(body: RefreshBody) -> Response[None]:
-    """End the session the refresh token belongs to (it must be the caller's). Idempotent."""
     accounts.logout(http.principal(app), body.refresh, http.now())
     return Response(status_code=204)
 

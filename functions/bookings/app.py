@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,18 +17,46 @@ from common.services import bookings, cancellation, reviews
 
 app = http.make_app()
 
-BookingId = Annotated[str, Path(max_length=64)]
+BookingId = Annotated[str, Path(max_length=64, description='The `id` of one of your bookings')]
 AUTH = [{'bearerAuth': []}]
+# What refuses a stay (search answers the same): the hotel's calendar and rules, read at run time.
+STAY_REFUSALS = (
+    errors.InvalidDates,
+    errors.StayTooLong,
+    errors.NotOnSale,
+    errors.TooManyGuests,
+    errors.MinStay,
+    errors.ClosedToArrival,
+)
 
 
 @app.post(
     '/api/bookings',
     tags=['bookings'],
     security=AUTH,
+    summary='Hold rooms for a stay',
+    description=(
+        'Holds `rooms` rooms of a room type for every night from `check_in` to `check_out` (exclusive) in one '
+        'transaction: all nights or none (409 `sold_out` lists the nights short of rooms). The booking is '
+        'PENDING and its price locked for BOOKING_HOLD_SECONDS (15 minutes by default); pay it with '
+        '`POST /api/bookings/{booking_id}/checkout` before `hold_expires_at`, or it expires and the rooms go '
+        'back on sale.\n\n'
+        'Rules a schema cannot state: `check_out` after `check_in`, `check_in` not before today at the '
+        'hotel, at most MAX_STAY_NIGHTS nights, every night inside the sale window (`not_on_sale`), `guests` '
+        "at most the room type's capacity times `rooms` (`too_many_guests`), and the price rules' "
+        '`min_stay` / `closed_to_arrival` restrictions. Each is a 422 with its own `code`.\n\n'
+        'Send an `Idempotency-Key` to retry safely: the same key and body answer the first result again.'
+    ),
     responses={201: {'description': 'Rooms held', 'content': {'application/json': {'model': BookingOut}}}},
+    openapi_extensions=http.problems(
+        *STAY_REFUSALS,
+        errors.NotFound,
+        errors.SoldOut,
+        errors.IdempotencyKeyReused,
+        errors.IdempotencyInProgress,
+    ),
 )
-def create_booking(body: HoldBody) -> Response[BookingOut]:
-    """Hold rooms for BOOKING_HOLD_SECONDS; send an ``Idempotency-Key`` header to retry safely."""
+def create_booking(body: HoldBody, idempotency_key: http.IdempotencyKey = None) -> Response[BookingOut]:
     caller = http.principal(app)
     now = http.now()
 
@@ -47,7 +75,7 @@ def create_booking(body: HoldBody) -> Response[BookingOut]:
     result = idempotency.once(
         'bookings.create',
         caller.user_id,
-        http.idempotency_key(app),
+        idempotency_key,
         body.model_dump(mode='json'),
         hold,
         app.lambda_context,
@@ -61,28 +89,60 @@ def create_booking(body: HoldBody) -> Response[BookingOut]:
     )
 
 
-@app.get('/api/bookings', tags=['bookings'], security=AUTH)
-def list_bookings(
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> BookingPage:
-    """The caller's bookings, newest first."""
+@app.get(
+    '/api/bookings',
+    tags=['bookings'],
+    security=AUTH,
+    summary='List your bookings',
+    description='Your bookings, newest first, a page at a time: pass `next_cursor` back as `cursor` for the '
+    'next page. A cursor is opaque and only valid as `next_cursor` produced it (400 `invalid_cursor`).',
+    openapi_extensions=http.problems(errors.InvalidCursor),
+)
+def list_bookings(limit: http.PageSize = None, cursor: http.Cursor = None) -> BookingPage:
     caller = http.principal(app)
     page = bookings.list_own(caller, limit or settings().page_size_default, cursor)
     now = http.now()
     return BookingPage(items=[BookingOut.from_domain(b, now) for b in page.items], next_cursor=page.next_cursor)
 
 
-@app.get('/api/bookings/<booking_id>', tags=['bookings'], security=AUTH)
+@app.get(
+    '/api/bookings/<booking_id>',
+    tags=['bookings'],
+    security=AUTH,
+    summary='Read one of your bookings',
+    description='Its status as of now (a PENDING booking past `hold_expires_at` reads EXPIRED), the locked '
+    "nightly prices, and its payment and refund. Someone else's booking answers 404, like one that does not exist.",
+    openapi_extensions=http.problems(errors.NotFound),
+)
 def get_booking(booking_id: BookingId) -> BookingOut:
     caller = http.principal(app)
     bind_booking(booking_id)
     return BookingOut.from_domain(bookings.get_own(caller, booking_id), http.now())
 
 
-@app.post('/api/bookings/<booking_id>/cancel', tags=['bookings'], security=AUTH)
+@app.post(
+    '/api/bookings/<booking_id>/cancel',
+    tags=['bookings'],
+    security=AUTH,
+    summary='Cancel a booking',
+    description='A PENDING booking is released (its PaymentIntent cancelled, nothing charged). A CONFIRMED one '
+    'is refunded by the cancellation policy: in full until CANCELLATION_FREE_HOURS (48) before the check-in '
+    'instant at the hotel, then less the penalty; from check-in on, 409 `too_late_to_cancel`. '
+    '`GET .../refund-quote` shows the figures first. Safe to retry: a cancelled booking answers the same '
+    '(and a refund still owed is made).',
+    openapi_extensions=http.problems(
+        errors.NotFound,
+        errors.HoldExpired,
+        errors.TooLateToCancel,
+        errors.AlreadyCancelled,
+        errors.PaymentProcessing,
+        errors.InvalidState,
+        errors.Conflict,
+        errors.PaymentProviderUnavailable,
+        errors.PaymentProviderError,
+    ),
+)
 def cancel_booking(booking_id: BookingId) -> BookingOut:
-    """Safe to retry: a cancelled booking answers the same (and a refund still owed is made)."""
     caller = http.principal(app)
     bind_booking(booking_id)
     now = http.now()
@@ -96,9 +156,18 @@ def cancel_booking(booking_id: BookingId) -> BookingOut:
     return BookingOut.from_domain(booking, now)
 
 
-@app.get('/api/bookings/<booking_id>/refund-quote', tags=['bookings'], security=AUTH)
+@app.get(
+    '/api/bookings/<booking_id>/refund-quote',
+    tags=['bookings'],
+    security=AUTH,
+    summary='What cancelling now would refund',
+    description="The refund and penalty if the booking were cancelled now, by the policy in the hotel's time "
+    'zone: `deadline` is the last instant with a full refund, `cancellable_until` the check-in instant.',
+    openapi_extensions=http.problems(
+        errors.NotFound, errors.HoldExpired, errors.TooLateToCancel, errors.AlreadyCancelled, errors.InvalidState
+    ),
+)
 def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
-    """What cancelling now would refund and keep (48-hour rule in the hotel's time zone)."""
     caller = http.principal(app)
     bind_booking(booking_id)
     figures = cancellation.refund_quote(caller, booking_id, http.now())
@@ -118,10 +187,13 @@ def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
     '/api/bookings/<booking_id>/review',
     tags=['bookings'],
     security=AUTH,
+    summary='Review a stay',
+    description='Rate a CONFIRMED stay of yours from the day after its check-out date (hotel time; 409 '
+    '`stay_not_ended` before), once per booking (409 `already_reviewed`). Published with your first name only.',
     responses={201: {'description': 'Review published', 'content': {'application/json': {'model': ReviewOut}}}},
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidState, errors.StayNotEnded, errors.AlreadyReviewed),
 )
 def review_booking(booking_id: BookingId, body: ReviewBody) -> Response[ReviewOut]:
-    """Rate a CONFIRMED stay of yours once its check-out date has passed (hotel time); once per booking."""
     bind_booking(booking_id)
     review = reviews.post(http.principal(app), booking_id, body.rating, body.comment, http.now())
     logger.info('review posted', room_type_id=review.room_type_id, rating=review.rating)

@@ -15,18 +15,44 @@ from common.services import payments
 
 app = http.make_app()
 
-BookingId = Annotated[str, Path(max_length=64)]
+BookingId = Annotated[str, Path(max_length=64, description='The `id` of one of your bookings')]
 AUTH = [{'bearerAuth': []}]
 
 
-@app.post('/api/bookings/<booking_id>/checkout', tags=['payments'], security=AUTH)
-def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()] = None) -> CheckoutOut:
-    """Create (once) and return the booking's PaymentIntent and ``client_secret`` for Stripe.js.
-
-    ``{"auto_confirm": true}`` (test-mode key and ALLOW_AUTO_CONFIRM only) confirms it with
-    ``pm_card_visa`` and answers with the booking CONFIRMED. Send an ``Idempotency-Key`` header
-    to retry safely.
-    """
+@app.post(
+    '/api/bookings/<booking_id>/checkout',
+    tags=['payments'],
+    security=AUTH,
+    summary='Pay for a booking',
+    description="Creates the booking's one Stripe PaymentIntent (for the locked `total_amount`, in minor units) "
+    "and answers its `client_secret` for Stripe.js; calling it again answers the same one. Stripe's "
+    '`payment_intent.succeeded` webhook then confirms the booking.\n\n'
+    'Test mode only (a test-mode key and ALLOW_AUTO_CONFIRM): `{"auto_confirm": true}` confirms the payment '
+    'server-side with `pm_card_visa` and answers with the booking CONFIRMED; `payment_method` picks another '
+    'Stripe test method (`pm_card_chargeCustomerFail`: 402 `payment_declined`) and is only accepted with '
+    '`auto_confirm: true`. Otherwise 403 `auto_confirm_not_allowed`.\n\n'
+    'Send an `Idempotency-Key` to retry safely.',
+    openapi_extensions=http.problems(
+        errors.NotFound,
+        errors.AutoConfirmNotAllowed,
+        errors.AlreadyPaid,
+        errors.AlreadyCancelled,
+        errors.HoldExpired,
+        errors.InvalidState,
+        errors.Conflict,
+        errors.PaymentProcessing,
+        errors.PaymentDeclined,
+        errors.PaymentProviderUnavailable,
+        errors.PaymentProviderError,
+        errors.IdempotencyKeyReused,
+        errors.IdempotencyInProgress,
+    ),
+)
+def checkout(
+    booking_id: BookingId,
+    body: Annotated[CheckoutBody | None, Body()] = None,
+    idempotency_key: http.IdempotencyKey = None,
+) -> CheckoutOut:
     caller = http.principal(app)
     request = body or CheckoutBody()
     bind_booking(booking_id)
@@ -60,9 +86,7 @@ def checkout(booking_id: BookingId, body: Annotated[CheckoutBody | None, Body()]
         ).model_dump(mode='json')
 
     payload = {'booking_id': booking_id, **request.model_dump(mode='json')}
-    result = idempotency.once(
-        'bookings.checkout', caller.user_id, http.idempotency_key(app), payload, pay, app.lambda_context
-    )
+    result = idempotency.once('bookings.checkout', caller.user_id, idempotency_key, payload, pay, app.lambda_context)
     return CheckoutOut.model_validate(result)
 
 

@@ -59,9 +59,13 @@ def _base() -> str:
     return app._get_base_path()
 
 
-@app.get('/api/openapi.json', tags=['docs'])
+@app.get(
+    '/api/openapi.json',
+    tags=['docs'],
+    summary='This OpenAPI document',
+    description="Every operation of every function, generated from the handlers' own pydantic models.",
+)
 def openapi_document() -> Response[dict]:
-    """This document: every route of every function, generated from the handlers' own models."""
     document = {**_document(), 'servers': [{'url': _base() or '/'}]}
     return Response(status_code=200, content_type='application/json', body=document)
 
@@ -93,21 +97,34 @@ def _page(template: str) -> Response[str]:
 HTML = {200: {'description': 'An HTML page', 'content': {'text/html': {'schema': {'type': 'string'}}}}}
 
 
-@app.get('/api/docs', tags=['docs'], responses=HTML)
+@app.get(
+    '/api/docs',
+    tags=['docs'],
+    summary='Swagger UI',
+    description='This document in Swagger UI, served from a pinned package (works offline).',
+    responses=HTML,
+)
 def swagger_ui() -> Response[str]:
-    """Swagger UI (served from a pinned package; works offline)."""
     return _page(_SWAGGER)
 
 
-@app.get('/api/redoc', tags=['docs'], responses=HTML)
+@app.get(
+    '/api/redoc',
+    tags=['docs'],
+    summary='ReDoc',
+    description='This document in ReDoc, served from a pinned package (works offline).',
+    responses=HTML,
+)
 def redoc() -> Response[str]:
-    """ReDoc (served from a pinned package; works offline)."""
     return _page(_REDOC)
 
 
 @app.get(
     '/api/docs/assets/<asset>',
     tags=['docs'],
+    summary='A script or stylesheet of the documentation pages',
+    description='`swagger-ui-bundle.js`, `swagger-ui.css` or `redoc.standalone.js`; cached for a year.',
+    openapi_extensions=http.problems(errors.NotFound),
     responses={
         200: {
             'description': 'A static asset of Swagger UI or ReDoc',

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http
+from common import errors, http
 from common.models.api import ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
 from common.observability import logger, metrics, tracer
 from common.services import users
@@ -17,26 +17,42 @@ from common.services import users
 app = http.make_app()
 
 AUTH = [{'bearerAuth': []}]
-RoomTypeId = Annotated[str, Path(max_length=63)]
+RoomTypeId = Annotated[str, Path(max_length=63, description="A room type's `id`")]
 
 
-@app.get('/api/users/me', tags=['users'], security=AUTH)
+@app.get(
+    '/api/users/me',
+    tags=['users'],
+    security=AUTH,
+    summary='Read your profile',
+    description='The signed-in user: email, name, role, phone and address.',
+)
 def get_me() -> UserOut:
     return UserOut.from_domain(users.profile(http.principal(app)))
 
 
-@app.patch('/api/users/me', tags=['users'], security=AUTH)
+@app.patch(
+    '/api/users/me',
+    tags=['users'],
+    security=AUTH,
+    summary='Change your profile',
+    description='Only the fields sent change: `name`, `phone`, `address` (`null` clears phone or address; a name '
+    'cannot be cleared). Email, role and password cannot be changed here: sending them is 422.',
+)
 def patch_me(body: ProfilePatch) -> UserOut:
-    """Change name, phone or address (``null`` clears phone/address); email and role cannot be
-    changed here."""
     user = users.update_profile(http.principal(app), body.changes())
     logger.info('profile updated', fields=sorted(body.changes()))
     return UserOut.from_domain(user)
 
 
-@app.get('/api/users/me/wishlist', tags=['users'], security=AUTH)
+@app.get(
+    '/api/users/me/wishlist',
+    tags=['users'],
+    security=AUTH,
+    summary='List your wishlist',
+    description="Room types you saved, newest first, with each one's current name and base price.",
+)
 def get_wishlist() -> WishlistOut:
-    """Newest first, with each room type's current name and base price."""
     items = users.wishlist(http.principal(app))
     return WishlistOut(items=[WishlistItemOut.from_domain(i.entry, i.room_type) for i in items])
 
@@ -45,13 +61,15 @@ def get_wishlist() -> WishlistOut:
     '/api/users/me/wishlist',
     tags=['users'],
     security=AUTH,
+    summary='Save a room type to your wishlist',
+    description='Idempotent: a room type already on the list answers 200 with the existing entry.',
     responses={
         200: {'description': 'Already on the wishlist', 'content': {'application/json': {'model': WishlistItemOut}}},
         201: {'description': 'Added', 'content': {'application/json': {'model': WishlistItemOut}}},
     },
+    openapi_extensions=http.problems(errors.NotFound),
 )
 def add_to_wishlist(body: WishlistAddBody) -> Response[WishlistItemOut]:
-    """Idempotent: adding a room type already on the list answers 200 with the existing entry."""
     item, created = users.add_to_wishlist(http.principal(app), body.room_type_id, http.now())
     return Response(
         status_code=201 if created else 200,
@@ -64,10 +82,11 @@ def add_to_wishlist(body: WishlistAddBody) -> Response[WishlistItemOut]:
     '/api/users/me/wishlist/<room_type_id>',
     tags=['users'],
     security=AUTH,
+    summary='Remove a room type from your wishlist',
+    description='Idempotent: removing a room type that is not on the list also answers 204.',
     responses={204: {'description': 'Not on the wishlist (any more)'}},
 )
 def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
-    """Idempotent: removing a room type that is not on the list also answers 204."""
     users.remove_from_wishlist(http.principal(app), room_type_id)
     return Response(status_code=204)
 

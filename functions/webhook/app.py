@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -23,17 +26,39 @@ _REFUNDED_BY = {
 }
 
 
-@app.post('/api/webhook', tags=['payments'])
-def stripe_webhook() -> WebhookAck:
-    """Stripe calls this (``Stripe-Signature`` verified with the endpoint secret, 300 s tolerance).
+StripeSignature = Annotated[
+    str,
+    Header(
+        alias='Stripe-Signature',
+        min_length=1,
+        max_length=4096,
+        description="Stripe's signature of the raw body (`t=<timestamp>,v1=<hmac>`), checked with the endpoint "
+        'secret and STRIPE_WEBHOOK_TOLERANCE_SECONDS (300)',
+    ),
+]
 
-    2xx: processed, a duplicate, or not ours (acknowledged). 400: not from Stripe. 409/5xx: Stripe
-    retries later.
-    """
+
+@app.post(
+    '/api/webhook',
+    tags=['payments'],
+    summary="Stripe's events",
+    description='For Stripe only: a PaymentIntent or refund event, signed with the endpoint secret '
+    '(`Stripe-Signature`, checked on the raw body), processed once per event id. 2xx: processed, a duplicate, '
+    'or not ours (acknowledged). 400 `invalid_signature`: not from Stripe, or stale. 409 `event_in_progress` and '
+    '5xx: Stripe retries later.',
+    openapi_extensions=http.problems(
+        errors.InvalidSignature,
+        errors.BadRequest,
+        errors.MalformedJson,
+        errors.EventInProgress,
+        errors.Conflict,
+        errors.PaymentProviderUnavailable,
+        errors.PaymentProviderError,
+    ),
+)
+def stripe_webhook(stripe_signature: StripeSignature) -> WebhookAck:
     try:
-        result = payments.receive_event(
-            http.raw_body(app), app.current_event.headers.get('stripe-signature'), http.now()
-        )
+        result = payments.receive_event(http.raw_body(app), stripe_signature, http.now())
     except errors.InvalidSignature:
         # Many of these: a rotated endpoint secret not yet in SSM, or someone probing the URL.
         count('WebhookEvent', event_type='unverified', outcome='invalid_signature')

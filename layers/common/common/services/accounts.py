@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 
 from common import errors, repos, security
 from common.config import settings
-from common.domain import Principal, Role, User
+from common.domain import MIN_PASSWORD_LENGTH, Principal, Role, User
 from common.services import limits
 
-MIN_PASSWORD_LENGTH = 10
 # Added to a revocation's lifetime so a token signed by a Lambda whose clock runs a little ahead
 # still expires before its session's revocation does.
 _CLOCK_SKEW = timedelta(minutes=5)
