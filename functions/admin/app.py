@@ -295,9 +295,9 @@ def delete_rule(rule_id: Id) -> Response[None]:
     security=AUTH,
     summary="Preview a stay's price",
     description="Each night's price with every rule step, and the restriction (`min_stay`, `closed_to_arrival`) "
-    'that would refuse the stay. `check_out` must be after `check_in`, at most MAX_STAY_NIGHTS later '
-    '(422 `invalid_dates` / `stay_too_long`).',
-    openapi_extensions=http.problems(errors.NotFound, errors.InvalidDates, errors.StayTooLong),
+    'that would refuse the stay. `check_out` must be after `check_in` (422 `invalid_dates`), at most 366 '
+    'nights later (422 `range_too_long`).',
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidDates, errors.RangeTooLong),
 )
 def preview(
     room_type_id: Annotated[str, Query(max_length=64)],

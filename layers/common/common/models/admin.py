@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from common.domain import Booking, InventoryNight, PriceRule
-from common.models.api import JSON_INT, BookingOut, IsoDate, MinorUnits, NextCursor, Patch, Request, Slug
+from common.models.api import JSON_INT, WHITESPACE, BookingOut, IsoDate, MinorUnits, NextCursor, Patch, Request, Slug
 from common.services import admin as admin_service
 from common.services import pricing, reports
 
@@ -35,7 +35,7 @@ Timezone = Annotated[
 ]
 Hour = Annotated[int, Field(ge=0, le=23), JSON_INT]
 Tag = Annotated[str, Field(pattern=r'^[a-z0-9][a-z0-9-]{0,49}$')]
-Url = Annotated[str, Field(pattern=r'^https://\S+$', max_length=2048)]
+Url = Annotated[str, Field(pattern=rf'^https://[^{WHITESPACE}]+$', max_length=2048)]
 Money = Annotated[
     int, Field(ge=0, le=10**9, description='minor units of the currency (cents: 12550 = 125.50)'), JSON_INT
 ]

@@ -30,7 +30,10 @@ from common.config import settings
 from common.domain import MIN_PASSWORD_LENGTH, Booking, Hotel, NightPrice, Review, RoomType, User, WishlistEntry
 
 _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
-_EMAIL = r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$'
+# Whitespace as both regex engines see it: the document's (ECMA-262, clients and validators) and
+# pydantic's (Rust's Unicode White_Space) differ by U+0085 and U+FEFF, so a pattern names both.
+WHITESPACE = r'\s\x85\ufeff'
+_EMAIL = rf'^[^@{WHITESPACE}]{{1,64}}@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]{{2,}}$'
 SLUG = r'^[a-z0-9][a-z0-9-]{0,62}$'
 
 
@@ -456,7 +459,12 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+# The validator says why in words; the document states the same rule as a pattern.
+PlainText = Annotated[
+    str,
+    AfterValidator(_no_control_characters),
+    Field(json_schema_extra={'pattern': r'^[^\x00-\x08\x0b-\x1f\x7f]*$'}),
+]
 
 
 class ProfilePatch(Patch):
