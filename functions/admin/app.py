@@ -227,7 +227,8 @@ def set_inventory(room_type_id: Id, body: InventoryPut) -> InventoryOut:
     security=AUTH,
     summary='List price rules',
     description='In the order the engine applies them (per hotel: priority, then id); `room_type_id` keeps the '
-    "rules that apply to it (its own and its hotel's).",
+    "rules that apply to it (its own and its hotel's; 404 for an unknown room type).",
+    openapi_extensions=http.problems(errors.NotFound),
 )
 def list_rules(hotel_id: Filter = None, room_type_id: Filter = None) -> PriceRuleList:
     return PriceRuleList(items=[PriceRuleOut.from_domain(r) for r in admin.list_rules(hotel_id, room_type_id)])

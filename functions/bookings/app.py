@@ -135,6 +135,7 @@ def get_booking(booking_id: BookingId) -> BookingOut:
         errors.HoldExpired,
         errors.TooLateToCancel,
         errors.AlreadyCancelled,
+        errors.AlreadyPaid,
         errors.PaymentProcessing,
         errors.InvalidState,
         errors.Conflict,

@@ -26,6 +26,7 @@ RoomTypeId = Annotated[str, Path(max_length=63, description="A room type's `id`"
     security=AUTH,
     summary='Read your profile',
     description='The signed-in user: email, name, role, phone and address.',
+    openapi_extensions=http.problems(errors.NotFound),
 )
 def get_me() -> UserOut:
     return UserOut.from_domain(users.profile(http.principal(app)))
@@ -38,6 +39,7 @@ def get_me() -> UserOut:
     summary='Change your profile',
     description='Only the fields sent change: `name`, `phone`, `address` (`null` clears phone or address; a name '
     'cannot be cleared). Email, role and password cannot be changed here: sending them is 422.',
+    openapi_extensions=http.problems(errors.NotFound),
 )
 def patch_me(body: ProfilePatch) -> UserOut:
     user = users.update_profile(http.principal(app), body.changes())

@@ -98,12 +98,12 @@ def _problem_response(codes: list[str]) -> dict[str, Any]:
     }
 
 
-def _shared_codes(path: str, operation: dict[str, Any]) -> set[str]:
+def _shared_codes(path: str, method: str, operation: dict[str, Any]) -> set[str]:
     """The problems every operation of its kind can answer, whatever it does."""
     codes = {'payload_too_large', 'too_many_requests'}  # any request may carry a body; stage throttling
     if operation.get('parameters') or 'requestBody' in operation:
         codes.add('validation_error')
-    if 'requestBody' in operation:
+    if method in ('post', 'put', 'patch'):  # a body is read before routing, declared or not (common.http)
         codes |= {'malformed_json', 'unsupported_media_type'}
     if operation.get('security'):
         codes |= {'unauthorized', 'invalid_token'}
@@ -124,7 +124,7 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
     for schemas in ('HTTPValidationError', 'ValidationError', 'ResponseValidationError'):
         document['components']['schemas'].pop(schemas, None)
     for path, item in document.get('paths', {}).items():
-        for operation in item.values():
+        for method, operation in item.items():
             responses = operation.setdefault('responses', {})
             if '204' in responses:
                 # powertools documents Response[None] as application/json; a 204 has no body.
@@ -132,7 +132,7 @@ def add_problem_responses(document: dict[str, Any]) -> dict[str, Any]:
             for status in [s for s in responses if s.startswith(('4', '5'))]:
                 del responses[status]  # powertools' own 422 (HTTPValidationError)
             by_status: dict[int, list[str]] = defaultdict(list)
-            for code in sorted(set(operation.pop(PROBLEMS_EXTENSION, [])) | _shared_codes(path, operation)):
+            for code in sorted(set(operation.pop(PROBLEMS_EXTENSION, [])) | _shared_codes(path, method, operation)):
                 by_status[status_of[code]].append(code)
             for status, codes in sorted(by_status.items()):
                 responses[str(status)] = _problem_response(codes)
