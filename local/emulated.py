@@ -213,9 +213,13 @@ def deploy(
     template, left_out = packaged_template(locations)
     for name, why in left_out.items():
         print(f'left out of the emulated stack: {name} ({why})', flush=True)
+    # Over 51,200 bytes a template goes by S3 (TemplateURL), as `sam deploy` sends it in AWS.
+    body = json.dumps(template).encode()
+    key = f'template-{hashlib.sha256(body).hexdigest()[:16]}.json'
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     cloudformation.create_stack(
         StackName=STACK,
-        TemplateBody=json.dumps(template),
+        TemplateURL=f'{endpoint}/{BUCKET}/{key}',
         Parameters=[{'ParameterKey': k, 'ParameterValue': v} for k, v in parameters.items()],
         Capabilities=['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
     )
