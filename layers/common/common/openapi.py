@@ -46,6 +46,31 @@ TAGS = [
     {'name': 'docs', 'description': 'This document, Swagger UI and ReDoc'},
     {'name': 'ops', 'description': 'Health'},
 ]
+# What a created resource's id leads to (OpenAPI links): clients, and stateful fuzzers, follow them
+# from the answer of a create to the operations on what it created.
+_BOOKING = {'booking_id': '$response.body#/id'}
+LINKS: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
+    'create_booking': {
+        'GetBooking': ('get_booking', _BOOKING),
+        'PayBooking': ('checkout', _BOOKING),
+        'QuoteRefund': ('refund_quote', _BOOKING),
+        'CancelBooking': ('cancel_booking', _BOOKING),
+    },
+    'admin_create_hotel': {
+        verb: (f'admin_{verb.lower()}_hotel', {'hotel_id': '$response.body#/id'})
+        for verb in ('Get', 'Update', 'Delete')
+    },
+    'admin_create_room_type': {
+        **{
+            verb: (f'admin_{verb.lower()}_room_type', {'room_type_id': '$response.body#/id'})
+            for verb in ('Get', 'Update', 'Delete')
+        },
+        'SetInventory': ('admin_set_inventory', {'room_type_id': '$response.body#/id'}),
+    },
+    'admin_create_rule': {
+        verb: (f'admin_{verb.lower()}_rule', {'rule_id': '$response.body#/id'}) for verb in ('Get', 'Update', 'Delete')
+    },
+}
 # Problems API Gateway answers itself (template.yaml GatewayResponses), for any operation.
 GATEWAY_CODES = {429: 'too_many_requests', 500: 'gateway_error'}
 # Operations that never read the tables (no 503 service_unavailable).
@@ -157,10 +182,23 @@ def _tidy(document: dict[str, Any]) -> dict[str, Any]:
                 if parameter.get('in') == 'header':  # powertools lowercases header aliases
                     parameter['name'] = '-'.join(part.capitalize() for part in parameter['name'].split('-'))
                 _not_null(parameter['schema'])  # an optional parameter is absent, never null
+    _link(document)
     document['tags'] = TAGS
     # Guests' paths first, the admin's last (as the tags).
     document['paths'] = dict(sorted(document['paths'].items(), key=lambda p: p[0].startswith(ADMIN_PREFIX)))
     return document
+
+
+def _link(document: dict[str, Any]) -> None:
+    operations = {op['operationId']: op for item in document['paths'].values() for op in item.values()}
+    for source, links in LINKS.items():
+        created = operations[source]['responses']['201']
+        unknown = sorted(target for target, _ in links.values() if target not in operations)
+        if unknown:
+            raise ValueError(f'links from {source} to unknown operations: {unknown}')
+        created['links'] = {
+            name: {'operationId': target, 'parameters': parameters} for name, (target, parameters) in links.items()
+        }
 
 
 def _not_null(schema: dict[str, Any]) -> None:
