@@ -28,7 +28,18 @@ $(SAMV)/.installed: requirements/sam.txt
 	$(SAMV)/bin/pip install $(PIP_FLAGS) -r requirements/sam.txt
 	touch $@
 
-install: $(VENV)/.installed $(EMU)/.installed ## Create the virtualenvs (app + tests, emulators)
+# The web client's browser code (npm, pinned by package-lock.json; axe-core for the tests), copied
+# into web/vendor as plain ES modules (local/web_vendor.py). Debian's npm if the machine has none.
+node_modules/.installed: package.json package-lock.json
+	command -v npm >/dev/null || (apt-get update -q && apt-get install -y -q npm)
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+node_modules/.vendored: node_modules/.installed local/web_vendor.py
+	$(PYTHON) local/web_vendor.py
+	touch $@
+
+install: $(VENV)/.installed $(EMU)/.installed node_modules/.vendored ## Create the virtualenvs (app + tests, emulators) and web/vendor
 
 run: install ## Start the whole API locally with demo data (PORT=3000)
 	$(PY) -m local.run
@@ -44,6 +55,12 @@ integration: install ## Handlers through API Gateway events against moto
 
 e2e: install ## The local stack over HTTP, and the thread races against ministack
 	$(PY) -m pytest tests/e2e tests/concurrency
+
+web-screenshots: install ## Refresh docs/screenshots (the guest site at desktop and phone sizes, from the journey test)
+	UPDATE_WEB_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_web_journey.py -k searches_signs_up
+
+web-upload: $(VENV)/.installed node_modules/.vendored ## Upload web/ to a deployed stack's bucket and invalidate its CloudFront cache (STACK=)
+	$(PY) -m local.web_upload --stack "$(STACK)"
 
 events: $(VENV)/.installed ## Regenerate events/ (samples for sam local invoke) from local/events.py and template.yaml
 	$(PY) -m local.events --write
@@ -104,4 +121,4 @@ bench: install ## Benchmarks (prints figures; not a test)
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin bench clean
+.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin bench clean

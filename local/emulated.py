@@ -309,6 +309,25 @@ def seed_demo(deployed: Deployed, admin_email: str, admin_password: str) -> dict
     return seed.seed(datetime.now(UTC), admin_email, admin_password)
 
 
+def upload_site(deployed: Deployed) -> str:
+    """web/ into the stack's web bucket, as `make web-upload` does; the distribution's URL in
+    ministack's host style (``{id}.cloudfront.localhost:{port}``)."""
+    from local.web_upload import upload
+
+    if 'WebBucketName' not in deployed.outputs:
+        return '-'
+    distribution = deployed.outputs['WebDistributionId']
+    upload(
+        _client('s3', deployed.endpoint),
+        _client('cloudfront', deployed.endpoint),
+        deployed.outputs['WebBucketName'],
+        distribution,
+    )
+    label = deployed.outputs['WebUrl'].removeprefix('https://').split('.', 1)[0]
+    port = deployed.endpoint.rsplit(':', 1)[1]
+    return f'http://{label}.cloudfront.localhost:{port}/'
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -361,17 +380,19 @@ def main() -> int:
         )
         summary = seed_demo(deployed, admin_email, admin_password)
         emulators.register_localstripe_webhook(localstripe, f'{deployed.url}/api/webhook', webhook_secret)
+        site = upload_site(deployed)
         print(
             f'\nHotel booking API deployed into ministack in {time.monotonic() - t0:.1f}s\n'
             f'  API        {deployed.url}/api/health\n'
             f'  Browser    {deployed.browser_url}/api/docs\n'
+            f"  Web        {site} (web/ in the stack's bucket, through its CloudFront: docs/run-emulated.md)\n"
             f'  Stack      {STACK} ({ministack.url}, pid {ministack.process.pid})\n'
             f'  Audit      AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test '
             f'make audit ENDPOINT={ministack.url} TABLE={deployed.outputs["MainTableName"]}\n'
             f'  Stripe     {localstripe.url} (localstripe, pid {localstripe.process.pid})\n'
             f'  Admin      {admin_email} / {admin_password} ({summary["admin"]})\n'
             'Ctrl-C stops everything.\n'
-            f'READY url={deployed.url} browser_url={deployed.browser_url} stripe_url={localstripe.url}',
+            f'READY url={deployed.url} browser_url={deployed.browser_url} stripe_url={localstripe.url} web_url={site}',
             flush=True,
         )
         emulators.serve_until_stopped(started, stop)

@@ -112,6 +112,7 @@ BOOKING = '/api/bookings/${BOOKING_ID}'
 CASES: dict[str, tuple[Case, ...]] = {
     'search': (
         Case('health', 'GET', '/api/health', 200, 'liveness: the stage name'),
+        Case('site_config', 'GET', '/api/config', 200, "the web client's Stripe.js settings (publishable key, URL)"),
         Case('list_hotels', 'GET', '/api/hotels', 200, 'hotels in one city', query={'city': 'Lisbon'}),
         Case('get_hotel', 'GET', '/api/hotels/lisbon-harbour', 200, 'one hotel'),
         Case('list_room_types', 'GET', '/api/room-types', 200, "a hotel's room types", {'hotel_id': 'lisbon-harbour'}),

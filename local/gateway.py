@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local import cfn
+from local.web import Site
 
 STAGE = 'local'
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -278,7 +279,10 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+def serve(gateway: Gateway, host: str, port: int, site: Site | None = None) -> ThreadingHTTPServer:
+    """Serve the API at /api, and with ``site`` the web client at / with the template's
+    CloudFront headers (local/web.py)."""
+
     class RequestHandler(BaseHTTPRequestHandler):
         protocol_version = 'HTTP/1.1'
         server_version = 'hotel-booking-local'
@@ -287,6 +291,13 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
             length = int(self.headers.get('Content-Length') or 0)
             body = self.rfile.read(length) if length else b''
             headers = dict(self.headers.items())
+            if site is not None and not site.is_api(urlsplit(self.path).path):
+                if self.command in ('GET', 'HEAD'):
+                    status, out_headers, payload = site.get(self.path)
+                else:  # CloudFront's default behaviour allows GET and HEAD only
+                    status, out_headers, payload = 405, {'Allow': 'GET, HEAD', **site.site_headers}, b''
+                self._answer(status, out_headers, payload)
+                return
             try:
                 status, out_headers, payload = gateway.handle(
                     self.command, self.path, headers, body, self.client_address[0]
@@ -297,6 +308,11 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                     {'Content-Type': 'application/json'},
                     b'{"message": "Internal server error"}',
                 )
+            if site is not None:
+                out_headers = {**site.api_headers, **out_headers}
+            self._answer(status, out_headers, payload)
+
+        def _answer(self, status: int, out_headers: dict[str, str], payload: bytes) -> None:
             self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else None)
             for key, value in out_headers.items():
                 if key.lower() not in ('content-length', 'connection'):

@@ -86,6 +86,9 @@ def configure_stripe(started: list[Any], gateway_port: int) -> str:
     os.environ['STRIPE_SECRET_KEY'] = f'sk_test_local_{secrets.token_hex(12)}'
     os.environ['STRIPE_WEBHOOK_SECRET'] = secret
     emulators.register_localstripe_webhook(localstripe, f'http://127.0.0.1:{gateway_port}/api/webhook', secret)
+    # The web client's card form: localstripe's Stripe.js stand-in, served by localstripe.
+    os.environ['STRIPE_PUBLISHABLE_KEY'] = f'pk_test_local_{secrets.token_hex(12)}'
+    os.environ['STRIPE_JS_URL'] = f'{localstripe.url}/js.stripe.com/v3/'
     return f'{localstripe.url} (localstripe, pid {localstripe.process.pid}; webhooks -> /api/webhook)'
 
 
@@ -127,7 +130,9 @@ def main() -> int:
         gateway = Gateway()
         gateway.warm_up()
         dynamo.warm_clients()
-        server = serve(gateway, host, port)
+        from local.web import Site
+
+        server = serve(gateway, host, port, site=Site.from_environment())
         from common.config import settings
         from local import sweeper
 
@@ -136,6 +141,7 @@ def main() -> int:
         base = f'http://{host}:{port}'
         print(
             f'\nHotel booking API ready in {time.monotonic() - t0:.1f}s\n'
+            f'  Guest site {base}/\n'
             f'  API        {base}/api/health\n'
             f'  Docs       {base}/api/docs (Swagger UI), {base}/api/openapi.json\n'
             f'  Try it     make walkthrough (docs/walkthrough.sh: a booking paid, then cancelled)\n'

@@ -1,12 +1,26 @@
-"""Sign-up and sign-in: register, login, refresh, logout (JWT, DESIGN §10)."""
+"""Sign-up and sign-in: register, login, refresh, logout (JWT, DESIGN §10).
+
+Two ways to hold the refresh token. API clients get it in the JSON body and send it back in the
+body. The web client sends ``X-Refresh-Token: cookie`` on login, refresh and logout: the token then
+travels only in an HttpOnly, Secure, SameSite=Strict cookie scoped to /api/auth, which page script
+(ours or injected) cannot read; the body carries ``"refresh": null``. The cookie is read only when
+that header is present: a custom header cannot be sent cross-origin without a CORS preflight the
+API does not grant, so another site cannot make the browser spend it (docs/web.md).
+"""
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
+from typing import Annotated, Literal
+
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http
+from common.config import settings
 from common.models.api import LoginBody, RefreshBody, RegisterBody, TokenPairOut, UserOut
 from common.observability import count, logger, metrics, tracer
 from common.services import accounts
@@ -14,10 +28,66 @@ from common.services import accounts
 app = http.make_app()
 
 AUTH = [{'bearerAuth': []}]
+# __Secure-: browsers refuse the cookie unless it is Secure. The path is the web client's (the
+# site and the API share an origin at /api, locally and behind CloudFront).
+REFRESH_COOKIE = '__Secure-refresh'
+REFRESH_COOKIE_PATH = '/api/auth'
+CookieMode = Annotated[
+    Literal['cookie'] | None,
+    Header(
+        alias='X-Refresh-Token',
+        description='`cookie`: the refresh token is kept in an HttpOnly cookie (web client), not the body',
+    ),
+]
+SETS_COOKIE = {
+    'Set-Cookie': {
+        'description': 'With X-Refresh-Token: cookie, the refresh token (HttpOnly, Secure, SameSite=Strict)',
+        'schema': {'type': 'string'},
+    }
+}
 
 
-def _tokens(pair: accounts.TokenPair) -> TokenPairOut:
-    return TokenPairOut(access=pair.access, refresh=pair.refresh, expires_in=pair.expires_in)
+def _refresh_cookie(token: str, max_age: int) -> Cookie:
+    return Cookie(
+        name=REFRESH_COOKIE,
+        value=token,
+        path=REFRESH_COOKIE_PATH,
+        secure=True,
+        http_only=True,
+        same_site=SameSite.STRICT_MODE,
+        max_age=max_age,
+    )
+
+
+def _tokens(pair: accounts.TokenPair, mode: str | None) -> Response[TokenPairOut]:
+    in_cookie = mode == 'cookie'
+    body = TokenPairOut(access=pair.access, refresh=None if in_cookie else pair.refresh, expires_in=pair.expires_in)
+    cookies = [_refresh_cookie(pair.refresh, settings().refresh_token_seconds)] if in_cookie else []
+    return Response(
+        status_code=200,
+        content_type='application/json',
+        body=body.model_dump(mode='json'),
+        cookies=cookies,
+        headers={'Cache-Control': 'no-store'},
+    )
+
+
+def _presented(body: RefreshBody | None, mode: str | None) -> str:
+    """The refresh token of this request: from the cookie in cookie mode, else from the body."""
+    token = _cookie(REFRESH_COOKIE) if mode == 'cookie' else (body.refresh if body else None)
+    if not token:
+        raise errors.InvalidToken('No refresh token was sent')
+    return token
+
+
+def _cookie(name: str) -> str | None:
+    raw = app.current_event.headers.get('cookie') or ''
+    try:
+        jar = SimpleCookie(raw)
+    except CookieError:
+        return None
+    found = jar.get(name)
+    return found.value if found else None
 
 
 @app.post(
@@ -46,12 +116,20 @@ def register(body: RegisterBody) -> Response[UserOut]:
     tags=['auth'],
     summary='Sign in',
     description='Answers an access token (send it as `Authorization: Bearer <access>`, valid `expires_in` seconds) '
-    'and a refresh token for `POST /api/auth/refresh`. A wrong email or password is 401 `invalid_credentials` '
-    '(which one is never said). Failed attempts are limited per email and per client address (429 '
-    '`too_many_attempts` with `Retry-After`).',
+    'and a refresh token for `POST /api/auth/refresh` (with `X-Refresh-Token: cookie`, in an HttpOnly cookie '
+    'instead, and `refresh` is null). A wrong email or password is 401 `invalid_credentials` (which one is never '
+    'said). Failed attempts are limited per email and per client address (429 `too_many_attempts` with '
+    '`Retry-After`).',
+    responses={
+        200: {
+            'description': 'Signed in',
+            'headers': SETS_COOKIE,
+            'content': {'application/json': {'model': TokenPairOut}},
+        }
+    },
     openapi_extensions=http.problems(errors.InvalidCredentials, errors.TooManyLoginAttempts),
 )
-def login(body: LoginBody) -> TokenPairOut:
+def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
     try:
         pair = accounts.login(body.email, body.password, http.now(), client_ip=http.client_ip(app))
     except errors.TooManyLoginAttempts:
@@ -60,20 +138,28 @@ def login(body: LoginBody) -> TokenPairOut:
     except errors.InvalidCredentials:
         count('LoginFailed')
         raise
-    return _tokens(pair)
+    return _tokens(pair, mode)
 
 
 @app.post(
     '/api/auth/refresh',
     tags=['auth'],
     summary='Rotate the token pair',
-    description='Answers a new access and refresh token; the refresh token sent stops working. Sending a refresh '
-    'token that was already rotated signs its whole session out (someone else has a copy): 401 `invalid_token`.',
+    description='Answers a new access and refresh token; the refresh token sent (in the body, or with '
+    '`X-Refresh-Token: cookie` in its cookie) stops working. Sending a refresh token that was already rotated signs '
+    'its whole session out (someone else has a copy): 401 `invalid_token`.',
+    responses={
+        200: {
+            'description': 'A new pair',
+            'headers': SETS_COOKIE,
+            'content': {'application/json': {'model': TokenPairOut}},
+        }
+    },
     openapi_extensions=http.problems(errors.InvalidToken),
 )
-def refresh(body: RefreshBody) -> TokenPairOut:
+def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[TokenPairOut]:
     try:
-        return _tokens(accounts.refresh(body.refresh, http.now()))
+        return _tokens(accounts.refresh(_presented(body, mode), http.now()), mode)
     except errors.RefreshTokenReused:
         logger.warning('refresh token reused: session revoked')
         count('RefreshTokenReused')
@@ -90,9 +176,10 @@ def refresh(body: RefreshBody) -> TokenPairOut:
     responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
     openapi_extensions=http.problems(errors.InvalidToken),
 )
-def logout(body: RefreshBody) -> Response[None]:
-    accounts.logout(http.principal(app), body.refresh, http.now())
-    return Response(status_code=204)
+def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[None]:
+    accounts.logout(http.principal(app), _presented(body, mode), http.now())
+    cleared = [_refresh_cookie('', 0)] if mode == 'cookie' else []
+    return Response(status_code=204, cookies=cleared)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -27,10 +27,13 @@ AUTH = [{'bearerAuth': []}]
     description="Creates the booking's one Stripe PaymentIntent (for the locked `total_amount`, in minor units) "
     "and answers its `client_secret` for Stripe.js; calling it again answers the same one. Stripe's "
     '`payment_intent.succeeded` webhook then confirms the booking.\n\n'
-    'Test mode only (a test-mode key and ALLOW_AUTO_CONFIRM): `{"auto_confirm": true}` confirms the payment '
-    'server-side with `pm_card_visa` and answers with the booking CONFIRMED; `payment_method` picks another '
-    'Stripe test method (`pm_card_chargeCustomerFail`: 402 `payment_declined`) and is only accepted with '
-    '`auto_confirm: true`. Otherwise 403 `auto_confirm_not_allowed`.\n\n'
+    '`{"payment_method": "pm_..."}` (created by Stripe.js from the guest\'s card) confirms it here: a declined '
+    'card answers 402 `payment_declined`; `payment_status: requires_action` means Stripe.js must finish it '
+    '(3-D Secure) and the webhook confirms the booking.\n\n'
+    'Test mode only (a test-mode key and ALLOW_AUTO_CONFIRM, else 403 `auto_confirm_not_allowed`): '
+    '`{"auto_confirm": true}` confirms it with `pm_card_visa` and answers with the booking CONFIRMED; with '
+    "auto_confirm, `payment_method` may name another of Stripe's test methods (`pm_card_...`, e.g. "
+    '`pm_card_chargeCustomerFail` to see a 402).\n\n'
     'Send an `Idempotency-Key` to retry safely.',
     openapi_extensions=http.problems(
         errors.NotFound,
@@ -65,7 +68,7 @@ def checkout(
                 booking_id,
                 now,
                 auto_confirm=request.auto_confirm,
-                payment_method=request.payment_method or payments.TEST_PAYMENT_METHOD,
+                payment_method=request.payment_method,
             )
         except errors.PaymentDeclined:
             count('PaymentDeclined')

@@ -25,6 +25,7 @@ from common.models.api import (
     RoomTypeOut,
     SearchOut,
     SearchResultOut,
+    SiteConfigOut,
 )
 from common.observability import logger, metrics, tracer
 from common.services import catalog, reviews
@@ -55,6 +56,18 @@ STAY_REFUSALS = (
 )
 def health() -> HealthOut:
     return HealthOut(status='ok', stage=settings().stage)
+
+
+@app.get(
+    '/api/config',
+    tags=['ops'],
+    summary="The web client's settings",
+    description="What the web client needs for its card form: Stripe's publishable key and where to load Stripe.js "
+    "from (the same static site serves every stage; the stage's values come from here).",
+)
+def site_config() -> SiteConfigOut:
+    current = settings()
+    return SiteConfigOut(stripe_publishable_key=current.stripe_publishable_key, stripe_js_url=current.stripe_js_url)
 
 
 @app.get(

@@ -141,3 +141,31 @@ def test_no_function_was_refused_by_iam_or_logged_an_error(stack: LocalStack):
             if 'AccessDenied' in message or 'not authorized' in message or message.startswith('{"level":"ERROR"'):
                 problems.append(f'{group["logGroupName"]}: {message[:300]}')
     assert not problems, '\n'.join(problems)
+
+
+def test_the_site_is_served_from_its_private_bucket_through_cloudfront_with_the_template_headers(stack: LocalStack):
+    """ministack's CloudFront: the S3 origin with origin access control, the viewer-request function
+    (routes of the page are index.html), the response-headers policy. Its /api/* behaviour cannot
+    reach API Gateway here (an AWS host name: 502), see docs/run-emulated.md."""
+    from local.web import policy_headers
+
+    endpoint = re.match(r'(http://127\.0\.0\.1:\d+)', stack.url).group(1)
+    host = stack.web_url.split('//', 1)[1].rstrip('/')
+    viewer = {'Host': host, 'X-Forwarded-Proto': 'https'}  # what CloudFront's edge sees for HTTPS
+
+    page = requests.get(f'{endpoint}/rooms/lisbon-deluxe-king', headers=viewer, timeout=30)
+    assert page.status_code == 200 and '<div id="app">' in page.text
+    expected = policy_headers('WebSecurityHeadersPolicy')
+    for name in ('Content-Security-Policy', 'Strict-Transport-Security', 'X-Frame-Options', 'X-Content-Type-Options'):
+        assert page.headers.get(name) == expected[name], name
+    script = requests.get(f'{endpoint}/vendor/preact.js', headers=viewer, timeout=30)
+    assert script.status_code == 200 and script.headers['Content-Type'].startswith('text/javascript')
+    plain = requests.get(f'{endpoint}/', headers={'Host': host}, allow_redirects=False, timeout=30)
+    assert plain.status_code == 301 and plain.headers['Location'].startswith('https://')
+
+    bucket = next(
+        o['OutputValue']
+        for o in _client(stack, 'cloudformation').describe_stacks(StackName=emulated.STACK)['Stacks'][0]['Outputs']
+        if o['OutputKey'] == 'WebBucketName'
+    )
+    assert requests.get(f'{endpoint}/{bucket}/index.html', timeout=30).status_code == 403  # only CloudFront reads it

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.browser import chromium_executable
 from tests.support.fixtures import LocalStack
 
 pytestmark = pytest.mark.e2e
@@ -31,22 +32,7 @@ BROWSER_FLAGS = [
 
 @pytest.fixture(scope='session')
 def chromium() -> str:
-    """Debian's chromium, installed by the test setup when missing (CI machines start bare)."""
-    found = shutil.which('chromium')
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which('apt-get'):
-        pytest.skip('chromium is not installed and cannot be installed here (needs root and apt-get)')
-    env = {**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}
-    installed = subprocess.run(
-        ['apt-get', 'install', '-y', '-q', 'chromium'], env=env, capture_output=True, timeout=900
-    )
-    if installed.returncode != 0:
-        subprocess.run(['apt-get', 'update', '-q'], env=env, capture_output=True, timeout=600, check=True)
-        subprocess.run(
-            ['apt-get', 'install', '-y', '-q', 'chromium'], env=env, capture_output=True, timeout=900, check=True
-        )
-    return shutil.which('chromium') or '/usr/bin/chromium'
+    return chromium_executable()
 
 
 def _browse(chromium: str, tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess[str]:

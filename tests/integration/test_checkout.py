@@ -123,10 +123,10 @@ def test_checkout_of_paid_and_cancelled_bookings_says_why(api: Api, room, stripe
         {'auto_confirm': 'yes'},
         {'auto_confirm': 1},
         {'amount': 1},
-        {'payment_method': 'pm_card_visa'},
+        {'payment_method': 'tok_visa'},
         {'auto_confirm': True, 'payment_method': 'card_123'},
     ],
-    ids=['string', 'number', 'unknown field', 'method without auto_confirm', 'not a test method'],
+    ids=['string', 'number', 'unknown field', 'not a payment method', 'not a test method'],
 )
 def test_bad_checkout_bodies_are_refused_and_nothing_is_created(api: Api, room, stripe_local: StripeTest, body):
     token = factories.token()

@@ -35,6 +35,8 @@ PUBLIC = {
     # the API's own documentation (ReDoc and the pinned Swagger UI assets)
     'GET /api/redoc',
     'GET /api/docs/assets/{asset}',
+    # what the web client needs before anyone signs in (Stripe's publishable key, Stripe.js URL)
+    'GET /api/config',
 }
 
 

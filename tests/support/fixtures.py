@@ -119,6 +119,7 @@ class LocalStack:
     browser_url: str = ''  # where a browser opens the stack (the emulated one: host-style URL)
     hold_seconds: float = 900
     sweep_every: float = 60  # how often the sweeper runs
+    web_url: str = ''  # the emulated stack's CloudFront distribution (the site from its bucket)
 
     def __post_init__(self) -> None:
         self.browser_url = self.browser_url or self.url
@@ -190,6 +191,7 @@ def start_emulated_stack(tmp_path: Path, hold_seconds: int = 900, timeout: float
         if ready:
             fields = dict(part.split('=', 1) for part in ready[0].split()[1:])
             stack.url, stack.browser_url, stack.stripe_url = fields['url'], fields['browser_url'], fields['stripe_url']
+            stack.web_url = fields.get('web_url', '-').replace('-', '')
             stack.hold_seconds, stack.sweep_every = hold_seconds, 60
             return stack
         time.sleep(0.5)

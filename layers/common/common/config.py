@@ -69,6 +69,10 @@ class Settings(BaseModel):
     stripe_max_network_retries: Annotated[int, Field(ge=0, le=5)] = 1
     stripe_timeout_seconds: Annotated[float, Field(gt=0, le=30)] = 4.0
     stripe_webhook_tolerance_seconds: Annotated[int, Field(ge=1, le=3600)] = 300
+    # What the web client's card form needs (GET /api/config): the publishable key (pk_..., not a
+    # secret) and where Stripe.js is loaded from (make run: localstripe's stand-in).
+    stripe_publishable_key: Annotated[str | None, Field(pattern=r'^pk_(test|live)_[A-Za-z0-9_]{1,200}$')] = None
+    stripe_js_url: Annotated[str, Field(pattern=r'^https?://[^\s"\']+/$')] = 'https://js.stripe.com/v3/'
     # auto_confirm also needs a test-mode key; the production template turns this off.
     allow_auto_confirm: bool = True
     # Cancellation policy: a full refund until this many hours before the check-in instant, then

@@ -163,10 +163,12 @@ class LoginBody(Request):
 
 
 class RefreshBody(Request):
-    refresh: Annotated[str, Field(min_length=1, max_length=4096)]
+    # Absent when the client keeps its refresh token in the cookie (header X-Refresh-Token: cookie).
+    refresh: Annotated[str | None, Field(min_length=1, max_length=4096)] = None
 
     model_config = ConfigDict(
-        extra='forbid', json_schema_extra={'examples': [{'refresh': '<refresh token from /api/auth/login>'}]}
+        extra='forbid',
+        json_schema_extra={'examples': [{'refresh': '<refresh token from /api/auth/login>'}, {}]},
     )
 
 
@@ -383,9 +385,17 @@ class UserOut(BaseModel):
 
 class TokenPairOut(BaseModel):
     access: str
-    refresh: str
+    # null in cookie mode (X-Refresh-Token: cookie): the token is only in an HttpOnly cookie.
+    refresh: str | None
     token_type: Literal['Bearer'] = 'Bearer'  # noqa: S105 - the scheme name, not a secret
     expires_in: int
+
+
+class SiteConfigOut(BaseModel):
+    """What the web client needs to know before it can take a card."""
+
+    stripe_publishable_key: str | None
+    stripe_js_url: str
 
 
 class HealthOut(BaseModel):
@@ -398,24 +408,32 @@ class HealthOut(BaseModel):
 
 class CheckoutBody(Request):
     auto_confirm: StrictBool = False
-    # Test mode only, with auto_confirm: one of Stripe's test payment methods (default pm_card_visa),
-    # e.g. pm_card_chargeCustomerFail to see a decline.
-    payment_method: Annotated[str | None, Field(pattern=r'^pm_card_[A-Za-z0-9_]{1,60}$')] = None
+    # Confirm the PaymentIntent on the server with this payment method: one Stripe.js created from
+    # the card form (pm_..., or card_... from localstripe's stand-in), or with auto_confirm one of
+    # Stripe's test methods (default pm_card_visa; pm_card_chargeCustomerFail to see a decline).
+    payment_method: Annotated[str | None, Field(pattern=r'^(pm|card)_[A-Za-z0-9_]{1,100}$')] = None
 
     model_config = ConfigDict(
         extra='forbid',
         json_schema_extra={
-            'examples': [{'auto_confirm': False}, {'auto_confirm': True}],
-            # payment_method only with auto_confirm: true (the validator below, stated for clients).
-            'if': {'required': ['payment_method'], 'properties': {'payment_method': {'type': 'string'}}},
-            'then': {'required': ['auto_confirm'], 'properties': {'auto_confirm': {'const': True}}},
+            'examples': [
+                {'auto_confirm': False},
+                {'payment_method': 'pm_1Q0PsIJvEtkwdCNYMSaVuRz6'},
+                {'auto_confirm': True},
+            ],
+            # With auto_confirm, a payment_method is one of Stripe's test methods (the validator below).
+            'if': {
+                'required': ['auto_confirm', 'payment_method'],
+                'properties': {'auto_confirm': {'const': True}, 'payment_method': {'type': 'string'}},
+            },
+            'then': {'properties': {'payment_method': {'pattern': '^pm_card_'}}},
         },
     )
 
     @model_validator(mode='after')
-    def _method_needs_auto_confirm(self) -> CheckoutBody:
-        if self.payment_method is not None and not self.auto_confirm:
-            raise ValueError('payment_method is only accepted with auto_confirm')
+    def _auto_confirm_uses_a_test_method(self) -> CheckoutBody:
+        if self.auto_confirm and self.payment_method is not None and not self.payment_method.startswith('pm_card_'):
+            raise ValueError("auto_confirm pays with one of Stripe's test methods (pm_card_...)")
         return self
 
 

@@ -109,10 +109,14 @@ def checkout(
     now: datetime,
     *,
     auto_confirm: bool = False,
-    payment_method: str = TEST_PAYMENT_METHOD,
+    payment_method: str | None = None,
 ) -> CheckoutResult:
-    """The booking's one PaymentIntent (created on the first call), and with ``auto_confirm``
-    (test mode only) its confirmation with a Stripe test card, so the booking is CONFIRMED."""
+    """The booking's one PaymentIntent (created on the first call), confirmed here when the
+    client names a ``payment_method`` (one Stripe.js created from the guest's card: Stripe's
+    "finalize payments on the server" flow), or with ``auto_confirm`` (test mode only) with a
+    Stripe test card. A payment Stripe accepts at once confirms the booking now; one that needs
+    the guest (3-D Secure: ``requires_action``) is finished by Stripe.js and confirmed by the
+    webhook."""
     if auto_confirm:
         check_auto_confirm_allowed()  # before anything is read or written
     booking = bookings.get_own(principal, booking_id)
@@ -124,8 +128,8 @@ def checkout(
     if booking.payment.status == gateway.CANCELED:
         raise errors.InvalidState('The payment of this booking was canceled')
     outcome = None
-    if auto_confirm:
-        outcome, booking = _confirm_with_test_card(booking, payment_method, now)
+    if auto_confirm or payment_method:
+        outcome, booking = _confirm_on_server(booking, payment_method or TEST_PAYMENT_METHOD, now)
     assert booking.payment is not None
     return CheckoutResult(booking=booking, payment=booking.payment, created=created, outcome=outcome)
 
@@ -166,7 +170,7 @@ def _abandon(payment_intent_id: str) -> None:
         logger.warning('could not cancel an unused payment intent', payment_intent_id=payment_intent_id)
 
 
-def _confirm_with_test_card(booking: Booking, payment_method: str, now: datetime) -> tuple[Outcome, Booking]:
+def _confirm_on_server(booking: Booking, payment_method: str, now: datetime) -> tuple[Outcome, Booking]:
     assert booking.payment is not None
     payment_intent_id = booking.payment.payment_intent_id
     current = gateway.retrieve_payment_intent(payment_intent_id)
@@ -190,7 +194,9 @@ def _confirm_with_test_card(booking: Booking, payment_method: str, now: datetime
                 raise
     if current.succeeded:
         return payment_succeeded(booking.id, current, now)
-    # e.g. requires_action (3-D Secure on real Stripe): the client finishes it, the webhook confirms.
+    # e.g. requires_action (3-D Secure): Stripe.js finishes it with the guest, the webhook confirms.
+    # Recorded, so the client reads what Stripe needs next from the answer.
+    _record_payment_status(booking.id, current, now)
     return Outcome.RECORDED, repos.get_booking(booking.id)
 
 
