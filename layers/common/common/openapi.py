@@ -182,6 +182,8 @@ def _tidy(document: dict[str, Any]) -> dict[str, Any]:
                 if parameter.get('in') == 'header':  # powertools lowercases header aliases
                     parameter['name'] = '-'.join(part.capitalize() for part in parameter['name'].split('-'))
                 _not_null(parameter['schema'])  # an optional parameter is absent, never null
+                if 'const' in parameter['schema']:  # the same rule, in the form generators take for parameters
+                    parameter['schema']['enum'] = [parameter['schema'].pop('const')]
     _link(document)
     document['tags'] = TAGS
     # Guests' paths first, the admin's last (as the tags).
