@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -16,13 +17,17 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 from local.gateway import Gateway
 
+_BUILDING = threading.Lock()
+
 
 @cache
 def _operations() -> list[tuple[re.Pattern[str], str, dict[str, Any]]]:
     from functions.docs.app import _document
 
+    with _BUILDING:  # powertools' schema generation is not thread-safe
+        document = _document()
     found = []
-    for path, item in _document()['paths'].items():
+    for path, item in document['paths'].items():
         pattern = re.compile('^' + re.sub(r'\{\w+\}', '[^/]+', path) + '/?$')
         found += [(pattern, method.upper(), operation) for method, operation in item.items()]
     return found
@@ -68,6 +73,12 @@ class Api:
     gateway: Gateway = field(default_factory=Gateway)
     # Check every answer against the OpenAPI document (off for tests that break it on purpose).
     check_contract: bool = True
+
+    def __post_init__(self) -> None:
+        if self.check_contract:
+            # Build the document now, before any test thread sends a request: generating it touches
+            # the routes of the very resolvers that serve the requests.
+            _operations()
 
     def request(
         self,
