@@ -186,8 +186,8 @@ def _tidy(document: dict[str, Any]) -> dict[str, Any]:
                     parameter['schema']['enum'] = [parameter['schema'].pop('const')]
     _link(document)
     document['tags'] = TAGS
-    # Guests' paths first, the admin's last (as the tags).
-    document['paths'] = dict(sorted(document['paths'].items(), key=lambda p: p[0].startswith(ADMIN_PREFIX)))
+    # Guests' paths first, the admin's last (as the tags); a collection before its items.
+    document['paths'] = dict(sorted(document['paths'].items(), key=lambda p: (p[0].startswith(ADMIN_PREFIX), p[0])))
     return document
 
 
