@@ -127,6 +127,9 @@ class FunctionPool:
             handler = self._free.pop() if self._free else None
         if handler is None:
             handler = self._new_environment()
+        # Lambda's timer starts when the handler is invoked: a cold start's init is not part of it
+        # (idempotency's in-progress expiry is the remaining time, so it matters under load).
+        context.started = time.monotonic()
         try:
             return handler(event, context)
         finally:
