@@ -29,6 +29,8 @@ from local.web import Site
 
 STAGE = 'local'
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A local-only route (``/_local/...``, never in template.yaml): (method, query) -> status, headers, body.
+LocalRoute = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 
 
 class _PerThread:
@@ -138,8 +140,13 @@ class FunctionPool:
 
 
 class Gateway:
-    def __init__(self, template: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, template: dict[str, Any] | None = None, local_routes: dict[str, LocalRoute] | None = None
+    ) -> None:
         self.routes = cfn.routes(template)
+        # Development aids of the local run only (e.g. /_local/mailbox), outside /api.
+        self.local_routes = local_routes or {}
+        assert all(path.startswith('/_local/') for path in self.local_routes)
         self._pools: dict[str, FunctionPool] = {}
         for route in self.routes:
             self._pools.setdefault(route.function, FunctionPool(route.module, route.handler))
@@ -148,6 +155,9 @@ class Gateway:
             (re.compile('^' + re.sub(r'\{(\w+)\}', r'[^/]+', path) + '$'), method)
             for path, method in cfn.declared_any_methods(template).items()
         ]
+
+    def is_local(self, path: str) -> bool:
+        return path.rstrip('/') in self.local_routes
 
     def warm_up(self) -> None:
         """Import every handler once (a cold start), so the first request is not slow."""
@@ -173,6 +183,9 @@ class Gateway:
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
+        local = self.local_routes.get(url.path.rstrip('/'))  # see is_local
+        if local is not None:
+            return local(method, url.query)
         matched = self.match(method, url.path)
         if matched is None and (declared := self.any_method(url.path)) is not None:
             return mock_response(declared['x-amazon-apigateway-integration'])
@@ -294,7 +307,9 @@ def serve(gateway: Gateway, host: str, port: int, site: Site | None = None) -> T
             length = int(self.headers.get('Content-Length') or 0)
             body = self.rfile.read(length) if length else b''
             headers = dict(self.headers.items())
-            if site is not None and not site.is_api(urlsplit(self.path).path):
+            path = urlsplit(self.path).path
+            # The local-only routes (/_local/...) are the gateway's, not the site's.
+            if site is not None and not site.is_api(path) and not gateway.is_local(path):
                 if self.command in ('GET', 'HEAD'):
                     status, out_headers, payload = site.get(self.path)
                 else:  # CloudFront's default behaviour allows GET and HEAD only

@@ -15,8 +15,13 @@ from common.domain import BookingStatus
 from common.models.admin import (
     AdminBookingOut,
     AdminBookingPage,
+    AdminHotelList,
+    AdminHotelOut,
+    AdminRoomTypeList,
+    AdminRoomTypeOut,
     HotelCreate,
     HotelPatch,
+    InventoryGridOut,
     InventoryNightOut,
     InventoryOut,
     InventoryPut,
@@ -29,7 +34,7 @@ from common.models.admin import (
     RuleCreate,
     RulePatch,
 )
-from common.models.api import HotelList, HotelOut, IsoDate, RoomTypeList, RoomTypeOut
+from common.models.api import IsoDate
 from common.observability import logger, metrics, tracer
 from common.services import admin, reports
 
@@ -72,8 +77,8 @@ def _no_content() -> Response[None]:
     summary='List hotels',
     description='Every hotel, by city then name.',
 )
-def list_hotels() -> HotelList:
-    return HotelList(items=[HotelOut.from_domain(h) for h in admin.list_hotels()])
+def list_hotels() -> AdminHotelList:
+    return AdminHotelList(items=[AdminHotelOut.from_domain(h) for h in admin.list_hotels()])
 
 
 @app.post(
@@ -83,12 +88,12 @@ def list_hotels() -> HotelList:
     summary='Create a hotel',
     description='The `id` is a slug you choose (409 `already_exists` if taken). `timezone` and `check_in_hour` '
     "place the cancellation rule's check-in instant; `currency` is every room type's.",
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': HotelOut}}}},
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminHotelOut}}}},
     openapi_extensions=http.problems(errors.AlreadyExists),
 )
-def create_hotel(body: HotelCreate) -> Response[HotelOut]:
+def create_hotel(body: HotelCreate) -> Response[AdminHotelOut]:
     hotel = admin.create_hotel(http.admin(app), body.model_dump())
-    return _created(HotelOut.from_domain(hotel).model_dump(mode='json'), f'/api/admin/hotels/{hotel.id}')
+    return _created(AdminHotelOut.from_domain(hotel).model_dump(mode='json'), f'/api/admin/hotels/{hotel.id}')
 
 
 @app.get(
@@ -99,8 +104,8 @@ def create_hotel(body: HotelCreate) -> Response[HotelOut]:
     description='One hotel by its id.',
     openapi_extensions=http.problems(errors.NotFound),
 )
-def get_hotel(hotel_id: Id) -> HotelOut:
-    return HotelOut.from_domain(admin.get_hotel(hotel_id))
+def get_hotel(hotel_id: Id) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.get_hotel(hotel_id))
 
 
 @app.patch(
@@ -112,8 +117,8 @@ def get_hotel(hotel_id: Id) -> HotelOut:
     '(409 `hotel_not_empty`).',
     openapi_extensions=http.problems(errors.NotFound, errors.HotelNotEmpty, errors.Conflict),
 )
-def update_hotel(hotel_id: Id, body: HotelPatch) -> HotelOut:
-    return HotelOut.from_domain(admin.update_hotel(http.admin(app), hotel_id, body.changes()))
+def update_hotel(hotel_id: Id, body: HotelPatch) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.update_hotel(http.admin(app), hotel_id, body.changes()))
 
 
 @app.delete(
@@ -140,8 +145,8 @@ def delete_hotel(hotel_id: Id) -> Response[None]:
     summary='List room types',
     description='Every room type, or those of `hotel_id`.',
 )
-def list_room_types(hotel_id: Filter = None) -> RoomTypeList:
-    return RoomTypeList(items=[RoomTypeOut.from_domain(r) for r in admin.list_room_types(hotel_id)])
+def list_room_types(hotel_id: Filter = None) -> AdminRoomTypeList:
+    return AdminRoomTypeList(items=[AdminRoomTypeOut.from_domain(r) for r in admin.list_room_types(hotel_id)])
 
 
 @app.post(
@@ -149,15 +154,17 @@ def list_room_types(hotel_id: Filter = None) -> RoomTypeList:
     tags=TAGS,
     security=AUTH,
     summary='Create a room type',
-    description='Creates it in an existing hotel (422 `invalid_reference` otherwise) and opens `total_rooms` on '
-    "every night of the sale window (SALE_WINDOW_DAYS). `currency`, when sent, must be the hotel's "
+    description='Creates it in an existing hotel (422 `invalid_reference` otherwise) and opens `default_allotment` '
+    "(default `total_rooms`) on every night of the sale window (SALE_WINDOW_DAYS). `currency`, when sent, must be the hotel's "
     '(422 `validation_error`). The `id` is a slug you choose (409 `already_exists` if taken).',
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': RoomTypeOut}}}},
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminRoomTypeOut}}}},
     openapi_extensions=http.problems(errors.AlreadyExists, Ref, errors.InventoryConflict),
 )
-def create_room_type(body: RoomTypeCreate) -> Response[RoomTypeOut]:
+def create_room_type(body: RoomTypeCreate) -> Response[AdminRoomTypeOut]:
     room_type, _ = admin.create_room_type(http.admin(app), body.model_dump(), http.now())
-    return _created(RoomTypeOut.from_domain(room_type).model_dump(mode='json'), f'/api/admin/room-types/{room_type.id}')
+    return _created(
+        AdminRoomTypeOut.from_domain(room_type).model_dump(mode='json'), f'/api/admin/room-types/{room_type.id}'
+    )
 
 
 @app.get(
@@ -168,8 +175,8 @@ def create_room_type(body: RoomTypeCreate) -> Response[RoomTypeOut]:
     description='One room type by its id.',
     openapi_extensions=http.problems(errors.NotFound),
 )
-def get_room_type(room_type_id: Id) -> RoomTypeOut:
-    return RoomTypeOut.from_domain(admin.get_room_type(room_type_id))
+def get_room_type(room_type_id: Id) -> AdminRoomTypeOut:
+    return AdminRoomTypeOut.from_domain(admin.get_room_type(room_type_id))
 
 
 @app.patch(
@@ -177,12 +184,12 @@ def get_room_type(room_type_id: Id) -> RoomTypeOut:
     tags=TAGS,
     security=AUTH,
     summary='Change a room type',
-    description='Only the fields sent change (at least one; `null` clears `view_type`). `total_rooms` is the '
-    'allotment of nights opened from now on; change existing nights with `PUT .../inventory`.',
+    description='Only the fields sent change (at least one; `null` clears `view_type`). `default_allotment` '
+    'is the allotment of nights opened from now on; change existing nights with `PUT .../inventory`.',
     openapi_extensions=http.problems(errors.NotFound, errors.Conflict),
 )
-def update_room_type(room_type_id: Id, body: RoomTypePatch) -> RoomTypeOut:
-    return RoomTypeOut.from_domain(admin.update_room_type(http.admin(app), room_type_id, body.changes()))
+def update_room_type(room_type_id: Id, body: RoomTypePatch) -> AdminRoomTypeOut:
+    return AdminRoomTypeOut.from_domain(admin.update_room_type(http.admin(app), room_type_id, body.changes()))
 
 
 @app.delete(
@@ -196,8 +203,22 @@ def update_room_type(room_type_id: Id, body: RoomTypePatch) -> RoomTypeOut:
     openapi_extensions=http.problems(errors.NotFound, errors.HasBookings, errors.Conflict),
 )
 def delete_room_type(room_type_id: Id) -> Response[None]:
-    admin.delete_room_type(http.admin(app), room_type_id)
+    admin.delete_room_type(http.admin(app), room_type_id, http.now())
     return _no_content()
+
+
+@app.get(
+    '/api/admin/hotels/<hotel_id>/inventory',
+    tags=TAGS,
+    security=AUTH,
+    summary="A hotel's inventory grid",
+    description="Every room type of the hotel x the nights from `from` (default the hotel's today) to `to` "
+    '(exclusive, default 28 nights later): allotment, available, sold, held, stop-sell. `to` must be after `from` '
+    '(422 `invalid_dates`), at most 366 nights later (422 `range_too_long`).',
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidDates, errors.RangeTooLong),
+)
+def hotel_inventory(hotel_id: Id, start: From = None, end: To = None) -> InventoryGridOut:
+    return InventoryGridOut.from_domain(reports.inventory_grid(hotel_id, start, end, http.now()))
 
 
 @app.put(
@@ -207,8 +228,8 @@ def delete_room_type(room_type_id: Id) -> Response[None]:
     summary='Set allotment and stop-sell for a range of nights',
     description='From `start_date` to `end_date` (exclusive; optionally only some `weekdays`), all or nothing. '
     'Rules a schema cannot state: `end_date` after `start_date`, at most 366 nights (422 `range_too_long`), '
-    'no past night at the hotel and none beyond 3 x 366 days ahead (422 `invalid_dates`). Lowering the allotment below the rooms '
-    'held on a night answers 409 `allotment_below_held` listing those nights.',
+    'no past night at the hotel and none beyond 3 x 366 days ahead (422 `invalid_dates`). Lowering the '
+    'allotment below the rooms held on a night answers 409 `allotment_below_held` listing those nights.',
     openapi_extensions=http.problems(
         errors.NotFound, errors.InvalidDates, errors.RangeTooLong, errors.AllotmentBelowHeld, errors.InventoryConflict
     ),

@@ -49,6 +49,7 @@ RANGES = (
     'PUT /api/admin/room-types/{room_type_id}/inventory',
     'GET /api/admin/bookings',
     'GET /api/admin/reports/occupancy',
+    'GET /api/admin/hotels/{hotel_id}/inventory',
 )
 EXCEPTIONS: tuple[Documented, ...] = (
     *(

@@ -19,6 +19,7 @@ from common.domain import (
     RoomType,
     User,
 )
+from common.sale_window_repo import SaleWindowRepo
 from common.services.bookings import pending_shard
 from common.tables import BookingItem, InventoryItem
 
@@ -66,8 +67,14 @@ def room_type(
     )
     repos.put_room_type(created, create=True)
     if open_days:
-        repos.open_inventory(created, open_from or datetime.now(UTC).date(), open_days)
+        open_nights(created, open_from or datetime.now(UTC).date(), open_days)
     return created
+
+
+def open_nights(room_type: RoomType, start: date, days: int) -> None:
+    """Test setup: the nights of a room type nobody else writes yet, in BatchWriteItem calls (the
+    application opens nights with conditional puts, one call each)."""
+    SaleWindowRepo().open_fresh(room_type, start, start + timedelta(days=days - 1))
 
 
 def rule(for_hotel: Hotel, adjustment: tuple[str, int], **fields: object) -> PriceRule:

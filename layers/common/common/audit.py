@@ -29,12 +29,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from common import errors, repos
 from common import stripe_gateway as gateway
 from common.config import settings
 from common.domain import HOLDING_STATUSES, Booking, BookingStatus
+from common.sale_window import kept_from
 
 ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
 NOT_REFUNDED = ('failed', 'canceled')  # Stripe refund statuses that returned no money
@@ -85,7 +86,10 @@ def held_rooms(bookings: Iterable[Booking]) -> dict[tuple[str, date], int]:
 def inventory_violations(
     start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
 ) -> list[Violation]:
-    """Every night (optionally in [start, end)) where the books do not balance."""
+    """Every night (optionally in [start, end)) where the books do not balance. Nights older than
+    the retention are not looked at: TTL may or may not have deleted them yet."""
+    kept = kept_from(datetime.now(UTC), settings().inventory_retention_days)
+    start = max(start or kept, kept)
     held = held_rooms(repos.scan_bookings() if bookings is None else bookings)
     found = []
     seen: set[tuple[str, date]] = set()

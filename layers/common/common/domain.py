@@ -41,6 +41,9 @@ class Hotel:
     timezone: str
     check_in_hour: int
     currency: str
+    check_out_hour: int = 11
+    phone: str | None = None  # shown to guests (the confirmation email)
+    notification_email: str | None = None  # where the hotel's booking notices go; never shown to guests
 
     @property
     def tz(self) -> ZoneInfo:
@@ -53,6 +56,10 @@ class Hotel:
     def check_in_instant(self, check_in: date) -> datetime:
         """The moment a stay starting on ``check_in`` begins, as an aware datetime."""
         return datetime(check_in.year, check_in.month, check_in.day, self.check_in_hour, tzinfo=self.tz)
+
+    def check_out_instant(self, check_out: date) -> datetime:
+        """The moment a stay ending on ``check_out`` ends (the check-out hour), as an aware datetime."""
+        return datetime(check_out.year, check_out.month, check_out.day, self.check_out_hour, tzinfo=self.tz)
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,23 @@ class RoomType:
     images: tuple[str, ...] = ()
     rating_sum: int = 0
     review_count: int = 0
+    # The allotment of nights opened from now on (room types written before it existed: None,
+    # read as total_rooms).
+    default_allotment: int | None = None
 
     @property
     def average_rating(self) -> float | None:
         return round(self.rating_sum / self.review_count, 2) if self.review_count else None
+
+    @property
+    def allotment_of_new_nights(self) -> int:
+        return self.total_rooms if self.default_allotment is None else self.default_allotment
+
+    def opening_allotment(self, night: date) -> int:
+        """The allotment a night gets when it is opened (room-type creation, the daily roll of the
+        sale window, an inventory PUT over a night that did not exist). The one place weekday
+        allotments or recurring stop-sell dates would be read from (docs/admin.md)."""
+        return self.allotment_of_new_nights
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from common import errors
-from common.config import MAX_STAY_HARD_LIMIT, TRANSACTION_ITEM_LIMIT
+from common.config import MAX_STAY_HARD_LIMIT, TRANSACTION_ITEM_LIMIT, settings
 from common.domain import (
     HOLDING_STATUSES,
     Adjustment,
@@ -53,6 +53,7 @@ from common.domain import (
     User,
     WishlistEntry,
 )
+from common.sale_window import night_expires_at
 from common.tables import (
     BookingItem,
     CounterItem,
@@ -196,6 +197,9 @@ def _hotel(item: HotelItem) -> Hotel:
         timezone=item.timezone,
         check_in_hour=int(item.check_in_hour),
         currency=item.currency,
+        check_out_hour=int(item.check_out_hour) if item.check_out_hour is not None else Hotel.check_out_hour,
+        phone=item.phone,
+        notification_email=item.notification_email,
     )
 
 
@@ -221,6 +225,9 @@ def put_hotel(hotel: Hotel, *, create: bool) -> None:
         timezone=hotel.timezone,
         check_in_hour=hotel.check_in_hour,
         currency=hotel.currency,
+        check_out_hour=hotel.check_out_hour,
+        phone=hotel.phone,
+        notification_email=hotel.notification_email,
     )
     condition = HotelItem.pk.does_not_exist() if create else HotelItem.pk.exists()
     try:
@@ -248,6 +255,7 @@ def _room_type(item: RoomTypeItem) -> RoomType:
         images=tuple(item.images or ()),
         rating_sum=int(item.rating_sum or 0),
         review_count=int(item.review_count or 0),
+        default_allotment=None if item.default_allotment is None else int(item.default_allotment),
     )
 
 
@@ -279,6 +287,7 @@ def put_room_type(room_type: RoomType, *, create: bool) -> None:
         images=list(room_type.images),
         rating_sum=room_type.rating_sum,
         review_count=room_type.review_count,
+        default_allotment=room_type.allotment_of_new_nights,
     )
     if create:
         _create_room_type(item, room_type.hotel_id)
@@ -436,30 +445,6 @@ def scan_inventory() -> Iterable[InventoryNight]:
         yield _night(item)
 
 
-def open_inventory(room_type: RoomType, start: date, days: int) -> int:
-    """Create the nights that do not exist yet (existing nights keep their counts)."""
-    existing = {n.date for n in inventory(room_type.id, start, start + timedelta(days=days), consistent=True)}
-    created = 0
-    with InventoryItem.batch_write() as batch:
-        for offset in range(days):
-            night = start + timedelta(days=offset)
-            if night in existing:
-                continue
-            batch.save(
-                InventoryItem(
-                    *InventoryItem.key(room_type.id, night.isoformat()),
-                    room_type_id=room_type.id,
-                    hotel_id=room_type.hotel_id,
-                    night=night.isoformat(),
-                    allotment=room_type.total_rooms,
-                    available=room_type.total_rooms,
-                    stop_sell=False,
-                )
-            )
-            created += 1
-    return created
-
-
 # ---------------------------------------------------------------- bookings
 
 
@@ -497,13 +482,14 @@ def _ints(values: dict[str, Any], *names: str) -> dict[str, Any]:
 
 def _booking_item(booking: Booking, pending_shard: str | None) -> BookingItem:
     pk, sk = BookingItem.key(booking.id)
+    arrival_month, arrival_key = BookingItem.arrival(booking.check_in.isoformat(), booking.id)
     return BookingItem(
         pk,
         sk,
         gsi1pk=BookingItem.user_partition(booking.user_id),
         gsi1sk=f'{iso(booking.created_at)}#{booking.id}',
-        arrival_month=booking.check_in.strftime('%Y-%m'),
-        arrival_key=f'{booking.check_in.isoformat()}#{booking.id}',
+        arrival_month=arrival_month,
+        arrival_key=arrival_key,
         pending_shard=pending_shard,
         hold_expires_at=iso(booking.hold_expires_at),
         booking_id=booking.id,
@@ -877,7 +863,8 @@ def delete_room_type(room_type: RoomType, nights: Sequence[InventoryNight]) -> N
     """Delete a room type whose nights hold nothing (the caller checked, from a consistent read).
 
     Nights go first, in transactions of up to 100, each guarded by the counts the caller saw
-    (``available = allotment``: nothing held). A hold that lands after the check fails a guard:
+    (``available = allotment``, nothing held, on every night it checked). A hold that lands after
+    the check fails a guard:
     the nights already deleted are put back and ``HasBookings`` is raised. Only then the room
     type and its hotel's count go, in one transaction, and the rules scoped to it.
     """
@@ -889,7 +876,7 @@ def delete_room_type(room_type: RoomType, nights: Sequence[InventoryNight]) -> N
                 tx.delete(
                     InventoryItem(*InventoryItem.key(room_type.id, night.date.isoformat())),
                     condition=(InventoryItem.allotment == night.allotment)
-                    & (InventoryItem.available == night.allotment),
+                    & (InventoryItem.available == night.available),
                 )
 
         try:
@@ -928,6 +915,7 @@ def _night_item(room_type: RoomType, night: date, allotment: int, available: int
         allotment=allotment,
         available=available,
         stop_sell=stop_sell,
+        ttl=night_expires_at(night, settings().inventory_retention_days),
     )
 
 

@@ -13,8 +13,22 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from common.domain import Booking, InventoryNight, PriceRule
-from common.models.api import JSON_INT, WHITESPACE, BookingOut, IsoDate, MinorUnits, NextCursor, Patch, Request, Slug
+from common.domain import Booking, Hotel, InventoryNight, PriceRule, RoomType
+from common.models.api import (
+    JSON_INT,
+    WHITESPACE,
+    BookingOut,
+    Email,
+    HotelOut,
+    IsoDate,
+    MinorUnits,
+    NextCursor,
+    Patch,
+    Phone,
+    Request,
+    RoomTypeOut,
+    Slug,
+)
 from common.services import admin as admin_service
 from common.services import pricing, reports
 
@@ -55,7 +69,12 @@ class HotelCreate(Request):
     address: Annotated[str, Field(max_length=300)] = ''
     timezone: Timezone | None = Field(default=None, description='default HOTEL_TIMEZONE')
     check_in_hour: Hour | None = Field(default=None, description='default CHECK_IN_HOUR')
+    check_out_hour: Hour | None = Field(default=None, description='default CHECK_OUT_HOUR')
     currency: Currency
+    phone: Phone | None = Field(default=None, description='shown to guests (booking confirmation)')
+    notification_email: Email | None = Field(
+        default=None, description='where new bookings and cancellations are notified (never shown to guests)'
+    )
 
     model_config = ConfigDict(
         extra='forbid',
@@ -69,7 +88,10 @@ class HotelCreate(Request):
                     'address': 'Cais da Ribeira 1',
                     'timezone': 'Europe/Lisbon',
                     'check_in_hour': 15,
+                    'check_out_hour': 11,
                     'currency': 'EUR',
+                    'phone': '+351 222 000 111',
+                    'notification_email': 'reservations@riverside-porto.example',
                 }
             ]
         },
@@ -77,18 +99,37 @@ class HotelCreate(Request):
 
 
 class HotelPatch(Patch):
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({'phone', 'notification_email'})
+
     name: Name | None = None
     city: Name | None = None
     address: Annotated[str, Field(max_length=300)] | None = None
     timezone: Timezone | None = None
     check_in_hour: Hour | None = None
+    check_out_hour: Hour | None = None
     currency: Currency | None = Field(default=None, description='only while the hotel has no room types')
+    phone: Phone | None = Field(default=None, description='null clears it')
+    notification_email: Email | None = Field(default=None, description='null clears it (no hotel notices)')
 
     model_config = ConfigDict(
         extra='forbid',
         str_strip_whitespace=True,
         json_schema_extra={'examples': [{'name': 'Riverside Porto & Spa', 'check_in_hour': 14}]},
     )
+
+
+class AdminHotelOut(HotelOut):
+    """A hotel as its staff see it: what guests see, and where its notices go."""
+
+    notification_email: str | None = None
+
+    @classmethod
+    def from_domain(cls, hotel: Hotel) -> AdminHotelOut:
+        return cls(**{name: getattr(hotel, name) for name in cls.model_fields})
+
+
+class AdminHotelList(BaseModel):
+    items: list[AdminHotelOut]
 
 
 # ------------------------------------------------------------------ room types
@@ -102,7 +143,12 @@ class RoomTypeCreate(Request):
     capacity: Capacity
     base_price: Money
     currency: Currency | None = Field(default=None, description="the hotel's currency (the default)")
-    total_rooms: Rooms = Field(description='allotment of every night opened for the sale window')
+    total_rooms: Rooms = Field(description='rooms of this type in the hotel')
+    default_allotment: Rooms | None = Field(
+        default=None,
+        description='allotment of every night opened for the sale window, now and as it rolls forward '
+        '(default: total_rooms)',
+    )
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] = []
     images: Annotated[list[Url], Field(max_length=20)] = []
@@ -134,7 +180,12 @@ class RoomTypePatch(Patch):
     description: Annotated[str, Field(max_length=2000)] | None = None
     capacity: Capacity | None = None
     base_price: Money | None = None
-    total_rooms: Rooms | None = Field(default=None, description='allotment of nights opened from now on')
+    total_rooms: Rooms | None = Field(
+        default=None, description='rooms of this type; nights already open and default_allotment keep theirs'
+    )
+    default_allotment: Rooms | None = Field(
+        default=None, description='allotment of nights opened from now on (existing nights keep theirs)'
+    )
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] | None = None
     images: Annotated[list[Url], Field(max_length=20)] | None = None
@@ -144,6 +195,19 @@ class RoomTypePatch(Patch):
         str_strip_whitespace=True,
         json_schema_extra={'examples': [{'base_price': 16500, 'amenities': ['wifi', 'balcony', 'minibar']}]},
     )
+
+
+class AdminRoomTypeOut(RoomTypeOut):
+    default_allotment: int = Field(description='allotment of nights opened from now on')
+
+    @classmethod
+    def from_domain(cls, rt: RoomType) -> AdminRoomTypeOut:
+        public = RoomTypeOut.from_domain(rt).model_dump()
+        return cls(**public, default_allotment=rt.allotment_of_new_nights)
+
+
+class AdminRoomTypeList(BaseModel):
+    items: list[AdminRoomTypeOut]
 
 
 # ------------------------------------------------------------------ inventory
@@ -474,6 +538,8 @@ class OccupancyNightOut(BaseModel):
     held: int = Field(description='rooms of PENDING bookings')
     occupancy: float | None = Field(description='sold / allotment, percent')
     revenue: int = Field(description='locked nightly prices of CONFIRMED bookings, minor units')
+    adr: int | None = Field(description='revenue / sold')
+    revpar: int | None = Field(description='revenue / allotment')
 
 
 class RoomTypeOccupancyOut(BaseModel):
@@ -485,10 +551,15 @@ class RoomTypeOccupancyOut(BaseModel):
     nights: list[OccupancyNightOut]
 
 
+class HotelNightOut(TotalsOut):
+    date: date
+
+
 class HotelOccupancyOut(BaseModel):
     hotel_id: str
     currency: str
     totals: TotalsOut
+    nights: list[HotelNightOut] = Field(description='every room type of the hotel, per night')
 
 
 class OccupancyOut(BaseModel):
@@ -503,7 +574,15 @@ class OccupancyOut(BaseModel):
             start_date=report.start,
             end_date=report.end,
             hotels=[
-                HotelOccupancyOut(hotel_id=h.hotel_id, currency=h.currency, totals=TotalsOut.from_domain(h.totals))
+                HotelOccupancyOut(
+                    hotel_id=h.hotel_id,
+                    currency=h.currency,
+                    totals=TotalsOut.from_domain(h.totals),
+                    nights=[
+                        HotelNightOut(date=night, **TotalsOut.from_domain(totals).model_dump())
+                        for night, totals in h.nights.items()
+                    ],
+                )
                 for h in report.hotels
             ],
             room_types=[
@@ -523,10 +602,67 @@ class OccupancyOut(BaseModel):
                             held=n.held,
                             occupancy=n.occupancy,
                             revenue=n.revenue,
+                            adr=n.adr,
+                            revpar=n.revpar,
                         )
                         for n in r.nights
                     ],
                 )
                 for r in report.room_types
+            ],
+        )
+
+
+# ------------------------------------------------------------------ inventory grid
+
+
+class GridNightOut(BaseModel):
+    date: date
+    allotment: int
+    available: int
+    sold: int = Field(description='rooms of CONFIRMED bookings')
+    held: int = Field(description='rooms of PENDING bookings (unpaid holds)')
+    stop_sell: bool
+
+
+class GridRoomTypeOut(BaseModel):
+    room_type_id: str
+    name: str
+    total_rooms: int = Field(description='the allotment of nights opened later')
+    nights: list[GridNightOut] = Field(description='the nights opened in the range (a missing night is not on sale)')
+
+
+class InventoryGridOut(BaseModel):
+    hotel_id: str
+    today: date = Field(description="the hotel's today: earlier nights cannot change")
+    start_date: date
+    end_date: date = Field(description='exclusive')
+    room_types: list[GridRoomTypeOut]
+
+    @classmethod
+    def from_domain(cls, grid: reports.InventoryGrid) -> InventoryGridOut:
+        return cls(
+            hotel_id=grid.hotel.id,
+            today=grid.today,
+            start_date=grid.start,
+            end_date=grid.end,
+            room_types=[
+                GridRoomTypeOut(
+                    room_type_id=room_type.id,
+                    name=room_type.name,
+                    total_rooms=room_type.total_rooms,
+                    nights=[
+                        GridNightOut(
+                            date=n.date,
+                            allotment=n.allotment,
+                            available=n.available,
+                            sold=n.sold,
+                            held=n.held,
+                            stop_sell=n.stop_sell,
+                        )
+                        for n in nights
+                    ],
+                )
+                for room_type, nights in grid.rows
             ],
         )

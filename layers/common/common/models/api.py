@@ -34,6 +34,9 @@ _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
 # pydantic's (Rust's Unicode White_Space) differ by U+0085 and U+FEFF, so a pattern names both.
 WHITESPACE = r'\s\x85\ufeff'
 _EMAIL = rf'^[^@{WHITESPACE}]{{1,64}}@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]{{2,}}$'
+_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
+Email = Annotated[str, Field(pattern=_EMAIL, max_length=254)]
+Phone = Annotated[str, Field(pattern=_PHONE, max_length=32)]
 SLUG = r'^[a-z0-9][a-z0-9-]{0,62}$'
 
 
@@ -129,7 +132,7 @@ class HoldBody(Request):
 
 
 class RegisterBody(Request):
-    email: Annotated[str, Field(pattern=_EMAIL, max_length=254)]
+    email: Email
     # The length is checked by the service (422 ``weak_password``, ``rule: min_length``), after
     # the surrounding whitespace is trimmed; the document states it for clients and generators.
     password: Annotated[
@@ -266,17 +269,21 @@ class BookingPage(BaseModel):
 
 
 class HotelOut(BaseModel):
+    """A hotel as guests see it (its ``notification_email`` is the staff's, never shown here)."""
+
     id: str
     name: str
     city: str
     address: str
     timezone: str
     check_in_hour: int
+    check_out_hour: int
     currency: str
+    phone: str | None = None
 
     @classmethod
     def from_domain(cls, hotel: Hotel) -> HotelOut:
-        return cls(**vars(hotel))
+        return cls(**{name: getattr(hotel, name) for name in cls.model_fields})
 
 
 class HotelList(BaseModel):
@@ -467,7 +474,6 @@ class WebhookAck(BaseModel):
 
 # ------------------------------------------------------------------ accounts (issue 7)
 
-_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
 _NOT_CHANGEABLE_HERE = ('email', 'role', 'password', 'password_hash', 'id', 'user_id', 'created_at')
 
 
@@ -494,7 +500,7 @@ class ProfilePatch(Patch):
     NEEDS_A_CHANGE: ClassVar[bool] = False
 
     name: Annotated[PlainText, Field(min_length=1, max_length=100)] | None = None
-    phone: Annotated[str, Field(pattern=_PHONE, max_length=32)] | None = None
+    phone: Phone | None = None
     address: Annotated[PlainText, Field(min_length=1, max_length=300)] | None = None
 
     model_config = ConfigDict(

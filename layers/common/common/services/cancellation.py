@@ -81,6 +81,29 @@ def quote(
     )
 
 
+@dataclass(frozen=True)
+class Terms:
+    """A booking's cancellation terms as the guest is told them (the confirmation email): the
+    refund policy itself, read off ``quote`` at the instants that matter, never restated."""
+
+    deadline: datetime  # last instant with a full refund
+    cancellable_until: datetime  # the check-in instant
+    paid: int
+    penalty_after_deadline: int  # kept when cancelling between the deadline and check-in
+    currency: str
+
+
+def terms(booking: Booking, hotel: Hotel, *, free_hours: int, rule: str) -> Terms:
+    """What ``quote`` answers for a cancellation just after the free-cancellation deadline."""
+    check_in_at = hotel.check_in_instant(booking.check_in).astimezone(UTC)
+    deadline = check_in_at - timedelta(hours=free_hours)
+    tick = timedelta(microseconds=1)
+    # Free until check-in (free_hours 0): there is no late window, ask just before the deadline.
+    at = deadline + tick if deadline + tick < check_in_at else deadline - tick
+    figures = quote(booking, hotel, at, free_hours=free_hours, rule=rule)
+    return Terms(figures.deadline, figures.cancellable_until, figures.paid, figures.penalty, figures.currency)
+
+
 def refund_quote(principal: Principal, booking_id: str, now: datetime) -> RefundQuote:
     booking = bookings.get_own(principal, booking_id)
     status = booking.effective_status(now)
