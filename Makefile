@@ -78,9 +78,13 @@ e2e-emulated: install ## The end-to-end suite through the run-emulated deploymen
 audit: $(VENV)/.installed ## Check the books: inventory, payments vs status, Stripe if keyed (TABLE=, ENDPOINT=)
 	$(PY) -m local.audit --table "$${TABLE:-hotel-booking}" $${ENDPOINT:+--endpoint $$ENDPOINT}
 
-fuzz: install ## schemathesis against the local stack (FUZZ_EXAMPLES=1000 for a long run)
+contract: install ## The API contract: schemathesis (all checks) + a generated client (CONTRACT_EXAMPLES=500 for a long run)
 	# Tokens that outlive a long run (the stack's default is 15 minutes).
-	ACCESS_TOKEN_SECONDS=$${ACCESS_TOKEN_SECONDS:-86400} $(PY) -m pytest tests/e2e/test_fuzz.py
+	ACCESS_TOKEN_SECONDS=$${ACCESS_TOKEN_SECONDS:-86400} $(PY) -m pytest -n 2 --dist loadfile \
+		tests/e2e/test_contract.py tests/e2e/test_generated_client.py
+
+walkthrough: ## docs/walkthrough.sh against a running make run (same PORT, or B=<base URL>/api)
+	B="$(or $(B),http://127.0.0.1:$(or $(PORT),3000)/api)" sh docs/walkthrough.sh
 
 lock: ## Re-pin requirements/dev.txt from dev.in in a throwaway venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install $(PIP_FLAGS) -r requirements/dev.in
@@ -132,4 +136,4 @@ bench-housekeeping: install ## DynamoDB calls and time of housekeeping runs for 
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping clean
+.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping clean

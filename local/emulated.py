@@ -243,9 +243,13 @@ def deploy(
     template, left_out = packaged_template(locations)
     for name, why in left_out.items():
         print(f'left out of the emulated stack: {name} ({why})', flush=True)
+    # Over 51,200 bytes a template goes by S3 (TemplateURL), as `sam deploy` sends it in AWS.
+    body = json.dumps(template).encode()
+    key = f'template-{hashlib.sha256(body).hexdigest()[:16]}.json'
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     cloudformation.create_stack(
         StackName=STACK,
-        TemplateBody=json.dumps(template),
+        TemplateURL=f'{endpoint}/{BUCKET}/{key}',
         Parameters=[{'ParameterKey': k, 'ParameterValue': v} for k, v in parameters.items()],
         Capabilities=['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
     )
@@ -267,6 +271,8 @@ def deploy(
     resources = cloudformation.describe_stack_resources(StackName=STACK)['StackResources']
     api_id = next(r['PhysicalResourceId'] for r in resources if r['LogicalResourceId'] == 'HotelApi')
     _apply_gateway_responses(endpoint, api_id, template)
+    _apply_any_methods(endpoint, api_id, template)
+    _client('apigateway', endpoint).create_deployment(restApiId=api_id, stageName=STAGE, description='as declared')
     return Deployed(endpoint, outputs, api_id)
 
 
@@ -287,8 +293,33 @@ def _apply_gateway_responses(endpoint: str, api_id: str, template: dict[str, Any
         if 'StatusCode' in spec:
             arguments['statusCode'] = str(spec['StatusCode'])
         apigateway.put_gateway_response(**arguments)
-    if declared:
-        apigateway.create_deployment(restApiId=api_id, stageName=STAGE, description='gateway responses')
+
+
+def _apply_any_methods(endpoint: str, api_id: str, template: dict[str, Any]) -> None:
+    """The API's ANY methods (MOCK integrations answering 405 with ``Allow``), which ministack's
+    OpenAPI import skips (it imports the usual verbs only): put each through the API Gateway API
+    as the import would in AWS (docs/run-emulated.md)."""
+    apigateway = _client('apigateway', endpoint)
+    resources = {r['path']: r['id'] for r in apigateway.get_resources(restApiId=api_id, limit=500).get('items', [])}
+    for path, method in cfn.declared_any_methods(template).items():
+        resource = {'restApiId': api_id, 'resourceId': resources[path], 'httpMethod': 'ANY'}
+        integration = method['x-amazon-apigateway-integration']
+        answer = integration['responses']['default']
+        status = answer['statusCode']
+        apigateway.put_method(**resource, authorizationType='NONE')
+        apigateway.put_method_response(
+            **resource, statusCode=status, responseParameters=dict.fromkeys(answer['responseParameters'], False)
+        )
+        apigateway.put_integration(
+            **resource, type=integration['type'].upper(), passthroughBehavior=integration['passthroughBehavior'].upper()
+        )
+        apigateway.put_integration_response(
+            **resource,
+            statusCode=status,
+            selectionPattern='',
+            responseParameters=answer['responseParameters'],
+            responseTemplates=answer['responseTemplates'],
+        )
 
 
 def seed_demo(deployed: Deployed, admin_email: str, admin_password: str) -> dict[str, object]:

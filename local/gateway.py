@@ -12,6 +12,7 @@ import base64
 import importlib
 import importlib.util
 import json
+import re
 import socket
 import threading
 import time
@@ -128,6 +129,9 @@ class FunctionPool:
             handler = self._free.pop() if self._free else None
         if handler is None:
             handler = self._new_environment()
+        # Lambda's timer starts when the handler is invoked: a cold start's init is not part of it
+        # (idempotency's in-progress expiry is the remaining time, so it matters under load).
+        context.started = time.monotonic()
         try:
             return handler(event, context)
         finally:
@@ -146,6 +150,11 @@ class Gateway:
         self._pools: dict[str, FunctionPool] = {}
         for route in self.routes:
             self._pools.setdefault(route.function, FunctionPool(route.module, route.handler))
+        # The API's own ANY methods (MOCK integrations): what a path answers to a method it does not take.
+        self._any_methods = [
+            (re.compile('^' + re.sub(r'\{(\w+)\}', r'[^/]+', path) + '$'), method)
+            for path, method in cfn.declared_any_methods(template).items()
+        ]
 
     def is_local(self, path: str) -> bool:
         return path.rstrip('/') in self.local_routes
@@ -166,6 +175,10 @@ class Gateway:
                 return route, found.groupdict()
         return None
 
+    def any_method(self, path: str) -> dict[str, Any] | None:
+        normalised = path.rstrip('/') or '/'
+        return next((method for pattern, method in self._any_methods if pattern.match(normalised)), None)
+
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
@@ -174,6 +187,8 @@ class Gateway:
         if local is not None:
             return local(method, url.query)
         matched = self.match(method, url.path)
+        if matched is None and (declared := self.any_method(url.path)) is not None:
+            return mock_response(declared['x-amazon-apigateway-integration'])
         if matched is None:
             problem = {
                 'type': 'urn:hotel-booking:problem:route_not_found',
@@ -188,6 +203,20 @@ class Gateway:
         context = LambdaContext(route.function)
         result = self._pools[route.function].invoke(event, context)
         return http_response(result)
+
+
+def mock_response(integration: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """What API Gateway answers for a MOCK integration with no request template: its default
+    integration response (static header values in quotes, the body template as it is)."""
+    response = integration['responses']['default']
+    prefix = 'method.response.header.'
+    headers = {
+        name[len(prefix) :]: value.strip("'")
+        for name, value in (response.get('responseParameters') or {}).items()
+        if name.startswith(prefix)
+    }
+    body = (response.get('responseTemplates') or {}).get('application/json', '')
+    return int(response['statusCode']), headers, body.encode()
 
 
 def proxy_event(

@@ -163,6 +163,8 @@ def main() -> int:
             f'\nHotel booking API ready in {time.monotonic() - t0:.1f}s\n'
             f'  Guest site {base}/\n'
             f'  API        {base}/api/health\n'
+            f'  Docs       {base}/api/docs (Swagger UI), {base}/api/openapi.json\n'
+            f'  Try it     make walkthrough (docs/walkthrough.sh: a booking paid, then cancelled)\n'
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
             f'  Audit      make audit ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'

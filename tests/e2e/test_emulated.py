@@ -72,6 +72,17 @@ def test_every_template_route_reaches_its_function_through_api_gateway(stack: Lo
             assert reply.json()['code'] != 'route_not_found', route
 
 
+def test_a_known_path_answers_an_undeclared_method_with_405_and_allow(stack: LocalStack):
+    # API Gateway answers itself (the template's MOCK ANY method): no function, no 403.
+    for method, path, allow in (('TRACE', '/api/auth/login', 'POST'), ('DELETE', '/api/users/me', 'GET, PATCH')):
+        reply = requests.request(method, f'{stack.url}{path}', timeout=30)
+        assert (reply.status_code, reply.headers.get('Allow')) == (405, allow), (method, path, reply.text[:200])
+        assert reply.headers['Content-Type'] == 'application/problem+json'
+        assert reply.json()['code'] == 'method_not_allowed'
+    reply = requests.get(f'{stack.url}/api/bookings/b-1/nope', timeout=30)  # an unknown path stays a 404
+    assert (reply.status_code, reply.json()['code']) == (404, 'route_not_found')
+
+
 def test_a_hold_goes_from_the_table_stream_to_the_event_bus(stack: LocalStack):
     # Given a queue subscribed to the stack's bus
     sqs, bridge = _client(stack, 'sqs'), _client(stack, 'events')

@@ -32,6 +32,8 @@ class BookingStatus(enum.StrEnum):
 
 # Statuses whose rooms are held in inventory (the inventory invariant counts these).
 HOLDING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+# The password rule clients can read in the OpenAPI document (and the service enforces).
+MIN_PASSWORD_LENGTH = 10
 
 
 class Role(enum.StrEnum):

@@ -11,43 +11,55 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from common.domain import Booking, Hotel, InventoryNight, PriceRule, RoomType
-from common.models.api import BookingOut, Email, HotelOut, IsoDate, Phone, Request, RoomTypeOut, Slug
+from common.models.api import (
+    JSON_INT,
+    WHITESPACE,
+    BookingOut,
+    Email,
+    HotelOut,
+    IsoDate,
+    MinorUnits,
+    NextCursor,
+    Patch,
+    Phone,
+    Request,
+    RoomTypeOut,
+    Slug,
+)
 from common.services import admin as admin_service
-from common.services import reports
+from common.services import pricing, reports
 
 if TYPE_CHECKING:
     from common.ports import Page
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Currency = Annotated[str, Field(pattern=r'^[A-Z]{3}$', description='ISO 4217 code, e.g. EUR')]
-Timezone = Annotated[str, Field(min_length=1, max_length=64, description='IANA time zone, e.g. Europe/Lisbon')]
-Hour = Annotated[StrictInt, Field(ge=0, le=23)]
+
+
+# An IANA zone's shape; whether the zone exists is the tz database's to say (422 otherwise). The
+# document does not enumerate the ~600 zones: generated clients choke on such enums (GMT0 / GMT-0).
+Timezone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r'^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
+        description='An IANA time zone the server knows, e.g. Europe/Lisbon (422 `validation_error` otherwise)',
+    ),
+]
+Hour = Annotated[int, Field(ge=0, le=23), JSON_INT]
 Tag = Annotated[str, Field(pattern=r'^[a-z0-9][a-z0-9-]{0,49}$')]
-Url = Annotated[str, Field(pattern=r'^https://\S+$', max_length=2048)]
-Money = Annotated[StrictInt, Field(ge=0, le=10**9, description='minor units (cents)')]
-Rooms = Annotated[StrictInt, Field(ge=0, le=10_000)]
-Capacity = Annotated[StrictInt, Field(ge=1, le=50)]
-Weekday = Annotated[StrictInt, Field(ge=1, le=7)]
+Url = Annotated[str, Field(pattern=rf'^https://[^{WHITESPACE}]+$', max_length=2048)]
+Money = Annotated[
+    int, Field(ge=0, le=10**9, description='minor units of the currency (cents: 12550 = 125.50)'), JSON_INT
+]
+Rooms = Annotated[int, Field(ge=0, le=10_000), JSON_INT]
+Capacity = Annotated[int, Field(ge=1, le=50), JSON_INT]
+Weekday = Annotated[int, Field(ge=1, le=7), JSON_INT]
 Weekdays = Annotated[list[Weekday], Field(min_length=1, max_length=7, description='ISO weekdays, 1 = Monday')]
-
-
-class Patch(Request):
-    """Only the fields sent change. ``NULLABLE`` lists the fields ``null`` may clear."""
-
-    NULLABLE: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode='after')
-    def _nulls_only_where_allowed(self) -> Patch:
-        refused = sorted(n for n in self.model_fields_set if getattr(self, n) is None and n not in self.NULLABLE)
-        if refused:
-            raise ValueError(f'{", ".join(refused)} cannot be null')
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(include=self.model_fields_set)
 
 
 # ------------------------------------------------------------------ hotels
@@ -207,6 +219,8 @@ class AdminRoomTypeList(BaseModel):
 class InventoryPut(Request):
     start_date: IsoDate
     end_date: IsoDate = Field(description='exclusive')
+    # At least one of the two (a rule between fields: the service's 422 says so; a schema-level
+    # anyOf would make client generators split the body into two anonymous types).
     allotment: Rooms | None = None
     stop_sell: StrictBool | None = None
     weekdays: Weekdays | None = Field(default=None, description='only these weekdays of the range')
@@ -217,7 +231,7 @@ class InventoryPut(Request):
             'examples': [
                 {'start_date': '2027-03-01', 'end_date': '2027-04-01', 'allotment': 12},
                 {'start_date': '2027-12-24', 'end_date': '2027-12-26', 'stop_sell': True},
-            ]
+            ],
         },
     )
 
@@ -257,9 +271,36 @@ class InventoryOut(BaseModel):
 # ------------------------------------------------------------------ price rules
 
 
-class AdjustmentIn(Request):
-    type: Literal['percent', 'amount', 'fixed']
-    value: StrictInt = Field(description='percent: -100..1000; amount and fixed: minor units')
+class PercentAdjustment(Request):
+    type: Literal['percent']
+    value: Annotated[
+        int, Field(ge=pricing.PERCENT_MIN, le=pricing.PERCENT_MAX, description='percent of the price'), JSON_INT
+    ]
+
+
+class AmountAdjustment(Request):
+    type: Literal['amount']
+    value: Annotated[
+        int,
+        Field(
+            ge=-pricing.MONEY_MAX, le=pricing.MONEY_MAX, description='added to the price, minor units of the currency'
+        ),
+        JSON_INT,
+    ]
+
+
+class FixedAdjustment(Request):
+    type: Literal['fixed']
+    value: Annotated[
+        int, Field(ge=0, le=pricing.MONEY_MAX, description='the price itself, minor units of the currency'), JSON_INT
+    ]
+
+
+AdjustmentIn = Annotated[PercentAdjustment | AmountAdjustment | FixedAdjustment, Field(discriminator='type')]
+Priority = Annotated[
+    int, Field(ge=-pricing.PRIORITY_LIMIT, le=pricing.PRIORITY_LIMIT, description='ascending; ties by id'), JSON_INT
+]
+MinStay = Annotated[int, Field(ge=1, le=pricing.MIN_STAY_MAX), JSON_INT]
 
 
 class RuleCreate(Request):
@@ -270,8 +311,8 @@ class RuleCreate(Request):
     end_date: IsoDate | None = Field(default=None, description='inclusive; null: open')
     weekdays: Weekdays | None = None
     adjustment: AdjustmentIn | None = Field(default=None, description='default amount 0 (a restriction only)')
-    priority: StrictInt = Field(default=0, description='ascending; ties by id')
-    min_stay: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    priority: Priority = 0
+    min_stay: MinStay | None = None
     closed_to_arrival: StrictBool = False
 
     model_config = ConfigDict(
@@ -295,7 +336,7 @@ class RuleCreate(Request):
                     'priority': 10,
                     'min_stay': 3,
                 },
-            ]
+            ],
         },
     )
 
@@ -312,8 +353,8 @@ class RulePatch(Patch):
     end_date: IsoDate | None = None
     weekdays: Weekdays | None = None
     adjustment: AdjustmentIn | None = None
-    priority: StrictInt | None = None
-    min_stay: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    priority: Priority | None = None
+    min_stay: MinStay | None = None
     closed_to_arrival: StrictBool | None = None
 
     model_config = ConfigDict(
@@ -376,15 +417,15 @@ class StepOut(BaseModel):
     name: str
     priority: int
     adjustment: AdjustmentOut
-    price_before: int
-    price_after: int
+    price_before: MinorUnits
+    price_after: MinorUnits
 
 
 class PreviewNightOut(BaseModel):
     date: date
     weekday: int
-    base_price: int
-    price: int
+    base_price: MinorUnits
+    price: MinorUnits
     rule_ids: list[str]
     steps: list[StepOut]
 
@@ -402,9 +443,9 @@ class PreviewOut(BaseModel):
     check_out: date
     nights: int
     rooms: int
-    base_price: int
-    per_room_price: int
-    total_price: int
+    base_price: MinorUnits
+    per_room_price: MinorUnits
+    total_price: MinorUnits
     bookable: bool = Field(description='false when a restriction (min_stay, closed_to_arrival) refuses the stay')
     restriction: RestrictionOut | None
     nightly: list[PreviewNightOut]
@@ -463,7 +504,7 @@ class AdminBookingOut(BookingOut):
 
 class AdminBookingPage(BaseModel):
     items: list[AdminBookingOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
     @classmethod
     def from_domain(cls, page: Page[Booking], now: datetime) -> AdminBookingPage:
@@ -478,9 +519,9 @@ class TotalsOut(BaseModel):
     sold: int
     held: int
     occupancy: float | None = Field(description='sold / room_nights, percent')
-    revenue: int
-    adr: int | None = Field(description='average daily rate: revenue / sold')
-    revpar: int | None = Field(description='revenue per available room-night: revenue / room_nights')
+    revenue: MinorUnits
+    adr: int | None = Field(description='average daily rate: revenue / sold, minor units')
+    revpar: int | None = Field(description='revenue per available room-night: revenue / room_nights, minor units')
 
     @classmethod
     def from_domain(cls, totals: reports.Totals) -> TotalsOut:
