@@ -14,8 +14,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StrictInt, model_validator
 
 from common.domain import HotelTaxes, PromoCode, RatePlan
-from common.models.admin import Name, Patch, Weekday
-from common.models.api import IsoDate, Request, Slug
+from common.models.admin import Name, Weekday
+from common.models.api import IsoDate, Patch, Request, Slug
 from common.models.pricing import PolicyOut, vat_percent
 
 PlanCode = Annotated[
