@@ -104,3 +104,27 @@ def test_an_internationalised_domain_is_sent_in_punycode():
 
     assert ascii_address('anna@müller.de') == 'anna@xn--mller-kva.de'
     assert ascii_address(' ada@example.com ') == 'ada@example.com'
+
+
+def test_a_non_refundable_booking_is_confirmed_with_its_own_terms_rate_and_taxes():
+    from dataclasses import replace as changed
+
+    from common.domain import CancellationPolicy, CityTaxCharge, RatePlan
+
+    facts = emails.sample_facts()
+    plan = RatePlan(facts.hotel.id, 'NR', 'Non-refundable', cancellation=CancellationPolicy.non_refundable())
+    city_tax = CityTaxCharge(400, 2, 3)
+    total = facts.booking.total_amount + city_tax.amount
+    booking = changed(
+        facts.booking,
+        terms=plan.terms(),
+        city_tax=city_tax,
+        total_amount=total,
+        payment=changed(facts.booking.payment, amount=total),
+    )
+    facts = compose.Facts(booking, facts.hotel, facts.room_type, facts.guest)
+    [guest, _] = compose.compose('BookingConfirmed', emails.detail(facts, 'BookingConfirmed'), facts, emails.SETTINGS)
+    text = Renderer().render(guest).text
+    assert 'Rate: Non-refundable' in text
+    assert 'Taxes and fees' in text and 'Free cancellation' not in text
+    assert 'Non-refundable rate: cancelling before check-in frees the room but keeps' in text
