@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from common import errors
 from common.domain import (
@@ -226,3 +228,32 @@ def test_the_occupancy_report_counts_room_revenue_without_taxes_split_by_plan():
     # 3 nights: 10000 (FLEX) and 9000 (NR) a night, VAT added and city tax outside the revenue
     assert totals.revenue_by_plan == {'FLEX': 30000, 'NR': 27000}
     assert (totals.revenue, totals.sold, totals.held) == (57000, 6, 3)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    base_price=st.integers(1, 500_000),
+    vat_rate=st.integers(0, 2500),
+    included=st.booleans(),
+    city=st.integers(0, 1000),
+    percent=st.integers(0, 100),
+    plan=st.sampled_from(['FLEX', 'NR', 'BB']),
+    nights=st.integers(1, 7),
+)
+def test_the_total_shown_is_the_total_held_and_the_amount_charged(
+    base_price, vat_rate, included, city, percent, plan, nights
+):
+    w = world(base_price=base_price)
+    for each in (FLEX, NR, BB):
+        w.deps.catalog.create_plan(replace(each, version=1))
+    city_tax = CityTax(city, max_nights=7) if city else None
+    w.deps.catalog.put_taxes(
+        HotelTaxes('lisbon', vat_rate=vat_rate, prices_include_vat=included, city_tax=city_tax, version=1), 0
+    )
+    w.deps.promos.create(PromoCode('lisbon', 'ANY', 'percent', percent, version=1))
+    query = search.SearchQuery(w.day(10), w.day(10 + nights), guests=2, promo_code='any')
+    [result] = search.search(w.deps, query, w.now).results
+    shown = next(o for o in result.offers if o.plan.code == plan)
+    held = hold(w, plan, 'any', nights=nights)
+    charged = checkout.checkout(w.deps, GUEST, held.id, w.now).payment
+    assert shown.price.total == held.total_amount == charged.amount >= 0
