@@ -392,6 +392,7 @@ def test_the_occupancy_report_counts_sold_held_and_locked_revenue_per_night(api:
         'held': 2,
         'occupancy': 41.7,
         'revenue': 60000,
+        'revenue_by_plan': {'STANDARD': 60000},  # the hotel has no rate plans: every room type sells STANDARD
         'adr': 12000,
         'revpar': 5000,
     }
@@ -450,6 +451,7 @@ def test_the_hotel_series_adds_up_every_room_type_of_the_night(api: Api, admin: 
         'held': 0,
         'occupancy': 50.0,
         'revenue': 60000,
+        'revenue_by_plan': {'STANDARD': 60000},
         'adr': 15000,
         'revpar': 7500,
     }
