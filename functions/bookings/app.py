@@ -31,12 +31,16 @@ def deps() -> Deps:
     responses={201: {'description': 'Rooms held', 'content': {'application/json': {'model': BookingOut}}}},
 )
 def create_booking(body: HoldBody) -> Response[BookingOut]:
-    """Hold rooms for BOOKING_HOLD_SECONDS; send an ``Idempotency-Key`` header to retry safely."""
+    """Hold rooms for BOOKING_HOLD_SECONDS; send an ``Idempotency-Key`` header to retry safely (a
+    replay is answered from the first result and counts against no limit). At most
+    MAX_ACTIVE_HOLDS_PER_USER unpaid holds at a time (429 ``too_many_holds``)."""
     caller = http.caller(app)
     now = deps().clock()
+    client_ip = http.client_ip(app)
 
     def hold() -> dict[str, Any]:
-        booking = bookings.hold(deps(), caller, bookings.HoldRequest(**body.model_dump()), now)
+        request = bookings.HoldRequest(**body.model_dump())
+        booking = bookings.hold(deps(), caller, request, now, client_ip=client_ip)
         bind_booking(booking.id)
         logger.info('hold created', room_type_id=booking.room_type_id, nights=len(booking.nightly), rooms=booking.rooms)
         metrics.record(booking)

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from common import errors
 from common.domain import Booking, BookingStatus, InventoryNight, RoomType
 from common.ports import Page
-from common.services import catalog
+from common.services import availability, catalog
 from common.services.deps import Deps
 
 MAX_LIST_DAYS = 366
@@ -108,7 +108,7 @@ class NightFigures:
     available: int
     stop_sell: bool
     sold: int  # rooms of CONFIRMED bookings
-    held: int  # rooms of PENDING bookings (unpaid holds, until paid, cancelled or swept)
+    held: int  # rooms of unexpired PENDING bookings (unpaid holds, until paid, cancelled or expired)
     revenue: int  # locked nightly prices x rooms of CONFIRMED bookings
 
     @property
@@ -174,24 +174,31 @@ class OccupancyReport:
     hotels: list[HotelOccupancy] = field(default_factory=list)
 
 
-def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date, end: date) -> list[NightFigures]:
+def _figures(
+    nights: list[InventoryNight], bookings: list[Booking], start: date, end: date, now: datetime
+) -> list[NightFigures]:
+    """A hold past its expiry that the sweeper has not released yet is over: its rooms count as
+    available (as search shows them), neither held nor sold, so allotment = available + sold +
+    held still holds on every night, at every instant."""
     sold: dict[date, int] = defaultdict(int)
     held: dict[date, int] = defaultdict(int)
     revenue: dict[date, int] = defaultdict(int)
     for booking in bookings:
+        status = booking.effective_status(now)
         for night in booking.nightly:
             if not start <= night.date < end:
                 continue
-            if booking.status is BookingStatus.CONFIRMED:
+            if status is BookingStatus.CONFIRMED:
                 sold[night.date] += booking.rooms
                 revenue[night.date] += night.price * booking.rooms
-            elif booking.status is BookingStatus.PENDING:
+            elif status is BookingStatus.PENDING:
                 held[night.date] += booking.rooms
+    due = availability.releasable(bookings, now)
     return [
         NightFigures(
             date=n.date,
             allotment=n.allotment,
-            available=n.available,
+            available=availability.released(n, due.get((n.room_type_id, n.date), 0)).available,
             stop_sell=n.stop_sell,
             sold=sold[n.date],
             held=held[n.date],
@@ -207,8 +214,8 @@ def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyRepo
 
     Reads: the room types (1 Query), one inventory Query per room type (in parallel), and the
     bookings holding rooms in the range from the ``arrivals`` index (one Query per check-in
-    month, from ``MAX_STAY_HARD_LIMIT`` nights before ``from``). Stored PENDING holds count as
-    held until the sweeper expires them, so allotment = available + sold + held on every night.
+    month, from ``MAX_STAY_HARD_LIMIT`` nights before ``from``). PENDING holds count as held
+    until their expiry, then as available, so allotment = available + sold + held on every night.
     """
     start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
     room_types = [
@@ -235,7 +242,7 @@ def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyRepo
     report = OccupancyReport(start=start, end=end)
     hotel_totals: dict[str, HotelOccupancy] = {}
     for room_type, nights in zip(room_types, inventories, strict=True):
-        figures = _figures(nights, by_room_type[room_type.id], start, end)
+        figures = _figures(nights, by_room_type[room_type.id], start, end, now)
         totals = Totals()
         for night in figures:
             totals.add(night)
