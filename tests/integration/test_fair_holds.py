@@ -119,3 +119,9 @@ def test_search_counts_the_rooms_of_a_due_hold_and_costs_nothing_more_when_nothi
     assert [r['available_rooms'] for r in found] == [1]
     assert short.calls == {'Query': quiet['Query'] + settings().pending_shards}
     assert deps().bookings.get(held['id']).status is BookingStatus.PENDING  # search changes nothing
+
+
+def test_the_api_document_names_the_429s_of_a_hold(api: Api):
+    responses = api.get('/api/openapi.json').json['paths']['/api/bookings']['post']['responses']
+    assert '`too_many_holds`' in responses['429']['description']
+    assert '`too_many_hold_attempts`' in responses['429']['description']

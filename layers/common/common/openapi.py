@@ -70,6 +70,10 @@ def _problem_response(status: int, codes: list[str]) -> dict[str, Any]:
     }
 
 
+# Operations refused with 429 besides sign-in and sign-up: holds (too_many_holds, too_many_hold_attempts).
+_RATE_LIMITED = frozenset({('post', '/api/bookings')})
+
+
 def _statuses_for(path: str, method: str, operation: dict[str, Any]) -> list[int]:
     statuses = [404, 422, 503]
     if 'requestBody' in operation:
@@ -81,7 +85,7 @@ def _statuses_for(path: str, method: str, operation: dict[str, Any]) -> list[int
         statuses.append(403)
     if method in ('post', 'put', 'patch', 'delete'):
         statuses.append(409)
-    if path.startswith('/api/auth/'):
+    if path.startswith('/api/auth/') or (method, path) in _RATE_LIMITED:
         statuses.append(429)
     return sorted(set(statuses))
 
