@@ -11,7 +11,7 @@ import pytest
 
 from common import errors
 from common.domain import BookingStatus, IntentStatus
-from common.services import audit, checkout, reports, search
+from common.services import audit, checkout, holds, reports, search
 from tests.unit.services.world import GUEST, OTHER, world
 
 
@@ -147,3 +147,52 @@ def test_the_auditor_finds_a_hold_slot_given_back_twice_or_never():
     w.f.store.bookings[held.id] = replace(held, status=BookingStatus.CANCELLED)  # moved without giving it back
     [stale] = audit.slot_violations(w.deps)
     assert stale.reason == 'holds a slot but is not a PENDING hold that took one'
+
+
+def test_a_refused_hold_releases_only_as_many_due_holds_as_it_needs_oldest_first():
+    # Given 4 rooms held by 4 due holds made a minute apart
+    w = world(total_rooms=4, max_active_holds_per_user=0)
+    due = []
+    for _ in range(4):
+        due.append(w.hold(10))
+        w.f.clock.advance(minutes=1)
+    w.f.clock.now = due[-1].hold_expires_at
+    # When a party wants 2 rooms
+    w.hold(10, guest=OTHER, rooms=2)
+    # Then the 2 oldest were released for it; the 2 others wait for the sweeper or the next guest
+    statuses = [w.deps.bookings.get(b.id).status for b in due]
+    assert statuses == [BookingStatus.EXPIRED] * 2 + [BookingStatus.PENDING] * 2
+    assert w.available(10) == [0, 0]
+    assert audit.all_violations(w.deps) == []
+
+
+def test_one_request_releases_at_most_a_bounded_number_of_due_holds(monkeypatch: pytest.MonkeyPatch):
+    # Given 3 rooms held by 3 due holds, and a bound of 2 releases per request
+    monkeypatch.setattr(holds, 'MAX_RELEASED_ON_DEMAND', 2)
+    w = world(total_rooms=3)
+    due = [w.hold(10) for _ in range(3)]
+    w.f.clock.now = due[0].hold_expires_at
+    # When a party wants all 3 rooms, it is refused after releasing 2 (the work of one request is
+    # bounded: each release may call Stripe)
+    with pytest.raises(errors.SoldOut):
+        w.hold(10, guest=OTHER, rooms=3)
+    assert sorted(w.deps.bookings.get(b.id).status for b in due) == sorted(
+        [BookingStatus.EXPIRED, BookingStatus.EXPIRED, BookingStatus.PENDING]
+    )
+    # And the next try releases the last one and gets the 3 rooms
+    assert w.hold(10, guest=OTHER, rooms=3).rooms == 3
+    assert audit.all_violations(w.deps) == []
+
+
+def test_a_hold_whose_due_holds_all_turned_out_paid_is_not_tried_again(monkeypatch: pytest.MonkeyPatch):
+    w = world(total_rooms=1)
+    paid = w.hold(10)
+    intent_id = checkout.checkout(w.deps, GUEST, paid.id, w.now).payment.payment_intent_id
+    w.f.stripe.set_status(intent_id, IntentStatus.SUCCEEDED)
+    w.f.clock.now = paid.hold_expires_at
+    writes: list[object] = []
+    original = w.deps.bookings.create_hold
+    monkeypatch.setattr(w.deps.bookings, 'create_hold', lambda *a: writes.append(a) or original(*a))
+    with pytest.raises(errors.SoldOut):
+        w.hold(10, guest=OTHER)
+    assert len(writes) == 1  # nothing was freed: no second transaction

@@ -142,7 +142,7 @@ def _place(
             raise limits.refusal(checks, refused.guard, now) from None
         except errors.SoldOut as sold_out:
             nights = [date.fromisoformat(n) for n in sold_out.extra.get('nights', [])]
-            if freed_rooms or not holds.release_due_on(deps, booking.room_type_id, nights, now):
+            if freed_rooms or not holds.release_due_on(deps, booking.room_type_id, nights, now, rooms=booking.rooms):
                 raise
             freed_rooms = True
         # Another attempt is another booking: its id is the transaction's ClientRequestToken.
