@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from common import errors
-from common.domain import BookingStatus, IntentStatus
+from common.domain import BookingStatus, IntentStatus, Principal, Role
 from common.services import audit, checkout, holds, reports, search
 from tests.unit.services.world import GUEST, OTHER, world
 
@@ -196,3 +196,23 @@ def test_a_hold_whose_due_holds_all_turned_out_paid_is_not_tried_again(monkeypat
     with pytest.raises(errors.SoldOut):
         w.hold(10, guest=OTHER)
     assert len(writes) == 1  # nothing was freed: no second transaction
+
+
+def test_a_due_hold_a_racing_guest_released_first_is_theirs_so_the_next_one_is_released(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # Given two due holds; a racing guest released the oldest and took its room, but the index
+    # (eventually consistent) still lists it as due
+    w = world(total_rooms=2)
+    oldest, newer = w.hold(10), w.hold(10)
+    w.f.clock.now = newer.hold_expires_at
+    listed = [oldest, newer]
+    monkeypatch.setattr(w.deps.bookings, 'due_holds_on', lambda *a: list(listed))
+    holds.expire(w.deps, oldest, w.now)
+    w.hold(10, guest=Principal('racer', Role.GUEST))
+    # When another guest is refused and releases due holds
+    held = w.hold(10, guest=OTHER)
+    # Then it did not stop at the hold the racer released: it released the next and got its room
+    assert held.status is BookingStatus.PENDING
+    assert w.deps.bookings.get(newer.id).status is BookingStatus.EXPIRED
+    assert audit.all_violations(w.deps) == []

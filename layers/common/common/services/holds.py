@@ -120,29 +120,34 @@ MAX_RELEASED_ON_DEMAND = 10
 
 def release_due_on(deps: Deps, room_type_id: str, nights: Sequence[date], now: datetime, *, rooms: int = 1) -> int:
     """Expire the due holds (PENDING, past ``hold_expires_at``) holding rooms of ``room_type_id`` on
-    ``nights``, oldest expiry first, until ``rooms`` more are free on every one of those nights:
-    what a hold refused as sold out does before trying once more, rather than wait for the
+    ``nights``, oldest expiry first, until this call has freed ``rooms`` more on every one of those
+    nights: what a hold refused as sold out does before trying once more, rather than wait for the
     sweeper. Found through the sparse ``pending`` index (due holds only, never a Scan); each
     expired by ``expire``, so released at most once however many callers race; at most
-    ``MAX_RELEASED_ON_DEMAND`` of them. Returns how many of them no longer hold their rooms (this
-    call or a racing one released them); 0 when trying again is pointless (nothing due, or every
-    due hold turned out paid)."""
+    ``MAX_RELEASED_ON_DEMAND`` attempts. A hold a racing caller released first does not count as
+    freed here (that caller is about to take its rooms): the next one is tried.
+
+    Returns how many of them no longer hold their rooms (released by this call or a racing one);
+    0 when trying again is pointless (nothing due, or every due hold turned out paid)."""
     if not nights:
         return 0
     wanted = set(nights)
     found = deps.bookings.due_holds_on([room_type_id], min(wanted), max(wanted) + timedelta(days=1), now)
     due = sorted((b for b in found if wanted.intersection(n.date for n in b.nightly)), key=lambda b: b.hold_expires_at)
     freed: dict[date, int] = dict.fromkeys(wanted, 0)
-    released = 0
+    gone = 0
     for booking in due[:MAX_RELEASED_ON_DEMAND]:
         if all(count >= rooms for count in freed.values()):
             break
-        if _expire_on_demand(deps, booking, now):
-            released += 1
+        result = _expire_on_demand(deps, booking, now)
+        if result is None or result.release is Release.PAID:
+            continue
+        gone += 1
+        if result.release is Release.RELEASED:
             for night in booking.nightly:
                 if night.date in freed:
                     freed[night.date] += booking.rooms
-    return released
+    return gone
 
 
 def release_own_due(deps: Deps, user_id: str, held: Sequence[HeldSlot], now: datetime) -> int:
@@ -170,16 +175,20 @@ def release_own_due(deps: Deps, user_id: str, held: Sequence[HeldSlot], now: dat
     return len(due)
 
 
-def _expire_on_demand(deps: Deps, booking: Booking, now: datetime) -> bool:
+def _expire_on_demand(deps: Deps, booking: Booking, now: datetime) -> Released | None:
     """``expire`` for a caller that only needs the hold gone: someone else releasing it first, or
-    the payment winning, is as good; one hold's trouble never fails the caller's request. True
-    when its rooms are back on sale (released here, or by someone else first)."""
+    the payment winning, is as good; one hold's trouble never fails the caller's request (None).
+    ``MOVED`` means it is no longer PENDING: released by someone else, or paid."""
     try:
         result = expire(deps, booking, now)
     except (errors.ServiceUnavailable, errors.PaymentProviderError, errors.Conflict) as exc:
         logger.warning('due hold not released on demand', booking_id=booking.id, error=type(exc).__name__)
-        return False
+        return None
     if result.release is Release.RELEASED:
         logger.info('due hold released on demand', booking_id=booking.id)
-        return True
-    return result.release is Release.MOVED and result.booking.status in (BookingStatus.EXPIRED, BookingStatus.CANCELLED)
+    if result.release is Release.MOVED and result.booking.status not in (
+        BookingStatus.EXPIRED,
+        BookingStatus.CANCELLED,
+    ):
+        return replace(result, release=Release.PAID)  # confirmed meanwhile: its rooms stay taken
+    return result
