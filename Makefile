@@ -110,7 +110,7 @@ build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for pyt
 create-admin: $(VENV)/.installed ## Create an admin in a deployed stack: make create-admin STACK=hotel-booking-dev EMAIL=you@example.com
 	$(PY) -m local.create_admin --stack "$(STACK)" --email "$(EMAIL)"
 
-load: install ## Flash-sale load test on a local stack, then the auditor (LOAD_CLIENTS=200 LOAD_SECONDS=60)
+load: install ## Flash sales on a local stack (mixed, abandoned checkouts), then the auditor (LOAD_SCENARIO= LOAD_CLIENTS=200 LOAD_SECONDS=60)
 	$(PY) -m bench.load
 
 bench: install ## Benchmarks (prints figures; not a test)
