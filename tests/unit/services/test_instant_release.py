@@ -129,6 +129,15 @@ def test_the_occupancy_report_counts_a_due_hold_as_available_not_held_nor_revenu
     assert [(n.allotment, n.available, n.sold, n.held, n.revenue) for n in row.nights] == [(5, 4, 1, 0, 10000)]
 
 
+def test_the_inventory_grid_shows_a_due_hold_as_stored_what_the_next_allotment_change_is_checked_against():
+    w = world()
+    due = w.hold(10, 1)
+    w.f.clock.now = due.hold_expires_at
+    grid = reports.inventory_grid(w.deps, w.hotel.id, w.day(10), w.day(11), w.now)
+    [(_, [night])] = grid.rows
+    assert (night.allotment, night.available, night.sold, night.held) == (5, 4, 0, 1)
+
+
 def test_the_auditor_balances_at_the_instant_after_expiry_and_counts_the_due_hold():
     w = world(total_rooms=1)
     due = w.hold(10)

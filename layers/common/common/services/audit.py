@@ -42,6 +42,7 @@ from datetime import date, datetime
 
 from common import errors
 from common.domain import HOLDING_STATUSES, NOT_REFUNDED, Booking, BookingStatus, RefundStatus
+from common.sale_window import kept_from
 from common.services.deps import Deps
 
 ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
@@ -111,7 +112,10 @@ def due_holds(bookings: Iterable[Booking], now: datetime) -> list[Booking]:
 def inventory_violations(
     deps: Deps, start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
 ) -> list[Violation]:
-    """Every night (optionally in [start, end)) where the books do not balance."""
+    """Every night (optionally in [start, end)) where the books do not balance. Nights older than
+    the retention are not looked at: TTL may or may not have deleted them yet."""
+    kept = kept_from(deps.clock(), deps.settings.inventory_retention_days)
+    start = max(start or kept, kept)
     bookings = list(deps.bookings.scan()) if bookings is None else bookings
     held = held_rooms(bookings)
     due = held_rooms(due_holds(bookings, deps.clock()))
