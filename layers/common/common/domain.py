@@ -16,19 +16,21 @@ from zoneinfo import ZoneInfo
 
 from common import errors
 
-# The item budget of a hold's TransactWriteItems (DynamoDB allows 100 items), in one place. A hold
-# writes the booking, one item per night, and the guard items below (each counted whether a hold
-# uses it or not, so every stay that passes MAX_STAY_NIGHTS fits); a late re-hold writes the same.
-# To add a guard to the hold, name it here: the longest stay shrinks by one night and
-# ``repos.bookings`` has one place (``_guards``) that adds its item. MAX_STAY_NIGHTS is set below
-# MAX_STAY_HARD_LIMIT.
+# DynamoDB's TransactWriteItems limit is 100 items. A hold is the biggest transaction: one item
+# per night plus the items below, all in ONE TransactWriteItems. A release (cancel, expiry) writes
+# the nights, the booking and the account's hold slots; a late re-hold the nights and the booking.
+# A new guard item of the hold is added here, and the longest stay
+# shrinks by one: MAX_STAY_HARD_LIMIT nights (MAX_STAY_NIGHTS sets the limit below it).
 TRANSACTION_ITEM_LIMIT = 100
-HOLD_GUARD_ITEMS = (
-    'promo_uses',  # the promo code's total uses (issue 21)
-    'promo_guest_uses',  # the promo code's uses by this guest (issue 21)
-    'spare',  # kept free for the next guard (the per-account hold cap of issue 14 goes here)
-)
-MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 1 - len(HOLD_GUARD_ITEMS)
+HOLD_ITEMS_BESIDES_NIGHTS: dict[str, int] = {
+    'the booking': 1,
+    "the account's hold slots (MAX_ACTIVE_HOLDS_PER_USER)": 1,
+    'the holds-per-account window (HOLDS_PER_USER_PER_HOUR)': 1,
+    'the holds-per-client-IP window (HOLDS_PER_IP_PER_HOUR)': 1,
+    "a promo code's uses (issue 21: max_uses)": 1,
+    "a guest's uses of a promo code (issue 21: max_uses_per_guest)": 1,
+}
+MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - sum(HOLD_ITEMS_BESIDES_NIGHTS.values())
 
 
 class BookingStatus(enum.StrEnum):
@@ -402,6 +404,9 @@ class Booking:
     refund: Refund | None = None
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    # Took one of its account's hold slots when it was made (MAX_ACTIVE_HOLDS_PER_USER): the
+    # transaction that moves it out of PENDING gives the slot back. Set once, never changed.
+    hold_slot: bool = False
     # What the stay was priced with, locked when the booking was made (docs/pricing.md). Bookings
     # made before rate plans and taxes have none of these: their total is the nights alone, and
     # their terms are the engine's default policy.
@@ -435,6 +440,10 @@ class Booking:
     def hold_has_expired(self, now: datetime) -> bool:
         return self.status is BookingStatus.PENDING and now >= self.hold_expires_at
 
+    @property
+    def slot(self) -> HeldSlot:
+        return HeldSlot(self.hold_expires_at, self.id)
+
     def effective_status(self, now: datetime) -> BookingStatus:
         """The status a client sees: an unpaid hold past its expiry is EXPIRED even before the
         sweeper has released it (the sweeper only catches the stored state up)."""
@@ -448,6 +457,14 @@ class Booking:
     def paid(self) -> int:
         """What the guest paid: the PaymentIntent's amount once it succeeded, else 0."""
         return self.payment.amount if self.payment is not None and self.payment.succeeded else 0
+
+
+@dataclass(frozen=True, order=True)
+class HeldSlot:
+    """One of an account's hold slots in use: a PENDING hold and the instant it expires."""
+
+    expires_at: datetime
+    booking_id: str
 
 
 def refund_owed(booking: Booking) -> bool:
