@@ -137,18 +137,23 @@ def promo_hold(booking_id: str, user: str = 'u1'):
     return replace(held, promo=applied), PromoUse(HOTEL.id, 'SPRING', user, 2, 1)
 
 
+def hold_with_promo(deps: Deps, booking_id: str, user: str = 'u1') -> None:
+    held, use = promo_hold(booking_id, user)
+    deps.bookings.create_hold(held, promo=use)
+
+
 def test_a_promo_code_is_counted_by_the_holds_that_use_it_within_its_limits(deps: Deps):
     catalogue(deps)
     deps.promos.create(SPRING)
     with pytest.raises(errors.AlreadyExists):
         deps.promos.create(SPRING)
     first, use = promo_hold('b1')
-    deps.bookings.create_hold(first, use)
+    deps.bookings.create_hold(first, promo=use)
     with pytest.raises(errors.PromoGuestLimit):
-        deps.bookings.create_hold(*promo_hold('b2'))
-    deps.bookings.create_hold(*promo_hold('b3', user='u2'))
+        hold_with_promo(deps, 'b2')
+    hold_with_promo(deps, 'b3', user='u2')
     with pytest.raises(errors.PromoExhausted):
-        deps.bookings.create_hold(*promo_hold('b4', user='u3'))
+        hold_with_promo(deps, 'b4', user='u3')
     assert deps.promos.get(HOTEL.id, 'SPRING').uses == 2
     assert deps.promos.guest_uses(HOTEL.id, 'SPRING', 'u1') == 1
     with pytest.raises(errors.NotFound):
@@ -170,7 +175,7 @@ def test_a_promo_code_is_counted_by_the_holds_that_use_it_within_its_limits(deps
     deps.bookings.transition(
         second, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True, give_back_promo=True
     )
-    deps.bookings.create_hold(*promo_hold('b5', user='u5'))
+    hold_with_promo(deps, 'b5', user='u5')
     with pytest.raises(errors.PromoExhausted):
         deps.bookings.transition(
             second, [BookingStatus.EXPIRED], BookingStatus.CONFIRMED, NOW, take_rooms=True,
@@ -184,7 +189,7 @@ def test_a_promo_code_is_edited_at_the_version_read_without_touching_its_uses(de
     with pytest.raises(errors.InvalidReference):
         deps.promos.create(replace(SPRING, hotel_id='nope'))
     deps.promos.create(SPRING)
-    deps.bookings.create_hold(*promo_hold('b1'))
+    hold_with_promo(deps, 'b1')
     edited = replace(SPRING, max_uses=None, rate_plans=(), active=False, version=2)
     deps.promos.replace(edited, expected_version=1)
     with pytest.raises(errors.Conflict):
