@@ -51,6 +51,13 @@ RANGES = (
     'GET /api/admin/reports/occupancy',
     'GET /api/admin/hotels/{hotel_id}/inventory',
 )
+RATE_OPERATIONS = (
+    'POST /api/admin/hotels/{hotel_id}/rate-plans',
+    'PATCH /api/admin/hotels/{hotel_id}/rate-plans/{code}',
+    'PUT /api/admin/hotels/{hotel_id}/taxes',
+    'POST /api/admin/hotels/{hotel_id}/promo-codes',
+    'PATCH /api/admin/hotels/{hotel_id}/promo-codes/{code}',
+)
 EXCEPTIONS: tuple[Documented, ...] = (
     *(
         Documented(
@@ -76,6 +83,35 @@ EXCEPTIONS: tuple[Documented, ...] = (
         'validation_error',
         'At least one guest per room: `guests` >= `rooms` compares two fields.',
         detail='Every room needs at least one guest',
+    ),
+    *(
+        Documented(
+            POSITIVE_DATA_REFUSED,
+            (*STAYS, 'GET /api/admin/pricing/preview'),
+            code,
+            "A rate plan's restrictions and a promo code's validity depend on stored plans and codes, today's date "
+            'and their uses (the operations describe them; docs/pricing.md).',
+        )
+        for code in (
+            'rate_plan_unavailable',
+            'max_stay',
+            'closed_to_departure',
+            'min_advance_booking',
+            'max_advance_booking',
+            'promo_unknown',
+            'promo_not_yet_valid',
+            'promo_expired',
+            'promo_exhausted',
+            'promo_guest_limit',
+            'promo_not_applicable',
+        )
+    ),
+    Documented(
+        POSITIVE_DATA_REFUSED,
+        STAYS,
+        'validation_error',
+        'Every room keeps an adult: at most `guests` - `rooms` child ages (three fields).',
+        detail='Every room needs an adult',
     ),
     *(
         Documented(
@@ -176,6 +212,20 @@ EXCEPTIONS: tuple[Documented, ...] = (
         'validation_error',
         "A rule's end_date must not be before its start_date (two fields; on a PATCH, with the stored rule).",
         detail='^end_date: must be on or after start_date',
+    ),
+    Documented(
+        POSITIVE_DATA_REFUSED,
+        RATE_OPERATIONS,
+        'validation_error',
+        'Rate plans, taxes and promo codes are validated as a whole, merged with what is stored (a percent at '
+        'most 100, an amount within bounds, end dates after start dates, a derivation with its parent, '
+        'min_stay <= max_stay...): rules across fields, written in services/rate_admin.py and docs/pricing.md.',
+    ),
+    Documented(
+        POSITIVE_DATA_REFUSED,
+        RATE_OPERATIONS,
+        'invalid_reference',
+        'The room type, parent plan or plans an id names must exist in the hotel: stored data, not a schema.',
     ),
 )
 

@@ -89,7 +89,9 @@ def test_an_admin_prices_opens_and_stops_selling_a_room_type(local_stack: LocalS
             params={'room_type_id': room_id, 'check_in': check_in, 'check_out': check_out},
             timeout=10,
         ).json()
-        assert preview['total_price'] == found[room_id]['total_price']
+        # the preview's base price is the rules' (no taxes); its offer of the searched plan is what search shows
+        offer = next(o for o in preview['offers'] if o['rate_plan_id'] == found[room_id]['rate_plan_id'])
+        assert offer['total_price'] == found[room_id]['total_price']
 
         stopped = admin.put(
             f'{base}/admin/room-types/{room_id}/inventory',

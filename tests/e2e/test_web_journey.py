@@ -80,9 +80,9 @@ def test_a_guest_searches_signs_up_books_pays_and_cancels_with_a_refund(site: Si
     page.get_by_role('heading', name='Deluxe King', level=1).wait_for()
     page.locator('.month td.in-stay').first.wait_for()
     assert page.locator('.month td.in-stay').count() == 3
-    assert page.locator('.booking-panel .amount').inner_text() == total  # the cheapest rate, chosen
+    assert page.locator('.booking-panel .amount').inner_text() == total  # the default rate, chosen
     site.check('room-type', screenshot=True)
-    # The flexible rate (the demo's cheapest is non-refundable): its price is what is charged
+    # The flexible rate (the demo's default; the cheapest is non-refundable): its price is charged
     page.get_by_label('Flexible').check()
     page.get_by_role('heading', name='Your stay').wait_for()
     total = page.locator('.booking-panel .amount').inner_text()

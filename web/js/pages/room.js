@@ -164,9 +164,9 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused, rate, onRate 
   };
   const result = quote.data;
   const offers = result?.offers || [];
-  // The guest's rate (kept in the address, so signing in on the way keeps it), else the cheapest
-  // (offers come cheapest first); its price is what is charged.
-  const offer = offers.find((o) => o.rate_plan_id === rate) || offers[0] || null;
+  // The guest's rate (kept in the address, so signing in on the way keeps it), else the one the
+  // search priced (the hotel's default plan); its price is what is charged.
+  const offer = offers.find((o) => o.rate_plan_id === (rate || result.rate_plan_id)) || offers[0] || null;
   const priced = offer || result;
   const bookable = result && result.available_rooms >= stay.rooms && !result.restriction;
   return html`<aside class="panel booking-panel" aria-labelledby="book-heading">

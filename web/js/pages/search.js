@@ -83,9 +83,9 @@ function Nightly({ result }) {
   </details>`;
 }
 
-/** Which rate the price is (the cheapest), how many there are, and the taxes and fees inside it. */
+/** Which rate the price is (the hotel's default), how many there are, and the taxes and fees inside it. */
 function RateNote({ result }) {
-  const best = (result.offers || [])[0];
+  const best = (result.offers || []).find((o) => o.rate_plan_id === result.rate_plan_id);
   if (!best) return null;
   const extra = best.breakdown.total - best.breakdown.room_charge;
   const rates = result.offers.length > 1 ? ` · ${result.offers.length} rates` : '';

@@ -408,10 +408,13 @@ class SearchResultOut(BaseModel):
     currency: str
     total_price: Annotated[
         int,
-        Field(description="The cheapest bookable offer's total (all rooms, every night, taxes and fees), minor units"),
+        Field(description="`rate_plan_id`'s total: all rooms, every night, taxes and fees, minor units"),
     ]
     nightly: list[NightOut]
     restriction: str | None = None
+    rate_plan_id: str | None = Field(
+        None, description='the plan of `total_price` and `nightly` (a booking without one gets it)'
+    )
     offers: list[OfferOut] = Field(default=[], description='one per rate plan, cheapest first')
 
 
@@ -446,6 +449,7 @@ class SearchOut(BaseModel):
                     total_price=r.total,
                     nightly=[NightOut.from_domain(n) for n in r.nightly],
                     restriction=r.restriction,
+                    rate_plan_id=r.best.plan.code if r.best is not None else None,
                     offers=[OfferOut.from_domain(o) for o in r.offers],
                 )
                 for r in answer.results

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from common import errors
-from common.domain import Hotel, InventoryNight, NightPrice, PromoCode, RoomType, Stay
+from common.domain import CancellationPolicy, Hotel, InventoryNight, NightPrice, PromoCode, RatePlan, RoomType, Stay
 from common.services import availability, bookings, catalog, pricing, rates
 from common.services import offers as offers_
 from common.services.deps import Deps
@@ -57,9 +57,14 @@ class SearchResult:
     restriction: str | None = None
     offers: list[offers_.Offer] = field(default_factory=list)  # cheapest first
 
+    default_code: str | None = None  # the plan a booking that names none gets
+
     @property
     def best(self) -> offers_.Offer | None:
-        return next((o for o in self.offers if o.bookable), None)
+        """The offer a booking without ``rate_plan_id`` gets (the default plan's), else the
+        cheapest bookable one."""
+        default = next((o for o in self.offers if o.bookable and o.plan.code == self.default_code), None)
+        return default or next((o for o in self.offers if o.bookable), None)
 
     @property
     def currency(self) -> str:
@@ -67,7 +72,7 @@ class SearchResult:
 
     @property
     def total(self) -> int:
-        """The cheapest bookable offer's total (what booking it charges)."""
+        """The total of ``best``: what a booking of the room type without a plan is charged."""
         best = self.best
         return best.price.total if best is not None else self.quote.total
 
@@ -164,6 +169,7 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
             quote=quote,
             restriction=refused.code if refused else None,
             offers=found,
+            default_code=_default_code(rt, terms.plans, policy),
         )
         if query.min_price is not None and result.total < query.min_price:
             continue
@@ -175,6 +181,11 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
     else:
         results.sort(key=lambda r: (r.total, r.room_type.id))
     return SearchAnswer(stay=stay, query=query, results=results)
+
+
+def _default_code(room_type: RoomType, plans: Sequence[RatePlan], policy: CancellationPolicy) -> str | None:
+    found = rates.default_plan(room_type, rates.plans_for(room_type, plans, policy))
+    return found.code if found is not None else None
 
 
 def _promos(
