@@ -51,6 +51,14 @@ RANGES = (
     'GET /api/admin/reports/occupancy',
     'GET /api/admin/hotels/{hotel_id}/inventory',
 )
+RATE_PLAN_REFUSALS = (
+    'rate_plan_unavailable',
+    'max_stay',
+    'closed_to_departure',
+    'min_advance_booking',
+    'max_advance_booking',
+)
+PROMO_STATE_REFUSALS = ('promo_unknown', 'promo_not_yet_valid', 'promo_expired', 'promo_exhausted')
 RATE_OPERATIONS = (
     'POST /api/admin/hotels/{hotel_id}/rate-plans',
     'PATCH /api/admin/hotels/{hotel_id}/rate-plans/{code}',
@@ -87,23 +95,15 @@ EXCEPTIONS: tuple[Documented, ...] = (
     *(
         Documented(
             POSITIVE_DATA_REFUSED,
-            (*STAYS, 'GET /api/admin/pricing/preview'),
+            operations,
             code,
             "A rate plan's restrictions and a promo code's validity depend on stored plans and codes, today's date "
             'and their uses (the operations describe them; docs/pricing.md).',
         )
-        for code in (
-            'rate_plan_unavailable',
-            'max_stay',
-            'closed_to_departure',
-            'min_advance_booking',
-            'max_advance_booking',
-            'promo_unknown',
-            'promo_not_yet_valid',
-            'promo_expired',
-            'promo_exhausted',
-            'promo_guest_limit',
-            'promo_not_applicable',
+        for code, operations in (
+            *((c, ('POST /api/bookings',)) for c in RATE_PLAN_REFUSALS),
+            *((c, (*STAYS, 'GET /api/admin/pricing/preview')) for c in PROMO_STATE_REFUSALS),
+            *((c, ('POST /api/bookings',)) for c in ('promo_guest_limit', 'promo_not_applicable')),
         )
     ),
     Documented(
@@ -223,7 +223,7 @@ EXCEPTIONS: tuple[Documented, ...] = (
     ),
     Documented(
         POSITIVE_DATA_REFUSED,
-        RATE_OPERATIONS,
+        tuple(o for o in RATE_OPERATIONS if not o.endswith('/taxes')),
         'invalid_reference',
         'The room type, parent plan or plans an id names must exist in the hotel: stored data, not a schema.',
     ),
