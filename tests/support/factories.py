@@ -143,6 +143,13 @@ def bulk_bookings(
     return due_ids
 
 
+def overwrite(value: Booking) -> Booking:
+    """Write a booking as it is, through the repository's item mapping (to seed a state no flow of
+    today produces: a booking written by an older version, or damaged on purpose)."""
+    booking_item(value, deps().settings.pending_shards).save()
+    return value
+
+
 def user(
     email: str | None = None,
     password: str = 'correct horse battery',

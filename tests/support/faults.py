@@ -231,12 +231,14 @@ class StripeRule:
     status: int | None  # None: the connection fails (Stripe unreachable)
     applied: bool  # Stripe did the work, then the answer was an error
     times: int | None
+    code: str | None = None  # Stripe's error code in the body (``charge_disputed``, ``amount_too_small``)
+    when: Callable[[str], bool] = lambda body: True  # on the form-encoded request body
     hits: int = 0
 
-    def applies(self, method: str, path: str) -> bool:
+    def applies(self, method: str, path: str, body: str) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
-        return method.upper() == self.method and self.path.fullmatch(path) is not None
+        return method.upper() == self.method and self.path.fullmatch(path) is not None and self.when(body)
 
 
 @dataclass
@@ -249,12 +251,26 @@ class StripeFaults:
     backoff: list[float] = field(default_factory=list)
 
     def fail(
-        self, method: str, path: str, *, status: int | None = 500, applied: bool = False, times: int | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int | None = 500,
+        applied: bool = False,
+        times: int | None = None,
+        code: str | None = None,
+        when: Callable[[str], bool] = lambda body: True,
     ) -> StripeRule:
-        """``path`` is a regular expression on the URL path (``/v1/payment_intents/[^/]+/cancel``)."""
-        rule = StripeRule(method.upper(), re.compile(path), status, applied, times)
+        """``path`` is a regular expression on the URL path (``/v1/payment_intents/[^/]+/cancel``);
+        ``when`` chooses by the request's form-encoded body; ``code`` is Stripe's error code (a 4xx
+        ``invalid_request_error`` when given)."""
+        rule = StripeRule(method.upper(), re.compile(path), status, applied, times, code, when)
         self.rules.append(rule)
         return rule
+
+    def refuse(self, method: str, path: str, code: str, **kwargs: Any) -> StripeRule:
+        """Stripe refuses the request with a 400 and ``code`` (``charge_disputed``, ``amount_too_small``)."""
+        return self.fail(method, path, status=400, code=code, **kwargs)
 
     def unreachable(self, method: str, path: str, *, times: int | None = None) -> StripeRule:
         return self.fail(method, path, status=None, times=times)
@@ -262,10 +278,11 @@ class StripeFaults:
     def count(self, call: str) -> int:
         return sum(1 for c in self.calls if re.fullmatch(call, c))
 
-    def answer(self, method: str, url: str, send: Callable[[], Any]) -> Any:
+    def answer(self, method: str, url: str, send: Callable[[], Any], post_data: Any = None) -> Any:
         path = urlsplit(url).path
         self.calls.append(f'{method.upper()} {path}')
-        rule = next((r for r in self.rules if r.applies(method, path)), None)
+        body_sent = post_data.decode() if isinstance(post_data, bytes) else str(post_data or '')
+        rule = next((r for r in self.rules if r.applies(method, path, body_sent)), None)
         if rule is None:
             return send()
         rule.hits += 1
@@ -273,7 +290,10 @@ class StripeFaults:
             send()  # Stripe did it; the answer is lost or replaced by an error
         if rule.status is None:
             raise stripe.APIConnectionError('Could not connect to Stripe (fault injected)', should_retry=True)
-        body = json.dumps({'error': {'type': 'api_error', 'message': 'An unknown error occurred (fault injected)'}})
+        error = {'type': 'api_error', 'message': 'An unknown error occurred (fault injected)'}
+        if rule.code:
+            error = {'type': 'invalid_request_error', 'code': rule.code, 'message': f'{rule.code} (fault injected)'}
+        body = json.dumps({'error': error})
         return body.encode(), rule.status, {'request-id': 'req_fault_injected', 'Content-Type': 'application/json'}
 
 
@@ -283,7 +303,7 @@ def stripe_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeFaults]:
     request = stripe.RequestsClient.request
 
     def faulty(self: stripe.RequestsClient, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
-        return faults.answer(method, url, lambda: request(self, method, url, headers, post_data))
+        return faults.answer(method, url, lambda: request(self, method, url, headers, post_data), post_data)
 
     original_sleep = stripe_http.HTTPClient._sleep_time_seconds
 

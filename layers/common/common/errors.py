@@ -158,6 +158,23 @@ class ClosedToArrival(Unprocessable):
     title = 'Arrival is not possible on this date'
 
 
+class TotalNotPayable(Unprocessable):
+    """A total a card payment cannot take (common/money.py: Stripe's per-currency rules)."""
+
+    code = 'total_not_payable'
+    title = 'The total cannot be paid by card'
+
+
+class TotalBelowMinimum(TotalNotPayable):
+    code = 'total_below_minimum'
+    title = 'The total is below the smallest card payment in its currency'
+
+
+class TotalAboveMaximum(TotalNotPayable):
+    code = 'total_above_maximum'
+    title = 'The total is above the largest card payment'
+
+
 class IdempotencyKeyReused(Unprocessable):
     code = 'idempotency_key_reused'
     title = 'This Idempotency-Key was used with a different request'

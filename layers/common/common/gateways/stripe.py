@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 stripe = lazy_import('stripe')
 
 TEST_KEY_PREFIXES = ('sk_test_', 'rk_test_')
+AMOUNT_REFUSALS: dict[str, type[errors.TotalNotPayable]] = {
+    'amount_too_small': errors.TotalBelowMinimum,
+    'amount_too_large': errors.TotalAboveMaximum,
+}
 
 
 def _secret(value: str | None, param: str | None, what: str) -> str:
@@ -74,6 +78,11 @@ def _mapping_errors(operation: str) -> Iterator[None]:
         raise errors.PaymentProviderUnavailable(retry_after=5) from exc
     except stripe.StripeError as exc:
         status = exc.http_status or 0
+        if exc.code in AMOUNT_REFUSALS:
+            # A total Stripe will not charge (common/money.py checks it first; this covers a
+            # currency whose minimum moves with the exchange rate): the client's 422, not a 502.
+            logger.info('stripe refused the amount', operation=operation, code=exc.code)
+            raise AMOUNT_REFUSALS[exc.code](exc.user_message or 'Stripe refused the amount') from None
         if status >= 500 or status == 0:
             logger.warning('stripe unavailable', operation=operation, error=type(exc).__name__, status=status)
             raise errors.PaymentProviderUnavailable(retry_after=5) from exc

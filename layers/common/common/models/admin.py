@@ -355,7 +355,10 @@ class PreviewOut(BaseModel):
     base_price: int
     per_room_price: int
     total_price: int
-    bookable: bool = Field(description='false when a restriction (min_stay, closed_to_arrival) refuses the stay')
+    bookable: bool = Field(
+        description='false when a hold of this stay would be refused: a restriction (min_stay, closed_to_arrival) '
+        'or a total no card payment can take (total_below_minimum, total_above_maximum, total_not_payable)'
+    )
     restriction: RestrictionOut | None
     nightly: list[PreviewNightOut]
 

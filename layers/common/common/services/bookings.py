@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from common import errors
+from common import errors, money
 from common.domain import Booking, BookingStatus, Hotel, Principal, RoomType, Stay
 from common.ports import Page
 from common.services import catalog, pricing
@@ -73,6 +73,8 @@ def hold(deps: Deps, principal: Principal, request: HoldRequest, now: datetime) 
     if refused is not None:
         raise refused
     quote = pricing.quote(room_type, rules, stay, rooms=request.rooms)
+    # Where the total is decided: a total no card payment can take is refused before any room is held.
+    money.check_payable(quote.total, quote.currency)
     booking = Booking(
         id=str(uuid.uuid4()),
         user_id=principal.user_id,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from common import errors
+from common import errors, money
 from common.domain import Booking, BookingStatus, IntentStatus, Payment, Principal
 from common.observability import logger
 from common.services import bookings, payments
@@ -58,6 +58,9 @@ def checkout(
     check_payable(booking, now)
     created = False
     if booking.payment is None:
+        # A hold made before totals were checked when held (common/money.py): a clear 422, never
+        # Stripe's refusal as a 502.
+        money.check_payable(booking.total_amount, booking.currency)
         booking, created = _attach_new_intent(deps, booking, now)
     assert booking.payment is not None
     if booking.payment.status == IntentStatus.CANCELED:

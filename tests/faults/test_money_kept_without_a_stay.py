@@ -1,0 +1,97 @@
+"""Issue 22: money is never kept without a stay. One test (or a few) per numbered point of the
+issue, each reproducing the sequence the review found, on moto + localstripe with faults injected
+where localstripe cannot produce the state (``processing``, a disputed charge, a 500 it replays).
+
+Every test ends with the auditor against Stripe (the autouse fixture, the reconciler's own
+checks): no booking keeps money for a stay it does not have.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from functions.expire_sweeper import app as sweeper_app
+from local.gateway import LambdaContext
+from tests.support import factories
+from tests.support.api import Api, Reply
+from tests.support.deps import deps
+from tests.support.faults import StripeFaults
+from tests.support.stripe import StripeTest
+
+pytestmark = pytest.mark.usefixtures('aws')
+
+ROOT = Path(__file__).resolve().parents[2]
+CREATE = r'/v1/payment_intents'
+CONFIRM = r'/v1/payment_intents/[^/]+/confirm'
+CANCEL = r'/v1/payment_intents/[^/]+/cancel'
+REFUNDS = r'/v1/refunds'
+
+
+@pytest.fixture
+def hotel():
+    return factories.hotel(currency='EUR')
+
+
+@pytest.fixture
+def room(hotel):
+    return factories.room_type(hotel, total_rooms=1, base_price=12000, open_days=40)
+
+
+def book(api: Api, room, token: str, days_ahead: int = 14, nights: int = 2) -> dict:
+    check_in, check_out = factories.stay(days_ahead=days_ahead, nights=nights)
+    reply = api.hold(room.id, check_in, check_out, token=token)
+    assert reply.status == 201, reply.json
+    return reply.json
+
+
+def checkout(api: Api, booking: dict, token: str, auto_confirm: bool = False) -> Reply:
+    return api.post(f'/api/bookings/{booking["id"]}/checkout', {'auto_confirm': auto_confirm}, token=token)
+
+
+def run_sweeper() -> dict:
+    event = json.loads((ROOT / 'events' / 'expire_sweeper' / 'schedule.json').read_text())
+    return sweeper_app.lambda_handler(event, LambdaContext('ExpireSweeperFunction', timeout_seconds=60))
+
+
+# ---------------------------------------------------------------- 3. totals Stripe refuses
+
+
+def test_3_a_free_stay_is_refused_at_hold_time_with_a_422_and_holds_nothing(api: Api, hotel, room):
+    factories.rule(hotel, ('fixed', 0))
+    check_in, check_out = factories.stay(days_ahead=10, nights=2)
+    reply = api.hold(room.id, check_in, check_out, token=factories.token())
+    assert (reply.status, reply.code) == (422, 'total_below_minimum'), reply.json
+    assert reply.header('Content-Type').startswith('application/problem+json')
+    assert (reply.json['minimum'], reply.json['currency'], reply.json['total']) == (50, 'EUR', 0)
+    assert list(deps().bookings.scan()) == []
+
+
+def test_3_a_stay_above_the_largest_card_payment_is_a_422_naming_the_limit(api: Api, hotel):
+    suite = factories.room_type(hotel, base_price=5_000_00 * 100, total_rooms=9, open_days=40)  # 500,000.00 a night
+    check_in, check_out = factories.stay(days_ahead=10, nights=2)
+    reply = api.hold(suite.id, check_in, check_out, token=factories.token())
+    assert (reply.status, reply.code) == (422, 'total_above_maximum'), reply.json
+    assert reply.json['maximum'] == 99_999_999
+    assert '999999.99 EUR' in reply.json['detail']
+
+
+def test_3_checkout_of_a_hold_stripe_cannot_charge_is_a_422_never_a_502(
+    api: Api, room, stripe_local: StripeTest, stripe_faults: StripeFaults
+):
+    token = factories.token('guest')
+    booking = book(api, room, token)
+    # A hold made before totals were checked at hold time
+    factories.overwrite(replace(deps().bookings.get(booking['id']), total_amount=0))
+    reply = checkout(api, booking, token)
+    assert (reply.status, reply.code) == (422, 'total_below_minimum'), reply.json
+    assert stripe_faults.count(f'POST {CREATE}') == 0
+    # And if Stripe itself refuses an amount (a currency whose minimum moves with the exchange
+    # rate), the client gets the same 422, not a 502
+    other = book(api, factories.room_type(factories.hotel(currency='ISK'), base_price=40), factories.token('g2'))
+    stripe_faults.refuse('POST', CREATE, 'amount_too_small')
+    refused = checkout(api, other, factories.token('g2'))
+    assert (refused.status, refused.code) == (422, 'total_below_minimum'), refused.json
