@@ -13,6 +13,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import time_machine
+
+from common import errors
+from common.domain import BookingStatus, Role
+from common.gateways.stripe import StripeGateway
 
 from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
@@ -95,3 +100,46 @@ def test_3_checkout_of_a_hold_stripe_cannot_charge_is_a_422_never_a_502(
     stripe_faults.refuse('POST', CREATE, 'amount_too_small')
     refused = checkout(api, other, factories.token('g2'))
     assert (refused.status, refused.code) == (422, 'total_below_minimum'), refused.json
+
+
+# ---------------------------------------------------------------- 4. a late payment for a stay no longer sold
+
+
+def stripe_down(*args, **kwargs):
+    raise errors.PaymentProviderUnavailable()
+
+
+def expire_with_intent_left_open(api: Api, room, token: str, monkeypatch, **stay) -> tuple[dict, str]:
+    """A hold with a PaymentIntent whose sweep found Stripe unreachable: EXPIRED, the intent open."""
+    booking = book(api, room, token, **stay)
+    pi = checkout(api, booking, token).json['payment_intent_id']
+    with monkeypatch.context() as patch:
+        patch.setattr(StripeGateway, 'cancel_payment_intent', stripe_down)
+        with time_machine.travel(factories.after_expiry(booking), tick=False):
+            assert run_sweeper()['payments_left_open'] == 1
+    assert deps().bookings.get(booking['id']).status is BookingStatus.EXPIRED
+    return booking, pi
+
+
+def test_4_a_late_payment_for_a_deleted_hotel_is_refunded_in_full_and_acknowledged(
+    api: Api, hotel, room, stripe_local: StripeTest, monkeypatch
+):
+    token = factories.token('guest')
+    booking, pi = expire_with_intent_left_open(api, room, token, monkeypatch)
+    # Staff delete the room type (the expiry gave its nights back), then the hotel
+    admin = factories.token('staff', Role.ADMIN)
+    assert api.delete(f'/api/admin/room-types/{room.id}', token=admin).status == 204
+    assert api.delete(f'/api/admin/hotels/{hotel.id}', token=admin).status == 204
+    # When the guest pays through the client_secret they still hold
+    stripe_local.pay(pi)
+    reply = stripe_local.deliver(api, stripe_local.event_for(pi, 'payment_intent.succeeded'))
+    # Then the event is acknowledged (no 404 for Stripe to retry and drop) and refunded in full
+    assert (reply.status, reply.json['outcome']) == (200, 'late_payment_refunded'), reply.json
+    [refund] = stripe_local.refunds(pi)
+    assert refund['amount'] == booking['total_amount']
+    stored = deps().bookings.get(booking['id'])
+    assert (stored.status, stored.refund.reason, stored.refund.stripe_refund_id) == (
+        BookingStatus.EXPIRED,
+        'hotel_no_longer_exists',
+        refund['id'],
+    )
