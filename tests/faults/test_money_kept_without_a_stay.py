@@ -18,7 +18,6 @@ import time_machine
 from common import errors
 from common.domain import BookingStatus, Role
 from common.gateways.stripe import StripeGateway
-
 from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
 from tests.support import factories
