@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import time_machine
 
 from common import errors
-from common.domain import BookingStatus, Role
+from common.config import settings
+from common.domain import (
+    BookingStatus,
+    PaymentIntent,
+    Role,
+    Work,
+)
 from common.gateways.stripe import StripeGateway
 from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
@@ -142,3 +149,133 @@ def test_4_a_late_payment_for_a_deleted_hotel_is_refunded_in_full_and_acknowledg
         'hotel_no_longer_exists',
         refund['id'],
     )
+
+
+# ---------------------------------------------------------------- 1. an intent left open, paid, its webhook lost
+
+
+def test_1_a_payment_intent_left_open_then_paid_with_its_webhook_lost_is_refunded_in_full_within_one_sweep(
+    api: Api, room, stripe_local: StripeTest, monkeypatch
+):
+    token = factories.token('guest')
+    booking, pi = expire_with_intent_left_open(api, room, token, monkeypatch)
+    stored = deps().bookings.get(booking['id'])
+    assert stored.followup is not None and stored.followup.work is Work.OPEN_INTENT
+    # The room is sold to someone else (the expiry gave it back)
+    with time_machine.travel(factories.after_expiry(booking, 30), tick=False):
+        book(api, room, factories.token('other'))
+    # The guest pays through the client_secret they still hold; the webhook is never processed
+    stripe_local.pay(pi)
+    # Then the next sweep after the payment refunds it in full
+    with time_machine.travel(stored.followup.due_at, tick=False):
+        summary = run_sweeper()
+    assert summary['late_payments_refunded'] == 1
+    [refund] = stripe_local.refunds(pi)
+    assert refund['amount'] == booking['total_amount']
+    stored = deps().bookings.get(booking['id'])
+    assert (stored.status, stored.refund.stripe_refund_id, stored.refund.reason, stored.followup) == (
+        BookingStatus.EXPIRED,
+        refund['id'],
+        'rooms_no_longer_available',
+        None,
+    )
+
+
+def test_1_an_intent_left_open_and_never_paid_is_cancelled_by_the_next_sweep(
+    api: Api, room, stripe_local: StripeTest, monkeypatch
+):
+    token = factories.token('guest')
+    booking, pi = expire_with_intent_left_open(api, room, token, monkeypatch)
+    due = deps().bookings.get(booking['id']).followup.due_at
+    with time_machine.travel(due, tick=False):
+        assert run_sweeper()['intents_closed'] == 1
+    assert stripe_local.intent(pi)['status'] == 'canceled'
+    stored = deps().bookings.get(booking['id'])
+    assert (stored.payment.status, stored.followup) == ('canceled', None)
+
+
+# ---------------------------------------------------------------- 2. one processing intent does not switch Stripe off
+
+
+def test_2_a_processing_payment_does_not_make_the_sweeper_expire_a_booking_paid_in_time(
+    api: Api, hotel, stripe_local: StripeTest, monkeypatch, override_settings
+):
+    override_settings(PENDING_SHARDS=1)  # one partition: the sweeper meets the holds in expiry order
+    room = factories.room_type(hotel, total_rooms=1, base_price=12000, open_days=40)
+    first, second = factories.token('first'), factories.token('second')
+    processing = book(api, room, first, days_ahead=10)
+    with time_machine.travel(datetime.fromisoformat(processing['created_at']) + timedelta(seconds=5), tick=False):
+        paid = book(api, room, second, days_ahead=20)
+    processing_pi = checkout(api, processing, first).json['payment_intent_id']
+    paid_pi = checkout(api, paid, second).json['payment_intent_id']
+    stripe_local.pay(paid_pi)  # paid in time; its webhook is late
+    cancel = StripeGateway.cancel_payment_intent
+
+    def still_processing(gateway: StripeGateway, payment_intent_id: str) -> PaymentIntent:
+        # localstripe cannot produce ``processing`` (a bank debit, a slow 3-D Secure issuer)
+        if payment_intent_id == processing_pi:
+            return replace(gateway.retrieve_payment_intent(payment_intent_id), status='processing')
+        return cancel(gateway, payment_intent_id)
+
+    monkeypatch.setattr(StripeGateway, 'cancel_payment_intent', still_processing)
+    with time_machine.travel(factories.after_expiry(paid), tick=False):
+        summary = run_sweeper()
+    assert (summary['payments_left_open'], summary['confirmed'], summary['expired']) == (1, 1, 1)
+    # The guest who paid in time keeps the stay; nothing is refunded
+    stored = deps().bookings.get(paid['id'])
+    assert stored.status is BookingStatus.CONFIRMED
+    assert stripe_local.refunds(paid_pi) == []
+    assert deps().bookings.get(processing['id']).followup.work is Work.OPEN_INTENT
+
+
+# ---------------------------------------------------------------- 5. the refund outbox never starves
+# (150 refunds failing for good, on ministack: tests/faults/test_refund_outbox.py)
+
+
+# ---------------------------------------------------------------- 6. leases that cannot double-refund
+
+
+def test_6_a_refund_that_timed_out_and_a_retry_at_once_make_one_refund_even_where_keys_are_ignored(
+    api: Api, room, stripe_local: StripeTest, stripe_faults: StripeFaults
+):
+    token = factories.token('guest')
+    booking = book(api, room, token, days_ahead=20)
+    pi = checkout(api, booking, token, auto_confirm=True).json['payment_intent_id']
+    # The refund's request times out on our side but is still on its way to Stripe
+    stripe_faults.time_out_then_arrive('POST', REFUNDS)
+    assert api.post(f'/api/bookings/{booking["id"]}/cancel', token=token).status == 503
+    # The client retries at once: the lease is still held, so it makes no refund of its own
+    retried = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
+    assert (retried.status, retried.json['refund']['status'], retried.json['refund']['stripe_refund_id']) == (
+        200,
+        'pending',
+        None,
+    )
+    # The first request reaches Stripe now (localstripe ignores the idempotency key: a second
+    # create would have made a second refund)
+    stripe_faults.deliver_late()
+    assert len(stripe_local.refunds(pi)) == 1
+    # Once the lease lapsed, the sweeper finds that refund and records it; none is made again
+    due = deps().bookings.get(booking['id']).followup.due_at
+    with time_machine.travel(due + timedelta(seconds=settings().payment_lease_seconds), tick=False):
+        assert run_sweeper()['refunds_settled'] == 1
+    [refund] = stripe_local.refunds(pi)
+    assert deps().bookings.get(booking['id']).refund.stripe_refund_id == refund['id']
+    assert stripe_faults.count(f'POST {REFUNDS}') == 1
+
+
+def test_6_after_stripe_answered_500_to_creating_the_payment_intent_the_retry_sends_a_fresh_key(
+    api: Api, room, stripe_local: StripeTest, stripe_faults: StripeFaults
+):
+    stripe_faults.replays_5xx = True  # as real Stripe: the 500 is stored under the key for a day
+    token = factories.token('guest')
+    booking = book(api, room, token)
+    stripe_faults.fail('POST', CREATE, status=500, times=1)
+    assert checkout(api, booking, token).status == 503
+    paid = checkout(api, booking, token, auto_confirm=True)
+    assert (paid.status, paid.json['status']) == (200, 'CONFIRMED'), paid.json
+    creates = [
+        key for call, key in zip(stripe_faults.calls, stripe_faults.keys, strict=True) if call == f'POST {CREATE}'
+    ]
+    first = f'booking-{booking["id"]}-payment-intent'
+    assert creates == [first, first, f'{first}-1']  # the SDK's own retry replays; ours does not

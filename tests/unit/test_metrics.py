@@ -41,6 +41,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, dict[str, s
             ('WebhookEvent', 1, {'event_type': 'refund.failed', 'outcome': 'refund_failed'}), ('RefundFailed', 1, {})]),
         (SweepReport(expired=2, confirmed=1, refunds_settled=1, complete=False), [
             ('BookingExpired', 2, {}), ('SweepFailures', 0, {}), ('PaymentIntentsLeftOpen', 0, {}),
+            ('FollowupFailures', 0, {}), ('PaymentNeedsAttention', 0, {}),
             ('BookingConfirmed', 1, {'path': 'sweeper'}), ('RefundIssued', 1, {'path': 'sweeper'}),
             ('SweepIncomplete', 1, {})]),
     ],

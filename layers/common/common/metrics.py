@@ -78,6 +78,8 @@ def _webhook(result: EventResult) -> None:
         count('RefundIssued', path=REFUNDED_BY[result.outcome])
     elif result.outcome is Outcome.REFUND_FAILED:
         count('RefundFailed')  # the RefundFailedAlarm: someone has to act
+    elif result.outcome is Outcome.DISPUTE_OPENED:
+        count('DisputeOpened')  # the DisputeOpenedAlarm: evidence is due within days
 
 
 @record.register
@@ -86,11 +88,15 @@ def _swept(report: SweepReport) -> None:
     count('BookingExpired', report.expired)
     count('SweepFailures', report.failed)
     count('PaymentIntentsLeftOpen', report.payments_left_open)
-    if report.confirmed:  # the payment had won the race against the expiry
-        count('BookingConfirmed', report.confirmed, path='sweeper')
-    if report.refunds_settled:  # refunds owed that nobody retried
-        count('RefundIssued', report.refunds_settled, path='sweeper')
-    if not report.complete:
+    count('FollowupFailures', report.followups_failed)
+    count('PaymentNeedsAttention', report.needs_attention)  # the alarm: a person has to act
+    confirmed = report.confirmed + report.late_payments_confirmed  # a payment won the race, or came late
+    if confirmed:
+        count('BookingConfirmed', confirmed, path='sweeper')
+    refunded = report.refunds_settled + report.late_payments_refunded  # refunds nobody retried, late payments
+    if refunded:
+        count('RefundIssued', refunded, path='sweeper')
+    if not (report.complete and report.followups_complete):
         count('SweepIncomplete')
 
 

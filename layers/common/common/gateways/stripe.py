@@ -78,14 +78,14 @@ def _mapping_errors(operation: str) -> Iterator[None]:
         raise errors.PaymentProviderUnavailable(retry_after=5) from exc
     except stripe.StripeError as exc:
         status = exc.http_status or 0
-        if exc.code in AMOUNT_REFUSALS:
+        if exc.code in AMOUNT_REFUSALS and operation == 'create_payment_intent':
             # A total Stripe will not charge (common/money.py checks it first; this covers a
             # currency whose minimum moves with the exchange rate): the client's 422, not a 502.
             logger.info('stripe refused the amount', operation=operation, code=exc.code)
             raise AMOUNT_REFUSALS[exc.code](exc.user_message or 'Stripe refused the amount') from None
         if status >= 500 or status == 0:
             logger.warning('stripe unavailable', operation=operation, error=type(exc).__name__, status=status)
-            raise errors.PaymentProviderUnavailable(retry_after=5) from exc
+            raise errors.PaymentProviderUnavailable(retry_after=5, server_error=status >= 500) from exc
         logger.error(
             'stripe refused a request',
             operation=operation,
@@ -94,7 +94,7 @@ def _mapping_errors(operation: str) -> Iterator[None]:
             code=exc.code,
             request_id=exc.request_id,
         )
-        raise errors.PaymentProviderError() from exc
+        raise errors.PaymentProviderError(stripe_code=exc.code) from exc
 
 
 def _plain(obj: Any) -> dict[str, Any]:

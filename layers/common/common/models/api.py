@@ -24,7 +24,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from common.domain import Booking, Hotel, NightPrice, RefundPolicy, RefundQuote, Review, RoomType, User, WishlistEntry
+from common.domain import (
+    Booking,
+    Hotel,
+    NightPrice,
+    Refund,
+    RefundPolicy,
+    RefundQuote,
+    Review,
+    RoomType,
+    User,
+    WishlistEntry,
+)
 
 if TYPE_CHECKING:  # names for signatures only: a function imports the services it calls, not all
     from common.ports import Page
@@ -135,6 +146,17 @@ class RefundOut(BaseModel):
     stripe_refund_id: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def from_domain(cls, refund: Refund) -> RefundOut:
+        return cls(
+            amount=refund.amount,
+            penalty=refund.penalty,
+            currency=refund.currency,
+            status=refund.status.value,
+            stripe_refund_id=refund.stripe_refund_id,
+            reason=refund.reason,
+        )
+
 
 class BookingOut(BaseModel):
     id: str
@@ -153,6 +175,9 @@ class BookingOut(BaseModel):
     updated_at: datetime
     payment: PaymentOut | None = None
     refund: RefundOut | None = None
+    refunded_outside: int = Field(
+        default=0, description='refunded by the hotel outside the booking flow (minor units), besides `refund`'
+    )
 
     @classmethod
     def from_domain(cls, booking: Booking, now: datetime) -> BookingOut:
@@ -184,7 +209,8 @@ class BookingOut(BaseModel):
                 if payment
                 else None
             ),
-            refund=RefundOut(**vars(seen.refund)) if seen.refund else None,
+            refund=RefundOut.from_domain(seen.refund) if seen.refund else None,
+            refunded_outside=seen.refunded_outside,
         )
 
 

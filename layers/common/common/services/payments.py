@@ -97,6 +97,7 @@ def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) ->
         deps.bookings.transition(
             booking, [BookingStatus.EXPIRED], BookingStatus.CONFIRMED, now,
             take_rooms=True, expect_payment_intent=paid.payment_intent_id, expect_no_refund=True, payment=paid,
+            followup=None,  # the PaymentIntent left open is settled: paid, and the stay given
         )  # fmt: skip
     except errors.SoldOut:
         logger.warning('late payment: rooms no longer available, refunding', booking_id=booking.id)
