@@ -48,6 +48,7 @@ from common.domain import (
     refund_owed,
     refund_statuses_before,
 )
+from common.gateways import stripe as stripe_gateway
 from common.ports import (
     ANY,
     HOTEL_FIELDS,
@@ -763,6 +764,29 @@ class FakeStripe:
             obj.get('client_secret'),
             dict(obj.get('metadata') or {}),
         )
+
+    def dispute_from_event(self, obj: dict[str, Any]) -> Dispute:
+        return stripe_gateway.dispute(obj)  # the real parser: a dict in, a value out
+
+    def dispute_event(
+        self, event_type: str, payment_intent_id: str, status: str = 'needs_response', dispute_id: str = 'dp_fake_1'
+    ) -> tuple[bytes, str]:
+        """A signed ``charge.dispute.*`` delivery on the intent's charge (no booking metadata: a
+        dispute carries its PaymentIntent only)."""
+        intent = self.intents[payment_intent_id]
+        obj = {
+            'id': dispute_id,
+            'object': 'dispute',
+            'status': status,
+            'reason': 'fraudulent',
+            'amount': intent.amount,
+            'currency': intent.currency.lower(),
+            'payment_intent': intent.id,
+            'charge': f'ch_{intent.id}',
+            'created': 1_800_000_000,
+            'metadata': {},
+        }
+        return self.event(event_type, obj)
 
     def event(self, event_type: str, obj: dict[str, Any]) -> tuple[bytes, str]:
         """A signed webhook delivery (payload, signature) for ``obj``."""

@@ -20,10 +20,11 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from common import errors
-from common.domain import IntentStatus, PaymentIntent, RefundStatus, StripeEvent, StripeRefund
+from common.domain import Dispute, IntentStatus, PaymentIntent, RefundStatus, StripeEvent, StripeRefund
 from common.lazy import lazy_import
 from common.observability import logger, traced
 
@@ -127,6 +128,19 @@ def _refund(obj: Any) -> StripeRefund:
         currency=str(r['currency']).upper(),
         payment_intent=r.get('payment_intent'),
         metadata={k: str(v) for k, v in _plain(r.get('metadata')).items()},
+    )
+
+
+def dispute(obj: Any) -> Dispute:
+    """A ``charge.dispute.*`` event's object (Stripe's Dispute); ``updated_at``: when Stripe made it."""
+    d = _plain(obj)
+    return Dispute(
+        id=d['id'],
+        status=str(d['status']),
+        reason=str(d.get('reason') or 'unknown'),
+        amount=int(d['amount']),
+        currency=str(d['currency']).upper(),
+        updated_at=datetime.fromtimestamp(int(d.get('created') or 0), UTC),
     )
 
 
@@ -278,3 +292,6 @@ class StripeGateway:
 
     def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent:
         return _intent(obj)
+
+    def dispute_from_event(self, obj: dict[str, Any]) -> Dispute:
+        return dispute(obj)
