@@ -34,4 +34,4 @@ os.environ.pop('DYNAMODB_ENDPOINT_URL', None)
 
 import local  # noqa: E402,F401 - puts layers/common on sys.path like the Lambda layer does
 
-pytest_plugins = ['tests.support.fixtures', 'tests.support.metrics', 'tests.support.faults']
+pytest_plugins = ['tests.support.fixtures', 'tests.support.metrics', 'tests.support.faults', 'tests.support.mail']

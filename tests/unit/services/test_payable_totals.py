@@ -4,6 +4,7 @@ the admin preview, and checkout for holds made before (issue 22, point 3)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -76,7 +77,7 @@ def test_a_three_decimal_total_must_end_in_zero():
     w.deps.catalog.put_hotel(kwd, create=True)
     room = RoomType('suite', kwd.id, 'Suite', '', 2, 12_345, 'KWD', 2)
     w.deps.catalog.put_room_type(room, create=True)
-    w.deps.inventory.open(room, w.now.date(), 30)
+    w.deps.inventory.open_fresh(room, w.now.date(), w.now.date() + timedelta(days=29))
     w.room = room
     with pytest.raises(errors.TotalNotPayable):
         w.hold(10, 1)

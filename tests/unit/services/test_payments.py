@@ -83,7 +83,7 @@ def test_a_late_payment_for_a_deleted_room_type_or_hotel_is_refunded_in_full(del
     w = world()
     held, intent = _expired_with_open_intent(w)
     # Staff delete the room type (its nights were given back by the expiry), then maybe the hotel
-    admin.delete_room_type(w.deps, ADMIN, w.room.id)
+    admin.delete_room_type(w.deps, ADMIN, w.room.id, w.now)
     if deleted == 'hotel':
         admin.delete_hotel(w.deps, ADMIN, w.hotel.id)
     outcome, booking = payments.succeeded(w.deps, held.id, intent, held.hold_expires_at)
