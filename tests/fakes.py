@@ -63,6 +63,7 @@ from common.ports import (
     NightChange,
     Page,
     PassProgress,
+    ReconcileProgress,
 )
 from common.sale_window import nights as nights_between
 from common.security import JwtTokens
@@ -104,6 +105,7 @@ class Store:
     reviews: dict[str, Review] = field(default_factory=dict)
     wishes: dict[tuple[str, str], WishlistEntry] = field(default_factory=dict)
     housekeeping: PassProgress | None = None
+    reconcile: ReconcileProgress | None = None
     # (event id, recipient key) -> (state, lease until)
     notifications: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     tokens: Iterator[int] = field(default_factory=itertools.count)
@@ -565,6 +567,20 @@ class FakePaymentRecords:
     def release_event(self, event_id: str) -> None:
         if self.store.events.get(event_id, ('',))[0] == 'processing':
             del self.store.events[event_id]
+
+    def reconcile_progress(self) -> ReconcileProgress | None:
+        return self.store.reconcile
+
+    def save_reconcile_progress(self, progress: ReconcileProgress, now: datetime) -> bool:
+        stored = self.store.reconcile
+        ahead = (
+            stored is None
+            or stored.run_at < progress.run_at
+            or (stored.run_at == progress.run_at and not stored.complete and stored.pages <= progress.pages)
+        )
+        if ahead:
+            self.store.reconcile = progress
+        return ahead
 
 
 class FakeAccounts:

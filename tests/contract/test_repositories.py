@@ -33,7 +33,7 @@ from common.domain import (
     User,
     Work,
 )
-from common.ports import EmailClaim, EventClaim, NewNight, NightChange, PassProgress
+from common.ports import EmailClaim, EventClaim, NewNight, NightChange, PassProgress, ReconcileProgress
 from common.services.deps import Deps
 from tests.fakes import fake_deps
 from tests.support.fixtures import create_tables, point_dynamodb_at
@@ -202,6 +202,24 @@ def test_the_housekeeping_progress_only_moves_forward(deps: Deps):
     tomorrow = PassProgress(day + timedelta(days=1), run_at=run_at + timedelta(days=1), since=run_at)
     assert records.save_progress(tomorrow, NOW)
     assert records.progress() == tomorrow
+
+
+def test_the_reconciliation_progress_only_moves_forward(deps: Deps):
+    records = deps.payments
+    assert records.reconcile_progress() is None
+    day = NOW.date()
+    started = ReconcileProgress(day, NOW, cursor='c2', pages=2, examined=50, at_risk=1, amounts={'EUR': 12000})
+    assert records.save_reconcile_progress(started, NOW)
+    assert records.reconcile_progress() == started
+    # a run behind it (fewer pages of the same pass) does not set it back
+    assert not records.save_reconcile_progress(replace(started, cursor='c1', pages=1), NOW)
+    finished = replace(started, cursor='', pages=3, complete=True, examined=60)
+    assert records.save_reconcile_progress(finished, NOW)
+    # once finished, nothing of that pass changes it; a pass started later (on demand, the next day) does
+    assert not records.save_reconcile_progress(replace(finished, pages=4), NOW)
+    again = ReconcileProgress(day, NOW + timedelta(hours=2), cursor='c1', pages=1)
+    assert records.save_reconcile_progress(again, NOW)
+    assert records.reconcile_progress() == again
 
 
 def test_an_inventory_plan_is_applied_whole_or_refused_whole(deps: Deps):

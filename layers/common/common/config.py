@@ -109,6 +109,12 @@ class Settings(BaseModel):
     # however many holds are due, and does at most this much of it.
     sweep_followup_seconds: Annotated[float, Field(ge=1, le=600)] = 15.0
     sweep_max_followups: Annotated[int, Field(ge=1, le=100_000)] = 500
+    # The daily reconciler (services/reconciler.py): bookings checking in from this many days ago
+    # (Stripe refunds a charge up to 180 days after it, and a stay is paid before it starts) to the
+    # end of the sale window, a page at a time, at most this many per run (the next run continues).
+    reconcile_lookback_days: Annotated[int, Field(ge=1, le=3 * 366)] = 200
+    reconcile_page_size: Annotated[int, Field(ge=1, le=100)] = 25
+    reconcile_max_bookings: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
     sweep_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60  # local run only (AWS: the schedule)
 
     # Daily housekeeping (issue 23): keeps SALE_WINDOW_DAYS of nights open ahead of every room

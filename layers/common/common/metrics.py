@@ -20,6 +20,7 @@ from common.services.outcomes import (
     EventResult,
     NotificationReport,
     Outcome,
+    ReconcileReport,
     RollReport,
     SweepReport,
 )
@@ -147,3 +148,14 @@ def _notified(report: NotificationReport) -> None:
 def _deferred(deferred: EmailDeferred) -> None:
     # SES still throttled or failing after the client's retries: Lambda retries the event.
     count('EmailDeferred', code=deferred.code)
+
+
+@record.register
+def _reconciled(report: ReconcileReport) -> None:
+    # The pass's figures so far, published by every run: the MoneyAtRiskAlarm (above 0) stays on
+    # while a case is open. The amount is per currency (minor units do not add across currencies).
+    count('MoneyAtRisk', report.at_risk)
+    for currency, amount in sorted(report.amounts.items()):
+        count('MoneyAtRiskAmount', amount, currency=currency)
+    if not report.complete:
+        count('ReconcileIncomplete')

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -98,6 +98,22 @@ class PassProgress:
     room_types: int = 0
     nights_opened: int = 0
     short: int = 0
+
+
+@dataclass(frozen=True)
+class ReconcileProgress:
+    """The daily reconciliation pass (UTC ``day``, started at ``run_at``): ``pages`` pages of
+    bookings by arrival are done, the next run continues at ``cursor``; what it found so far:
+    ``at_risk`` bookings whose money and status disagree, ``amounts`` their payments by currency."""
+
+    day: date
+    run_at: datetime
+    cursor: str = ''
+    pages: int = 0
+    complete: bool = False
+    examined: int = 0
+    at_risk: int = 0
+    amounts: Mapping[str, int] = field(default_factory=dict)
 
 
 class EventClaim(enum.StrEnum):
@@ -249,13 +265,18 @@ class BookingRepository(Protocol):
 
 
 class PaymentRecords(Protocol):
-    """Stripe events already processed (dedupe)."""
+    """Stripe events already processed (dedupe), and the progress of the daily reconciliation."""
 
     def claim_event(
         self, event_id: str, event_type: str, now: datetime, lease_seconds: int, ttl_seconds: int
     ) -> EventClaim: ...
     def finish_event(self, event_id: str, outcome: str) -> None: ...
     def release_event(self, event_id: str) -> None: ...
+    def reconcile_progress(self) -> ReconcileProgress | None: ...
+    def save_reconcile_progress(self, progress: ReconcileProgress, now: datetime) -> bool:
+        """Record ``progress`` if it is ahead of what is stored (a later pass, or the same pass
+        further on); False when another run is already further."""
+        ...
 
 
 class AccountRepository(Protocol):

@@ -490,6 +490,27 @@ class SaleWindowPassItem(_Item):
         return 'JOB#sale-window', 'PROGRESS'
 
 
+class ReconcilePassItem(_Item):
+    """Progress of the daily reconciliation pass (one item, services/reconciler.py): the UTC day
+    and start of the pass, where the next run continues in the bookings by arrival, and what it
+    found so far. Only moves forward (guarded), like ``SaleWindowPassItem``."""
+
+    Meta = _Meta
+    day = UnicodeAttribute()
+    run_at = UnicodeAttribute()
+    cursor = UnicodeAttribute(default='')
+    pages = NumberAttribute(default=0)
+    complete = BooleanAttribute(default=False)
+    examined = NumberAttribute(default=0)
+    at_risk = NumberAttribute(default=0)
+    amounts: MapAttribute[str, Any] = MapAttribute(default=dict)  # currency -> minor units
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return 'JOB#reconcile', 'PROGRESS'
+
+
 class MigrationItem(_Item):
     """One data migration's record (common/migrations): running or done, the last key of the table
     scan it finished, counts, and the lease of the run working on it."""
@@ -546,6 +567,7 @@ MODELS: tuple[type[_Item], ...] = (
     TokenItem,
     RuleRefItem,
     StripeEventItem,
+    ReconcilePassItem,
     RevokedFamilyItem,
     CounterItem,
     WishItem,

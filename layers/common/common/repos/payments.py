@@ -1,4 +1,5 @@
-"""Payment bookkeeping beside the bookings: Stripe events already processed (dedupe).
+"""Payment bookkeeping beside the bookings: Stripe events already processed (dedupe), and the
+progress of the daily reconciliation pass (one item, only ever moved forward).
 
 (The work owed on a booking, refunds to make and PaymentIntents left open, is on the booking
 itself, in the sparse ``outbox`` index: see ``BookingRepository.due_followups``.)"""
@@ -11,10 +12,10 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import PynamoDBException
 
 from common import errors
-from common.ports import EventClaim
+from common.ports import EventClaim, ReconcileProgress
 from common.repos._dynamo import Table, with_retries
-from common.tables import StripeEventItem
-from common.timeutil import iso
+from common.tables import ReconcilePassItem, StripeEventItem
+from common.timeutil import iso, parse_date, parse_instant
 
 
 class PaymentRecords:
@@ -56,3 +57,45 @@ class PaymentRecords:
         item = StripeEventItem(*StripeEventItem.key(event_id))
         with contextlib.suppress(errors.DomainError, PynamoDBException):  # best effort: the lease lapses anyway
             self._table.delete_if(item, StripeEventItem.state == 'processing')
+
+    # ------------------------------------------------------------ the daily reconciliation pass
+
+    def reconcile_progress(self) -> ReconcileProgress | None:
+        try:
+            item = self._table.get(ReconcilePassItem, ReconcilePassItem.key(), 'Progress', consistent=True)
+        except errors.NotFound:
+            return None  # no pass yet
+        return ReconcileProgress(
+            day=parse_date(item.day),
+            run_at=parse_instant(item.run_at),
+            cursor=item.cursor or '',
+            pages=int(item.pages or 0),
+            complete=bool(item.complete),
+            examined=int(item.examined or 0),
+            at_risk=int(item.at_risk or 0),
+            amounts={str(k): int(v) for k, v in (item.amounts.as_dict() if item.amounts else {}).items()},
+        )
+
+    def save_reconcile_progress(self, progress: ReconcileProgress, now: datetime) -> bool:
+        """Record progress if it is ahead of what is stored: a pass started later, or the same pass
+        at least as far on (and not finished); False when another run is already further."""
+        stored = ReconcilePassItem
+        run_at = iso(progress.run_at)
+        ahead = (
+            stored.run_at.does_not_exist()
+            | (stored.run_at < run_at)
+            | ((stored.run_at == run_at) & (stored.complete == False) & (stored.pages <= progress.pages))  # noqa: E712
+        )
+        item = ReconcilePassItem(
+            *ReconcilePassItem.key(),
+            day=progress.day.isoformat(),
+            run_at=run_at,
+            cursor=progress.cursor,
+            pages=progress.pages,
+            complete=progress.complete,
+            examined=progress.examined,
+            at_risk=progress.at_risk,
+            amounts=dict(progress.amounts),
+            updated_at=iso(now),
+        )
+        return self._table.save_if(item, ahead)

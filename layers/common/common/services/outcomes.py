@@ -155,3 +155,28 @@ class NotificationReport:
             'rejected': self.rejected,
             'skipped': self.skipped,
         }
+
+
+@dataclass
+class ReconcileReport:
+    """One run of the daily reconciliation pass (services/reconciler.py). ``at_risk`` and
+    ``amounts`` are the pass's so far (its total once complete): the ``MoneyAtRisk`` metrics."""
+
+    day: date
+    examined: int = 0  # bookings read by this run
+    at_risk: int = 0  # bookings whose money and status disagree, in the pass so far
+    amounts: dict[str, int] = field(default_factory=dict)  # their payments, by currency
+    cases: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (booking id, reason) found by this run
+    complete: bool = True  # False: stopped by its budget; the next run continues
+    already_done: bool = False  # the day's pass had finished before: nothing read
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            'day': self.day.isoformat(),
+            'examined': self.examined,
+            'money_at_risk': self.at_risk,
+            'amounts': dict(self.amounts),
+            'found_by_this_run': len(self.cases),
+            'complete': self.complete,
+            'already_done': self.already_done,
+        }
