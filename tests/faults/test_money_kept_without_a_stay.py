@@ -279,3 +279,74 @@ def test_6_after_stripe_answered_500_to_creating_the_payment_intent_the_retry_se
     ]
     first = f'booking-{booking["id"]}-payment-intent'
     assert creates == [first, first, f'{first}-1']  # the SDK's own retry replays; ours does not
+
+
+# ---------------------------------------------------------------- 7. refunds and disputes made outside the engine
+
+
+def dashboard_refund(stripe_local: StripeTest, pi: str, amount: int | None = None) -> dict:
+    """Staff refund in the Stripe Dashboard: no metadata of ours, no idempotency key of ours."""
+    params: dict = {'payment_intent': pi} if amount is None else {'payment_intent': pi, 'amount': amount}
+    return stripe_local.client.v1.refunds.create(params=params).to_dict()
+
+
+def charge_refunded(stripe_local: StripeTest, pi: str) -> dict:
+    return stripe_local.event('charge.refunded', {'id': f'ch_{pi}', 'object': 'charge', 'payment_intent': pi})
+
+
+def test_7_a_full_refund_in_the_dashboard_cancels_the_booking_and_puts_its_room_back_on_sale(
+    api: Api, room, stripe_local: StripeTest
+):
+    token = factories.token('guest')
+    booking = book(api, room, token)
+    pi = checkout(api, booking, token, auto_confirm=True).json['payment_intent_id']
+    dashboard_refund(stripe_local, pi)
+    reply = stripe_local.deliver(api, charge_refunded(stripe_local, pi))
+    assert (reply.status, reply.json['outcome']) == (200, 'cancelled_refunded_outside'), reply.json
+    stored = deps().bookings.get(booking['id'])
+    assert (stored.status, stored.refunded_outside) == (BookingStatus.CANCELLED, booking['total_amount'])
+    # The one room is on sale again, and the guest's cancel gives nothing back a second time
+    book(api, room, factories.token('other'))
+    assert api.post(f'/api/bookings/{booking["id"]}/cancel', token=token).status in (200, 409)
+    assert len(stripe_local.refunds(pi)) == 1
+
+
+def test_7_a_cancel_after_a_dashboard_refund_whose_event_was_lost_never_refunds_more_than_the_remainder(
+    api: Api, room, stripe_local: StripeTest
+):
+    token = factories.token('guest')
+    booking = book(api, room, token)
+    pi = checkout(api, booking, token, auto_confirm=True).json['payment_intent_id']
+    dashboard_refund(stripe_local, pi, 5000)  # a goodwill gesture; its event never arrives
+    cancelled = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
+    assert cancelled.status == 200, cancelled.json
+    assert cancelled.json['refund']['amount'] == booking['total_amount'] - 5000
+    assert (
+        sum(r['amount'] for r in stripe_local.refunds(pi)) == booking['total_amount']
+    )  # localstripe would accept more
+    assert deps().bookings.get(booking['id']).refunded_outside == 5000
+
+
+def test_7_a_dispute_is_recorded_shown_to_staff_and_closed(api: Api, room, stripe_local: StripeTest):
+    token = factories.token('guest')
+    booking = book(api, room, token)
+    pi = checkout(api, booking, token, auto_confirm=True).json['payment_intent_id']
+
+    def dispute(event_type: str, status: str) -> dict:
+        obj = {
+            'id': 'dp_test_1', 'object': 'dispute', 'status': status, 'reason': 'fraudulent',
+            'amount': booking['total_amount'], 'currency': 'eur', 'payment_intent': pi, 'created': 1_800_000_000,
+        }  # fmt: skip
+        return stripe_local.event(event_type, obj)  # localstripe has no disputes
+
+    opened = stripe_local.deliver(api, dispute('charge.dispute.created', 'needs_response'))
+    assert (opened.status, opened.json['outcome']) == (200, 'dispute_opened'), opened.json
+    admin = factories.token('staff', Role.ADMIN)
+    listed = api.get('/api/admin/bookings', query={'from': booking['check_in']}, token=admin).json['items']
+    [shown] = [b for b in listed if b['id'] == booking['id']]
+    assert (shown['dispute']['status'], shown['dispute']['closed']) == ('needs_response', False)
+    closed = stripe_local.deliver(api, dispute('charge.dispute.closed', 'won'))
+    assert closed.json['outcome'] == 'dispute_closed'
+    late = stripe_local.deliver(api, dispute('charge.dispute.updated', 'under_review'))
+    assert late.json['outcome'] == 'no_change'
+    assert deps().bookings.get(booking['id']).dispute.status == 'won'
