@@ -50,7 +50,7 @@ def deps() -> Deps:
         'hotel, at most MAX_STAY_NIGHTS nights, every night inside the sale window (`not_on_sale`), `guests` '
         "at most the room type's capacity times `rooms` (`too_many_guests`), and the price rules' "
         '`min_stay` / `closed_to_arrival` restrictions, and a total a card payment can take (`total_below_minimum`, '
-        '`total_above_maximum`, `total_not_payable`: Stripe\'s per-currency limits, which the problem names). '
+        "`total_above_maximum`, `total_not_payable`: Stripe's per-currency limits, which the problem names). "
         'Each is a 422 with its own `code`.\n\n'
         'Send an `Idempotency-Key` to retry safely: the same key and body answer the first result again.'
     ),
