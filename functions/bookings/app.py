@@ -40,6 +40,8 @@ RATE_REFUSALS = (
     errors.PromoExhausted,
     errors.PromoNotApplicable,
 )
+# A total no card payment can take (common/money.py): refused when held, and at checkout.
+PAYABLE_REFUSALS = (errors.TotalBelowMinimum, errors.TotalAboveMaximum, errors.TotalNotPayable)
 
 
 @wiring.once_per_container
@@ -60,7 +62,9 @@ def deps() -> Deps:
         'Rules a schema cannot state: `check_out` after `check_in`, `check_in` not before today at the '
         'hotel, at most MAX_STAY_NIGHTS nights, every night inside the sale window (`not_on_sale`), `guests` '
         "at most the room type's capacity times `rooms` (`too_many_guests`), and the price rules' "
-        '`min_stay` / `closed_to_arrival` restrictions. Each is a 422 with its own `code`.\n\n'
+        '`min_stay` / `closed_to_arrival` restrictions, and a total a card payment can take (`total_below_minimum`, '
+        "`total_above_maximum`, `total_not_payable`: Stripe's per-currency limits, which the problem names). "
+        'Each is a 422 with its own `code`.\n\n'
         'Rate plans (docs/pricing.md): `rate_plan_id` books one of the offers search lists (default: the room '
         "type's default plan; 422 `rate_plan_unavailable`), its restrictions apply (`min_stay`, `max_stay`, "
         '`closed_to_arrival`, `closed_to_departure`, `min_advance_booking`, `max_advance_booking`) and its terms '
@@ -81,6 +85,7 @@ def deps() -> Deps:
         *STAY_REFUSALS,
         *RATE_REFUSALS,
         errors.PromoGuestLimit,
+        *PAYABLE_REFUSALS,
         errors.NotFound,
         errors.SoldOut,
         errors.TooManyHolds,

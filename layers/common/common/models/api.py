@@ -31,6 +31,7 @@ from common.domain import (
     MIN_PASSWORD_LENGTH,
     Booking,
     Hotel,
+    Refund,
     RefundPolicy,
     RefundQuote,
     Review,
@@ -230,6 +231,17 @@ class RefundOut(BaseModel):
     stripe_refund_id: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def from_domain(cls, refund: Refund) -> RefundOut:
+        return cls(
+            amount=refund.amount,
+            penalty=refund.penalty,
+            currency=refund.currency,
+            status=refund.status.value,
+            stripe_refund_id=refund.stripe_refund_id,
+            reason=refund.reason,
+        )
+
 
 class BookingOut(BaseModel):
     id: str
@@ -250,6 +262,9 @@ class BookingOut(BaseModel):
     refund: RefundOut | None = None
     breakdown: BreakdownOut | None = Field(None, description='total_amount in parts: room charge, fees, VAT, city tax')
     rate_plan: TermsOut | None = Field(None, description="the plan's terms as booked (a later edit never changes them)")
+    refunded_outside: int = Field(
+        default=0, description='refunded by the hotel outside the booking flow (minor units), besides `refund`'
+    )
 
     @classmethod
     def from_domain(cls, booking: Booking, now: datetime) -> BookingOut:
@@ -281,7 +296,8 @@ class BookingOut(BaseModel):
                 if payment
                 else None
             ),
-            refund=RefundOut(**vars(seen.refund)) if seen.refund else None,
+            refund=RefundOut.from_domain(seen.refund) if seen.refund else None,
+            refunded_outside=seen.refunded_outside,
             breakdown=BreakdownOut.from_domain(seen.price),
             rate_plan=TermsOut.from_domain(seen.terms) if seen.terms else None,
         )

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from common import errors
+from common import errors, money
 from common.domain import Booking, BookingStatus, Hotel, Principal, PromoCode, PromoUse, RoomType, Stay
 from common.ports import GuardRefused, HoldGuard, HoldSlot, Page, SlotsInUse, WindowHit
 from common.services import catalog, holds, limits, offers, pricing, rates
@@ -109,6 +109,8 @@ def hold(
     if chosen.promo_refused is not None:
         raise chosen.promo_refused
     price = chosen.price
+    # Where the total is decided: a total no card payment can take is refused before any room is held.
+    money.check_payable(price.total, price.currency)
     cap = deps.settings.max_active_holds_per_user
     booking = Booking(
         id=str(uuid.uuid4()),
