@@ -22,6 +22,13 @@ from common import errors
 TRANSACTION_ITEM_LIMIT = 100
 MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 2
 
+# Every date a client sends lies in this range, checked at the edge before any arithmetic (the one
+# check: ``models.api.IsoDate``). Far from ``date.min``/``date.max``, so adding a sale window, a
+# calendar's length or a day to any accepted date cannot overflow (a 500 otherwise); the rules that
+# give dates meaning (not in the past, inside the sale window, ranges of at most a year) come after.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
 
 class BookingStatus(enum.StrEnum):
     PENDING = 'PENDING'

@@ -24,7 +24,19 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from common.domain import Booking, Hotel, NightPrice, RefundPolicy, RefundQuote, Review, RoomType, User, WishlistEntry
+from common.domain import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    Booking,
+    Hotel,
+    NightPrice,
+    RefundPolicy,
+    RefundQuote,
+    Review,
+    RoomType,
+    User,
+    WishlistEntry,
+)
 
 if TYPE_CHECKING:  # names for signatures only: a function imports the services it calls, not all
     from common.ports import Page
@@ -45,7 +57,15 @@ def _iso_date_only(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+def _within_bounds(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f'must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}')
+    return value
+
+
+# Every date a client sends (query, path or body) is this type: ISO text only, and bounded before
+# any arithmetic is done with it.
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_bounds)]
 Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=63)]
 
 
