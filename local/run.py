@@ -43,6 +43,8 @@ LOCAL_DEFAULTS = {
     # One process serves every concurrent request here (a Lambda serves one): with a pool smaller
     # than the concurrency, every call beyond it opens a TCP connection to ministack and drops it.
     'DYNAMODB_MAX_POOL_CONNECTIONS': '256',
+    # Checkout's test-mode auto_confirm (still refused with a live key): off by default in code.
+    'ALLOW_AUTO_CONFIRM': 'true',
 }
 
 

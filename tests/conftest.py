@@ -27,6 +27,8 @@ TEST_ENV = {
     # argon2id still, at the lowest cost allowed, so registering users in tests is quick.
     'PASSWORD_HASH_MEMORY_KIB': '8192',
     'PASSWORD_HASH_TIME_COST': '1',
+    # Off by default in code; the tests of auto_confirm need it (its refusal has its own test).
+    'ALLOW_AUTO_CONFIRM': 'true',
 }
 for _key, _value in TEST_ENV.items():
     os.environ[_key] = _value

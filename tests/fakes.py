@@ -731,7 +731,12 @@ class FakeClock:
 
 
 def settings_for(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {'jwt_secret': TEST_SECRET, 'catalog_cache_seconds': 0, **overrides}
+    values: dict[str, Any] = {
+        'jwt_secret': TEST_SECRET,
+        'catalog_cache_seconds': 0,
+        'allow_auto_confirm': True,
+        **overrides,
+    }
     return Settings(**values)
 
 

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, metrics, observability, wiring
 from common.models.api import LoginBody, RefreshBody, RegisterBody, TokenPairOut, UserOut
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import accounts
 from common.services.deps import Deps
 
@@ -156,6 +156,6 @@ def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import integration_events, metrics, observability, wiring
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services.deps import Deps
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -26,7 +26,7 @@ def deps() -> Deps:
     return wiring.build_deps()
 
 
-@tracer.capture_method
+@observability.trace_method
 def publish(record: DynamoDBRecord) -> None:
     found = integration_events.events_for(record.raw_event)
     deps().events.publish(found)  # PublishFailed: the record is retried, in order
@@ -37,6 +37,6 @@ def publish(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=publish, processor=processor, context=context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import http, observability, wiring
 from common.models.api import ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import users
 from common.services.deps import Deps
 
@@ -77,6 +77,6 @@ def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

@@ -74,8 +74,9 @@ class Settings(BaseModel):
     # secret) and where Stripe.js is loaded from (make run: localstripe's stand-in).
     stripe_publishable_key: Annotated[str | None, Field(pattern=r'^pk_(test|live)_[A-Za-z0-9_]{1,200}$')] = None
     stripe_js_url: Annotated[str, Field(pattern=r'^https?://[^\s"\']+/$')] = 'https://js.stripe.com/v3/'
-    # auto_confirm also needs a test-mode key; the production template turns this off.
-    allow_auto_confirm: bool = True
+    # auto_confirm also needs a test-mode key; off unless configured (make run and the tests turn it
+    # on; the template only outside prod, by parameter).
+    allow_auto_confirm: bool = False
     # Cancellation policy: a full refund until this many hours before the check-in instant, then
     # the penalty below; no cancellation after check-in. Penalty: first_night (first night's
     # price x rooms), none, full_stay, or percent:<0-100> of the amount paid.
