@@ -53,11 +53,12 @@ from common.ports import (
     NightChange,
     Page,
 )
-from common.security import JwtTokens
+from common.security import JwtTokens, key_set, new_signing_key
 from common.services.deps import Deps, TtlCache
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-TEST_SECRET = 'unit-test-secret-0123456789abcdefghijklmnop'
+# The unit tests' token key pair (EdDSA; tokens are signed and checked for real).
+TEST_SIGNING_KEY, TEST_PUBLIC_KEY = new_signing_key('unit-test-key')
 
 
 def _page(items: list[Any], limit: int, cursor: str | None, listing: str) -> Page[Any]:
@@ -732,7 +733,8 @@ class FakeClock:
 
 def settings_for(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        'jwt_secret': TEST_SECRET,
+        'jwt_signing_key': TEST_SIGNING_KEY,
+        'jwt_public_keys': key_set(TEST_PUBLIC_KEY),
         'catalog_cache_seconds': 0,
         'allow_auto_confirm': True,
         **overrides,

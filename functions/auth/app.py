@@ -66,7 +66,7 @@ def _refresh_cookie(token: str, max_age: int) -> Cookie:
 def _tokens(pair: accounts.TokenPair, mode: str | None) -> Response[TokenPairOut]:
     in_cookie = mode == 'cookie'
     body = TokenPairOut.from_domain(pair, in_cookie=in_cookie)
-    cookies = [_refresh_cookie(pair.refresh, deps().settings.refresh_token_seconds)] if in_cookie else []
+    cookies = [_refresh_cookie(pair.refresh, pair.refresh_expires_in)] if in_cookie else []
     return Response(
         status_code=200,
         content_type='application/json',

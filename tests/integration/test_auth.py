@@ -5,7 +5,10 @@ Forged and revoked tokens on every kind of route are in tests/security/test_jwt.
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -20,8 +23,14 @@ from tests.support.deps import deps
 
 pytestmark = pytest.mark.usefixtures('aws')
 
-SECRET = 'test-only-secret-0123456789abcdefghijklmnop'
 PASSWORD = 'correct horse battery'
+
+
+def verified(token: str, audience: str = 'hotel-booking-test-api') -> dict[str, Any]:
+    """The claims of a token, checked as a client holding the public key would (EdDSA, issuer and
+    audience of the stage)."""
+    public = jwt.PyJWK(json.loads(os.environ['JWT_PUBLIC_KEYS'])['keys'][0], algorithm='EdDSA').key
+    return jwt.decode(token, public, algorithms=['EdDSA'], issuer='hotel-booking-test', audience=audience)
 
 
 def register(api: Api, email: str = 'ada@example.com', password: str = PASSWORD, name: str = 'Ada', **kwargs):
@@ -50,9 +59,9 @@ def test_register_then_login_gives_a_working_token_pair(api: Api):
     tokens = login(api, email='  ADA@example.com ').json
     assert tokens['token_type'] == 'Bearer'
     assert tokens['expires_in'] == 900
-    claims = jwt.decode(tokens['access'], SECRET, algorithms=['HS256'], issuer='hotel-booking')
+    claims = verified(tokens['access'], 'hotel-booking-test-api')
     assert claims['type'] == 'access' and claims['role'] == 'guest' and claims['sub'] == created.json['id']
-    refresh_claims = jwt.decode(tokens['refresh'], SECRET, algorithms=['HS256'], issuer='hotel-booking')
+    refresh_claims = verified(tokens['refresh'], 'hotel-booking-test-auth')
     assert claims['fam'] == refresh_claims['fam'], 'both tokens of a pair belong to one session'
     assert api.get('/api/bookings', token=tokens['access']).status == 200
 
@@ -144,12 +153,7 @@ def test_the_seeded_admin_gets_the_admin_role(api: Api):
 
     summary = seed.seed(datetime.now(UTC), 'root@example.com', 'an admin password')
     assert summary['admin'] == 'created'
-    claims = jwt.decode(
-        login(api, 'root@example.com', 'an admin password').json['access'],
-        SECRET,
-        algorithms=['HS256'],
-        issuer='hotel-booking',
-    )
+    claims = verified(login(api, 'root@example.com', 'an admin password').json['access'])
     assert claims['role'] == 'admin'
     assert seed.seed(datetime.now(UTC), 'root@example.com', 'an admin password')['admin'] == 'exists'
 
@@ -236,4 +240,4 @@ def test_the_create_admin_command_writes_an_admin_once(api: Api, monkeypatch, ca
     assert create_admin.main() == 0
     assert create_admin.main() == 1  # second time: already exists, nothing changed
     tokens = login(api, 'ops@example.com', 'an admin password').json
-    assert jwt.decode(tokens['access'], SECRET, algorithms=['HS256'], issuer='hotel-booking')['role'] == 'admin'
+    assert verified(tokens['access'])['role'] == 'admin'

@@ -44,11 +44,18 @@ class Settings(BaseModel):
     hotel_timezone: str = 'UTC'
     check_in_hour: Annotated[int, Field(ge=0, le=23)] = 15
 
-    jwt_secret: str | None = Field(default=None, repr=False)
-    jwt_secret_param: str | None = None
-    jwt_issuer: str = 'hotel-booking'
+    # Tokens (EdDSA, common.security): the private JWK only where tokens are signed (the auth
+    # function), the public keys (a JWKS, one or two keys with their kid) wherever they are checked.
+    # Locally from the environment (make run makes a pair per run); in AWS the *_PARAM variables name
+    # SSM parameters /hotel-booking/<stage>/jwt-signing-key (SecureString) and .../jwt-public-keys.
+    jwt_signing_key: str | None = Field(default=None, repr=False)
+    jwt_signing_key_param: str | None = None
+    jwt_public_keys: str | None = None
+    jwt_public_keys_param: str | None = None
     access_token_seconds: Annotated[int, Field(ge=60)] = 15 * 60
     refresh_token_seconds: Annotated[int, Field(ge=300)] = 7 * 24 * 3600
+    # No session lasts longer than this from its sign-in, however often it is refreshed.
+    session_max_seconds: Annotated[int, Field(ge=300, le=366 * 24 * 3600)] = 30 * 24 * 3600
     password_hash_memory_kib: Annotated[int, Field(ge=8 * 1024)] = 19 * 1024
     password_hash_time_cost: Annotated[int, Field(ge=1)] = 2
 
@@ -113,9 +120,9 @@ class Settings(BaseModel):
         return CancellationPolicy(self.cancellation_free_hours, Penalty.parse(self.cancellation_penalty))
 
     @model_validator(mode='after')
-    def _secrets_have_a_source(self) -> Settings:
-        if self.jwt_secret is not None and len(self.jwt_secret) < 32:
-            raise ValueError('JWT_SECRET must be at least 32 characters')
+    def _sessions_outlive_their_tokens(self) -> Settings:
+        if self.session_max_seconds < self.access_token_seconds:
+            raise ValueError('SESSION_MAX_SECONDS must be at least ACCESS_TOKEN_SECONDS')
         return self
 
 

@@ -58,6 +58,13 @@ class InvalidToken(Unauthorized):
     title = 'The token is invalid or expired'
 
 
+class SessionExpired(Unauthorized):
+    """The sign-in session is older than SESSION_MAX_SECONDS: no refresh renews it."""
+
+    code = 'session_expired'
+    title = 'The session has ended; sign in again'
+
+
 class InvalidCredentials(Unauthorized):
     code = 'invalid_credentials'
     title = 'Email or password is incorrect'

@@ -249,7 +249,13 @@ class Tokens(Protocol):
     """Signed session tokens (common.security)."""
 
     def issue(
-        self, user_id: str, role: Role, token_type: TokenType, now: datetime, family: str | None = None
+        self,
+        user_id: str,
+        role: Role,
+        token_type: TokenType,
+        now: datetime,
+        family: str | None = None,
+        session_started: datetime | None = None,
     ) -> IssuedToken: ...
     def decode(self, token: str, expected_type: TokenType, now: datetime) -> dict[str, Any]: ...
     def access_claims(self, authorization: str | None, now: datetime) -> dict[str, Any]: ...

@@ -31,7 +31,8 @@ _CLOCK_SKEW = timedelta(minutes=5)
 class TokenPair:
     access: str
     refresh: str
-    expires_in: int
+    expires_in: int  # seconds the access token is valid for
+    refresh_expires_in: int  # and the refresh token (both end with the session at the latest)
 
 
 def normalise_email(email: str) -> str:
@@ -83,11 +84,19 @@ def register(
     return user
 
 
-def _pair(deps: Deps, user_id: str, role: Role, now: datetime, family: str | None = None) -> TokenPair:
+def _pair(
+    deps: Deps, user_id: str, role: Role, now: datetime, family: str | None = None, started: datetime | None = None
+) -> TokenPair:
+    """A pair of the session ``family`` that signed in at ``started`` (a new one: now)."""
     family = family or uuid.uuid4().hex
-    access = deps.tokens.issue(user_id, role, 'access', now, family=family)
-    refresh = deps.tokens.issue(user_id, role, 'refresh', now, family=family)
-    return TokenPair(access=access.token, refresh=refresh.token, expires_in=deps.settings.access_token_seconds)
+    access = deps.tokens.issue(user_id, role, 'access', now, family=family, session_started=started or now)
+    refresh = deps.tokens.issue(user_id, role, 'refresh', now, family=family, session_started=started or now)
+    return TokenPair(
+        access=access.token,
+        refresh=refresh.token,
+        expires_in=int(access.expires_at.timestamp()) - int(now.timestamp()),
+        refresh_expires_in=int(refresh.expires_at.timestamp()) - int(now.timestamp()),
+    )
 
 
 def login(deps: Deps, email: str, password: str, now: datetime, client_ip: str = 'unknown') -> TokenPair:
@@ -131,8 +140,10 @@ def refresh(deps: Deps, refresh_token: str, now: datetime) -> TokenPair:
         user = deps.accounts.get_user(claims['sub'])
     except errors.NotFound:
         raise errors.InvalidToken() from None
-    # The role comes from the stored user, not the old token: a demoted admin loses it here.
-    return _pair(deps, user.id, user.role, now, family=claims['fam'])
+    # The role comes from the stored user, not the old token: a demoted admin loses it here. The
+    # session keeps its sign-in time: no refresh extends it past SESSION_MAX_SECONDS.
+    started = datetime.fromtimestamp(claims['auth_time'], tz=UTC)
+    return _pair(deps, user.id, user.role, now, family=claims['fam'], started=started)
 
 
 def logout(deps: Deps, caller: Principal, refresh_token: str, now: datetime) -> None:
