@@ -663,7 +663,9 @@ class FakeStripe:
         if signature != sign(payload):
             raise errors.InvalidSignature()
         data = json.loads(payload)
-        return StripeEvent(data['id'], data['type'], data.get('created', 0), False, data['data']['object'])
+        return StripeEvent(
+            data['id'], data['type'], data.get('created', 0), bool(data.get('livemode', False)), data['data']['object']
+        )
 
     def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent:
         return PaymentIntent(
@@ -673,12 +675,14 @@ class FakeStripe:
             str(obj['currency']).upper(),
             obj.get('client_secret'),
             dict(obj.get('metadata') or {}),
+            amount_received=obj.get('amount_received'),
+            livemode=bool(obj.get('livemode', False)),
         )
 
-    def event(self, event_type: str, obj: dict[str, Any]) -> tuple[bytes, str]:
+    def event(self, event_type: str, obj: dict[str, Any], livemode: bool = False) -> tuple[bytes, str]:
         """A signed webhook delivery (payload, signature) for ``obj``."""
         payload = json.dumps(
-            {'id': f'evt_fake_{next(self._ids)}', 'type': event_type, 'data': {'object': obj}}
+            {'id': f'evt_fake_{next(self._ids)}', 'type': event_type, 'livemode': livemode, 'data': {'object': obj}}
         ).encode()
         return payload, sign(payload)
 
@@ -691,8 +695,11 @@ class FakeStripe:
             'amount': intent.amount,
             'currency': intent.currency.lower(),
             'metadata': intent.metadata,
+            'livemode': intent.livemode,
         }
-        return self.event(event_type, obj)
+        if intent.amount_received is not None:
+            obj['amount_received'] = intent.amount_received
+        return self.event(event_type, obj, livemode=intent.livemode)
 
 
 class FakeEvents:

@@ -25,3 +25,44 @@ def test_no_function_records_its_response_or_error_in_traces():
         text = app.read_text()
         assert not re.search(r'tracer\.capture_(lambda_handler|method)', text), app
         assert '@observability.trace_handler' in text, app
+
+
+def _functions() -> dict[str, dict[str, object]]:
+    return {
+        name: resource['Properties']
+        for name, resource in cfn.load()['Resources'].items()
+        if resource['Type'] == 'AWS::Serverless::Function'
+    }
+
+
+def test_every_secret_is_read_from_the_stacks_own_stage_and_no_parameter_names_another():
+    template = cfn.load()
+    text = (ROOT / 'template.yaml').read_text()
+    # no parameter a deploy could forget and fall back to the dev secrets with
+    assert not re.search(r'hotel-booking/(dev|staging|prod)/', text)
+    for name, parameter in template['Parameters'].items():
+        assert 'dev/' not in str(parameter.get('Default', '')), name
+    for name, properties in _functions().items():
+        variables = properties.get('Environment', {}).get('Variables', {})
+        for key, value in variables.items():
+            if key.endswith('_PARAM'):
+                assert (value.tag, value.value[:24]) == ('Sub', '/hotel-booking/${Stage}/'), (name, key, value)
+
+
+def test_only_the_auth_function_holds_the_token_signing_key():
+    holders = []
+    for name, properties in _functions().items():
+        variables = properties.get('Environment', {}).get('Variables', {})
+        policies = str(properties.get('Policies', ''))
+        if 'JWT_SIGNING_KEY_PARAM' in variables or 'jwt-signing-key' in policies:
+            holders.append(name)
+        if 'JWT_PUBLIC_KEYS_PARAM' in variables:
+            assert 'jwt-public-keys' in policies, name
+    assert holders == ['AuthFunction']
+    assert 'JWT_SIGNING_KEY' not in str(_globals()) and 'JWT_SECRET' not in (ROOT / 'template.yaml').read_text()
+
+
+def test_the_template_alarms_on_a_wrong_stripe_key_and_on_a_payment_mismatch():
+    resources = cfn.load()['Resources']
+    assert 'StripeKeyWrongMode' in str(resources['StripeKeyModeAlarm'])
+    assert resources['PaymentMismatchAlarm']['Properties']['MetricName'] == 'PaymentMismatch'

@@ -412,10 +412,17 @@ class PaymentIntent:
     client_secret: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     last_error: str | None = None
+    amount_received: int | None = None  # what Stripe took (None where Stripe does not say: localstripe)
+    livemode: bool = False  # a live-mode intent (real money) or a test-mode one
 
     @property
     def succeeded(self) -> bool:
         return self.status == IntentStatus.SUCCEEDED
+
+    @property
+    def received(self) -> int:
+        """The money taken: ``amount_received``, else (an emulator that omits it) ``amount``."""
+        return self.amount if self.amount_received is None else self.amount_received
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ REFUNDED_BY = {
     Outcome.LATE_PAYMENT_REFUNDED: 'late_payment',
     Outcome.PAYMENT_REFUNDED: 'cancelled_before_payment',
     Outcome.STRAY_PAYMENT_REFUNDED: 'stray_payment',
+    Outcome.PAYMENT_MISMATCH_REFUNDED: 'payment_mismatch',
 }
 
 # Refusals that are business events in their own right: error class -> (metric, dimensions).
@@ -78,6 +79,8 @@ def _webhook(result: EventResult) -> None:
         count('RefundIssued', path=REFUNDED_BY[result.outcome])
     elif result.outcome is Outcome.REFUND_FAILED:
         count('RefundFailed')  # the RefundFailedAlarm: someone has to act
+    if result.outcome in (Outcome.PAYMENT_MISMATCH_REFUNDED, Outcome.WRONG_MODE):
+        count('PaymentMismatch')  # the PaymentMismatchAlarm: money or configuration is wrong
 
 
 @record.register
