@@ -208,13 +208,24 @@ def test_what_a_login_costs_in_dynamodb_calls(api: Api, monkeypatch):
         assert login(api).status == 200
     with count_calls(monkeypatch) as failure:
         assert login(api, password='wrong password').status == 401
-    # email lock + user; a conditional ADD per limit, given back when the password is right
-    assert success.calls == {'GetItem': 2, 'UpdateItem': 4}
-    assert failure.calls == {'GetItem': 2, 'UpdateItem': 2}
+    # email lock + user; a conditional ADD per limit (email and IP, IP, email), given back when
+    # the password is right
+    assert success.calls == {'GetItem': 2, 'UpdateItem': 6}
+    assert failure.calls == {'GetItem': 2, 'UpdateItem': 3}
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_owner_out(api: Api):
+    register(api)
+    guesses = [login(api, password=f'guess number {i}', source_ip='203.0.113.66').status for i in range(30)]
+    assert guesses == [401] * 10 + [429] * 20  # the stranger is stopped after 10 (defaults)
+    assert login(api, password='correct horse battery', source_ip='203.0.113.66').status == 429  # no oracle
+    assert login(api, source_ip='198.51.100.20').status == 200  # the owner, from their own address
 
 
 def test_limits_set_to_zero_are_off(api: Api, override_settings, monkeypatch):
-    override_settings(LOGIN_FAILURES_PER_EMAIL=0, LOGIN_FAILURES_PER_IP=0, REGISTRATIONS_PER_IP=0)
+    override_settings(
+        LOGIN_FAILURES_PER_EMAIL_AND_IP=0, LOGIN_FAILURES_PER_EMAIL=0, LOGIN_FAILURES_PER_IP=0, REGISTRATIONS_PER_IP=0
+    )
     register(api)
     with count_calls(monkeypatch) as calls:
         assert {login(api, password='wrong password').status for _ in range(12)} == {401}

@@ -109,7 +109,11 @@ class Settings(BaseModel):
 
     # Abuse limits (application counters in DynamoDB, fixed windows; 0 turns one off). Only
     # failures count for logins; every registration attempt that reaches the write counts.
-    login_failures_per_email: Annotated[int, Field(ge=0)] = 10
+    # Failures are counted per (email, client IP) with the strict limit, per email with a much
+    # higher ceiling: a stranger's guesses lock the stranger out, not the owner signing in from
+    # elsewhere (docs/accounts-and-security.md, abuse limits).
+    login_failures_per_email_and_ip: Annotated[int, Field(ge=0)] = 10
+    login_failures_per_email: Annotated[int, Field(ge=0)] = 100
     login_failures_per_ip: Annotated[int, Field(ge=0)] = 100
     login_failure_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 15 * 60
     registrations_per_ip: Annotated[int, Field(ge=0)] = 300

@@ -102,12 +102,19 @@ def _pair(
 def login(deps: Deps, email: str, password: str, now: datetime, client_ip: str = 'unknown') -> TokenPair:
     """Check the password and start a session.
 
-    The attempt is counted against the per-email and per-IP failure limits BEFORE the password
-    is checked (so racing guesses cannot overshoot a limit) and given back if it succeeds. An
-    unknown email is counted and timed like a wrong password: neither reveals which emails exist.
+    The attempt is counted against the failure limits BEFORE the password is checked (so racing
+    guesses cannot overshoot a limit) and given back if it succeeds: per (email, client IP)
+    strictly, per client IP (spraying) and per email with a high ceiling (many addresses), so a
+    stranger's wrong guesses lock out the stranger, not the owner signing in from their own
+    address. An unknown email is counted and timed like a wrong password: neither reveals which
+    emails exist.
     """
     email = normalise_email(email)
-    checks = [(limits.login_failures_per_email(deps), email), (limits.login_failures_per_ip(deps), client_ip)]
+    checks = [
+        (limits.login_failures_per_email_and_ip(deps), f'{email}\n{client_ip}'),
+        (limits.login_failures_per_ip(deps), client_ip),
+        (limits.login_failures_per_email(deps), email),
+    ]
     hits = limits.take(deps, checks, now)
     user = deps.accounts.find_user_by_email(email)
     if user is None:
