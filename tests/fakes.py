@@ -90,6 +90,7 @@ class Store:
     emails: dict[str, str] = field(default_factory=dict)
     revoked_families: set[str] = field(default_factory=set)
     spent_tokens: set[str] = field(default_factory=set)
+    sessions: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (user, family) -> until
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
     reviews: dict[str, Review] = field(default_factory=dict)
     wishes: dict[tuple[str, str], WishlistEntry] = field(default_factory=dict)
@@ -491,6 +492,22 @@ class FakeAccounts:
         if jti in self.store.spent_tokens:
             raise errors.RefreshTokenReused()
         self.store.spent_tokens.add(jti)
+
+    def change_password(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        user = self.store.users.get(user_id)
+        if user is None or user.password_hash != old_hash:
+            return False
+        self.store.users[user_id] = replace(user, password_hash=new_hash)
+        return True
+
+    def record_session(self, user_id: str, family: str, started: datetime, until: datetime) -> None:
+        self.store.sessions[(user_id, family)] = until
+
+    def sessions(self, user_id: str, now: datetime) -> list[str]:
+        return [family for (user, family), until in self.store.sessions.items() if user == user_id and until > now]
+
+    def forget_session(self, user_id: str, family: str) -> None:
+        self.store.sessions.pop((user_id, family), None)
 
 
 class FakeLimits:

@@ -1,4 +1,4 @@
-"""Sign-up and sign-in: register, login, refresh, logout (JWT, DESIGN §10).
+"""Sign-up and sign-in: register, login, refresh, logout, logout-all (JWT, DESIGN §10).
 
 Two ways to hold the refresh token. API clients get it in the JSON body and send it back in the
 body. The web client sends ``X-Refresh-Token: cookie`` on login, refresh and logout: the token then
@@ -150,6 +150,18 @@ def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Respons
 def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[None]:
     """End the session the refresh token belongs to (it must be the caller's). Idempotent."""
     accounts.logout(deps(), http.caller(app), _presented(body, mode), deps().clock())
+    cleared = [_refresh_cookie('', 0)] if mode == 'cookie' else []
+    return Response(status_code=204, cookies=cleared)
+
+
+@app.post(
+    '/api/auth/logout-all',
+    tags=['auth'],
+    responses={204: {'description': "Signed out everywhere: every session's refresh and access tokens stop working"}},
+)
+def logout_all(mode: CookieMode = None) -> Response[None]:
+    """End every session of the caller at once, this one included (a lost device, a leaked token)."""
+    accounts.logout_all(deps(), http.caller(app), deps().clock())
     cleared = [_refresh_cookie('', 0)] if mode == 'cookie' else []
     return Response(status_code=204, cookies=cleared)
 

@@ -10,9 +10,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import http, observability, wiring
-from common.models.api import ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
+from common.models.api import PasswordChangeBody, ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
 from common.observability import logger
-from common.services import users
+from common.services import accounts, users
 from common.services.deps import Deps
 
 app = http.make_app()
@@ -37,6 +37,25 @@ def patch_me(body: ProfilePatch) -> UserOut:
     user = users.update_profile(deps(), http.caller(app), body.changes())
     logger.info('profile updated', fields=sorted(body.changes()))
     return UserOut.from_domain(user)
+
+
+@app.post(
+    '/api/users/me/password',
+    tags=['users'],
+    responses={204: {'description': 'Changed; every other session of the account has ended'}},
+)
+def change_password(body: PasswordChangeBody) -> Response[None]:
+    """Needs the current password (403 ``wrong_password``; failures are limited like sign-ins);
+    the new one follows the password rules (422 ``weak_password``). This session goes on."""
+    accounts.change_password(
+        deps(),
+        http.caller(app),
+        body.current_password,
+        body.new_password,
+        deps().clock(),
+        client_ip=http.client_ip(app),
+    )
+    return Response(status_code=204)
 
 
 @app.get('/api/users/me/wishlist', tags=['users'])

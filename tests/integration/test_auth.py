@@ -209,8 +209,8 @@ def test_what_a_login_costs_in_dynamodb_calls(api: Api, monkeypatch):
     with count_calls(monkeypatch) as failure:
         assert login(api, password='wrong password').status == 401
     # email lock + user; a conditional ADD per limit (email and IP, IP, email), given back when
-    # the password is right
-    assert success.calls == {'GetItem': 2, 'UpdateItem': 6}
+    # the password is right; the new session listed under its user (for sign out everywhere)
+    assert success.calls == {'GetItem': 2, 'UpdateItem': 6, 'PutItem': 1}
     assert failure.calls == {'GetItem': 2, 'UpdateItem': 3}
 
 
@@ -252,3 +252,48 @@ def test_the_create_admin_command_writes_an_admin_once(api: Api, monkeypatch, ca
     assert create_admin.main() == 1  # second time: already exists, nothing changed
     tokens = login(api, 'ops@example.com', 'an admin password').json
     assert verified(tokens['access'])['role'] == 'admin'
+
+
+# ------------------------------------------------------------------ sessions that end
+
+
+def test_sign_out_everywhere_stops_every_access_token_of_the_user_at_once(api: Api):
+    register(api)
+    register(api, email='grace@example.com')
+    sessions = [signed_in(api) for _ in range(3)]
+    grace = signed_in(api, email='grace@example.com')
+    assert api.post('/api/auth/logout-all', token=sessions[0]['access']).status == 204
+    for pair in sessions:
+        refused = api.get('/api/users/me', token=pair['access'])
+        assert (refused.status, refused.code) == (401, 'invalid_token')
+        assert api.post('/api/auth/refresh', {'refresh': pair['refresh']}).status == 401
+    assert api.get('/api/users/me', token=grace['access']).status == 200
+    assert api.post('/api/auth/logout-all').status == 401  # signed in only
+    assert api.get('/api/users/me', token=signed_in(api)['access']).status == 200
+
+
+def test_a_password_change_ends_the_other_sessions_and_the_old_password(api: Api):
+    register(api)
+    mine, other = signed_in(api), signed_in(api)
+    change = {'current_password': PASSWORD, 'new_password': 'a new horse, a new battery'}
+    wrong = api.post('/api/users/me/password', {**change, 'current_password': 'not it at all'}, token=mine['access'])
+    assert (wrong.status, wrong.code) == (403, 'wrong_password')
+    weak = api.post('/api/users/me/password', {**change, 'new_password': 'short'}, token=mine['access'])
+    assert (weak.status, weak.code) == (422, 'weak_password')
+    assert api.post('/api/users/me/password', change, token=mine['access']).status == 204
+    assert api.get('/api/users/me', token=mine['access']).status == 200
+    assert api.get('/api/users/me', token=other['access']).status == 401
+    assert login(api).status == 401
+    assert login(api, password='a new horse, a new battery').status == 200
+
+
+def test_a_refresh_after_the_sessions_absolute_lifetime_is_refused(api: Api):
+    register(api)
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        pair = signed_in(api)
+        for _ in range(4):  # keep refreshing inside each refresh token's 7 days
+            clock.shift(timedelta(days=6))
+            pair = api.post('/api/auth/refresh', {'refresh': pair['refresh']}).json
+        clock.shift(timedelta(days=6, seconds=1))  # day 30 and a second: the session is over
+        ended = api.post('/api/auth/refresh', {'refresh': pair['refresh']})
+    assert (ended.status, ended.code) == (401, 'session_expired')

@@ -282,6 +282,7 @@ class Principal:
 
     user_id: str
     role: Role
+    session: str = field(default='', compare=False)  # the sign-in session (token ``fam``) it came with
 
     @property
     def is_admin(self) -> bool:

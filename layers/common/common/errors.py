@@ -82,6 +82,14 @@ class NotFound(DomainError):
     title = 'Not found'
 
 
+class WrongPassword(Forbidden):
+    """The current password given to change it is not the account's (403, not 401: the caller's
+    token is fine, and a client must not take it for an expired session)."""
+
+    code = 'wrong_password'
+    title = 'The current password is not right'
+
+
 class Conflict(DomainError):
     status = 409
     code = 'conflict'

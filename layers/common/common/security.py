@@ -215,7 +215,7 @@ class JwtTokens:
         return self.decode(token.strip(), 'access', now)
 
     def principal(self, claims: dict[str, Any]) -> Principal:
-        return Principal(user_id=claims['sub'], role=Role(claims['role']))
+        return Principal(user_id=claims['sub'], role=Role(claims['role']), session=claims['fam'])
 
 
 def _parse_public_keys(text: str) -> dict[str, Any]:

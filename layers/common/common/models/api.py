@@ -116,6 +116,18 @@ class LoginBody(Request):
     )
 
 
+class PasswordChangeBody(Request):
+    current_password: Annotated[str, Field(max_length=256)]
+    new_password: Annotated[str, Field(min_length=1, max_length=256)]
+
+    model_config = ConfigDict(
+        extra='forbid',
+        json_schema_extra={
+            'examples': [{'current_password': 'correct horse battery', 'new_password': 'a new horse, a new battery'}]
+        },
+    )
+
+
 class RefreshBody(Request):
     # Absent when the client keeps its refresh token in the cookie (header X-Refresh-Token: cookie).
     refresh: Annotated[str | None, Field(min_length=1, max_length=4096)] = None

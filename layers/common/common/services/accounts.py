@@ -6,6 +6,11 @@ the same session. A spent refresh token presented again means two parties hold i
 session is revoked (``FAMILY#fam``), the thief's tokens and the owner's alike, and both must sign
 in again. Signing out revokes the session too. Every authenticated request checks its session
 with one GetItem, so revocation takes effect at once, not when the access token expires.
+
+A session ends ``SESSION_MAX_SECONDS`` after its sign-in however often it is refreshed (the
+tokens' ``auth_time``). Each sign-in lists its session under the user, so "sign out everywhere"
+and a password change can revoke every session of the user at once (the latter all but the
+caller's own).
 """
 
 from __future__ import annotations
@@ -123,12 +128,58 @@ def login(deps: Deps, email: str, password: str, now: datetime, client_ip: str =
     if not deps.passwords.verify(user.password_hash, password):
         raise errors.InvalidCredentials()
     limits.give_back(deps, hits)
-    return _pair(deps, user.id, user.role, now)
+    family = uuid.uuid4().hex
+    session_end = now + timedelta(seconds=deps.settings.session_max_seconds) + _CLOCK_SKEW
+    deps.accounts.record_session(user.id, family, now, session_end)
+    return _pair(deps, user.id, user.role, now, family=family)
 
 
 def _revocation_until(deps: Deps, now: datetime) -> datetime:
     """A session's tokens all expire before this: refresh tokens are the longest-lived."""
     return now + timedelta(seconds=deps.settings.refresh_token_seconds) + _CLOCK_SKEW
+
+
+def _end_sessions(deps: Deps, user_id: str, now: datetime, reason: str, keep: str = '', also: str = '') -> int:
+    """Revoke every listed session of the user but ``keep`` (and ``also``, one the list may not
+    have: signed in before sessions were listed). One PutItem and one DeleteItem per session."""
+    families = [f for f in dict.fromkeys([*deps.accounts.sessions(user_id, now), also]) if f and f != keep]
+    until = _revocation_until(deps, now)
+    for family in families:
+        deps.accounts.revoke_family(family, user_id, reason, now, until)
+        deps.accounts.forget_session(user_id, family)
+    return len(families)
+
+
+def logout_all(deps: Deps, caller: Principal, now: datetime) -> int:
+    """Sign out everywhere: every session of the caller, this one included, ends at once (their
+    access tokens are refused on the next request). Returns how many sessions ended."""
+    ended = _end_sessions(deps, caller.user_id, now, 'logout-all', also=caller.session)
+    logger.info('signed out everywhere', user_id=caller.user_id, sessions=ended)
+    return ended
+
+
+def change_password(
+    deps: Deps, caller: Principal, current_password: str, new_password: str, now: datetime, client_ip: str = 'unknown'
+) -> int:
+    """Change the caller's password and end every other session (a thief's included); the
+    caller's own session goes on. Returns how many sessions ended.
+
+    The current password is checked under the same failure limit as signing in from this address
+    (per email and client IP): a stolen access token does not buy unlimited guesses. The new one
+    follows the password rules (422 ``weak_password``); the hash is replaced only if it is still
+    the one checked (two changes racing: one wins, the other 409).
+    """
+    user = deps.accounts.get_user(caller.user_id)
+    hits = limits.take(deps, [(limits.login_failures_per_email_and_ip(deps), f'{user.email}\n{client_ip}')], now)
+    if not deps.passwords.verify(user.password_hash, current_password):
+        raise errors.WrongPassword()
+    limits.give_back(deps, hits)
+    check_password_rules(user.email, new_password)
+    if not deps.accounts.change_password(user.id, user.password_hash, deps.passwords.hash(new_password)):
+        raise errors.Conflict('The password changed meanwhile; sign in again')
+    ended = _end_sessions(deps, user.id, now, 'password-changed', keep=caller.session)
+    logger.info('password changed', user_id=user.id, sessions_ended=ended)
+    return ended
 
 
 def refresh(deps: Deps, refresh_token: str, now: datetime) -> TokenPair:
