@@ -143,6 +143,8 @@ def unsupported(template: dict[str, Any]) -> dict[str, str]:
     for name, resource in template['Resources'].items():
         if resource['Type'] == 'AWS::CloudWatch::Alarm' and 'Metrics' in resource['Properties']:
             found[name] = 'metric math alarms (Properties.Metrics) are not supported'
+        elif resource['Type'].startswith('AWS::WAFv2::'):
+            found[name] = 'WAF is not emulated (the web ACL is off unless WafRequestsPerIp is set)'
     return found
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from common import tables
 from local import cfn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +67,50 @@ def test_the_template_alarms_on_a_wrong_stripe_key_and_on_a_payment_mismatch():
     resources = cfn.load()['Resources']
     assert 'StripeKeyWrongMode' in str(resources['StripeKeyModeAlarm'])
     assert resources['PaymentMismatchAlarm']['Properties']['MetricName'] == 'PaymentMismatch'
+
+
+def test_the_public_search_function_reads_only_catalogue_and_inventory_partitions():
+    statements = _functions()['SearchFunction']['Policies'][0]['Statement']
+    on_table = [s for s in statements if 'index' not in str(s['Resource'])]
+    assert on_table, statements
+    for statement in on_table:
+        allowed = statement['Condition']['ForAllValues:StringLike']['dynamodb:LeadingKeys']
+        assert statement['Condition']['Null']['dynamodb:LeadingKeys'] == 'false'  # no key, no access
+        prefixes = [p.rstrip('*') for p in allowed]
+        # what it needs
+        needed = [tables.HotelItem.key('h')[0], tables.RoomTypeItem.key('r')[0], tables.InventoryItem.partition('r')]
+        assert all(any(k.startswith(p) for p in prefixes) for k in needed), (needed, prefixes)
+        # and what it must never reach: users and their password hashes, emails, sessions, bookings
+        private = [
+            tables.UserItem.key('u')[0],
+            tables.EmailItem.key('a@example.com')[0],
+            tables.RevokedFamilyItem.key('f')[0],
+            tables.TokenItem.key('j')[0],
+            tables.BookingItem.key('b')[0],
+            tables.StripeEventItem.key('evt')[0],
+        ]
+        assert not [k for k in private if any(k.startswith(p) for p in prefixes)]
+        assert set(statement['Action']) <= {'dynamodb:GetItem', 'dynamodb:Query'}
+
+
+def test_auth_routes_are_throttled_tighter_and_the_webhook_and_sweeper_have_reserved_capacity():
+    template = cfn.load()
+    api = template['Resources']['HotelApi']['Properties']
+    auth = {s['ResourcePath']: s['ThrottlingRateLimit'] for s in api['MethodSettings'] if 'auth' in s['ResourcePath']}
+    routes = {r.path for r in cfn.routes() if r.path.startswith('/api/auth/')}
+    # API Gateway's encoding: '/' + the path with each '/' as '~1'. Every auth route, and a new one is not forgotten.
+    assert {p.removeprefix('/').replace('~1', '/') for p in auth} == routes
+    assert {(v.tag, v.value) for v in auth.values()} == {('Ref', 'AuthRateLimit')}
+    functions = _functions()
+    assert 'WebhookReservedConcurrency' in str(functions['WebhookFunction']['ReservedConcurrentExecutions'])
+    assert functions['ExpireSweeperFunction']['ReservedConcurrentExecutions'] == 1
+
+
+def test_the_optional_waf_limits_requests_per_ip_and_is_off_by_default():
+    template = cfn.load()
+    assert template['Parameters']['WafRequestsPerIp']['Default'] == 0
+    acl = template['Resources']['WebAcl']
+    assert acl['Condition'] == template['Resources']['WebAclAssociation']['Condition'] == 'HasWaf'
+    [rule] = acl['Properties']['Rules']
+    assert rule['Statement']['RateBasedStatement']['AggregateKeyType'] == 'IP'
+    assert rule['Action']['Block']['CustomResponse']['ResponseCode'] == 429
