@@ -37,3 +37,8 @@ def test_a_key_of_the_other_mode_fails_closed_with_503_and_an_error_log(stage: s
     logged = caplog.text + ''.join(str(r.__dict__) for r in caplog.records)
     assert 'wrong mode' in logged
     assert key not in logged
+
+
+def test_auto_confirm_is_off_unless_configured():
+    # fail closed outside the template (make run and the tests set ALLOW_AUTO_CONFIRM themselves)
+    assert Settings().allow_auto_confirm is False
