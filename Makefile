@@ -12,7 +12,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/dev.txt layers/common/requirements.txt functions/docs/requirements-assets.txt
+$(VENV)/.installed: requirements/dev.txt layers/common/requirements.txt functions/notifier/requirements.txt functions/docs/requirements-assets.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_FLAGS) -r requirements/dev.txt
 	$(VENV)/bin/pip install $(PIP_FLAGS) --no-deps -r functions/docs/requirements-assets.txt
@@ -56,8 +56,9 @@ integration: install ## Handlers through API Gateway events against moto
 e2e: install ## The local stack over HTTP, and the thread races against ministack
 	$(PY) -m pytest tests/e2e tests/concurrency
 
-web-screenshots: install ## Refresh docs/screenshots (the guest site at desktop and phone sizes, from the journey test)
-	UPDATE_WEB_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_web_journey.py -k searches_signs_up
+web-screenshots: install ## Refresh docs/screenshots (guest site and console, desktop and phone sizes, from the journey tests)
+	UPDATE_WEB_SCREENSHOTS=1 $(PY) -m pytest -q tests/e2e/test_web_journey.py tests/e2e/test_web_console.py \
+		-k 'searches_signs_up or runs_a_hotel'
 
 web-upload: $(VENV)/.installed node_modules/.vendored ## Upload web/ to a deployed stack's bucket and invalidate its CloudFront cache (STACK=)
 	$(PY) -m local.web_upload --stack "$(STACK)"
@@ -77,9 +78,13 @@ e2e-emulated: install ## The end-to-end suite through the run-emulated deploymen
 audit: $(VENV)/.installed ## Check the books: inventory, payments vs status, Stripe if keyed (TABLE=, ENDPOINT=)
 	$(PY) -m local.audit --table "$${TABLE:-hotel-booking}" $${ENDPOINT:+--endpoint $$ENDPOINT}
 
-fuzz: install ## schemathesis against the local stack (FUZZ_EXAMPLES=1000 for a long run)
+contract: install ## The API contract: schemathesis (all checks) + a generated client (CONTRACT_EXAMPLES=500 for a long run)
 	# Tokens that outlive a long run (the stack's default is 15 minutes).
-	ACCESS_TOKEN_SECONDS=$${ACCESS_TOKEN_SECONDS:-86400} $(PY) -m pytest tests/e2e/test_fuzz.py
+	ACCESS_TOKEN_SECONDS=$${ACCESS_TOKEN_SECONDS:-86400} $(PY) -m pytest -n 2 --dist loadfile \
+		tests/e2e/test_contract.py tests/e2e/test_generated_client.py
+
+walkthrough: ## docs/walkthrough.sh against a running make run (same PORT, or B=<base URL>/api)
+	B="$(or $(B),http://127.0.0.1:$(or $(PORT),3000)/api)" sh docs/walkthrough.sh
 
 lock: ## Re-pin requirements/dev.txt from dev.in in a throwaway venv
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install $(PIP_FLAGS) -r requirements/dev.in
@@ -107,8 +112,17 @@ PY_COMPILE ?= $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/pyth
 build: $(SAMV)/.installed ## sam build (no Docker needed: wheels fetched for python3.12/arm64, bytecode by a local python3.12)
 	SAM_CLI_TELEMETRY=0 PY_COMPILE="$(PY_COMPILE)" PATH="$(abspath $(SAMV))/bin:$$PATH" sam build --template template.yaml
 
+# A deployed stack (STACK=), a table in AWS (TABLE=), or a local run's table (ENDPOINT= TABLE=, printed by make run).
+TARGET = $(if $(STACK),--stack "$(STACK)",--table "$${TABLE:-hotel-booking}") $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
+
 create-admin: $(VENV)/.installed ## Create an admin in a deployed stack: make create-admin STACK=hotel-booking-dev EMAIL=you@example.com
 	$(PY) -m local.create_admin --stack "$(STACK)" --email "$(EMAIL)"
+
+migrate: $(VENV)/.installed ## Run the data migrations in order, after every deploy (STACK=, or ENDPOINT= TABLE=; DRY_RUN=1 to see first)
+	$(PY) -m local.migrate $(TARGET) $(if $(DRY_RUN),--dry-run)
+
+housekeeping: $(VENV)/.installed ## Roll every room type's sale window forward once (STACK=, or ENDPOINT= TABLE=; AGAIN=1 for a new pass)
+	$(PY) -m local.housekeeping $(TARGET) $(if $(AGAIN),--again)
 
 load: install ## Flash-sale load test on a local stack, then the auditor (LOAD_CLIENTS=200 LOAD_SECONDS=60)
 	$(PY) -m bench.load
@@ -116,7 +130,10 @@ load: install ## Flash-sale load test on a local stack, then the auditor (LOAD_C
 bench: install ## Benchmarks (prints figures; not a test)
 	$(PY) -m bench.run
 
+bench-housekeeping: install ## DynamoDB calls and time of housekeeping runs for HK_ROOM_TYPES (200) room types (not a test)
+	$(PY) -m bench.housekeeping
+
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit fuzz load lock lint format validate build create-admin bench clean
+.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping clean

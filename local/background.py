@@ -1,8 +1,10 @@
-"""Background work of the local run that AWS does with triggers: the stream -> publisher."""
+"""Background work of the local run that AWS does with triggers: the stream -> publisher, and the
+bus -> notifier (EventBridge rules)."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 from typing import Any
 
@@ -45,3 +47,87 @@ def start_publisher(
     thread = threading.Thread(target=run, name='publisher', daemon=True)
     thread.start()
     return thread
+
+
+NOTIFIER = 'NotifierFunction'
+
+
+def notifier_rules(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The EventBridge rules template.yaml gives NotifierFunction: event name -> its pattern."""
+    from local import cfn
+
+    events = cfn.functions(template)[NOTIFIER]['Properties'].get('Events') or {}
+    return {name: e['Properties']['Pattern'] for name, e in events.items() if e['Type'] == 'EventBridgeRule'}
+
+
+def notifier_attempts(template: dict[str, Any] | None = None) -> int:
+    """1 + the retries Lambda makes of a failed asynchronous invocation (the template's EventInvokeConfig)."""
+    from local import cfn
+
+    invoke_config = cfn.functions(template)[NOTIFIER]['Properties'].get('EventInvokeConfig') or {}
+    return 1 + int(invoke_config.get('MaximumRetryAttempts', 2))
+
+
+def start_notifier(
+    endpoint: str, bus_name: str, stop: threading.Event, retry_after: float = 2.0
+) -> tuple[threading.Thread, str]:
+    """The bus -> NotifierFunction path of AWS, on ministack.
+
+    The rules are the template's, created on ministack's EventBridge, which matches each event
+    against them as AWS does. ministack can hand a rule's event only to a Lambda it runs itself
+    (the `make run-emulated` path), not to a handler in this process, so here the rules' target is
+    an SQS queue and this thread hands each message to the notifier's handler, as Lambda's
+    asynchronous invocation would: an event whose handler fails is retried (the message shows
+    again after ``retry_after`` seconds, where Lambda waits a minute or two) and, after as many
+    attempts as the template's EventInvokeConfig allows, moved to the dead-letter queue by the
+    queue's redrive policy. Returns the thread and the dead-letter queue's URL."""
+    import boto3
+
+    events, sqs = boto3.client('events', endpoint_url=endpoint), boto3.client('sqs', endpoint_url=endpoint)
+    with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+        events.create_event_bus(Name=bus_name)
+    dead_letters = sqs.create_queue(QueueName=f'{bus_name}-notifier-dead-letters')['QueueUrl']
+    dead_letters_arn = _queue_arn(sqs, dead_letters)
+    redrive = {'deadLetterTargetArn': dead_letters_arn, 'maxReceiveCount': str(notifier_attempts())}
+    queue = sqs.create_queue(
+        QueueName=f'{bus_name}-notifier',
+        Attributes={'VisibilityTimeout': str(max(1, round(retry_after))), 'RedrivePolicy': json.dumps(redrive)},
+    )['QueueUrl']
+    for name, pattern in notifier_rules().items():
+        rule = f'{bus_name}-notifier-{name}'
+        events.put_rule(Name=rule, EventBusName=bus_name, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=rule, EventBusName=bus_name, Targets=[{'Id': NOTIFIER, 'Arn': _queue_arn(sqs, queue)}])
+
+    from functions.notifier import app as notifier  # imported here, not in the thread (see above)
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                received = sqs.receive_message(
+                    QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=['All']
+                ).get('Messages', [])
+            except Exception as exc:  # ministack stopping, or busy: try again
+                print(f'notifier: {type(exc).__name__}: {exc}', flush=True)
+                stop.wait(1)
+                continue
+            for message in received:
+                event = json.loads(message['Body'])
+                attempt = int(message.get('Attributes', {}).get('ApproximateReceiveCount', 1))
+                try:
+                    notifier.lambda_handler(event, LambdaContext(NOTIFIER, timeout_seconds=30))
+                except Exception as exc:  # Lambda would retry it; so does the queue
+                    print(
+                        f'notifier: {event.get("detail-type")} failed (attempt {attempt} of {notifier_attempts()}): '
+                        f'{type(exc).__name__}: {exc}',
+                        flush=True,
+                    )
+                    continue
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message['ReceiptHandle'])
+
+    thread = threading.Thread(target=run, name='notifier', daemon=True)
+    thread.start()
+    return thread, dead_letters
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=['QueueArn'])['Attributes']['QueueArn']

@@ -101,6 +101,57 @@ def routes(template: dict[str, Any] | None = None) -> list[Route]:
     return sorted(found, key=lambda r: (-r.literal_length, r.path, r.method))
 
 
+# ---------------------------------------------------------------- 405 for undeclared methods
+
+ANY_METHOD = 'x-amazon-apigateway-any-method'
+METHOD_NOT_ALLOWED_BODY = (
+    '{"type": "urn:hotel-booking:problem:method_not_allowed", "title": "Method not allowed", "status": 405, '
+    '"code": "method_not_allowed", "detail": "This path does not take this method; Allow lists those it takes"}'
+)
+
+
+def allowed_methods(template: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Path -> the methods its routes take, as an ``Allow`` header lists them."""
+    by_path: dict[str, set[str]] = {}
+    for route in routes(template):
+        by_path.setdefault(route.path, set()).add(route.method)
+    return {path: sorted(methods) for path, methods in sorted(by_path.items())}
+
+
+def method_not_allowed(allow: list[str]) -> dict[str, Any]:
+    """The ``ANY`` method of one path in the API's OpenAPI body: API Gateway answers it itself (a
+    MOCK integration, no function) with 405, ``Allow`` and a problem; the path's own methods win."""
+    return {
+        'responses': {
+            '405': {
+                'description': 'Method not allowed',
+                'headers': {name: {'schema': {'type': 'string'}} for name in ('Allow', 'Content-Type')},
+            }
+        },
+        'x-amazon-apigateway-integration': {
+            'type': 'mock',
+            'passthroughBehavior': 'when_no_templates',
+            'responses': {
+                'default': {
+                    'statusCode': '405',
+                    'responseParameters': {
+                        'method.response.header.Allow': f"'{', '.join(allow)}'",
+                        'method.response.header.Content-Type': "'application/problem+json'",
+                    },
+                    'responseTemplates': {'application/json': METHOD_NOT_ALLOWED_BODY},
+                }
+            },
+        },
+    }
+
+
+def declared_any_methods(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Path -> the ``ANY`` method template.yaml's API declares for it (its DefinitionBody)."""
+    resources = (template or load())['Resources']
+    body = resources['HotelApi']['Properties'].get('DefinitionBody') or {}
+    return {path: item[ANY_METHOD] for path, item in (body.get('paths') or {}).items() if ANY_METHOD in item}
+
+
 def tables(template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     resources = (template or load())['Resources']
     return {name: r['Properties'] for name, r in resources.items() if r['Type'] == 'AWS::DynamoDB::Table'}

@@ -14,30 +14,16 @@ import os
 import sys
 from datetime import UTC, datetime
 
-
-def table_from_stack(stack: str, region: str | None) -> str:
-    import boto3
-
-    outputs = boto3.client('cloudformation', region_name=region).describe_stacks(StackName=stack)['Stacks'][0][
-        'Outputs'
-    ]
-    return next(o['OutputValue'] for o in outputs if o['OutputKey'] == 'MainTableName')
+from local import target
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--email', required=True)
     parser.add_argument('--name', default='Hotel Admin')
-    parser.add_argument('--stack', help='CloudFormation stack name (reads MainTableName)')
-    parser.add_argument('--table', help='table name, instead of --stack')
-    parser.add_argument('--region', default=os.environ.get('AWS_REGION'))
+    target.add_arguments(parser)
     args = parser.parse_args()
-    if not (args.stack or args.table):
-        parser.error('give --stack or --table')
-    table = args.table or table_from_stack(args.stack, args.region)
-    os.environ['TABLE_NAME'] = table
-    if args.region:
-        os.environ['AWS_REGION'] = args.region
+    table = target.apply(parser, args)
     password = os.environ.get('ADMIN_PASSWORD') or getpass.getpass('Admin password (10+ characters): ')
 
     from common import errors, wiring

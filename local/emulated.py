@@ -43,6 +43,7 @@ BUILD_DIR = cfn.ROOT / '.aws-sam' / 'emulated'
 STACK = 'hotel-booking-emulated'
 STAGE = 'dev'
 BUCKET = 'hotel-booking-artifacts'
+SENDER_EMAIL = 'bookings@hotel-booking.example'
 REGION = 'us-east-1'
 # The layer's wheels for the interpreter ministack runs Python functions with (its own).
 PY_TARGET = f'{sys.version_info.major}.{sys.version_info.minor}'
@@ -89,7 +90,10 @@ def build() -> dict[str, Path]:
         if resource['Type'] == 'AWS::Serverless::LayerVersion':
             units.append((name, cfn.ROOT / properties['ContentUri'], {'PY_TARGET': PY_TARGET, 'PLATFORMS': PLATFORMS}))
         elif resource['Type'] == 'AWS::Serverless::Function':
-            units.append((name, cfn.ROOT / properties['CodeUri'], {}))
+            directory = cfn.ROOT / properties['CodeUri']
+            # A function with dependencies of its own (the notifier) fetches them like the layer.
+            own = {'PY_TARGET': PY_TARGET, 'PLATFORMS': PLATFORMS} if (directory / 'requirements.txt').exists() else {}
+            units.append((name, directory, own))
     for name, directory, variables in units:
         artifacts = BUILD_DIR / name
         stamp = BUILD_DIR / f'{name}.stamp'
@@ -148,9 +152,33 @@ def unsupported(template: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def widen_ses_statements(template: dict[str, Any]) -> dict[str, str]:
+    """ministack authorizes an SES v2 SendEmail on resource ``*`` and does not resolve the
+    ``ses:FromAddress`` condition key (ministack/core/iam_actions.py, iam_evaluator.py), where AWS
+    authorizes it on the sender's identity and the configuration set: a statement scoped the AWS
+    way is denied there. In the emulated stack only, such a statement gets ``Resource: '*'`` and no
+    condition (docs/run-emulated.md); the rest of each policy is enforced as written."""
+    widened = {}
+    for name, resource in template['Resources'].items():
+        if resource['Type'] != 'AWS::Serverless::Function':
+            continue
+        for policy in resource['Properties'].get('Policies') or []:
+            for statement in (policy.get('Statement') or []) if isinstance(policy, dict) else []:
+                actions = statement.get('Action')
+                actions = [actions] if isinstance(actions, str) else actions or []
+                if actions and all(a.startswith('ses:Send') for a in actions):
+                    statement['Resource'] = '*'
+                    statement.pop('Condition', None)
+                    widened[name] = (
+                        f'{", ".join(actions)} on * (ministack authorizes sends on *, without ses:FromAddress)'
+                    )
+    return widened
+
+
 def packaged_template(locations: dict[str, dict[str, str]]) -> tuple[dict[str, Any], dict[str, str]]:
     """template.yaml with each CodeUri/ContentUri pointing at its S3 object (``sam package``),
-    less what the emulator cannot create (returned with the reasons)."""
+    less what the emulator cannot create (returned with the reasons), and the SES statements
+    widened as the emulator needs (``widen_ses_statements``)."""
     template = _long_form(cfn.load())
     for name, location in locations.items():
         properties = template['Resources'][name]['Properties']
@@ -159,6 +187,8 @@ def packaged_template(locations: dict[str, dict[str, str]]) -> tuple[dict[str, A
     left_out = unsupported(template)
     for name in left_out:
         del template['Resources'][name]
+    for name, why in widen_ses_statements(template).items():
+        print(f'emulated stack: {name} allowed {why}', flush=True)
     return template, left_out
 
 
@@ -217,9 +247,13 @@ def deploy(
     template, left_out = packaged_template(locations)
     for name, why in left_out.items():
         print(f'left out of the emulated stack: {name} ({why})', flush=True)
+    # Over 51,200 bytes a template goes by S3 (TemplateURL), as `sam deploy` sends it in AWS.
+    body = json.dumps(template).encode()
+    key = f'template-{hashlib.sha256(body).hexdigest()[:16]}.json'
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     cloudformation.create_stack(
         StackName=STACK,
-        TemplateBody=json.dumps(template),
+        TemplateURL=f'{endpoint}/{BUCKET}/{key}',
         Parameters=[{'ParameterKey': k, 'ParameterValue': v} for k, v in parameters.items()],
         Capabilities=['CAPABILITY_IAM', 'CAPABILITY_AUTO_EXPAND'],
     )
@@ -241,6 +275,8 @@ def deploy(
     resources = cloudformation.describe_stack_resources(StackName=STACK)['StackResources']
     api_id = next(r['PhysicalResourceId'] for r in resources if r['LogicalResourceId'] == 'HotelApi')
     _apply_gateway_responses(endpoint, api_id, template)
+    _apply_any_methods(endpoint, api_id, template)
+    _client('apigateway', endpoint).create_deployment(restApiId=api_id, stageName=STAGE, description='as declared')
     return Deployed(endpoint, outputs, api_id)
 
 
@@ -261,8 +297,33 @@ def _apply_gateway_responses(endpoint: str, api_id: str, template: dict[str, Any
         if 'StatusCode' in spec:
             arguments['statusCode'] = str(spec['StatusCode'])
         apigateway.put_gateway_response(**arguments)
-    if declared:
-        apigateway.create_deployment(restApiId=api_id, stageName=STAGE, description='gateway responses')
+
+
+def _apply_any_methods(endpoint: str, api_id: str, template: dict[str, Any]) -> None:
+    """The API's ANY methods (MOCK integrations answering 405 with ``Allow``), which ministack's
+    OpenAPI import skips (it imports the usual verbs only): put each through the API Gateway API
+    as the import would in AWS (docs/run-emulated.md)."""
+    apigateway = _client('apigateway', endpoint)
+    resources = {r['path']: r['id'] for r in apigateway.get_resources(restApiId=api_id, limit=500).get('items', [])}
+    for path, method in cfn.declared_any_methods(template).items():
+        resource = {'restApiId': api_id, 'resourceId': resources[path], 'httpMethod': 'ANY'}
+        integration = method['x-amazon-apigateway-integration']
+        answer = integration['responses']['default']
+        status = answer['statusCode']
+        apigateway.put_method(**resource, authorizationType='NONE')
+        apigateway.put_method_response(
+            **resource, statusCode=status, responseParameters=dict.fromkeys(answer['responseParameters'], False)
+        )
+        apigateway.put_integration(
+            **resource, type=integration['type'].upper(), passthroughBehavior=integration['passthroughBehavior'].upper()
+        )
+        apigateway.put_integration_response(
+            **resource,
+            statusCode=status,
+            selectionPattern='',
+            responseParameters=answer['responseParameters'],
+            responseTemplates=answer['responseTemplates'],
+        )
 
 
 def seed_demo(deployed: Deployed, admin_email: str, admin_password: str) -> dict[str, object]:
@@ -351,6 +412,9 @@ def main() -> int:
                 'Stage': STAGE,
                 'AllowAutoConfirm': 'true',
                 'BookingHoldSeconds': os.environ.get('BOOKING_HOLD_SECONDS', '900'),
+                # The template's optional sender identity (ministack's SES verifies it at once).
+                'SenderEmail': SENDER_EMAIL,
+                'CreateSenderIdentity': 'true',
             },
         )
         summary = seed_demo(deployed, admin_email, admin_password)
@@ -366,6 +430,7 @@ def main() -> int:
             f'make audit ENDPOINT={ministack.url} TABLE={deployed.outputs["MainTableName"]}\n'
             f'  Stripe     {localstripe.url} (localstripe, pid {localstripe.process.pid})\n'
             f'  Admin      {admin_email} / {admin_password} ({summary["admin"]})\n'
+            f'  Email      {ministack.url}/_ministack/ses/messages (sent by NotifierFunction from {SENDER_EMAIL})\n'
             'Ctrl-C stops everything.\n'
             f'READY url={deployed.url} browser_url={deployed.browser_url} stripe_url={localstripe.url} web_url={site}',
             flush=True,

@@ -95,7 +95,7 @@ def _spawn(
 
 def start_ministack(
     port: int,
-    services: str = 'dynamodb,dynamodbstreams,events,sqs',
+    services: str = 'dynamodb,dynamodbstreams,events,sqs,ses',
     timeout: float = 30.0,
     extra_env: dict[str, str] | None = None,
     inherit_env: bool = True,

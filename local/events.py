@@ -1,6 +1,7 @@
 """Sample events for `sam local invoke` and for `make events-check`: one realistic API Gateway
 REST proxy event per route of template.yaml (more for the interesting refusals), the EventBridge
-schedule of the sweeper and a DynamoDB stream batch for the publisher.
+schedule of the sweeper and of housekeeping, a DynamoDB stream batch for the publisher, and the
+bus events that make each email of the notifier.
 
 The events are generated from the catalogue below, so they stay in step with the template:
 
@@ -365,7 +366,10 @@ CASES: dict[str, tuple[Case, ...]] = {
                 'address': 'Cais da Ribeira 1',
                 'timezone': 'Europe/Lisbon',
                 'check_in_hour': 15,
+                'check_out_hour': 11,
                 'currency': 'EUR',
+                'phone': '+351 222 000 111',
+                'notification_email': 'reservations@riverside-porto.example',
             },
             token=ADMIN,
         ),
@@ -375,8 +379,8 @@ CASES: dict[str, tuple[Case, ...]] = {
             'PATCH',
             '/api/admin/hotels/lisbon-harbour',
             200,
-            'change the check-in hour',
-            body={'check_in_hour': 14},
+            'change the check-in hour and where booking notices go',
+            body={'check_in_hour': 14, 'notification_email': 'bookings@harbour-view-lisbon.example'},
             token=ADMIN,
         ),
         Case(
@@ -434,6 +438,15 @@ CASES: dict[str, tuple[Case, ...]] = {
             'delete a room type nobody has booked',
             token=ADMIN,
             given='unbooked_room_type',
+        ),
+        Case(
+            'hotel_inventory',
+            'GET',
+            '/api/admin/hotels/lisbon-harbour/inventory',
+            200,
+            "the inventory grid: every room type's allotment, available, sold, held and stop-sell for March",
+            {'from': '2027-03-01', 'to': '2027-04-01'},
+            token=ADMIN,
         ),
         Case(
             'set_inventory',
@@ -604,12 +617,12 @@ def api_event(folder: str, case: Case) -> dict[str, Any]:
     return event
 
 
-def schedule_event() -> dict[str, Any]:
-    """What the EveryMinute schedule of ExpireSweeperFunction sends."""
-    rule = f'hotel-booking-{STAGE}-expire-sweeper'
+def schedule_event(folder: str = 'expire_sweeper', rule_suffix: str = 'expire-sweeper') -> dict[str, Any]:
+    """What a function's EventBridge schedule sends it (the sweeper's EveryMinute, housekeeping's Daily)."""
+    rule = f'hotel-booking-{STAGE}-{rule_suffix}'
     return {
         'version': '0',
-        'id': str(_id('expire_sweeper', 'schedule')),
+        'id': str(_id(folder, 'schedule')),
         'detail-type': 'Scheduled Event',
         'source': 'aws.events',
         'account': ACCOUNT,
@@ -688,6 +701,64 @@ def stream_event() -> dict[str, Any]:
     }
 
 
+# The notifier's events: what the publisher puts on the bus, as the rule hands it to the function.
+# (detail-type, file, status, previous status, version, refund, what it sends)
+_FULL_REFUND = {'amount': STAY_TOTAL, 'penalty': 0, 'currency': 'EUR', 'reason': 'cancelled_by_guest'}
+NOTIFIER_EVENTS: tuple[tuple[str, str, str, str, int, dict[str, Any] | None, str], ...] = (
+    ('BookingConfirmed', 'booking_confirmed', 'CONFIRMED', 'PENDING', 3, None,
+     "the guest's confirmation with invite.ics, and the hotel's new-booking notice"),
+    ('BookingCancelled', 'booking_cancelled', 'CANCELLED', 'CONFIRMED', 4,
+     {**_FULL_REFUND, 'status': 'pending', 'stripe_refund_id': None},
+     "the guest's cancellation with its refund and cancellation.ics, and the hotel's notice"),
+    ('RefundIssued', 'refund_issued', 'CANCELLED', 'CANCELLED', 5,
+     {**_FULL_REFUND, 'status': 'succeeded', 'stripe_refund_id': '${REFUND_ID}'},
+     "the guest's refund email"),
+    ('BookingExpired', 'booking_expired', 'EXPIRED', 'PENDING', 2, None,
+     "the guest's hold-expired email (nothing charged, search again)"),
+)  # fmt: skip
+
+
+def notifier_event(
+    detail_type: str, status: str, previous: str, version: int, refund: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What the BookingEmails rule hands NotifierFunction (the publisher's detail, schema 1)."""
+    from common import integration_events
+    from common.domain import EVENT_SOURCE
+
+    occurred = ANCHOR + timedelta(minutes=version)
+    detail = {
+        'event_id': f'${{BOOKING_ID}}:{version}:{detail_type}',
+        'schema_version': integration_events.SCHEMA_VERSION,
+        'booking_id': '${BOOKING_ID}',
+        'user_id': '${USER_ID}',
+        'hotel_id': 'lisbon-harbour',
+        'room_type_id': 'lisbon-deluxe-king',
+        'check_in': CHECK_IN,
+        'check_out': CHECK_OUT,
+        'rooms': 1,
+        'guests': 2,
+        'currency': 'EUR',
+        'total_amount': STAY_TOTAL,
+        'status': status,
+        'previous_status': previous,
+        'version': version,
+        'occurred_at': occurred.isoformat(timespec='milliseconds'),
+        'hold_expires_at': (ANCHOR + timedelta(minutes=15)).isoformat(timespec='milliseconds'),
+        'refund': refund,
+    }
+    return {
+        'version': '0',
+        'id': str(_id('notifier', detail_type)),
+        'detail-type': detail_type,
+        'source': EVENT_SOURCE,
+        'account': ACCOUNT,
+        'time': occurred.strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'region': REGION,
+        'resources': [],
+        'detail': detail,
+    }
+
+
 @dataclass(frozen=True)
 class Sample:
     """One file under events/."""
@@ -719,7 +790,18 @@ def samples() -> list[Sample]:
         for case in cases
     ]
     found.append(Sample('expire_sweeper', 'schedule', schedule_event(), 'the EventBridge schedule (every minute)'))
+    found.append(
+        Sample(
+            'housekeeping',
+            'schedule',
+            schedule_event('housekeeping', 'housekeeping'),
+            "the daily schedule: opens the nights that came into every room type's sale window",
+        )
+    )
     found.append(Sample('publisher', 'booking_confirmed', stream_event(), 'a stream record: PENDING -> CONFIRMED'))
+    for detail_type, name, status, previous, version, refund, about in NOTIFIER_EVENTS:
+        event = notifier_event(detail_type, status, previous, version, refund)
+        found.append(Sample('notifier', name, event, f'{detail_type}: {about}'))
     return found
 
 

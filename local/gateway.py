@@ -12,6 +12,7 @@ import base64
 import importlib
 import importlib.util
 import json
+import re
 import socket
 import threading
 import time
@@ -28,6 +29,8 @@ from local.web import Site
 
 STAGE = 'local'
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# A local-only route (``/_local/...``, never in template.yaml): (method, query) -> status, headers, body.
+LocalRoute = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 
 
 class _PerThread:
@@ -129,6 +132,9 @@ class FunctionPool:
             handler = self._free.pop() if self._free else None
         if handler is None:
             handler = self._new_environment()
+        # Lambda's timer starts when the handler is invoked: a cold start's init is not part of it
+        # (idempotency's in-progress expiry is the remaining time, so it matters under load).
+        context.started = time.monotonic()
         try:
             return handler(event, context)
         finally:
@@ -137,13 +143,30 @@ class FunctionPool:
 
 
 class Gateway:
-    def __init__(self, template: dict[str, Any] | None = None, *, fresh_modules: bool = False) -> None:
+    def __init__(
+        self,
+        template: dict[str, Any] | None = None,
+        local_routes: dict[str, LocalRoute] | None = None,
+        *,
+        fresh_modules: bool = False,
+    ) -> None:
         self.routes = cfn.routes(template)
+        # Development aids of the local run only (e.g. /_local/mailbox), outside /api.
+        self.local_routes = local_routes or {}
+        assert all(path.startswith('/_local/') for path in self.local_routes)
         self._pools: dict[str, FunctionPool] = {}
         for route in self.routes:
             self._pools.setdefault(
                 route.function, FunctionPool(route.module, route.handler, fresh_modules=fresh_modules)
             )
+        # The API's own ANY methods (MOCK integrations): what a path answers to a method it does not take.
+        self._any_methods = [
+            (re.compile('^' + re.sub(r'\{(\w+)\}', r'[^/]+', path) + '$'), method)
+            for path, method in cfn.declared_any_methods(template).items()
+        ]
+
+    def is_local(self, path: str) -> bool:
+        return path.rstrip('/') in self.local_routes
 
     def warm_up(self) -> None:
         """Import every handler once (a cold start), so the first request is not slow."""
@@ -161,11 +184,20 @@ class Gateway:
                 return route, found.groupdict()
         return None
 
+    def any_method(self, path: str) -> dict[str, Any] | None:
+        normalised = path.rstrip('/') or '/'
+        return next((method for pattern, method in self._any_methods if pattern.match(normalised)), None)
+
     def handle(
         self, method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(target)
+        local = self.local_routes.get(url.path.rstrip('/'))  # see is_local
+        if local is not None:
+            return local(method, url.query)
         matched = self.match(method, url.path)
+        if matched is None and (declared := self.any_method(url.path)) is not None:
+            return mock_response(declared['x-amazon-apigateway-integration'])
         if matched is None:
             problem = {
                 'type': 'urn:hotel-booking:problem:route_not_found',
@@ -180,6 +212,20 @@ class Gateway:
         context = LambdaContext(route.function)
         result = self._pools[route.function].invoke(event, context)
         return http_response(result)
+
+
+def mock_response(integration: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """What API Gateway answers for a MOCK integration with no request template: its default
+    integration response (static header values in quotes, the body template as it is)."""
+    response = integration['responses']['default']
+    prefix = 'method.response.header.'
+    headers = {
+        name[len(prefix) :]: value.strip("'")
+        for name, value in (response.get('responseParameters') or {}).items()
+        if name.startswith(prefix)
+    }
+    body = (response.get('responseTemplates') or {}).get('application/json', '')
+    return int(response['statusCode']), headers, body.encode()
 
 
 def proxy_event(
@@ -304,7 +350,9 @@ def serve(gateway: Gateway, host: str, port: int, site: Site | None = None) -> T
                 return
             body = self.rfile.read(length) if length else b''
             headers = dict(self.headers.items())
-            if site is not None and not site.is_api(urlsplit(self.path).path):
+            path = urlsplit(self.path).path
+            # The local-only routes (/_local/...) are the gateway's, not the site's.
+            if site is not None and not site.is_api(path) and not gateway.is_local(path):
                 if self.command in ('GET', 'HEAD'):
                     status, out_headers, payload = site.get(self.path)
                 else:  # CloudFront's default behaviour allows GET and HEAD only

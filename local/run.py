@@ -13,7 +13,12 @@ webhooks are registered to this gateway's /api/webhook, signed with a random loc
 secret. With STRIPE_SECRET_KEY (sk_test_...) and no STRIPE_API_BASE, real Stripe test mode is
 used: forward its webhooks with `stripe listen --forward-to localhost:3000/api/webhook` and set
 STRIPE_WEBHOOK_SECRET to the secret it prints. The expiry sweeper runs every
-SWEEP_INTERVAL_SECONDS (60) with a real EventBridge scheduled event.
+SWEEP_INTERVAL_SECONDS (60) with a real EventBridge scheduled event; housekeeping (the sale
+window's daily roll) runs once at start.
+
+Email: the notifier gets the bus's booking events through the template's EventBridge rules on
+ministack and sends through ministack's SES, which keeps every message: read them at
+/_local/mailbox?to=<address> (docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ def configure_environment(port: int, ministack_url: str) -> dict[str, str]:
         os.environ.setdefault(key, value)
     os.environ['DYNAMODB_ENDPOINT_URL'] = ministack_url
     os.environ['EVENTS_ENDPOINT_URL'] = ministack_url
+    os.environ['SES_ENDPOINT_URL'] = ministack_url
+    # The emails' links: the guest site this gateway serves at / (issue 18).
+    os.environ.setdefault('WEB_BASE_URL', f'http://{os.environ.get("HOST", "127.0.0.1")}:{port}')
     if not os.environ.get('JWT_SIGNING_KEY'):
         from common.security import key_set, new_signing_key
 
@@ -129,19 +137,31 @@ def main() -> int:
         client = boto3.client('dynamodb', endpoint_url=ministack.url)
         dynamo.create_tables(client, dynamo.table_names())
         summary = seed.seed(datetime.now(UTC), os.environ['ADMIN_EMAIL'], os.environ['ADMIN_PASSWORD'])
+        from local import housekeeping
 
-        from local.background import start_publisher
+        # As the daily schedule would (AWS: HousekeepingFunction at 00:15 UTC): the seed opened the
+        # demo's windows already, so this run finds them whole and opens nothing.
+        rolled = housekeeping.invoke()
 
-        start_publisher(
-            ministack.url, os.environ['TABLE_NAME'], os.environ.setdefault('EVENT_BUS_NAME', 'hotel-booking'), stop
-        )
-        gateway = Gateway()
+        from local.background import start_notifier, start_publisher
+
+        bus = os.environ.setdefault('EVENT_BUS_NAME', 'hotel-booking')
+        start_publisher(ministack.url, os.environ['TABLE_NAME'], bus, stop)
+        from common.config import settings
+
+        sender = settings().sender_email
+        # ministack's SES verifies an identity at once (in AWS: the template's SenderIdentity, or yours).
+        boto3.client('sesv2', endpoint_url=ministack.url).create_email_identity(EmailIdentity=sender)
+        _, dead_letters = start_notifier(ministack.url, bus, stop)
+        from local.mailbox import PATH as MAILBOX
+        from local.mailbox import Mailbox
+
+        gateway = Gateway(local_routes={MAILBOX: Mailbox(ministack.url)})
         gateway.warm_up()
         dynamo.warm_clients()
         from local.web import Site
 
         server = serve(gateway, host, port, site=Site.from_environment())
-        from common.config import settings
         from local import sweeper
 
         schedule = sweeper.Schedule(settings().sweep_interval_seconds)
@@ -151,11 +171,17 @@ def main() -> int:
             f'\nHotel booking API ready in {time.monotonic() - t0:.1f}s\n'
             f'  Guest site {base}/\n'
             f'  API        {base}/api/health\n'
+            f'  Docs       {base}/api/docs (Swagger UI), {base}/api/openapi.json\n'
+            f'  Try it     make walkthrough (docs/walkthrough.sh: a booking paid, then cancelled)\n'
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
             f'  Audit      make audit ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
+            f'  Housekeep  {rolled["nights_opened"]} nights opened at start; again: '
+            f'make housekeeping ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
             f'  Stripe     {stripe_target}\n'
             f'  Sweeper    every {schedule.interval:g}s (holds last {settings().booking_hold_seconds}s)\n'
+            f'  Email      {base}{MAILBOX}?to=<address> (sent by the notifier from {sender} through\n'
+            f'             ministack SES: {ministack.url}/_ministack/ses/messages; failed events: {dead_letters})\n'
             f'  Admin      {os.environ["ADMIN_EMAIL"]} / {os.environ["ADMIN_PASSWORD"]} ({summary["admin"]})\n'
             f'  Demo data  {summary["hotels"]} hotels, {summary["room_types"]} room types, '
             f'{summary["nights_opened"]} inventory nights opened\n'

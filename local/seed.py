@@ -1,5 +1,6 @@
 """Demo data, written idempotently: two hotels in two cities, five room types with different
-capacities and allotments, a year of inventory, weekend and high-season rules, an admin."""
+capacities and allotments, a year of inventory (the sale window, as housekeeping keeps it),
+weekend and high-season rules, an admin."""
 
 from __future__ import annotations
 
@@ -7,14 +8,33 @@ from datetime import date, datetime
 
 from common import errors, wiring
 from common.domain import Adjustment, Hotel, PriceRule, Role, RoomType
-from common.services import accounts
+from common.sale_window import open_through
+from common.services import accounts, housekeeping
 
 HOTELS = (
     Hotel(
-        'lisbon-harbour', 'Harbour View Lisbon', 'Lisbon', 'Rua do Cais 12, 1200-109 Lisboa', 'Europe/Lisbon', 15, 'EUR'
+        'lisbon-harbour',
+        'Harbour View Lisbon',
+        'Lisbon',
+        'Rua do Cais 12, 1200-109 Lisboa',
+        'Europe/Lisbon',
+        15,
+        'EUR',
+        check_out_hour=11,
+        phone='+351 213 000 123',
+        notification_email='reservations@harbour-view-lisbon.example',
     ),
     Hotel(
-        'edinburgh-old-town', 'Old Town Edinburgh', 'Edinburgh', '12 Royal Mile, EH1 1QS', 'Europe/London', 14, 'GBP'
+        'edinburgh-old-town',
+        'Old Town Edinburgh',
+        'Edinburgh',
+        '12 Royal Mile, EH1 1QS',
+        'Europe/London',
+        14,
+        'GBP',
+        check_out_hour=10,
+        phone='+44 131 496 0000',
+        notification_email='frontdesk@old-town-edinburgh.example',
     ),
 )
 
@@ -139,10 +159,15 @@ def seed(now: datetime, admin_email: str, admin_password: str) -> dict[str, obje
     existing_types = {r.id for r in deps.catalog.list_room_types()}
     nights = 0
     for room_type in ROOM_TYPES:
-        if room_type.id not in existing_types:
-            deps.catalog.put_room_type(room_type, create=True)
         hotel = next(h for h in HOTELS if h.id == room_type.hotel_id)
-        nights += deps.inventory.open(room_type, hotel.today(now), deps.settings.sale_window_days + 1)
+        if room_type.id in existing_types:  # a table seeded before: open only what is missing
+            nights += housekeeping.open_window(deps, room_type, hotel, now)
+            continue
+        # Created here, before the API serves or housekeeping runs: nobody else can write its
+        # nights yet, so they go in batches (a conditional put per night took most of the start).
+        deps.catalog.put_room_type(room_type, create=True)
+        last = open_through(hotel, now, deps.settings.sale_window_days)
+        nights += deps.inventory.open_fresh(room_type, hotel.today(now), last)
     for rule in rules(now.date()):
         deps.catalog.put_rule(rule)
     try:

@@ -30,21 +30,26 @@ def scheduled_event(now: datetime, rule: str = 'hotel-booking-local-expire-sweep
     }
 
 
-def handler() -> Any:
+def handler(function: str = FUNCTION) -> Any:
     """The handler template.yaml names for the function (functions.expire_sweeper.app.lambda_handler)."""
-    module, attribute = cfn.handler_location(cfn.functions()[FUNCTION]['Properties'])
+    module, attribute = cfn.handler_location(cfn.functions()[function]['Properties'])
     return getattr(importlib.import_module(module), attribute)
 
 
-def timeout_seconds() -> float:
-    properties = cfn.functions()[FUNCTION]['Properties']
+def timeout_seconds(function: str = FUNCTION) -> float:
+    properties = cfn.functions()[function]['Properties']
     return float(properties.get('Timeout') or 10)
 
 
+def invoke_scheduled(function: str, rule: str, now: datetime | None = None, **detail: Any) -> dict[str, Any]:
+    """One scheduled run of a function of the template, as Lambda would run it."""
+    event = scheduled_event(now or datetime.now(UTC), rule) | detail
+    return handler(function)(event, LambdaContext(function, timeout_seconds=timeout_seconds(function)))
+
+
 def invoke(now: datetime | None = None) -> dict[str, Any]:
-    """One scheduled run, as Lambda would run it."""
-    event = scheduled_event(now or datetime.now(UTC))
-    return handler()(event, LambdaContext(FUNCTION, timeout_seconds=timeout_seconds()))
+    """One scheduled run of the sweeper."""
+    return invoke_scheduled(FUNCTION, 'hotel-booking-local-expire-sweeper', now)
 
 
 class Schedule(threading.Thread):

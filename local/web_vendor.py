@@ -1,8 +1,10 @@
 """Copy the web client's third-party browser code from node_modules (npm, pinned by
 package-lock.json) into web/vendor, as plain ES modules the browser loads by relative URL.
 
-No bundler: the only change is preact/hooks' bare ``import ... from "preact"``, rewritten to the
-sibling file (a bare specifier needs an import map, an inline script the CSP would refuse).
+No bundler: the only changes are preact/hooks' bare ``import ... from "preact"``, rewritten to the
+sibling file (a bare specifier needs an import map, an inline script the CSP would refuse), and
+uPlot's minified build (22 KiB gzipped; its ES module is not minified: 42 KiB), a script that sets
+``var uPlot``, given an ``export default`` so the console's report page can ``import()`` it.
 Run by `make install`; web/vendor is not committed.
 """
 
@@ -21,6 +23,8 @@ FILES = (
     ('preact', 'dist/preact.mjs', 'preact.js', {}),
     ('preact', 'hooks/dist/hooks.mjs', 'preact-hooks.js', {'from"preact"': 'from"./preact.js"'}),
     ('htm', 'dist/htm.mjs', 'htm.js', {}),
+    ('uplot', 'dist/uPlot.iife.min.js', 'uplot.js', {'}();\n': '}();\nexport default uPlot;\n'}),
+    ('uplot', 'dist/uPlot.min.css', 'uplot.css', {}),
 )
 
 

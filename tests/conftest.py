@@ -41,4 +41,4 @@ SIGNING_KEY, PUBLIC_KEY = new_signing_key('test-key')
 os.environ['JWT_SIGNING_KEY'] = SIGNING_KEY
 os.environ['JWT_PUBLIC_KEYS'] = key_set(PUBLIC_KEY)
 
-pytest_plugins = ['tests.support.fixtures', 'tests.support.metrics', 'tests.support.faults']
+pytest_plugins = ['tests.support.fixtures', 'tests.support.metrics', 'tests.support.faults', 'tests.support.mail']

@@ -49,10 +49,16 @@ from common.ports import (
     PROFILE_FIELDS,
     ROOM_TYPE_FIELDS,
     Anything,
+    EmailClaim,
+    EmailDeferred,
+    EmailRejected,
     EventClaim,
+    NewNight,
     NightChange,
     Page,
+    PassProgress,
 )
+from common.sale_window import nights as nights_between
 from common.security import JwtTokens, key_set, new_signing_key
 from common.services.deps import Deps, TtlCache
 
@@ -94,6 +100,9 @@ class Store:
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
     reviews: dict[str, Review] = field(default_factory=dict)
     wishes: dict[tuple[str, str], WishlistEntry] = field(default_factory=dict)
+    housekeeping: PassProgress | None = None
+    # (event id, recipient key) -> (state, lease until)
+    notifications: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     tokens: Iterator[int] = field(default_factory=itertools.count)
 
 
@@ -148,6 +157,12 @@ class FakeCatalog:
     def list_room_types(self) -> list[RoomType]:
         return sorted(self.store.room_types.values(), key=lambda r: (r.hotel_id, r.id))
 
+    def room_types_after(self, cursor: str) -> Iterator[tuple[str, RoomType]]:
+        for room_type in self.list_room_types():
+            key = f'{room_type.hotel_id}#{room_type.id}'
+            if key > cursor:
+                yield key, room_type
+
     def put_room_type(self, room_type: RoomType, *, create: bool) -> None:
         exists = room_type.id in self.store.room_types
         if create:
@@ -158,7 +173,8 @@ class FakeCatalog:
             self.store.room_type_counts[room_type.hotel_id] = self.store.room_type_counts.get(room_type.hotel_id, 0) + 1
         elif not exists:
             raise errors.NotFound('Room type not found')
-        self.store.room_types[room_type.id] = room_type
+        # written with its default allotment, as the table stores it (never absent once written)
+        self.store.room_types[room_type.id] = replace(room_type, default_allotment=room_type.allotment_of_new_nights)
 
     def update_room_type(self, room_type_id: str, changes: Mapping[str, Any]) -> RoomType:
         if set(changes) - ROOM_TYPE_FIELDS:
@@ -171,7 +187,7 @@ class FakeCatalog:
     def delete_room_type(self, room_type: RoomType, nights: Sequence[InventoryNight]) -> None:
         for night in nights:
             stored = self.store.nights.get((room_type.id, night.date))
-            if stored is not None and (stored.allotment, stored.available) != (night.allotment, night.allotment):
+            if stored is not None and (stored.allotment, stored.available) != (night.allotment, night.available):
                 raise errors.HasBookings('A booking took rooms while the room type was being deleted')
         self.get_room_type(room_type.id)
         for night in nights:
@@ -212,6 +228,7 @@ class FakeCatalog:
 class FakeInventory:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.calls: list[str] = []  # 'existing_nights' per read of a window, 'put' per night tried
 
     def nights(self, room_type_id: str, start: date, end: date, *, consistent: bool = False) -> list[InventoryNight]:
         found = [n for (rt, day), n in self.store.nights.items() if rt == room_type_id and start <= day < end]
@@ -220,16 +237,30 @@ class FakeInventory:
     def all_nights(self, room_type_id: str) -> list[InventoryNight]:
         return sorted((n for (rt, _), n in self.store.nights.items() if rt == room_type_id), key=lambda n: n.date)
 
-    def open(self, room_type: RoomType, start: date, days: int) -> int:
-        created = 0
-        for offset in range(days):
-            day = start + timedelta(days=offset)
-            if (room_type.id, day) not in self.store.nights:
-                self.store.nights[(room_type.id, day)] = InventoryNight(
-                    room_type.id, day, room_type.total_rooms, room_type.total_rooms
-                )
-                created += 1
+    def existing_nights(self, room_type_id: str, first: date, last: date, *, consistent: bool = False) -> set[date]:
+        self.calls.append('existing_nights')
+        return {day for (rt, day) in self.store.nights if rt == room_type_id and first <= day <= last}
+
+    def open_nights(self, nights: Sequence[NewNight]) -> list[bool]:
+        created = []
+        for new in nights:
+            self.calls.append('put')
+            key = (new.room_type.id, new.night)
+            if key in self.store.nights:
+                created.append(False)  # another opener's counts (and any hold on it) stay
+                continue
+            allotment = new.room_type.opening_allotment(new.night)
+            self.store.nights[key] = InventoryNight(new.room_type.id, new.night, allotment, allotment)
+            created.append(True)
         return created
+
+    def open_fresh(self, room_type: RoomType, first: date, last: date) -> int:
+        count = 0
+        for day in nights_between(first, last):
+            allotment = room_type.opening_allotment(day)
+            self.store.nights[(room_type.id, day)] = InventoryNight(room_type.id, day, allotment, allotment)
+            count += 1
+        return count
 
     def apply(self, room_type: RoomType, changes: Sequence[NightChange]) -> None:
         below_held, moved = [], []
@@ -740,6 +771,92 @@ class FakePasswords:
         self.verify(self.hash('dummy'), password)
 
 
+class FakeHousekeepingRecords:
+    """The same forward-only guard as the DynamoDB record."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.calls: list[str] = []
+
+    def progress(self) -> PassProgress | None:
+        self.calls.append('progress')
+        return self.store.housekeeping
+
+    def save_progress(self, progress: PassProgress, now: datetime) -> bool:
+        self.calls.append('save_progress')
+        stored = self.store.housekeeping
+        ahead = (
+            stored is None
+            or stored.day < progress.day
+            or (stored.day == progress.day and not stored.complete and stored.cursor <= progress.cursor)
+        )
+        if ahead:
+            self.store.housekeeping = progress
+        return ahead
+
+
+class FakeNotificationRecords:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def claim(
+        self,
+        event_id: str,
+        recipient_key: str,
+        *,
+        kind: str,
+        booking_id: str,
+        now: datetime,
+        lease_seconds: int,
+        ttl_seconds: int,
+    ) -> EmailClaim:
+        key = (event_id, recipient_key)
+        seen = self.store.notifications.get(key)
+        if seen is None or (seen[0] == 'sending' and seen[1] < now):
+            self.store.notifications[key] = ('sending', now + timedelta(seconds=lease_seconds))
+            return EmailClaim.CLAIMED
+        return {'sent': EmailClaim.SENT, 'rejected': EmailClaim.REJECTED}.get(seen[0], EmailClaim.IN_PROGRESS)
+
+    def finish(self, event_id: str, recipient_key: str, *, sent: bool, detail: str) -> None:
+        key = (event_id, recipient_key)
+        self.store.notifications[key] = ('sent' if sent else 'rejected', self.store.notifications[key][1])
+
+    def release(self, event_id: str, recipient_key: str) -> None:
+        key = (event_id, recipient_key)
+        if self.store.notifications.get(key, ('',))[0] == 'sending':
+            del self.store.notifications[key]
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    sender: str
+    recipient: str
+    raw: bytes
+
+
+class FakeMailer:
+    """SES: keeps what it sent; ``refuse[address] = EmailRejected(...) or EmailDeferred(...)``."""
+
+    def __init__(self) -> None:
+        self.sent: list[SentEmail] = []
+        self.refuse: dict[str, EmailRejected | EmailDeferred] = {}
+
+    def send(self, sender: str, recipient: str, raw: bytes) -> str:
+        refusal = self.refuse.get(recipient)
+        if refusal is not None:
+            raise refusal
+        self.sent.append(SentEmail(sender, recipient, raw))
+        return f'fake-message-{len(self.sent)}'
+
+
+class NoMigrationStore:
+    """The data migrations speak DynamoDB filter expressions and raw items: no in-memory fake;
+    their runner and store are tested on moto (tests/integration/test_migrations.py)."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f'migrations.{name}: the migration store has no fake (use moto)')
+
+
 # ---------------------------------------------------------------- wiring
 
 
@@ -773,14 +890,23 @@ class Fakes:
     store: Store
     stripe: FakeStripe
     events: FakeEvents
+    mailer: FakeMailer
     clock: FakeClock
     deps: Deps
+
+    @property
+    def inventory(self) -> FakeInventory:
+        return self.deps.inventory  # type: ignore[return-value]
+
+    @property
+    def housekeeping(self) -> FakeHousekeepingRecords:
+        return self.deps.housekeeping  # type: ignore[return-value]
 
 
 def fakes(settings: Settings | None = None, **overrides: Any) -> Fakes:
     """A ``Deps`` of fakes (settings: ``settings_for(**overrides)``) and the fakes themselves."""
     current = settings or settings_for(**overrides)
-    store, stripe, events, clock = Store(), FakeStripe(), FakeEvents(), FakeClock()
+    store, stripe, events, mailer, clock = Store(), FakeStripe(), FakeEvents(), FakeMailer(), FakeClock()
     deps = Deps(
         settings=current,
         catalog=FakeCatalog(store),
@@ -791,14 +917,18 @@ def fakes(settings: Settings | None = None, **overrides: Any) -> Fakes:
         limits=FakeLimits(store),
         reviews=FakeReviews(store),
         wishlist=FakeWishlist(store),
+        housekeeping=FakeHousekeepingRecords(store),
+        notifications=FakeNotificationRecords(store),
+        migrations=NoMigrationStore(),
         stripe=stripe,
         events=events,
+        mailer=mailer,
         tokens=JwtTokens(current),
         passwords=FakePasswords(),
         clock=clock,
         catalog_cache=TtlCache(current.catalog_cache_seconds),
     )
-    return Fakes(store, stripe, events, clock, deps)
+    return Fakes(store, stripe, events, mailer, clock, deps)
 
 
 def fake_deps(**overrides: Any) -> Deps:

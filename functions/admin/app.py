@@ -9,11 +9,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http, observability, wiring
+from common import errors, http, observability, wiring
+from common.domain import BookingStatus
 from common.models.admin import (
     AdminBookingPage,
+    AdminHotelList,
+    AdminHotelOut,
+    AdminRoomTypeList,
+    AdminRoomTypeOut,
     HotelCreate,
     HotelPatch,
+    InventoryGridOut,
     InventoryNightOut,
     InventoryOut,
     InventoryPut,
@@ -26,7 +32,7 @@ from common.models.admin import (
     RuleCreate,
     RulePatch,
 )
-from common.models.api import HotelList, HotelOut, IsoDate, RoomTypeList, RoomTypeOut
+from common.models.api import IsoDate
 from common.observability import logger
 from common.services import admin, reports
 from common.services.deps import Deps
@@ -37,6 +43,17 @@ TAGS = ['admin']
 Created = TypeVar('Created')
 Id = Annotated[str, Path(max_length=64)]
 Filter = Annotated[str | None, Query(max_length=64)]
+Ref = errors.InvalidReference
+
+
+def _any_case(word: str) -> str:
+    return ''.join(f'[{c.upper()}{c.lower()}]' for c in word)
+
+
+# A comma-separated list of booking statuses, in any case: the language reports.parse_statuses reads.
+_STATUS = '(?:' + '|'.join(_any_case(s.value) for s in BookingStatus) + ')'
+STATUSES = rf'^ *{_STATUS} *(?:, *{_STATUS} *)*$'
+
 From = Annotated[IsoDate | None, Query(alias='from', description='inclusive')]
 To = Annotated[IsoDate | None, Query(alias='to', description='exclusive')]
 
@@ -57,34 +74,62 @@ def _no_content() -> Response[None]:
 # ------------------------------------------------------------------ hotels
 
 
-@app.get('/api/admin/hotels', tags=TAGS)
-def list_hotels() -> HotelList:
-    return HotelList(items=[HotelOut.from_domain(h) for h in admin.list_hotels(deps())])
+@app.get(
+    '/api/admin/hotels',
+    tags=TAGS,
+    summary='List hotels',
+    description='Every hotel, by city then name.',
+)
+def list_hotels() -> AdminHotelList:
+    return AdminHotelList(items=[AdminHotelOut.from_domain(h) for h in admin.list_hotels(deps())])
 
 
 @app.post(
     '/api/admin/hotels',
     tags=TAGS,
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': HotelOut}}}},
+    summary='Create a hotel',
+    description='The `id` is a slug you choose (409 `already_exists` if taken). `timezone` and `check_in_hour` '
+    "place the cancellation rule's check-in instant; `currency` is every room type's.",
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminHotelOut}}}},
+    openapi_extensions=http.problems(errors.AlreadyExists),
 )
-def create_hotel(body: HotelCreate) -> Response[HotelOut]:
+def create_hotel(body: HotelCreate) -> Response[AdminHotelOut]:
     hotel = admin.create_hotel(deps(), http.caller(app), body.model_dump())
-    return _created(HotelOut.from_domain(hotel), f'/api/admin/hotels/{hotel.id}')
+    return _created(AdminHotelOut.from_domain(hotel), f'/api/admin/hotels/{hotel.id}')
 
 
-@app.get('/api/admin/hotels/<hotel_id>', tags=TAGS)
-def get_hotel(hotel_id: Id) -> HotelOut:
-    return HotelOut.from_domain(admin.get_hotel(deps(), hotel_id))
+@app.get(
+    '/api/admin/hotels/<hotel_id>',
+    tags=TAGS,
+    summary='Read a hotel',
+    description='One hotel by its id.',
+    openapi_extensions=http.problems(errors.NotFound),
+)
+def get_hotel(hotel_id: Id) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.get_hotel(deps(), hotel_id))
 
 
-@app.patch('/api/admin/hotels/<hotel_id>', tags=TAGS)
-def update_hotel(hotel_id: Id, body: HotelPatch) -> HotelOut:
-    return HotelOut.from_domain(admin.update_hotel(deps(), http.caller(app), hotel_id, body.changes()))
+@app.patch(
+    '/api/admin/hotels/<hotel_id>',
+    tags=TAGS,
+    summary='Change a hotel',
+    description='Only the fields sent change (at least one). `currency` only while the hotel has no room types '
+    '(409 `hotel_not_empty`).',
+    openapi_extensions=http.problems(errors.NotFound, errors.HotelNotEmpty, errors.Conflict),
+)
+def update_hotel(hotel_id: Id, body: HotelPatch) -> AdminHotelOut:
+    return AdminHotelOut.from_domain(admin.update_hotel(deps(), http.caller(app), hotel_id, body.changes()))
 
 
-@app.delete('/api/admin/hotels/<hotel_id>', tags=TAGS, responses={204: {'description': 'Deleted'}})
+@app.delete(
+    '/api/admin/hotels/<hotel_id>',
+    tags=TAGS,
+    summary='Delete a hotel',
+    description='Refused (409 `hotel_not_empty`) while the hotel has room types; deletes its price rules.',
+    responses={204: {'description': 'Deleted'}},
+    openapi_extensions=http.problems(errors.NotFound, errors.HotelNotEmpty),
+)
 def delete_hotel(hotel_id: Id) -> Response[None]:
-    """Refused (409 ``hotel_not_empty``) while the hotel has room types; deletes its price rules."""
     admin.delete_hotel(deps(), http.caller(app), hotel_id)
     return _no_content()
 
@@ -92,44 +137,94 @@ def delete_hotel(hotel_id: Id) -> Response[None]:
 # ------------------------------------------------------------------ room types
 
 
-@app.get('/api/admin/room-types', tags=TAGS)
-def list_room_types(hotel_id: Filter = None) -> RoomTypeList:
-    return RoomTypeList(items=[RoomTypeOut.from_domain(r) for r in admin.list_room_types(deps(), hotel_id)])
+@app.get(
+    '/api/admin/room-types',
+    tags=TAGS,
+    summary='List room types',
+    description='Every room type, or those of `hotel_id`.',
+)
+def list_room_types(hotel_id: Filter = None) -> AdminRoomTypeList:
+    return AdminRoomTypeList(items=[AdminRoomTypeOut.from_domain(r) for r in admin.list_room_types(deps(), hotel_id)])
 
 
 @app.post(
     '/api/admin/room-types',
     tags=TAGS,
-    responses={201: {'description': 'Created', 'content': {'application/json': {'model': RoomTypeOut}}}},
+    summary='Create a room type',
+    description='Creates it in an existing hotel (422 `invalid_reference` otherwise) and opens `default_allotment` '
+    "(default `total_rooms`) on every night of the sale window (SALE_WINDOW_DAYS). `currency`, when sent, must be the hotel's "
+    '(422 `validation_error`). The `id` is a slug you choose (409 `already_exists` if taken).',
+    responses={201: {'description': 'Created', 'content': {'application/json': {'model': AdminRoomTypeOut}}}},
+    openapi_extensions=http.problems(errors.AlreadyExists, Ref, errors.InventoryConflict),
 )
-def create_room_type(body: RoomTypeCreate) -> Response[RoomTypeOut]:
-    """Creates the room type and opens ``total_rooms`` on every night of the sale window."""
+def create_room_type(body: RoomTypeCreate) -> Response[AdminRoomTypeOut]:
     room_type, _ = admin.create_room_type(deps(), http.caller(app), body.model_dump(), deps().clock())
-    return _created(RoomTypeOut.from_domain(room_type), f'/api/admin/room-types/{room_type.id}')
+    return _created(AdminRoomTypeOut.from_domain(room_type), f'/api/admin/room-types/{room_type.id}')
 
 
-@app.get('/api/admin/room-types/<room_type_id>', tags=TAGS)
-def get_room_type(room_type_id: Id) -> RoomTypeOut:
-    return RoomTypeOut.from_domain(admin.get_room_type(deps(), room_type_id))
+@app.get(
+    '/api/admin/room-types/<room_type_id>',
+    tags=TAGS,
+    summary='Read a room type',
+    description='One room type by its id.',
+    openapi_extensions=http.problems(errors.NotFound),
+)
+def get_room_type(room_type_id: Id) -> AdminRoomTypeOut:
+    return AdminRoomTypeOut.from_domain(admin.get_room_type(deps(), room_type_id))
 
 
-@app.patch('/api/admin/room-types/<room_type_id>', tags=TAGS)
-def update_room_type(room_type_id: Id, body: RoomTypePatch) -> RoomTypeOut:
-    """``total_rooms`` is the allotment of nights opened later; change existing nights with PUT .../inventory."""
-    return RoomTypeOut.from_domain(admin.update_room_type(deps(), http.caller(app), room_type_id, body.changes()))
+@app.patch(
+    '/api/admin/room-types/<room_type_id>',
+    tags=TAGS,
+    summary='Change a room type',
+    description='Only the fields sent change (at least one; `null` clears `view_type`). `default_allotment` '
+    'is the allotment of nights opened from now on; change existing nights with `PUT .../inventory`.',
+    openapi_extensions=http.problems(errors.NotFound, errors.Conflict),
+)
+def update_room_type(room_type_id: Id, body: RoomTypePatch) -> AdminRoomTypeOut:
+    return AdminRoomTypeOut.from_domain(admin.update_room_type(deps(), http.caller(app), room_type_id, body.changes()))
 
 
-@app.delete('/api/admin/room-types/<room_type_id>', tags=TAGS, responses={204: {'description': 'Deleted'}})
+@app.delete(
+    '/api/admin/room-types/<room_type_id>',
+    tags=TAGS,
+    summary='Delete a room type',
+    description='Refused (409 `has_bookings`) while any booking holds rooms of it on any night; deletes its '
+    'inventory nights.',
+    responses={204: {'description': 'Deleted'}},
+    openapi_extensions=http.problems(errors.NotFound, errors.HasBookings, errors.Conflict),
+)
 def delete_room_type(room_type_id: Id) -> Response[None]:
-    """Refused (409 ``has_bookings``) while any booking holds rooms of it on any night."""
-    admin.delete_room_type(deps(), http.caller(app), room_type_id)
+    admin.delete_room_type(deps(), http.caller(app), room_type_id, deps().clock())
     return _no_content()
 
 
-@app.put('/api/admin/room-types/<room_type_id>/inventory', tags=TAGS)
+@app.get(
+    '/api/admin/hotels/<hotel_id>/inventory',
+    tags=TAGS,
+    summary="A hotel's inventory grid",
+    description="Every room type of the hotel x the nights from `from` (default the hotel's today) to `to` "
+    '(exclusive, default 28 nights later): allotment, available, sold, held, stop-sell. `to` must be after `from` '
+    '(422 `invalid_dates`), at most 366 nights later (422 `range_too_long`).',
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidDates, errors.RangeTooLong),
+)
+def hotel_inventory(hotel_id: Id, start: From = None, end: To = None) -> InventoryGridOut:
+    return InventoryGridOut.from_domain(reports.inventory_grid(deps(), hotel_id, start, end, deps().clock()))
+
+
+@app.put(
+    '/api/admin/room-types/<room_type_id>/inventory',
+    tags=TAGS,
+    summary='Set allotment and stop-sell for a range of nights',
+    description='From `start_date` to `end_date` (exclusive; optionally only some `weekdays`), all or nothing. '
+    'Rules a schema cannot state: `end_date` after `start_date`, at most 366 nights (422 `range_too_long`), '
+    'no past night at the hotel and none beyond 3 x 366 days ahead (422 `invalid_dates`). Lowering the '
+    'allotment below the rooms held on a night answers 409 `allotment_below_held` listing those nights.',
+    openapi_extensions=http.problems(
+        errors.NotFound, errors.InvalidDates, errors.RangeTooLong, errors.AllotmentBelowHeld, errors.InventoryConflict
+    ),
+)
 def set_inventory(room_type_id: Id, body: InventoryPut) -> InventoryOut:
-    """Set allotment and/or stop-sell from ``start_date`` to ``end_date`` (exclusive), all or nothing.
-    Lowering below the rooms held on a night answers 409 ``allotment_below_held`` listing those nights."""
     room_type, nights = admin.set_inventory(deps(), http.caller(app), room_type_id, body.to_update(), deps().clock())
     return InventoryOut(room_type_id=room_type.id, nights=[InventoryNightOut.from_domain(n) for n in nights])
 
@@ -137,67 +232,112 @@ def set_inventory(room_type_id: Id, body: InventoryPut) -> InventoryOut:
 # ------------------------------------------------------------------ price rules
 
 
-@app.get('/api/admin/price-rules', tags=TAGS)
+@app.get(
+    '/api/admin/price-rules',
+    tags=TAGS,
+    summary='List price rules',
+    description='In the order the engine applies them (per hotel: priority, then id); `room_type_id` keeps the '
+    "rules that apply to it (its own and its hotel's; 404 for an unknown room type).",
+    openapi_extensions=http.problems(errors.NotFound),
+)
 def list_rules(hotel_id: Filter = None, room_type_id: Filter = None) -> PriceRuleList:
-    """In the order the engine applies them (per hotel: priority, then id)."""
     return PriceRuleList(items=[PriceRuleOut.from_domain(r) for r in admin.list_rules(deps(), hotel_id, room_type_id)])
 
 
 @app.post(
     '/api/admin/price-rules',
     tags=TAGS,
+    summary='Create a price rule',
+    description='A rule adjusts the nightly price (`percent`, `amount` or `fixed`) on the nights it matches (dates '
+    'inclusive, weekdays), by priority; `min_stay` and `closed_to_arrival` restrict arrivals. It belongs to '
+    '`hotel_id`, or to `room_type_id` and its hotel (422 `invalid_reference` when they do not exist or do not '
+    'belong together). `end_date` must not be before `start_date` (422 `validation_error`).',
     responses={201: {'description': 'Created', 'content': {'application/json': {'model': PriceRuleOut}}}},
+    openapi_extensions=http.problems(Ref),
 )
 def create_rule(body: RuleCreate) -> Response[PriceRuleOut]:
     rule = admin.create_rule(deps(), http.caller(app), body.fields(), deps().clock())
     return _created(PriceRuleOut.from_domain(rule), f'/api/admin/price-rules/{rule.id}')
 
 
-@app.get('/api/admin/price-rules/<rule_id>', tags=TAGS)
+@app.get(
+    '/api/admin/price-rules/<rule_id>',
+    tags=TAGS,
+    summary='Read a price rule',
+    description='One price rule by its id.',
+    openapi_extensions=http.problems(errors.NotFound),
+)
 def get_rule(rule_id: Id) -> PriceRuleOut:
     return PriceRuleOut.from_domain(admin.get_rule(deps(), rule_id))
 
 
-@app.patch('/api/admin/price-rules/<rule_id>', tags=TAGS)
+@app.patch(
+    '/api/admin/price-rules/<rule_id>',
+    tags=TAGS,
+    summary='Change a price rule',
+    description='Only the fields sent change (at least one; `null` clears the nullable ones); the rule that results '
+    'is checked as a whole (e.g. `end_date` not before `start_date`: 422 `validation_error`).',
+    openapi_extensions=http.problems(errors.NotFound, Ref, errors.Conflict),
+)
 def update_rule(rule_id: Id, body: RulePatch) -> PriceRuleOut:
     return PriceRuleOut.from_domain(
         admin.update_rule(deps(), http.caller(app), rule_id, body.changes(), deps().clock())
     )
 
 
-@app.delete('/api/admin/price-rules/<rule_id>', tags=TAGS, responses={204: {'description': 'Deleted'}})
+@app.delete(
+    '/api/admin/price-rules/<rule_id>',
+    tags=TAGS,
+    summary='Delete a price rule',
+    description='Prices already quoted and locked in bookings do not change.',
+    responses={204: {'description': 'Deleted'}},
+    openapi_extensions=http.problems(errors.NotFound),
+)
 def delete_rule(rule_id: Id) -> Response[None]:
     admin.delete_rule(deps(), http.caller(app), rule_id)
     return _no_content()
 
 
-@app.get('/api/admin/pricing/preview', tags=TAGS)
+@app.get(
+    '/api/admin/pricing/preview',
+    tags=TAGS,
+    summary="Preview a stay's price",
+    description="Each night's price with every rule step, and the restriction (`min_stay`, `closed_to_arrival`) "
+    'that would refuse the stay. `check_out` must be after `check_in` (422 `invalid_dates`), at most 366 '
+    'nights later (422 `range_too_long`).',
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidDates, errors.RangeTooLong),
+)
 def preview(
     room_type_id: Annotated[str, Query(max_length=64)],
     check_in: Annotated[IsoDate, Query()],
-    check_out: Annotated[IsoDate, Query()],
+    check_out: Annotated[IsoDate, Query(description='exclusive')],
     rooms: Annotated[int, Query(ge=1, le=100)] = 1,
 ) -> PreviewOut:
-    """Each night's price with every rule step, and the restriction that would refuse the stay."""
     return PreviewOut.from_domain(admin.preview(deps(), room_type_id, check_in, check_out, rooms))
 
 
 # ------------------------------------------------------------------ bookings and reports
 
 
-@app.get('/api/admin/bookings', tags=TAGS)
+@app.get(
+    '/api/admin/bookings',
+    tags=TAGS,
+    summary='List bookings by check-in date',
+    description='Bookings checking in from `from` (default today) to `to` (exclusive, default 31 days later), by '
+    'check-in date, a page at a time (pass `next_cursor` back as `cursor`, with the same filters). `to` must be '
+    'after `from`, at most 366 days later (422 `invalid_dates` / `range_too_long`).',
+    openapi_extensions=http.problems(errors.InvalidDates, errors.RangeTooLong, errors.InvalidCursor),
+)
 def list_bookings(
     start: From = None,
     end: To = None,
-    status: Annotated[str | None, Query(max_length=100, description='comma-separated, e.g. PENDING,CONFIRMED')] = None,
+    status: Annotated[str | None, Query(max_length=100, pattern=STATUSES, description='comma-separated')] = None,
     hotel_id: Filter = None,
     room_type_id: Filter = None,
     order: Literal['asc', 'desc'] = 'asc',
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: http.PageSize = None,
+    cursor: http.Cursor = None,
 ) -> AdminBookingPage:
-    """Bookings checking in from ``from`` (default today) to ``to`` (exclusive, default +31 days),
-    by check-in date; ``next_cursor`` pages on."""
     query = reports.BookingQuery(
         start=start,
         end=end,
@@ -212,10 +352,17 @@ def list_bookings(
     return AdminBookingPage.from_domain(reports.list_bookings(deps(), query, now), now)
 
 
-@app.get('/api/admin/reports/occupancy', tags=TAGS)
+@app.get(
+    '/api/admin/reports/occupancy',
+    tags=TAGS,
+    summary='Occupancy and revenue report',
+    description='Per night and room type: allotment, available, sold, held, occupancy %, revenue (minor units); '
+    'totals with ADR and RevPAR per room type and per hotel. From `from` (default today) to `to` (exclusive, '
+    'default 31 days later): `to` after `from` (422 `invalid_dates`); at most 366 days and 20,000 room-type '
+    'nights (422 `range_too_long`).',
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidDates, errors.RangeTooLong),
+)
 def occupancy(start: From = None, end: To = None, hotel_id: Filter = None, room_type_id: Filter = None) -> OccupancyOut:
-    """Per night and room type: allotment, available, sold, held, occupancy %, revenue; totals
-    with ADR and RevPAR per room type and per hotel."""
     query = reports.OccupancyQuery(start=start, end=end, hotel_id=hotel_id, room_type_id=room_type_id)
     return OccupancyOut.from_domain(reports.occupancy(deps(), query, deps().clock()))
 

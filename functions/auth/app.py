@@ -97,7 +97,12 @@ def _cookie(name: str) -> str | None:
 @app.post(
     '/api/auth/register',
     tags=['auth'],
+    summary='Create a guest account',
+    description='Then sign in with `POST /api/auth/login`. The email must be new (409 `email_taken`); the password '
+    'at least 10 characters and not the email or its part before the @ (422 `weak_password`, with the `rule` '
+    'broken). Registrations are limited per client address (429 `too_many_registrations`, `Retry-After`).',
     responses={201: {'description': 'Account created', 'content': {'application/json': {'model': UserOut}}}},
+    openapi_extensions=http.problems(errors.EmailTaken, errors.WeakPassword, errors.TooManyRegistrations),
 )
 def register(body: RegisterBody) -> Response[UserOut]:
     user = accounts.register(
@@ -111,6 +116,12 @@ def register(body: RegisterBody) -> Response[UserOut]:
 @app.post(
     '/api/auth/login',
     tags=['auth'],
+    summary='Sign in',
+    description='Answers an access token (send it as `Authorization: Bearer <access>`, valid `expires_in` seconds) '
+    'and a refresh token for `POST /api/auth/refresh` (with `X-Refresh-Token: cookie`, in an HttpOnly cookie '
+    'instead, and `refresh` is null). A wrong email or password is 401 `invalid_credentials` (which one is never '
+    'said). Failed attempts are limited per email and per client address (429 `too_many_attempts` with '
+    '`Retry-After`).',
     responses={
         200: {
             'description': 'Signed in',
@@ -118,9 +129,9 @@ def register(body: RegisterBody) -> Response[UserOut]:
             'content': {'application/json': {'model': TokenPairOut}},
         }
     },
+    openapi_extensions=http.problems(errors.InvalidCredentials, errors.TooManyLoginAttempts),
 )
 def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
-    """Failed attempts are limited per email and per client address (429 with ``Retry-After``)."""
     pair = accounts.login(deps(), body.email, body.password, deps().clock(), client_ip=http.client_ip(app))
     return _tokens(pair, mode)
 
@@ -128,6 +139,10 @@ def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
 @app.post(
     '/api/auth/refresh',
     tags=['auth'],
+    summary='Rotate the token pair',
+    description='Answers a new access and refresh token; the refresh token sent (in the body, or with '
+    '`X-Refresh-Token: cookie` in its cookie) stops working. Sending a refresh token that was already rotated signs '
+    'its whole session out (someone else has a copy): 401 `invalid_token`.',
     responses={
         200: {
             'description': 'A new pair',
@@ -135,20 +150,22 @@ def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
             'content': {'application/json': {'model': TokenPairOut}},
         }
     },
+    openapi_extensions=http.problems(errors.InvalidToken),
 )
 def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[TokenPairOut]:
-    """Rotate the pair: the refresh token sent here stops working. Sending a refresh token that
-    was already rotated signs its whole session out (someone else has a copy)."""
     return _tokens(accounts.refresh(deps(), _presented(body, mode), deps().clock()), mode)
 
 
 @app.post(
     '/api/auth/logout',
     tags=['auth'],
+    summary='Sign out',
+    description="Ends the session the refresh token belongs to (it must be the caller's): its refresh and access "
+    'tokens stop working at once. Idempotent.',
     responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
+    openapi_extensions=http.problems(errors.InvalidToken),
 )
 def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[None]:
-    """End the session the refresh token belongs to (it must be the caller's). Idempotent."""
     accounts.logout(deps(), http.caller(app), _presented(body, mode), deps().clock())
     cleared = [_refresh_cookie('', 0)] if mode == 'cookie' else []
     return Response(status_code=204, cookies=cleared)

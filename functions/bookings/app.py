@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http, idempotency, metrics, observability, wiring
+from common import errors, http, idempotency, metrics, observability, wiring
 from common.models.api import BookingOut, BookingPage, HoldBody, RefundQuoteOut, ReviewBody, ReviewOut
 from common.observability import bind_booking, logger
 from common.services import bookings, cancellation, reviews
@@ -17,7 +17,16 @@ from common.services.deps import Deps
 
 app = http.make_app()
 
-BookingId = Annotated[str, Path(max_length=64)]
+BookingId = Annotated[str, Path(max_length=64, description='The `id` of one of your bookings')]
+# What refuses a stay (search answers the same): the hotel's calendar and rules, read at run time.
+STAY_REFUSALS = (
+    errors.InvalidDates,
+    errors.StayTooLong,
+    errors.NotOnSale,
+    errors.TooManyGuests,
+    errors.MinStay,
+    errors.ClosedToArrival,
+)
 
 
 @wiring.once_per_container
@@ -28,10 +37,29 @@ def deps() -> Deps:
 @app.post(
     '/api/bookings',
     tags=['bookings'],
+    summary='Hold rooms for a stay',
+    description=(
+        'Holds `rooms` rooms of a room type for every night from `check_in` to `check_out` (exclusive) in one '
+        'transaction: all nights or none (409 `sold_out` lists the nights short of rooms). The booking is '
+        'PENDING and its price locked for BOOKING_HOLD_SECONDS (15 minutes by default); pay it with '
+        '`POST /api/bookings/{booking_id}/checkout` before `hold_expires_at`, or it expires and the rooms go '
+        'back on sale.\n\n'
+        'Rules a schema cannot state: `check_out` after `check_in`, `check_in` not before today at the '
+        'hotel, at most MAX_STAY_NIGHTS nights, every night inside the sale window (`not_on_sale`), `guests` '
+        "at most the room type's capacity times `rooms` (`too_many_guests`), and the price rules' "
+        '`min_stay` / `closed_to_arrival` restrictions. Each is a 422 with its own `code`.\n\n'
+        'Send an `Idempotency-Key` to retry safely: the same key and body answer the first result again.'
+    ),
     responses={201: {'description': 'Rooms held', 'content': {'application/json': {'model': BookingOut}}}},
+    openapi_extensions=http.problems(
+        *STAY_REFUSALS,
+        errors.NotFound,
+        errors.SoldOut,
+        errors.IdempotencyKeyReused,
+        errors.IdempotencyInProgress,
+    ),
 )
-def create_booking(body: HoldBody) -> Response[BookingOut]:
-    """Hold rooms for BOOKING_HOLD_SECONDS; send an ``Idempotency-Key`` header to retry safely."""
+def create_booking(body: HoldBody, idempotency_key: http.IdempotencyKey = None) -> Response[BookingOut]:
     caller = http.caller(app)
     now = deps().clock()
 
@@ -45,7 +73,7 @@ def create_booking(body: HoldBody) -> Response[BookingOut]:
     result = idempotency.once(
         'bookings.create',
         caller.user_id,
-        http.idempotency_key(app),
+        idempotency_key,
         body.model_dump(mode='json'),
         hold,
         app.lambda_context,
@@ -59,25 +87,55 @@ def create_booking(body: HoldBody) -> Response[BookingOut]:
     )
 
 
-@app.get('/api/bookings', tags=['bookings'])
-def list_bookings(
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> BookingPage:
-    """The caller's bookings, newest first."""
+@app.get(
+    '/api/bookings',
+    tags=['bookings'],
+    summary='List your bookings',
+    description='Your bookings, newest first, a page at a time: pass `next_cursor` back as `cursor` for the '
+    'next page. A cursor is opaque and only valid as `next_cursor` produced it (400 `invalid_cursor`).',
+    openapi_extensions=http.problems(errors.InvalidCursor),
+)
+def list_bookings(limit: http.PageSize = None, cursor: http.Cursor = None) -> BookingPage:
     page = bookings.list_own(deps(), http.caller(app), limit, cursor)
     return BookingPage.from_domain(page, deps().clock())
 
 
-@app.get('/api/bookings/<booking_id>', tags=['bookings'])
+@app.get(
+    '/api/bookings/<booking_id>',
+    tags=['bookings'],
+    summary='Read one of your bookings',
+    description='Its status as of now (a PENDING booking past `hold_expires_at` reads EXPIRED), the locked '
+    "nightly prices, and its payment and refund. Someone else's booking answers 404, like one that does not exist.",
+    openapi_extensions=http.problems(errors.NotFound),
+)
 def get_booking(booking_id: BookingId) -> BookingOut:
     bind_booking(booking_id)
     return BookingOut.from_domain(bookings.get_own(deps(), http.caller(app), booking_id), deps().clock())
 
 
-@app.post('/api/bookings/<booking_id>/cancel', tags=['bookings'])
+@app.post(
+    '/api/bookings/<booking_id>/cancel',
+    tags=['bookings'],
+    summary='Cancel a booking',
+    description='A PENDING booking is released (its PaymentIntent cancelled, nothing charged). A CONFIRMED one '
+    'is refunded by the cancellation policy: in full until CANCELLATION_FREE_HOURS (48) before the check-in '
+    'instant at the hotel, then less the penalty; from check-in on, 409 `too_late_to_cancel`. '
+    '`GET .../refund-quote` shows the figures first. Safe to retry: a cancelled booking answers the same '
+    '(and a refund still owed is made).',
+    openapi_extensions=http.problems(
+        errors.NotFound,
+        errors.HoldExpired,
+        errors.TooLateToCancel,
+        errors.AlreadyCancelled,
+        errors.AlreadyPaid,
+        errors.PaymentProcessing,
+        errors.InvalidState,
+        errors.Conflict,
+        errors.PaymentProviderUnavailable,
+        errors.PaymentProviderError,
+    ),
+)
 def cancel_booking(booking_id: BookingId) -> BookingOut:
-    """Safe to retry: a cancelled booking answers the same (and a refund still owed is made)."""
     bind_booking(booking_id)
     now = deps().clock()
     cancelled = cancellation.cancel(deps(), http.caller(app), booking_id, now)
@@ -87,9 +145,17 @@ def cancel_booking(booking_id: BookingId) -> BookingOut:
     return BookingOut.from_domain(cancelled.booking, now)
 
 
-@app.get('/api/bookings/<booking_id>/refund-quote', tags=['bookings'])
+@app.get(
+    '/api/bookings/<booking_id>/refund-quote',
+    tags=['bookings'],
+    summary='What cancelling now would refund',
+    description="The refund and penalty if the booking were cancelled now, by the policy in the hotel's time "
+    'zone: `deadline` is the last instant with a full refund, `cancellable_until` the check-in instant.',
+    openapi_extensions=http.problems(
+        errors.NotFound, errors.HoldExpired, errors.TooLateToCancel, errors.AlreadyCancelled, errors.InvalidState
+    ),
+)
 def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
-    """What cancelling now would refund and keep (48-hour rule in the hotel's time zone)."""
     bind_booking(booking_id)
     return RefundQuoteOut.from_domain(cancellation.refund_quote(deps(), http.caller(app), booking_id, deps().clock()))
 
@@ -97,10 +163,13 @@ def refund_quote(booking_id: BookingId) -> RefundQuoteOut:
 @app.post(
     '/api/bookings/<booking_id>/review',
     tags=['bookings'],
+    summary='Review a stay',
+    description='Rate a CONFIRMED stay of yours from the day after its check-out date (hotel time; 409 '
+    '`stay_not_ended` before), once per booking (409 `already_reviewed`). Published with your first name only.',
     responses={201: {'description': 'Review published', 'content': {'application/json': {'model': ReviewOut}}}},
+    openapi_extensions=http.problems(errors.NotFound, errors.InvalidState, errors.StayNotEnded, errors.AlreadyReviewed),
 )
 def review_booking(booking_id: BookingId, body: ReviewBody) -> Response[ReviewOut]:
-    """Rate a CONFIRMED stay of yours once its check-out date has passed (hotel time); once per booking."""
     bind_booking(booking_id)
     review = reviews.post(deps(), http.caller(app), booking_id, body.rating, body.comment, deps().clock())
     logger.info('review posted', room_type_id=review.room_type_id, rating=review.rating)

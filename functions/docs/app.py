@@ -55,9 +55,13 @@ def _document() -> dict[str, Any]:
     return openapi.build([*apps, app])
 
 
-@app.get('/api/openapi.json', tags=['docs'])
+@app.get(
+    '/api/openapi.json',
+    tags=['docs'],
+    summary='This OpenAPI document',
+    description="Every operation of every function, generated from the handlers' own pydantic models.",
+)
 def openapi_document() -> Response[dict[str, Any]]:
-    """This document: every route of every function, generated from the handlers' own models."""
     document = {**_document(), 'servers': [{'url': http.base_path(app) or '/'}]}
     return Response(status_code=200, content_type='application/json', body=document)
 
@@ -91,15 +95,25 @@ HTML: dict[int, OpenAPIResponse] = {
 }
 
 
-@app.get('/api/docs', tags=['docs'], responses=HTML)
+@app.get(
+    '/api/docs',
+    tags=['docs'],
+    summary='Swagger UI',
+    description='This document in Swagger UI, served from a pinned package (works offline).',
+    responses=HTML,
+)
 def swagger_ui() -> Response[str]:
-    """Swagger UI (served from a pinned package; works offline)."""
     return _page(_SWAGGER)
 
 
-@app.get('/api/redoc', tags=['docs'], responses=HTML)
+@app.get(
+    '/api/redoc',
+    tags=['docs'],
+    summary='ReDoc',
+    description='This document in ReDoc, served from a pinned package (works offline).',
+    responses=HTML,
+)
 def redoc() -> Response[str]:
-    """ReDoc (served from a pinned package; works offline)."""
     return _page(_REDOC)
 
 
@@ -114,6 +128,9 @@ ASSET_RESPONSES: dict[int, OpenAPIResponse] = {
 @app.get(
     '/api/docs/assets/<asset>',
     tags=['docs'],
+    summary='A script or stylesheet of the documentation pages',
+    description='`swagger-ui-bundle.js`, `swagger-ui.css` or `redoc.standalone.js`; cached for a year.',
+    openapi_extensions=http.problems(errors.NotFound),
     responses=ASSET_RESPONSES,
 )
 def asset(asset: Annotated[str, PathParam(max_length=64)]) -> Response[str]:

@@ -14,22 +14,27 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import integration_events, metrics, observability, wiring
+from common import containers, integration_events, metrics, observability
+from common.config import settings
+from common.gateways.events import EventBridgePublisher
 from common.observability import logger
-from common.services.deps import Deps
+from common.ports import EventPublisher
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@wiring.once_per_container
-def deps() -> Deps:
-    return wiring.build_deps()
+@containers.once_per_container
+def events() -> EventPublisher:
+    """The bus, and nothing else: the publisher reads the stream records it is handed and touches
+    no table, so it does not build ``Deps`` (``common.wiring`` would import PynamoDB at every cold
+    start for nothing)."""
+    return EventBridgePublisher(settings())
 
 
 @observability.trace_method
 def publish(record: DynamoDBRecord) -> None:
     found = integration_events.events_for(record.raw_event)
-    deps().events.publish(found)  # PublishFailed: the record is retried, in order
+    events().publish(found)  # PublishFailed: the record is retried, in order
     for event in found:
         logger.info('integration event published', detail_type=event.detail_type, booking_id=event.detail['booking_id'])
         metrics.record(event)

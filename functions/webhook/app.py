@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from common import http, metrics, observability, wiring
+from common import errors, http, metrics, observability, wiring
 from common.models.api import WebhookAck
 from common.observability import bind_booking, logger
 from common.services import webhooks
@@ -21,15 +22,38 @@ def deps() -> Deps:
     return wiring.build_deps()
 
 
-@app.post('/api/webhook', tags=['payments'])
-def stripe_webhook() -> WebhookAck:
-    """Stripe calls this (``Stripe-Signature`` verified with the endpoint secret, 300 s tolerance).
+StripeSignature = Annotated[
+    str,
+    Header(
+        alias='Stripe-Signature',
+        min_length=1,
+        max_length=4096,
+        description="Stripe's signature of the raw body (`t=<timestamp>,v1=<hmac>`), checked with the endpoint "
+        'secret and STRIPE_WEBHOOK_TOLERANCE_SECONDS (300)',
+    ),
+]
 
-    2xx: processed, a duplicate, or not ours (acknowledged). 400: not from Stripe. 409/5xx: Stripe
-    retries later.
-    """
-    signature = app.current_event.headers.get('stripe-signature')
-    result = webhooks.receive(deps(), http.raw_body(app), signature, deps().clock())
+
+@app.post(
+    '/api/webhook',
+    tags=['payments'],
+    summary="Stripe's events",
+    description='For Stripe only: a PaymentIntent or refund event, signed with the endpoint secret '
+    '(`Stripe-Signature`, checked on the raw body), processed once per event id. 2xx: processed, a duplicate, '
+    'or not ours (acknowledged). 400 `invalid_signature`: not from Stripe, or stale. 409 `event_in_progress` and '
+    '5xx: Stripe retries later.',
+    openapi_extensions=http.problems(
+        errors.InvalidSignature,
+        errors.BadRequest,
+        errors.MalformedJson,
+        errors.EventInProgress,
+        errors.Conflict,
+        errors.PaymentProviderUnavailable,
+        errors.PaymentProviderError,
+    ),
+)
+def stripe_webhook(stripe_signature: StripeSignature) -> WebhookAck:
+    result = webhooks.receive(deps(), http.raw_body(app), stripe_signature, deps().clock())
     if result.booking_id:
         bind_booking(result.booking_id)
     logger.info('stripe event', event_id=result.event_id, event_type=result.event_type, outcome=result.outcome.value)

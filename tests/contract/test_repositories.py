@@ -29,7 +29,7 @@ from common.domain import (
     RoomType,
     User,
 )
-from common.ports import EventClaim, NightChange
+from common.ports import EmailClaim, EventClaim, NewNight, NightChange, PassProgress
 from common.services.deps import Deps
 from tests.fakes import fake_deps
 from tests.support.fixtures import create_tables, point_dynamodb_at
@@ -55,7 +55,7 @@ def deps(request: pytest.FixtureRequest) -> Iterator[Deps]:
 def catalogue(deps: Deps, nights: int = 5) -> None:
     deps.catalog.put_hotel(HOTEL, create=True)
     deps.catalog.put_room_type(ROOM, create=True)
-    deps.inventory.open(ROOM, DAY, nights)
+    deps.inventory.open_fresh(ROOM, DAY, DAY + timedelta(days=nights - 1))
 
 
 def booking(booking_id: str = 'b1', *, start: date = DAY, nights: int = 2, rooms: int = 1, user: str = 'u1') -> Booking:
@@ -124,7 +124,7 @@ def test_a_room_type_with_rooms_held_is_not_deleted(deps: Deps):
     deps.bookings.create_hold(booking())  # lands after the caller read the nights
     with pytest.raises(errors.HasBookings):
         deps.catalog.delete_room_type(ROOM, nights)
-    assert deps.catalog.get_room_type(ROOM.id) == ROOM
+    assert deps.catalog.get_room_type(ROOM.id) == replace(ROOM, default_allotment=ROOM.total_rooms)
     assert available(deps) == [2, 2, 3]
 
 
@@ -147,11 +147,57 @@ def test_a_price_rule_is_found_by_id_and_replaced_only_at_the_version_read(deps:
 # ---------------------------------------------------------------- inventory
 
 
-def test_opening_nights_keeps_the_existing_ones(deps: Deps):
+def test_opening_creates_only_absent_nights_with_the_opening_allotment_and_never_resets_one(deps: Deps):
     catalogue(deps, nights=2)
-    deps.bookings.create_hold(booking())
-    assert deps.inventory.open(ROOM, DAY, 4) == 2
+    deps.bookings.create_hold(booking())  # a guest took a room of the nights that exist
+    days = [DAY + timedelta(days=d) for d in range(4)]
+    assert deps.inventory.open_nights([NewNight(ROOM, d) for d in days]) == [False, False, True, True]
     assert available(deps, nights=4) == [2, 2, 3, 3]
+    five = replace(ROOM, default_allotment=2)
+    assert deps.inventory.open_nights([NewNight(five, DAY + timedelta(days=4))]) == [True]
+    assert [(n.allotment, n.available) for n in deps.inventory.nights(ROOM.id, DAY, DAY + timedelta(days=5))][3:] == [
+        (3, 3),
+        (2, 2),
+    ]
+    assert deps.inventory.existing_nights(ROOM.id, DAY + timedelta(days=1), DAY + timedelta(days=9)) == {
+        DAY + timedelta(days=d) for d in (1, 2, 3, 4)
+    }
+    assert deps.inventory.existing_nights('other', DAY, DAY + timedelta(days=9)) == set()
+
+
+def test_room_types_are_listed_by_hotel_then_id_after_a_cursor(deps: Deps):
+    hotels = [HOTEL, replace(HOTEL, id='a-hotel', timezone='Asia/Tokyo')]
+    for hotel in hotels:
+        deps.catalog.put_hotel(hotel, create=True)
+    for room_type in (
+        replace(ROOM, id='twin'),
+        replace(ROOM, id='king', default_allotment=5),
+        replace(ROOM, id='suite', hotel_id='a-hotel'),
+    ):
+        deps.catalog.put_room_type(room_type, create=True)
+    listed = list(deps.catalog.room_types_after(''))
+    assert [key for key, _ in listed] == ['a-hotel#suite', 'h1#king', 'h1#twin']
+    assert [rt.id for _, rt in deps.catalog.room_types_after('a-hotel#suite')] == ['king', 'twin']
+    assert listed[1][1].allotment_of_new_nights == 5
+    assert listed[2][1].allotment_of_new_nights == ROOM.total_rooms  # written with its default
+
+
+def test_the_housekeeping_progress_only_moves_forward(deps: Deps):
+    records = deps.housekeeping
+    assert records.progress() is None
+    day, run_at = NOW.date(), NOW
+    started = PassProgress(day, run_at=run_at, since=run_at - timedelta(days=1), cursor='b#king', room_types=2)
+    assert records.save_progress(started, NOW)
+    assert records.progress() == started
+    # a run behind it (an earlier cursor of the same day) does not set it back
+    assert not records.save_progress(PassProgress(day, run_at=run_at, cursor='a#suite'), NOW)
+    finished = PassProgress(day, run_at=run_at, since=run_at - timedelta(days=1), cursor='b#twin', complete=True)
+    assert records.save_progress(finished, NOW)
+    # once the day's pass finished, nothing of that day changes it; the next day starts a new one
+    assert not records.save_progress(PassProgress(day, run_at=run_at, cursor='b#twin', complete=True), NOW)
+    tomorrow = PassProgress(day + timedelta(days=1), run_at=run_at + timedelta(days=1), since=run_at)
+    assert records.save_progress(tomorrow, NOW)
+    assert records.progress() == tomorrow
 
 
 def test_an_inventory_plan_is_applied_whole_or_refused_whole(deps: Deps):
@@ -410,3 +456,31 @@ def test_a_wishlist_holds_a_room_type_once(deps: Deps):
     deps.wishlist.remove('u1', 'rt1')
     deps.wishlist.remove('u1', 'rt1')
     assert deps.wishlist.list('u1') == []
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def test_an_email_is_claimed_once_sent_once_and_a_dead_claim_lapses(deps: Deps):
+    records = deps.notifications
+    claim = {'kind': 'guest_confirmed', 'booking_id': 'b1', 'lease_seconds': 120, 'ttl_seconds': 86400}
+    assert records.claim('e1', 'guest#a', now=NOW, **claim) is EmailClaim.CLAIMED
+    assert records.claim('e1', 'guest#a', now=NOW, **claim) is EmailClaim.IN_PROGRESS
+    assert records.claim('e1', 'hotel#b', now=NOW, **claim) is EmailClaim.CLAIMED  # another recipient
+    # the holder died: its lease lapses and a retry takes the email over
+    assert records.claim('e1', 'guest#a', now=NOW + timedelta(seconds=121), **claim) is EmailClaim.CLAIMED
+    records.finish('e1', 'guest#a', sent=True, detail='message-1')
+    assert records.claim('e1', 'guest#a', now=NOW + timedelta(days=1), **claim) is EmailClaim.SENT
+    records.finish('e1', 'hotel#b', sent=False, detail='MessageRejected')
+    assert records.claim('e1', 'hotel#b', now=NOW + timedelta(days=1), **claim) is EmailClaim.REJECTED
+
+
+def test_a_released_claim_is_claimed_again_at_once_and_a_sent_one_is_never_released(deps: Deps):
+    records = deps.notifications
+    claim = {'kind': 'guest_confirmed', 'booking_id': 'b1', 'lease_seconds': 120, 'ttl_seconds': 86400}
+    assert records.claim('e2', 'guest#a', now=NOW, **claim) is EmailClaim.CLAIMED
+    records.release('e2', 'guest#a')
+    assert records.claim('e2', 'guest#a', now=NOW, **claim) is EmailClaim.CLAIMED
+    records.finish('e2', 'guest#a', sent=True, detail='message-2')
+    records.release('e2', 'guest#a')
+    assert records.claim('e2', 'guest#a', now=NOW, **claim) is EmailClaim.SENT

@@ -72,6 +72,17 @@ def test_every_template_route_reaches_its_function_through_api_gateway(stack: Lo
             assert reply.json()['code'] != 'route_not_found', route
 
 
+def test_a_known_path_answers_an_undeclared_method_with_405_and_allow(stack: LocalStack):
+    # API Gateway answers itself (the template's MOCK ANY method): no function, no 403.
+    for method, path, allow in (('TRACE', '/api/auth/login', 'POST'), ('DELETE', '/api/users/me', 'GET, PATCH')):
+        reply = requests.request(method, f'{stack.url}{path}', timeout=30)
+        assert (reply.status_code, reply.headers.get('Allow')) == (405, allow), (method, path, reply.text[:200])
+        assert reply.headers['Content-Type'] == 'application/problem+json'
+        assert reply.json()['code'] == 'method_not_allowed'
+    reply = requests.get(f'{stack.url}/api/bookings/b-1/nope', timeout=30)  # an unknown path stays a 404
+    assert (reply.status_code, reply.json()['code']) == (404, 'route_not_found')
+
+
 def test_a_hold_goes_from_the_table_stream_to_the_event_bus(stack: LocalStack):
     # Given a queue subscribed to the stack's bus
     sqs, bridge = _client(stack, 'sqs'), _client(stack, 'events')
@@ -97,6 +108,29 @@ def test_a_hold_goes_from_the_table_stream_to_the_event_bus(stack: LocalStack):
     assert [(e['detail-type'], e['detail']['booking_id']) for e in seen] == [('BookingHeld', booking.json()['id'])]
 
 
+def test_a_paid_booking_is_emailed_through_the_rule_the_notifier_lambda_and_ses(stack: LocalStack):
+    # When a guest pays a hold through the API (auto_confirm)
+    base = f'{stack.url}/api'
+    email = f'{factories.unique("guest")}@example.com'
+    credentials = {'email': email, 'password': 'a long password'}
+    assert requests.post(f'{base}/auth/register', json={**credentials, 'name': 'Guest'}, timeout=30).status_code == 201
+    headers = {
+        'Authorization': f'Bearer {requests.post(f"{base}/auth/login", json=credentials, timeout=30).json()["access"]}'
+    }
+    check_in, check_out = factories.stay(days_ahead=32, nights=1)
+    hold = {'room_type_id': 'lisbon-standard-double', 'check_in': check_in, 'check_out': check_out, 'guests': 1}
+    booking = requests.post(f'{base}/bookings', json=hold, headers=headers, timeout=30).json()
+    paid = requests.post(
+        f'{base}/bookings/{booking["id"]}/checkout', json={'auto_confirm': True}, headers=headers, timeout=60
+    )
+    assert paid.json()['status'] == 'CONFIRMED', paid.text
+    # Then the stream -> publisher -> bus -> the template's rule -> NotifierFunction (under its role:
+    # the table and SES) -> ministack's SES delivers the guest's confirmation with its invitation
+    [confirmation] = stack.wait_for_mail(email, 1, seconds=60)
+    assert confirmation['subject'].startswith('Booking confirmed: Harbour View Lisbon')
+    assert confirmation['attachments'] == ['invite.ics'] and booking['id'] in confirmation['text']
+
+
 def test_the_functions_log_json_lines_with_a_correlation_id(stack: LocalStack):
     assert requests.get(f'{stack.url}/api/health', timeout=30).status_code == 200
     logs = _client(stack, 'logs')
@@ -115,6 +149,18 @@ def test_the_functions_log_json_lines_with_a_correlation_id(stack: LocalStack):
         assert re.fullmatch(r'[0-9a-f-]{36}', line['correlation_id'])
         assert line['correlation_id'] != line['function_request_id']
         assert (line['service'], line['status'], line['cold_start'] in (True, False)) == ('search', 200, True)
+
+
+def test_housekeeping_runs_in_the_deployed_stack_with_its_own_role(stack: LocalStack):
+    # The daily schedule's event, with "again" (a pass that reads every window), through Lambda
+    resources = _client(stack, 'cloudformation').describe_stack_resources(StackName=emulated.STACK)['StackResources']
+    [name] = [r['PhysicalResourceId'] for r in resources if r['LogicalResourceId'] == 'HousekeepingFunction']
+    event = json.loads((cfn.ROOT / 'events' / 'housekeeping' / 'schedule.json').read_text())
+    reply = _client(stack, 'lambda').invoke(FunctionName=name, Payload=json.dumps({**event, 'again': True}))
+    summary = json.loads(reply['Payload'].read())
+    # Then it read every seeded room type's window (its policy allows what it does: see below)
+    assert (summary['complete'], summary['read_windows'], summary['short']) == (True, True, 0), summary
+    assert summary['room_types'] >= 5
 
 
 def test_no_function_was_refused_by_iam_or_logged_an_error(stack: LocalStack):

@@ -24,6 +24,7 @@ def signed_in(base: str) -> requests.Session:
     assert session.post(f'{base}/auth/register', json=body, timeout=10).status_code == 201
     tokens = session.post(f'{base}/auth/login', json={'email': email, 'password': body['password']}, timeout=10)
     session.headers['Authorization'] = f'Bearer {tokens.json()["access"]}'
+    session.guest_email = email  # type: ignore[attr-defined]
     return session
 
 
@@ -135,3 +136,8 @@ def test_an_unpaid_booking_expires_and_its_rooms_go_back_on_sale(short_holds: Lo
     )
     if short_holds.kind == 'local':
         assert 'sweeper: ' in short_holds.log()
+    # and the guest is told: the hold expired, nothing was charged (the sweeper's write -> the stream
+    # -> the bus -> the notifier)
+    [expired] = short_holds.wait_for_mail(session.guest_email, 1)
+    assert expired['subject'] == 'Your hold at Harbour View Lisbon has expired: nothing was charged'
+    assert 'Nothing was charged.' in expired['text'] and expired['attachments'] == []

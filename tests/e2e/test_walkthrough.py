@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+
 import pytest
 import requests
 
 from tests.support import factories
-from tests.support.fixtures import LocalStack
+from tests.support.fixtures import ROOT, LocalStack
 
 pytestmark = pytest.mark.e2e
+WALKTHROUGH = ROOT / 'docs' / 'walkthrough.sh'
+
+
+def test_the_walkthrough_script_books_pays_and_cancels(local_stack: LocalStack):
+    # The README's walk-through is docs/walkthrough.sh: run it as a newcomer would, with POSIX sh.
+    env = {**os.environ, 'B': f'{local_stack.url}/api'}
+    env.pop('EMAIL', None)
+    for _ in range(2):  # a second run books again (a new guest and Idempotency-Key each time)
+        run = subprocess.run(['sh', str(WALKTHROUGH)], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        lines = run.stdout.splitlines()
+        assert re.search(r': PENDING, until ', run.stdout), run.stdout
+        assert any(line.strip().startswith('CONFIRMED: ') for line in lines), run.stdout
+        assert re.search(r'^   CANCELLED, refund \d+ \w+$', run.stdout, re.M), run.stdout
+
+
+def test_the_readme_shows_the_walkthrough_script_as_it_is():
+    readme = (ROOT / 'README.md').read_text()
+    section = readme.split('## Walk-through', 1)[1]
+    shown = section.split('```sh', 1)[1].split('```', 1)[0].strip().splitlines()
+    script = WALKTHROUGH.read_text().splitlines()
+    assert shown and all(line in script for line in shown), [line for line in shown if line not in script]
 
 
 def test_register_login_search_book_get_cancel(local_stack: LocalStack):

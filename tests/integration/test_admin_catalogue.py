@@ -14,6 +14,7 @@ from common import errors, wiring
 from common.config import settings
 from common.domain import Role
 from common.observability import logger
+from common.sale_window import LEAD_NIGHTS
 from common.tables import HotelItem, PriceRuleItem, RoomTypeItem, RuleRefItem
 from local import cfn
 from tests.support import factories
@@ -60,6 +61,7 @@ def test_the_template_declares_every_admin_route_of_the_design():
         ('GET', '/api/admin/room-types/{room_type_id}'),
         ('PATCH', '/api/admin/room-types/{room_type_id}'),
         ('DELETE', '/api/admin/room-types/{room_type_id}'),
+        ('GET', '/api/admin/hotels/{hotel_id}/inventory'),
         ('PUT', '/api/admin/room-types/{room_type_id}/inventory'),
         ('GET', '/api/admin/price-rules'),
         ('POST', '/api/admin/price-rules'),
@@ -95,7 +97,14 @@ def test_an_admin_creates_reads_lists_updates_and_deletes_a_hotel(api: Api, admi
     created = api.post('/api/admin/hotels', HOTEL, token=admin)
     assert created.status == 201, created.json
     assert created.header('Location') == '/api/admin/hotels/porto'
-    assert created.json == {**HOTEL, 'address': '', 'check_in_hour': settings().check_in_hour}
+    assert created.json == {
+        **HOTEL,
+        'address': '',
+        'check_in_hour': settings().check_in_hour,
+        'check_out_hour': settings().check_out_hour,
+        'phone': None,
+        'notification_email': None,
+    }
     assert api.get('/api/admin/hotels/porto', token=admin).json == created.json
     assert [h['id'] for h in api.get('/api/admin/hotels', token=admin).json['items']] == ['porto']
 
@@ -119,16 +128,60 @@ def test_an_admin_creates_reads_lists_updates_and_deletes_a_hotel(api: Api, admi
         ({**HOTEL, 'id': 'Not A Slug'}, 422, 'validation_error'),
         ({**HOTEL, 'check_in_hour': 24}, 422, 'validation_error'),
         ({**HOTEL, 'check_in_hour': '15'}, 422, 'validation_error'),
+        ({**HOTEL, 'check_out_hour': 24}, 422, 'validation_error'),
         ({**HOTEL, 'room_types': 0}, 422, 'validation_error'),
         ({k: v for k, v in HOTEL.items() if k != 'name'}, 422, 'validation_error'),
+        ({**HOTEL, 'phone': 'call us'}, 422, 'validation_error'),
+        ({**HOTEL, 'notification_email': 'reservations'}, 422, 'validation_error'),
+        ({**HOTEL, 'notification_email': 'a@b.com\nBcc: x@y.com'}, 422, 'validation_error'),
     ],
-    ids=['timezone', 'currency', 'slug', 'hour', 'hour as text', 'unknown field', 'missing name'],
+    ids=[
+        'timezone',
+        'currency',
+        'slug',
+        'hour',
+        'hour as text',
+        'check-out hour',
+        'unknown field',
+        'missing name',
+        'phone',
+        'email',
+        'header injection',
+    ],
 )
 def test_a_bad_hotel_is_refused_and_nothing_is_written(api: Api, admin: str, body, status, code):
     reply = api.post('/api/admin/hotels', body, token=admin)
     assert (reply.status, reply.code) == (status, code)
     assert reply.header('Content-Type') == 'application/problem+json'
     assert count(HotelItem) == 0
+
+
+@pytest.mark.usefixtures('aws')
+def test_a_hotel_has_a_phone_for_guests_and_a_notification_email_for_its_staff_only(api: Api, admin: str):
+    contact = {'phone': '+351 222 000 111', 'notification_email': 'reservations@riverside.example'}
+    created = api.post('/api/admin/hotels', {**HOTEL, **contact, 'check_out_hour': 12}, token=admin)
+    assert created.status == 201, created.json
+    assert {k: created.json[k] for k in (*contact, 'check_out_hour')} == {**contact, 'check_out_hour': 12}
+    # guests see the phone and the check-out hour, never where the staff's notices go
+    public = api.get('/api/hotels/porto').json
+    assert (public['phone'], public['check_out_hour']) == (contact['phone'], 12)
+    assert 'notification_email' not in public
+    # null clears them
+    cleared = api.request('PATCH', '/api/admin/hotels/porto', {'phone': None, 'notification_email': None}, token=admin)
+    assert (cleared.json['phone'], cleared.json['notification_email']) == (None, None)
+    assert deps().catalog.get_hotel('porto').notification_email is None
+
+
+@pytest.mark.usefixtures('aws')
+def test_a_hotel_change_is_logged_with_its_addresses_masked(api: Api, admin: str, caplog):
+    api.post('/api/admin/hotels', HOTEL, token=admin)
+    change = {'phone': '+351 222 000 111', 'notification_email': 'reservations@riverside.example'}
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        assert api.request('PATCH', '/api/admin/hotels/porto', change, token=admin).status == 200
+    text = '\n'.join(logger.registered_formatter.format(r) for r in caplog.records)
+    assert 'reservations@riverside.example' not in text and '222 000 111' not in text
+    [line] = [json.loads(logger.registered_formatter.format(r)) for r in caplog.records if r.msg == 'admin change']
+    assert line['changes'] == {'phone': '***11', 'notification_email': 'r***@r***.example'}
 
 
 @pytest.mark.usefixtures('aws')
@@ -142,8 +195,16 @@ def test_a_hotel_id_is_taken_once(api: Api, admin: str):
 @pytest.mark.usefixtures('aws')
 @pytest.mark.parametrize(
     'body',
-    [{}, {'name': None}, {'timezone': 'Nowhere/City'}, {'id': 'renamed'}, {'check_in_hour': -1}],
-    ids=['empty', 'null name', 'bad timezone', 'id is not patchable', 'hour'],
+    [
+        {},
+        {'name': None},
+        {'timezone': 'Nowhere/City'},
+        {'id': 'renamed'},
+        {'check_in_hour': -1},
+        {'check_out_hour': None},
+        {'notification_email': 'not an address'},
+    ],
+    ids=['empty', 'null name', 'bad timezone', 'id is not patchable', 'hour', 'null check-out hour', 'email'],
 )
 def test_a_bad_hotel_patch_changes_nothing(api: Api, admin: str, body):
     api.post('/api/admin/hotels', HOTEL, token=admin)
@@ -190,10 +251,12 @@ def test_creating_a_room_type_opens_its_allotment_for_the_whole_sale_window(api:
     assert created.status == 201, created.json
     assert created.header('Location') == '/api/admin/room-types/river-king'
     assert created.json['currency'] == 'EUR' and created.json['total_rooms'] == 4
+    assert created.json['default_allotment'] == 4  # total_rooms when not given
     nights = deps().inventory.all_nights('river-king')
     today = datetime.now(UTC).astimezone(deps().catalog.get_hotel('porto').tz).date()
-    assert len(nights) == settings().sale_window_days + 1
-    assert (nights[0].date, nights[-1].date) == (today, today + timedelta(days=settings().sale_window_days))
+    # the window, and the one night of lead the daily housekeeping keeps (common.sale_window)
+    last = today + timedelta(days=settings().sale_window_days + LEAD_NIGHTS)
+    assert (nights[0].date, nights[-1].date, len(nights)) == (today, last, (last - today).days + 1)
     assert {(n.allotment, n.available, n.stop_sell) for n in nights} == {(4, 4, False)}
     # bookable at once through the public API
     check_in, check_out = factories.stay(days_ahead=3, nights=2)
@@ -211,6 +274,9 @@ def test_creating_a_room_type_opens_its_allotment_for_the_whole_sale_window(api:
         ({'base_price': -1}, 422, 'validation_error'),
         ({'base_price': 150.5}, 422, 'validation_error'),
         ({'total_rooms': None}, 422, 'validation_error'),
+        ({'default_allotment': -1}, 422, 'validation_error'),
+        ({'default_allotment': 10_001}, 422, 'validation_error'),
+        ({'default_allotment': '4'}, 422, 'validation_error'),
         ({'images': ['http://insecure.example/x.jpg']}, 422, 'validation_error'),
         ({'average_rating': 5}, 422, 'validation_error'),
     ],
@@ -221,6 +287,9 @@ def test_creating_a_room_type_opens_its_allotment_for_the_whole_sale_window(api:
         'negative price',
         'float price',
         'null rooms',
+        'negative default allotment',
+        'huge default allotment',
+        'string default allotment',
         'http',
         'rating',
     ],
@@ -242,15 +311,19 @@ def test_a_room_type_id_is_taken_once(api: Api, admin: str, porto):
 
 
 @pytest.mark.usefixtures('aws')
-def test_total_rooms_is_the_allotment_of_nights_opened_later_and_existing_nights_keep_theirs(
+def test_default_allotment_is_the_allotment_of_nights_opened_later_and_existing_nights_keep_theirs(
     api: Api, admin: str, porto
 ):
     api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3}, token=admin)
+    # total_rooms alone is the room count: new nights keep the default the room type was created with
     changed = api.request(
         'PATCH', '/api/admin/room-types/river-king', {'total_rooms': 5, 'view_type': None}, token=admin
     )
     assert changed.status == 200
     assert (changed.json['total_rooms'], changed.json['view_type'], changed.json['name']) == (5, None, 'River King')
+    assert changed.json['default_allotment'] == 3
+    changed = api.request('PATCH', '/api/admin/room-types/river-king', {'default_allotment': 4}, token=admin)
+    assert (changed.status, changed.json['default_allotment']) == (200, 4)
     assert {n.allotment for n in deps().inventory.all_nights('river-king')} == {3}
     # a night opened afterwards (here by the inventory endpoint) gets the new default
     far = date.today() + timedelta(days=settings().sale_window_days + 10)
@@ -260,12 +333,29 @@ def test_total_rooms_is_the_allotment_of_nights_opened_later_and_existing_nights
         {'start_date': far.isoformat(), 'end_date': (far + timedelta(days=1)).isoformat(), 'stop_sell': False},
         token=admin,
     )
-    assert deps().inventory.nights('river-king', far, far + timedelta(days=1))[0].allotment == 5
+    assert deps().inventory.nights('river-king', far, far + timedelta(days=1))[0].allotment == 4
+
+
+@pytest.mark.usefixtures('aws')
+def test_a_room_type_created_with_a_default_allotment_opens_its_window_with_it(api: Api, admin: str, porto):
+    created = api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 6, 'default_allotment': 4}, token=admin)
+    assert (created.status, created.json['total_rooms'], created.json['default_allotment']) == (201, 6, 4)
+    assert {(n.allotment, n.available) for n in deps().inventory.all_nights('river-king')} == {(4, 4)}
 
 
 @pytest.mark.usefixtures('aws')
 @pytest.mark.parametrize(
-    'body', [{}, {'name': None}, {'hotel_id': 'other'}, {'currency': 'GBP'}, {'capacity': 'two'}, {'rating_sum': 9}]
+    'body',
+    [
+        {},
+        {'name': None},
+        {'hotel_id': 'other'},
+        {'currency': 'GBP'},
+        {'capacity': 'two'},
+        {'rating_sum': 9},
+        {'default_allotment': None},
+        {'default_allotment': -2},
+    ],
 )
 def test_a_bad_room_type_patch_changes_nothing(api: Api, admin: str, porto, body):
     api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3}, token=admin)
@@ -305,7 +395,7 @@ def test_a_room_type_with_rooms_held_cannot_be_deleted_until_they_are_released(a
     refused = api.request('DELETE', '/api/admin/room-types/river-king', token=admin)
     assert (refused.status, refused.code) == (409, 'has_bookings')
     assert refused.json['nights'] == [check_in, (date.fromisoformat(check_in) + timedelta(days=1)).isoformat()]
-    assert len(deps().inventory.all_nights('river-king')) == settings().sale_window_days + 1
+    assert len(deps().inventory.all_nights('river-king')) == settings().sale_window_days + LEAD_NIGHTS + 1
 
     assert api.post(f'/api/bookings/{booking["id"]}/cancel', token=guest).json['status'] == 'CANCELLED'
     assert api.request('DELETE', '/api/admin/room-types/river-king', token=admin).status == 204

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from common import wiring
-from common.domain import Principal, Role
+from common.domain import MAX_STAY_HARD_LIMIT, Principal, Role
 from common.services import bookings, cancellation
 from tests.support import factories
 from tests.support.api import Api
@@ -395,7 +395,17 @@ def test_the_occupancy_report_counts_sold_held_and_locked_revenue_per_night(api:
         'revpar': 5000,
     }
     assert occ['totals'] == totals
-    assert report['hotels'] == [{'hotel_id': 'occ-hotel', 'currency': 'EUR', 'totals': totals}]
+    assert [(n['adr'], n['revpar']) for n in occ['nights']] == [(10000, 7500), (15000, 7500), (None, 0)]
+    [hotel_totals] = report['hotels']
+    assert (hotel_totals['hotel_id'], hotel_totals['currency'], hotel_totals['totals']) == ('occ-hotel', 'EUR', totals)
+    # per night for the whole hotel (one room type here: the same figures)
+    assert [
+        (n['date'], n['room_nights'], n['sold'], n['held'], n['occupancy'], n['adr']) for n in hotel_totals['nights']
+    ] == [
+        (day(10).isoformat(), 4, 3, 0, 75.0, 10000),
+        (day(11).isoformat(), 4, 2, 1, 50.0, 15000),
+        (day(12).isoformat(), 4, 0, 1, 0.0, None),
+    ]
 
     everything = api.get(
         '/api/admin/reports/occupancy', query={'from': day(10).isoformat(), 'to': day(13).isoformat()}, token=admin
@@ -416,3 +426,124 @@ def test_the_occupancy_report_counts_sold_held_and_locked_revenue_per_night(api:
 def test_bad_report_queries_are_problems(api: Api, admin: str, query, status, code):
     reply = api.get('/api/admin/reports/occupancy', query=query, token=admin)
     assert (reply.status, reply.code) == (status, code)
+
+
+def test_the_hotel_series_adds_up_every_room_type_of_the_night(api: Api, admin: str):
+    hotel = factories.hotel('series-hotel')
+    big = factories.room_type(hotel, 'series-big', total_rooms=6, base_price=10000, open_days=10)
+    small = factories.room_type(hotel, 'series-small', total_rooms=2, base_price=30000, open_days=10)
+    confirm(hold(big.id, day(3), rooms=3, guest='a'))
+    confirm(hold(small.id, day(3), rooms=1, guest='b'))
+
+    report = api.get(
+        '/api/admin/reports/occupancy',
+        query={'from': day(3).isoformat(), 'to': day(4).isoformat(), 'hotel_id': hotel.id},
+        token=admin,
+    ).json
+    [night] = report['hotels'][0]['nights']
+    # 4 of 8 rooms sold for 3 x 100.00 + 300.00
+    assert night == {
+        'date': day(3).isoformat(),
+        'room_nights': 8,
+        'sold': 4,
+        'held': 0,
+        'occupancy': 50.0,
+        'revenue': 60000,
+        'adr': 15000,
+        'revpar': 7500,
+    }
+
+
+# ---------------------------------------------------------------- the inventory grid
+
+
+def test_the_grid_shows_every_room_type_of_the_hotel_with_sold_held_and_stop_sell(api: Api, admin: str):
+    hotel = factories.hotel('grid-hotel')
+    deluxe = factories.room_type(hotel, 'grid-deluxe', total_rooms=4, open_days=10)
+    single = factories.room_type(hotel, 'grid-single', total_rooms=2, open_days=3)  # nights 3.. not opened
+    factories.room_type(factories.hotel('grid-elsewhere'), 'grid-far', open_days=10)
+    confirm(hold(deluxe.id, day(1), nights=2, rooms=2, guest='a'))
+    hold(deluxe.id, day(2), rooms=1, guest='b')  # pending
+    assert (
+        api.request(
+            'PUT',
+            f'/api/admin/room-types/{single.id}/inventory',
+            {'start_date': day(2).isoformat(), 'end_date': day(3).isoformat(), 'stop_sell': True},
+            token=admin,
+        ).status
+        == 200
+    )
+
+    reply = api.get(
+        f'/api/admin/hotels/{hotel.id}/inventory',
+        query={'from': day(1).isoformat(), 'to': day(5).isoformat()},
+        token=admin,
+    )
+    assert reply.status == 200, reply.json
+    grid = reply.json
+    assert (grid['hotel_id'], grid['today'], grid['start_date'], grid['end_date']) == (
+        hotel.id,
+        TODAY.isoformat(),
+        day(1).isoformat(),
+        day(5).isoformat(),
+    )
+    rows = {r['room_type_id']: r for r in grid['room_types']}
+    assert list(rows) == ['grid-deluxe', 'grid-single']
+    assert rows['grid-deluxe']['total_rooms'] == 4
+    cells = [
+        (n['date'], n['allotment'], n['available'], n['sold'], n['held'], n['stop_sell'])
+        for n in rows['grid-deluxe']['nights']
+    ]
+    assert cells == [
+        (day(1).isoformat(), 4, 2, 2, 0, False),
+        (day(2).isoformat(), 4, 1, 2, 1, False),
+        (day(3).isoformat(), 4, 4, 0, 0, False),
+        (day(4).isoformat(), 4, 4, 0, 0, False),
+    ]
+    # only the nights that exist; the stop-sell night says so
+    assert [(n['date'], n['stop_sell']) for n in rows['grid-single']['nights']] == [
+        (day(1).isoformat(), False),
+        (day(2).isoformat(), True),
+    ]
+
+
+def test_the_grid_defaults_to_four_weeks_from_the_hotels_today_and_reads_in_one_request(
+    api: Api, admin: str, monkeypatch
+):
+    hotel = factories.hotel('grid-default', timezone='Pacific/Kiritimati')  # UTC+14: often a day ahead
+    for n in range(3):
+        factories.room_type(hotel, f'grid-default-{n}', open_days=40, open_from=TODAY - timedelta(days=1))
+    with count_calls(monkeypatch) as calls:
+        reply = api.get(f'/api/admin/hotels/{hotel.id}/inventory', token=admin)
+    grid = reply.json
+    hotel_today = hotel.today(datetime.now(UTC))
+    assert (grid['today'], grid['start_date']) == (hotel_today.isoformat(), hotel_today.isoformat())
+    assert grid['end_date'] == (hotel_today + timedelta(days=28)).isoformat()
+    assert [len(r['nights']) for r in grid['room_types']] == [28, 28, 28]
+    # the caller's session and the hotel; the room types, one inventory Query per room type, and
+    # the bookings by check-in month, from the longest stay before the range to its end
+    earliest = hotel_today - timedelta(days=MAX_STAY_HARD_LIMIT)
+    last = hotel_today + timedelta(days=27)
+    months = (last.year - earliest.year) * 12 + last.month - earliest.month + 1
+    assert calls.calls == {'GetItem': 2, 'Query': 1 + 3 + months}
+
+
+@pytest.mark.parametrize(
+    ('path', 'query', 'status', 'code'),
+    [
+        ('/api/admin/hotels/nope/inventory', {}, 404, 'not_found'),
+        ('/api/admin/hotels/{hotel}/inventory', {'from': '2027-02-01', 'to': '2027-01-01'}, 422, 'invalid_dates'),
+        ('/api/admin/hotels/{hotel}/inventory', {'from': '2027-01-01', 'to': '2028-06-01'}, 422, 'range_too_long'),
+        ('/api/admin/hotels/{hotel}/inventory', {'from': 'soon'}, 422, 'validation_error'),
+    ],
+)
+def test_bad_grid_queries_are_problems(api: Api, admin: str, path, query, status, code):
+    hotel = factories.hotel()
+    reply = api.get(path.format(hotel=hotel.id), query=query, token=admin)
+    assert (reply.status, reply.code) == (status, code)
+
+
+def test_a_guest_cannot_read_the_grid(api: Api):
+    hotel = factories.hotel()
+    reply = api.get(f'/api/admin/hotels/{hotel.id}/inventory', token=factories.token())
+    assert (reply.status, reply.code) == (403, 'forbidden')

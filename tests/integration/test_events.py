@@ -24,9 +24,11 @@ from moto import mock_aws
 
 from common import wiring
 from common.domain import Adjustment, BookingStatus, Hotel, PriceRule, Principal, Role, RoomType
-from common.services import accounts, bookings, checkout
+from common.services import accounts, bookings, cancellation, checkout, holds
+from functions.notifier import app as notifier_app
 from local import cfn, events, seed
 from local.gateway import LambdaContext, http_response
+from tests.support import factories, mail
 from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances, create_tables, point_dynamodb_at
 from tests.support.stripe import StripeTest
@@ -54,12 +56,15 @@ def world() -> Iterator[None]:
             deps().catalog.put_hotel(hotel, create=True)
         for room_type in seed.ROOM_TYPES:
             deps().catalog.put_room_type(room_type, create=True)
-            deps().inventory.open(room_type, now.date() - timedelta(days=30), 75)
+            factories.open_nights(room_type, now.date() - timedelta(days=30), 75)
         for rule in seed.rules(now.date()):
             deps().catalog.put_rule(rule)
         accounts.register(deps(), ADMIN_EMAIL, ADMIN_PASSWORD, 'Hotel Admin', now, role=Role.ADMIN)
         accounts.register(deps(), ADA_EMAIL, ADA_PASSWORD, 'Ada Lovelace', now)
+        notifier_app.deps.cache_clear()
+        boto3.client('sesv2', region_name='us-east-1').create_email_identity(EmailIdentity=deps().settings.sender_email)
         yield
+        notifier_app.deps.cache_clear()
     point_dynamodb_at(None, 'hotel-booking-test', 'hotel-booking-idempotency-test')
 
 
@@ -120,7 +125,7 @@ class Given:
                 base_price=8000, currency='EUR', total_rooms=2,
             )  # fmt: skip
             deps().catalog.put_room_type(attic, create=True)
-            deps().inventory.open(attic, _now().date(), 10)
+            factories.open_nights(attic, _now().date(), 10)
         elif name == 'spare_rule':
             deps().catalog.put_rule(
                 PriceRule('lisbon-spring-promo', 'lisbon-harbour', 'Spring promo', Adjustment('percent', -10))
@@ -178,6 +183,23 @@ def test_the_schedule_event_expires_a_hold_that_is_due(world, stripe_local: Stri
     assert deps().bookings.get(booking_id).status is BookingStatus.EXPIRED
 
 
+def test_the_daily_schedule_event_rolls_every_sale_window_forward(world, override_settings):
+    # Given the demo room types, opened until a week after the events' instant
+    override_settings(SALE_WINDOW_DAYS=45)
+    # When housekeeping gets the schedule event from events/
+    [sample] = [s for s in SAMPLES if s.folder == 'housekeeping']
+    summary = invoke(sample, json.loads(sample.path.read_text()))
+    # Then every room type has its window, and one night of lead, from its hotel's today
+    assert summary['complete'] and summary['room_types'] >= len(seed.ROOM_TYPES), summary
+    hotels = {h.id: h for h in seed.HOTELS}
+    for room_type in seed.ROOM_TYPES:
+        today = hotels[room_type.hotel_id].today(_now())
+        nights = deps().inventory.nights(room_type.id, today, today + timedelta(days=47), consistent=True)
+        assert [n.date for n in nights] == [today + timedelta(days=d) for d in range(47)]
+    assert summary['nights_opened'] > 0
+    assert_inventory_balances()
+
+
 def test_the_stream_event_is_published_to_the_bus(world):
     # Given the bus, with a rule that copies the booking events to a queue
     [sample] = [s for s in SAMPLES if s.folder == 'publisher']
@@ -204,3 +226,43 @@ def test_the_stream_event_is_published_to_the_bus(world):
 def test_the_inventory_balances_after_every_event(world):
     # One audit of the module's table (a scan: too slow to repeat after each event).
     assert_inventory_balances()
+
+
+NOTIFIER_SAMPLES = [s for s in SAMPLES if s.folder == 'notifier']
+# What each sample sends, and the state its booking must be in.
+EMAILS = {
+    'booking_confirmed': ('paid_booking', ['guest_confirmed', 'hotel_new_booking']),
+    'booking_cancelled': ('cancelled_booking', ['guest_cancelled', 'hotel_cancelled']),
+    'refund_issued': ('cancelled_booking', ['guest_refunded']),
+    'booking_expired': ('expired_booking', ['guest_expired']),
+}
+
+
+@pytest.mark.parametrize('sample', NOTIFIER_SAMPLES, ids=lambda s: f'{s.folder}/{s.name}')
+def test_each_notifier_event_sends_its_emails(world, stripe_local: StripeTest, sample: events.Sample):
+    # Given a guest's booking in the state the event is about (paid through localstripe)
+    given = Given(stripe_local)
+    guest = given.guest()
+    state, kinds = EMAILS[sample.name]
+    booking_id = given.booking(guest)
+    if state in ('paid_booking', 'cancelled_booking'):
+        paid = checkout.checkout(deps(), guest, booking_id, _now(), auto_confirm=True)
+        assert paid.booking.status is BookingStatus.CONFIRMED
+    if state == 'cancelled_booking':
+        cancelled = cancellation.cancel(deps(), guest, booking_id, _now()).booking
+        given.values['REFUND_ID'] = cancelled.refund.stripe_refund_id
+    if state == 'expired_booking':
+        held = deps().bookings.get(booking_id)
+        holds.expire(deps(), held, held.hold_expires_at + timedelta(seconds=1))
+    sent_before = len(mail.moto_outbox())
+    # When the file's event, its placeholders filled, goes to NotifierFunction's handler
+    event = events.render(json.loads(sample.path.read_text()), given.values)
+    summary = invoke(sample, event)
+    # Then it sends the emails the catalogue says, to the guest and the hotel's desk
+    assert sorted(summary['sent']) == kinds
+    new = mail.moto_outbox()[sent_before:]
+    guest_email = deps().accounts.get_user(given.values['USER_ID']).email
+    desk = deps().catalog.get_hotel('lisbon-harbour').notification_email  # (the admin samples change it)
+    assert sorted(m.to[0] for m in new) == sorted(guest_email if k.startswith('guest') else desk for k in kinds)
+    # and the same event again sends nothing more
+    assert invoke(sample, event)['sent'] == []

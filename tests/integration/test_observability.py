@@ -249,7 +249,8 @@ def test_every_count_is_declared_with_one_dimension_set():
     alarms = [r['Properties'] for r in resources.values() if r['Type'] == 'AWS::CloudWatch::Alarm']
     ours = [a for a in alarms if a.get('Namespace') == 'HotelBooking']
     # Each alarm on our metrics names exactly the dimension set the code emits (else it never fires).
-    emitted_with = {'RefundFailed': {'service'}, 'SweepFailures': {'service'}}
+    emitted_with = {'RefundFailed': {'service'}, 'SweepFailures': {'service'}, 'SaleWindowShort': {'service'}}
+    emitted_with['EmailRejected'] = {'service'}
     emitted_with['WebhookEvent'] = {'service', 'event_type', 'outcome'}
     for alarm in ours:
         assert {d['Name'] for d in alarm['Dimensions']} == emitted_with[alarm['MetricName']], alarm['MetricName']
@@ -257,6 +258,7 @@ def test_every_count_is_declared_with_one_dimension_set():
     for name in ('BookingHeld', 'SoldOutRefusals', 'BookingConfirmed', 'BookingExpired', 'BookingCancelled'):
         assert name in dashboard
     assert 'RefundIssued' in dashboard and 'WebhookEvent' in dashboard
+    assert 'NightsOpened' in dashboard and 'SaleWindowShort' in dashboard
 
 
 # ---------------------------------------------------------------- traces

@@ -95,11 +95,16 @@ def test_bad_input_never_gets_a_500_nor_an_internal_detail(api: Api, route: ApiR
         check(api.request(route.method, route.url(), _wrong_types(route.body_schema), token=token), route.id)
 
 
-def test_unknown_routes_and_methods_answer_a_plain_404(api: Api):
-    for method, path in (('GET', '/api/nope'), ('DELETE', '/api/bookings'), ('GET', '/api/../etc/passwd')):
+def test_unknown_routes_answer_a_plain_404_and_undeclared_methods_a_405(api: Api):
+    for method, path in (('GET', '/api/nope'), ('GET', '/api/../etc/passwd')):
         reply = api.request(method, path)
         check(reply, path)
         assert (reply.status, reply.code) == (404, 'route_not_found')
+    for method, path in (('DELETE', '/api/bookings'), ('TRACE', '/api/bookings/b-1'), ('GET', '/api/auth/login')):
+        reply = api.request(method, path)
+        check(reply, path)
+        assert (reply.status, reply.code) == (405, 'method_not_allowed')
+    assert api.request('PUT', '/api/users/me').header('Allow') == 'GET, PATCH'
 
 
 def _storage_error(code: str) -> GetError:

@@ -1,14 +1,52 @@
 """An in-process HTTP client: requests go through the local gateway, which builds the real
-API Gateway proxy event from template.yaml's routes and calls the real handler."""
+API Gateway proxy event from template.yaml's routes and calls the real handler.
+
+Every answer is also checked against the OpenAPI document, so each integration test is a contract
+test too: the status is one the operation documents, and a problem's ``code`` one the document
+lists for that status (5xx: the ``default`` response's)."""
 
 from __future__ import annotations
 
 import json as jsonlib
+import re
+import threading
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from local.gateway import Gateway
+
+_BUILDING = threading.Lock()
+
+
+@cache
+def _operations() -> list[tuple[re.Pattern[str], str, dict[str, Any]]]:
+    from functions.docs.app import _document
+
+    with _BUILDING:  # powertools' schema generation is not thread-safe
+        document = _document()
+    found = []
+    for path, item in document['paths'].items():
+        pattern = re.compile('^' + re.sub(r'\{\w+\}', '[^/]+', path) + '/?$')
+        found += [(pattern, method.upper(), operation) for method, operation in item.items()]
+    return found
+
+
+def undocumented(method: str, target: str, reply: Reply) -> str | None:
+    """Why this answer breaks the document (None when it keeps it, or no operation matches)."""
+    path = unquote(urlsplit(target).path)
+    operation = next((op for pattern, m, op in _operations() if m == method and pattern.match(path)), None)
+    if operation is None:
+        return None  # an unknown path or method: the gateway's 404/405, not an operation's answer
+    responses = operation['responses']
+    documented = responses.get(str(reply.status)) or (responses['default'] if reply.status >= 500 else None)
+    if documented is None:
+        return f'{method} {path} answered {reply.status}, which it does not document ({sorted(responses)})'
+    codes = documented.get('x-problem-codes')
+    if codes is not None and reply.code not in codes:
+        return f'{method} {path} answered {reply.status} {reply.code!r}; the document lists {codes}'
+    return None
 
 
 @dataclass
@@ -33,6 +71,14 @@ class Reply:
 @dataclass
 class Api:
     gateway: Gateway = field(default_factory=Gateway)
+    # Check every answer against the OpenAPI document (off for tests that break it on purpose).
+    check_contract: bool = True
+
+    def __post_init__(self) -> None:
+        if self.check_contract:
+            # Build the document now, before any test thread sends a request: generating it touches
+            # the routes of the very resolvers that serve the requests.
+            _operations()
 
     def request(
         self,
@@ -58,7 +104,11 @@ class Api:
         sent.update(headers or {})
         target = f'{path}?{urlencode(query, doseq=True)}' if query else path
         status, out_headers, payload = self.gateway.handle(method, target, sent, body, source_ip)
-        return Reply(status, out_headers, payload)
+        reply = Reply(status, out_headers, payload)
+        if self.check_contract:
+            broken = undocumented(method, target, reply)
+            assert broken is None, f'{broken}: {payload[:300]!r}'
+        return reply
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.request('GET', path, **kwargs)

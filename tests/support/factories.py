@@ -67,8 +67,14 @@ def room_type(
     )
     deps().catalog.put_room_type(created, create=True)
     if open_days:
-        deps().inventory.open(created, open_from or datetime.now(UTC).date(), open_days)
+        open_nights(created, open_from or datetime.now(UTC).date(), open_days)
     return created
+
+
+def open_nights(room_type: RoomType, start: date, days: int) -> None:
+    """Test setup: the nights of a room type nobody else writes yet, in BatchWriteItem calls (the
+    application opens nights with conditional puts, one call each)."""
+    deps().inventory.open_fresh(room_type, start, start + timedelta(days=days - 1))
 
 
 def rule(for_hotel: Hotel, adjustment: tuple[str, int], **fields: object) -> PriceRule:

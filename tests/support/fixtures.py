@@ -6,6 +6,7 @@ process it started (by PID), also when the test fails.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import boto3
 import pytest
@@ -126,6 +128,29 @@ class LocalStack:
 
     def log(self) -> str:
         return self.log_path.read_text(errors='replace')[-4000:]
+
+    def mailbox(self, to: str) -> list[dict]:
+        """The emails SES (ministack's) took for ``to``: the local run's ``/_local/mailbox``; the
+        emulated stack has no local gateway, so its ministack's own listing, read the same way."""
+        if self.kind == 'emulated':
+            from local import mailbox
+
+            return mailbox.messages(re.match(r'(http://127\.0\.0\.1:\d+)', self.url).group(1), to)
+        with urllib.request.urlopen(f'{self.url}/_local/mailbox?{urlencode({"to": to})}', timeout=10) as reply:  # noqa: S310
+            return json.loads(reply.read())['messages']
+
+    def wait_for_mail(self, to: str, count: int, seconds: float = 20.0) -> list[dict]:
+        """At least ``count`` emails for ``to`` (bounded wait: the stream, the bus and the notifier
+        run in the background)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            found = self.mailbox(to)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                subjects = [m['subject'] for m in found]
+                raise AssertionError(f'{count} emails for {to} expected within {seconds:.0f}s, got {subjects}')
+            time.sleep(0.25)
 
     def ministack_url(self, timeout: float = 10.0) -> str:
         """The stack's DynamoDB (ministack) endpoint, as its start-up banner prints it."""

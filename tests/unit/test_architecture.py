@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +40,17 @@ def test_jwt_and_argon2_are_imported_by_the_security_adapter_only():
     assert _importers('jwt') | _importers('argon2') == {'layers/common/common/security.py'}
 
 
+def test_jinja2_babel_and_icalendar_are_imported_by_the_notifiers_rendering_only():
+    # They are in NotifierFunction's artifact only (functions/notifier/requirements.txt).
+    assert _importers('jinja2') | _importers('babel') | _importers('icalendar') == {
+        'layers/common/common/notifications/rendering.py',
+        'layers/common/common/notifications/invite.py',
+    }
+
+
 def test_no_service_reads_the_settings_itself():
-    services = sorted((ROOT / 'layers' / 'common' / 'common' / 'services').glob('*.py'))
+    common = ROOT / 'layers' / 'common' / 'common'
+    services = sorted((common / 'services').glob('*.py')) + sorted((common / 'notifications').glob('*.py'))
     calls = [
         path.name
         for path in services
@@ -45,3 +58,15 @@ def test_no_service_reads_the_settings_itself():
         if isinstance(node, ast.Call) and getattr(node.func, 'id', getattr(node.func, 'attr', None)) == 'settings'
     ]
     assert calls == []
+
+
+def test_the_publisher_imports_no_pynamodb_it_touches_no_table():
+    # It gets its one gateway (the bus) without the composition root, whose repositories would
+    # import PynamoDB (about 45 modules) at every cold start for nothing.
+    code = (
+        'import sys, json; import functions.publisher.app; '
+        'print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"pynamodb", "jwt", "argon2", "stripe"})))'
+    )
+    env = {**os.environ, 'PYTHONPATH': f'{ROOT}:{ROOT / "layers" / "common"}'}
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -35,10 +35,19 @@ def test_every_function_without_routes_has_a_sample_of_its_trigger():
         name: {e['Type'] for e in (f['Properties'].get('Events') or {}).values()} for name, f in cfn.functions().items()
     }
     others = {name for name, types in triggers.items() if 'Api' not in types}
-    assert others == {'ExpireSweeperFunction', 'PublisherFunction'}
+    assert others == {'ExpireSweeperFunction', 'HousekeepingFunction', 'PublisherFunction', 'NotifierFunction'}
     samples = {s.function: s.event for s in events.samples() if s.case is None}
     assert samples['ExpireSweeperFunction']['detail-type'] == 'Scheduled Event'
+    assert samples['HousekeepingFunction']['detail-type'] == 'Scheduled Event'
     assert samples['PublisherFunction']['Records'][0]['eventSource'] == 'aws:dynamodb'
+    assert samples['NotifierFunction']['source'] == 'hotel-booking'
+
+
+def test_the_notifier_has_a_sample_of_every_event_its_rule_routes_to_it():
+    [rule] = cfn.functions()['NotifierFunction']['Properties']['Events'].values()
+    routed = set(rule['Properties']['Pattern']['detail-type'])
+    sampled = {s.event['detail-type'] for s in events.samples() if s.folder == 'notifier'}
+    assert sampled == routed == {'BookingConfirmed', 'BookingCancelled', 'BookingExpired', 'RefundIssued'}
 
 
 def test_rendering_fills_the_placeholders_and_signs_the_webhook_body_as_stripe_does():

@@ -11,6 +11,7 @@ from common.domain import (
     Booking,
     BookingStatus,
     CancellationPolicy,
+    CancellationTerms,
     Hotel,
     NightPrice,
     Payment,
@@ -24,6 +25,10 @@ NEW_YORK = Hotel('ny', 'Midtown', 'New York', '5th Ave', 'America/New_York', 16,
 
 def quote(booking: Booking, hotel: Hotel, now: datetime, *, free_hours: int, rule: str) -> RefundQuote:
     return CancellationPolicy(free_hours, Penalty.parse(rule)).quote(booking, hotel, now)
+
+
+def terms(booking: Booking, hotel: Hotel, *, free_hours: int, rule: str) -> CancellationTerms:
+    return CancellationPolicy(free_hours, Penalty.parse(rule)).terms(booking, hotel)
 
 
 def penalty(booking: Booking, paid: int, rule: str) -> int:
@@ -115,3 +120,22 @@ def test_an_unpaid_booking_costs_nothing_to_cancel():
     unpaid = Booking(**{**vars(booking), 'status': BookingStatus.PENDING, 'payment': None})
     figures = quote(unpaid, LISBON, datetime(2027, 7, 9, tzinfo=UTC), free_hours=48, rule='first_night')
     assert (figures.amount, figures.penalty, figures.paid, figures.policy) == (0, 0, 0, 'no_charge')
+
+
+@pytest.mark.parametrize('rule', ['first_night', 'none', 'full_stay', 'percent:30'])
+@pytest.mark.parametrize('free_hours', [48, 24, 1])
+def test_the_terms_a_guest_is_told_are_what_cancelling_after_the_deadline_would_keep(rule, free_hours):
+    booking = confirmed(date(2027, 3, 28))  # Lisbon changes to summer time that night
+    told = terms(booking, LISBON, free_hours=free_hours, rule=rule)
+    late = quote(booking, LISBON, told.deadline + timedelta(seconds=1), free_hours=free_hours, rule=rule)
+    in_time = quote(booking, LISBON, told.deadline, free_hours=free_hours, rule=rule)
+    assert (told.deadline, told.cancellable_until) == (late.deadline, late.cancellable_until)
+    assert (told.penalty_after_deadline, told.paid, told.currency) == (late.penalty, late.paid, 'EUR')
+    assert in_time.policy == 'full_refund'
+
+
+def test_with_no_free_window_the_terms_have_no_late_penalty_and_end_at_check_in():
+    booking = confirmed(date(2027, 7, 10))
+    told = terms(booking, LISBON, free_hours=0, rule='first_night')
+    assert told.deadline == told.cancellable_until == datetime(2027, 7, 10, 14, tzinfo=UTC)
+    assert told.penalty_after_deadline == 0

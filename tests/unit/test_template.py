@@ -69,3 +69,14 @@ def test_every_template_route_is_served_by_its_function_and_nothing_else(functio
 def test_routes_are_unique_across_functions():
     pairs = [(r.method, r.path) for r in cfn.routes()]
     assert len(pairs) == len(set(pairs))
+
+
+def test_every_path_answers_an_undeclared_method_with_405_and_its_methods():
+    # API Gateway takes the ANY method (a MOCK) only for the methods a path does not declare.
+    declared = cfn.declared_any_methods()
+    expected = {path: cfn.method_not_allowed(allow) for path, allow in cfn.allowed_methods().items()}
+    missing = sorted(set(expected) - set(declared))
+    assert not missing, f'template.yaml: add an ANY method to HotelApi DefinitionBody paths for {missing}'
+    assert sorted(set(declared) - set(expected)) == [], 'an ANY method for a path no route has'
+    for path, method in declared.items():
+        assert method == expected[path], f'{path}: the ANY method must be cfn.method_not_allowed({expected[path]})'

@@ -73,7 +73,7 @@ function App({ ready }) {
 
 const root = document.getElementById('app');
 root.textContent = '';
-interceptLinks(document.body);
+interceptLinks(document.body, (path) => path !== '/admin' && !path.startsWith('/admin/'));
 render(html`<${App} ready=${false} />`, root);
 // Signed in from an earlier visit? The refresh cookie answers (the page cannot read it).
 renew()

@@ -28,8 +28,10 @@ export function useLocation() {
   return where;
 }
 
-/** Same-origin links navigate in place (no reload: the access token lives in memory). */
-export function interceptLinks(root) {
+/** Same-origin links navigate in place (no reload: the access token lives in memory), those to
+ * the paths this page serves (`serves(path)`): the guest site and the console are two pages, and a
+ * link from one to the other loads it. */
+export function interceptLinks(root, serves = () => true) {
   root.addEventListener('click', (event) => {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
       return;
@@ -37,7 +39,7 @@ export function interceptLinks(root) {
     const link = event.target.closest('a[href]');
     if (!link || link.target || link.hasAttribute('download')) return;
     const url = new URL(link.href, location.href);
-    if (url.origin !== location.origin || url.pathname.startsWith('/api/')) return;
+    if (url.origin !== location.origin || url.pathname.startsWith('/api/') || !serves(url.pathname)) return;
     event.preventDefault();
     navigate(url.pathname + url.search + url.hash);
   });

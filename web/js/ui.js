@@ -67,10 +67,10 @@ export function useLoad(loader, deps) {
 }
 
 /** Focus a page's heading when it appears, so keyboard and screen-reader users start there. */
-export function PageTitle({ children, title }) {
+export function PageTitle({ children, title, site = 'Book a stay' }) {
   const ref = useRef(null);
   useEffect(() => {
-    document.title = `${title || (typeof children === 'string' ? children : 'Book a stay')} · Book a stay`;
+    document.title = `${title || (typeof children === 'string' ? children : site)} · ${site}`;
     ref.current?.focus({ preventScroll: true });
   }, [title]);
   return html`<h1 tabindex="-1" ref=${ref}>${children}</h1>`;

@@ -43,6 +43,7 @@ class Settings(BaseModel):
 
     hotel_timezone: str = 'UTC'
     check_in_hour: Annotated[int, Field(ge=0, le=23)] = 15
+    check_out_hour: Annotated[int, Field(ge=0, le=23)] = 11
 
     # Tokens (EdDSA, common.security): the private JWK only where tokens are signed (the auth
     # function), the public keys (a JWKS, one or two keys with their kid) wherever they are checked.
@@ -106,6 +107,30 @@ class Settings(BaseModel):
     sweep_max_bookings: Annotated[int, Field(ge=1, le=100_000)] = 2000
     sweep_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=60)] = 5.0
     sweep_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60  # local run only (AWS: the schedule)
+
+    # Daily housekeeping (issue 23): keeps SALE_WINDOW_DAYS of nights open ahead of every room
+    # type; nights older than the retention are deleted by DynamoDB TTL (never decided by it:
+    # readers ignore nights before the retention whether TTL has removed them yet or not). The
+    # floor keeps every night a hold, a sweeper or a late payment could still touch.
+    inventory_retention_days: Annotated[int, Field(ge=30, le=10 * 366)] = 730
+    housekeeping_max_nights: Annotated[int, Field(ge=1, le=1_000_000)] = 50_000
+    housekeeping_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=120)] = 10.0
+
+    # Notifications (issue 16, docs/notifications.md): SES v2 from the integration events.
+    sender_email: Annotated[str, Field(pattern=r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$')] = (
+        'bookings@hotel-booking.example'
+    )
+    # The guest site: links to /bookings/{id} and a search; '' = no links in the emails.
+    web_base_url: Annotated[str, Field(pattern=r'^(https?://\S+)?$', max_length=500)] = ''
+    email_locale: Annotated[str, Field(pattern=r'^[a-z]{2,3}(_[A-Z]{2})?$')] = 'en_GB'
+    ses_endpoint_url: str | None = None
+    ses_configuration_set: str = ''
+    # SendEmail attempts in all (botocore standard mode: throttling and 5xx, jittered back-off).
+    ses_max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    # A claimed email whose sender died is sent by a retry after this (longer than the timeout).
+    notification_lease_seconds: Annotated[int, Field(ge=10, le=3600)] = 120
+    # Sent-email records outlive Lambda's retries (6 h) and a redrive from the DLQ (14 days).
+    notification_ttl_seconds: Annotated[int, Field(ge=24 * 3600)] = 15 * 24 * 3600
 
     # Abuse limits (application counters in DynamoDB, fixed windows; 0 turns one off). Only
     # failures count for logins; every registration attempt that reaches the write counts.

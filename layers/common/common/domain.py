@@ -39,6 +39,8 @@ class BookingStatus(enum.StrEnum):
 
 # Statuses whose rooms are held in inventory (the inventory invariant counts these).
 HOLDING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+# The password rule clients can read in the OpenAPI document (and the service enforces).
+MIN_PASSWORD_LENGTH = 10
 
 
 class Role(enum.StrEnum):
@@ -55,6 +57,9 @@ class Hotel:
     timezone: str
     check_in_hour: int
     currency: str
+    check_out_hour: int = 11
+    phone: str | None = None  # shown to guests (the confirmation email)
+    notification_email: str | None = None  # where the hotel's booking notices go; never shown to guests
 
     @property
     def tz(self) -> ZoneInfo:
@@ -67,6 +72,10 @@ class Hotel:
     def check_in_instant(self, check_in: date) -> datetime:
         """The moment a stay starting on ``check_in`` begins, as an aware datetime."""
         return datetime(check_in.year, check_in.month, check_in.day, self.check_in_hour, tzinfo=self.tz)
+
+    def check_out_instant(self, check_out: date) -> datetime:
+        """The moment a stay ending on ``check_out`` ends (the check-out hour), as an aware datetime."""
+        return datetime(check_out.year, check_out.month, check_out.day, self.check_out_hour, tzinfo=self.tz)
 
 
 @dataclass(frozen=True)
@@ -84,10 +93,23 @@ class RoomType:
     images: tuple[str, ...] = ()
     rating_sum: int = 0
     review_count: int = 0
+    # The allotment of nights opened from now on (room types written before it existed: None,
+    # read as total_rooms).
+    default_allotment: int | None = None
 
     @property
     def average_rating(self) -> float | None:
         return round(self.rating_sum / self.review_count, 2) if self.review_count else None
+
+    @property
+    def allotment_of_new_nights(self) -> int:
+        return self.total_rooms if self.default_allotment is None else self.default_allotment
+
+    def opening_allotment(self, night: date) -> int:
+        """The allotment a night gets when it is opened (room-type creation, the daily roll of the
+        sale window, an inventory PUT over a night that did not exist). The one place weekday
+        allotments or recurring stop-sell dates would be read from (docs/admin.md)."""
+        return self.allotment_of_new_nights
 
 
 @dataclass(frozen=True)
@@ -365,6 +387,18 @@ class RefundQuote:
 
 
 @dataclass(frozen=True)
+class CancellationTerms:
+    """A booking's cancellation terms as the guest is told them (the confirmation email): the
+    policy itself, read off ``quote`` at the instants that matter, never restated."""
+
+    deadline: datetime  # last instant with a full refund
+    cancellable_until: datetime  # the check-in instant
+    paid: int
+    penalty_after_deadline: int  # kept when cancelling between the deadline and check-in
+    currency: str
+
+
+@dataclass(frozen=True)
 class CancellationPolicy:
     """At least ``free_hours`` before the check-in instant: full refund. Later: ``penalty`` kept,
     the rest refunded. From the check-in instant on: refused (``too_late_to_cancel``)."""
@@ -396,6 +430,18 @@ class CancellationPolicy:
             policy=policy,
             deadline=deadline,
             cancellable_until=check_in_at,
+        )
+
+    def terms(self, booking: Booking, hotel: Hotel) -> CancellationTerms:
+        """What ``quote`` answers for a cancellation just after the free-cancellation deadline."""
+        check_in_at = hotel.check_in_instant(booking.check_in).astimezone(UTC)
+        deadline = check_in_at - timedelta(hours=self.free_hours)
+        tick = timedelta(microseconds=1)
+        # Free until check-in (free_hours 0): there is no late window, ask just before the deadline.
+        at = deadline + tick if deadline + tick < check_in_at else deadline - tick
+        figures = self.quote(booking, hotel, at)
+        return CancellationTerms(
+            figures.deadline, figures.cancellable_until, figures.paid, figures.penalty, figures.currency
         )
 
 
@@ -448,6 +494,12 @@ class StripeEvent:
 
 
 EVENT_SOURCE = 'hotel-booking'  # the ``source`` of every integration event on the bus
+# The ``detail-type`` of the integration events (docs/events.md).
+BOOKING_HELD = 'BookingHeld'
+BOOKING_CONFIRMED = 'BookingConfirmed'
+BOOKING_CANCELLED = 'BookingCancelled'
+BOOKING_EXPIRED = 'BookingExpired'
+REFUND_ISSUED = 'RefundIssued'
 
 
 @dataclass(frozen=True)

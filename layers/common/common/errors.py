@@ -33,11 +33,6 @@ class MalformedJson(DomainError):
     title = 'The request body is not valid JSON'
 
 
-class InvalidIdempotencyKey(DomainError):
-    code = 'invalid_idempotency_key'
-    title = 'Idempotency-Key must be 1 to 255 printable characters'
-
-
 class InvalidCursor(DomainError):
     code = 'invalid_cursor'
     title = 'The pagination cursor is not valid'

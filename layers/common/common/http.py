@@ -17,7 +17,8 @@ import contextlib
 import enum
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -25,6 +26,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
@@ -40,6 +42,42 @@ PROBLEM_JSON = 'application/problem+json'
 PROBLEM_TYPE_BASE = 'urn:hotel-booking:problem:'
 _BODY_METHODS = frozenset({'POST', 'PUT', 'PATCH'})
 ADMIN_PREFIX = '/api/admin/'
+# pydantic prefixes the message of a ValueError/assert raised in a validator; clients read the rule.
+_PYDANTIC_PREFIXES = ('Value error, ', 'Assertion failed, ')
+
+# ---------------------------------------------------------------- what routes declare
+
+# Parameters several routes share, with the rules the OpenAPI document states for them.
+PageSize = Annotated[int | None, Query(ge=1, le=100, description='Items per page (default PAGE_SIZE_DEFAULT, 20)')]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=2048,
+        description='Opaque: the `next_cursor` of the previous page, unchanged (400 `invalid_cursor` otherwise)',
+    ),
+]
+IDEMPOTENCY_KEY_PATTERN = r'^[!-~]([ -~]{0,253}[!-~])?$'
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias='Idempotency-Key',
+        max_length=255,
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description='1 to 255 printable ASCII characters (a UUID will do), unique per intended operation. '
+        'A retry with the same key and body answers the first result again; the same key with another body '
+        'is 422 `idempotency_key_reused`; while the first request runs, 409 `idempotency_in_progress`. '
+        'Kept for IDEMPOTENCY_TTL_SECONDS (24 h).',
+        examples=['4f7c1b8e-3a52-4d8b-9a4e-2f0b6c1d9e77'],
+    ),
+]
+PROBLEMS_EXTENSION = 'x-problem-codes'
+
+
+def problems(*raised: type[errors.DomainError]) -> dict[str, list[str]]:
+    """A route's ``openapi_extensions``: the problems it answers beyond those every operation
+    shares (validation, authentication, the gateway's), documented per status by common.openapi."""
+    return {PROBLEMS_EXTENSION: sorted({cls.code for cls in raised})}
+
 
 # DESIGN §6: the routes anyone may call without a token, as template.yaml declares them (method,
 # API Gateway resource). Every other route needs a signed-in caller; /api/admin/... the admin role.
@@ -108,11 +146,18 @@ def _validation_problem(exc: RequestValidationError) -> Response[str]:
             'loc': [str(part) for part in e.get('loc', ())],
             'type': e.get('type'),
             # pydantic's messages describe the rule broken, never the code; inputs are not echoed.
-            'msg': e.get('msg', ''),
+            'msg': _message(e.get('msg', '')),
         }
         for e in details
     ]
     return problem(422, 'validation_error', 'The request is not valid', _summary(shown), errors=shown)
+
+
+def _message(msg: str) -> str:
+    for prefix in _PYDANTIC_PREFIXES:
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg
 
 
 def _summary(shown: list[dict[str, Any]]) -> str:
@@ -273,13 +318,25 @@ def resolve(
     if refused is not None:
         result = _result(refused)
     else:
-        result = app.resolve(event, context)
+        result = app.resolve(_with_decoded_path(event), context)
         if result.get('body') is None:
             # A 204's body: the proxy integration's body is a string. API Gateway tolerates null;
             # ministack's gateway fails on it with a 500 (docs/run-emulated.md).
             result['body'] = ''
     _log_request(event, result)
     return result
+
+
+def _with_decoded_path(event: dict[str, Any]) -> dict[str, Any]:
+    """The proxy event's ``path`` is the path as the client sent it, percent-encoded; the resolver
+    matches routes and reads path parameters from it. Decode each segment, so a parameter is
+    validated as the text the client meant (an id of 64 characters is 64 characters, not the 150 of
+    its UTF-8 escapes). An encoded ``/`` stays encoded: it never makes a new segment."""
+    path = event.get('path')
+    if not path or '%' not in path:
+        return event
+    decoded = '/'.join(unquote(segment).replace('/', '%2F') for segment in path.split('/'))
+    return {**event, 'path': decoded}
 
 
 def _log_request(event: dict[str, Any], result: dict[str, Any]) -> None:
@@ -308,16 +365,6 @@ def base_path(app: APIGatewayRestResolver) -> str:
     request = app.current_event.raw_event.get('requestContext') or {}
     stage, path = request.get('stage'), request.get('path') or ''
     return f'/{stage}' if stage and stage != '$default' and path.startswith(f'/{stage}/') else ''
-
-
-def idempotency_key(app: APIGatewayRestResolver) -> str | None:
-    key = app.current_event.headers.get('idempotency-key')
-    if key is None:
-        return None
-    key = key.strip()
-    if not 1 <= len(key) <= 255 or not key.isprintable():
-        raise errors.InvalidIdempotencyKey()
-    return key
 
 
 def raw_body(app: APIGatewayRestResolver) -> bytes:

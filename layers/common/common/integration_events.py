@@ -12,13 +12,15 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from common.domain import IntegrationEvent
+from common.domain import (
+    BOOKING_CANCELLED,
+    BOOKING_CONFIRMED,
+    BOOKING_EXPIRED,
+    BOOKING_HELD,
+    REFUND_ISSUED,
+    IntegrationEvent,
+)
 
-BOOKING_HELD = 'BookingHeld'
-BOOKING_CONFIRMED = 'BookingConfirmed'
-BOOKING_CANCELLED = 'BookingCancelled'
-BOOKING_EXPIRED = 'BookingExpired'
-REFUND_ISSUED = 'RefundIssued'
 SCHEMA_VERSION = '1'
 
 _BY_STATUS = {

@@ -13,7 +13,16 @@ from functools import singledispatch
 from common import errors
 from common.domain import Booking, IntegrationEvent, Review, User
 from common.observability import count
-from common.services.outcomes import Cancelled, CheckoutResult, EventResult, Outcome, SweepReport
+from common.ports import EmailDeferred
+from common.services.outcomes import (
+    Cancelled,
+    CheckoutResult,
+    EventResult,
+    NotificationReport,
+    Outcome,
+    RollReport,
+    SweepReport,
+)
 
 # The business events some payment outcomes are: the same metric (and path) wherever they happen.
 CONFIRMED_BY = {Outcome.CONFIRMED: 'webhook', Outcome.LATE_PAYMENT_CONFIRMED: 'late_payment'}
@@ -110,3 +119,28 @@ def _reviewed(review: Review) -> None:
 @record.register
 def _published(event: IntegrationEvent) -> None:
     count(f'Published{event.detail_type}')
+
+
+@record.register
+def _rolled(report: RollReport) -> None:
+    # Zeros too: the shortfall alarm treats a day without a data point as a missed run.
+    count('NightsOpened', report.nights_opened)
+    count('SaleWindowShort', len(report.short))
+    if not report.complete:
+        count('HousekeepingIncomplete')
+
+
+@record.register
+def _notified(report: NotificationReport) -> None:
+    for kind in report.sent:
+        count('EmailSent', kind=kind)
+    if report.duplicates:
+        count('EmailDuplicate', len(report.duplicates))
+    if report.rejected:
+        count('EmailRejected', len(report.rejected))  # the EmailRejectedAlarm
+
+
+@record.register
+def _deferred(deferred: EmailDeferred) -> None:
+    # SES still throttled or failing after the client's retries: Lambda retries the event.
+    count('EmailDeferred', code=deferred.code)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from common.domain import (
@@ -37,6 +37,7 @@ from common.domain import (
     User,
     WishlistEntry,
 )
+from common.migration import Change, Item, ItemFilter, Key, MigrationState
 
 T = TypeVar('T')
 
@@ -71,6 +72,30 @@ class NightChange:
         return self.allotment - (self.before.allotment if self.before else 0)
 
 
+@dataclass(frozen=True)
+class NewNight:
+    """A night to open (if it does not exist yet) with its room type's opening allotment."""
+
+    room_type: RoomType
+    night: date
+
+
+@dataclass(frozen=True)
+class PassProgress:
+    """The daily housekeeping pass (UTC ``day``, started at ``run_at``): room types up to ``cursor``
+    (their listing key) are done. ``since``: the instant of the last finished pass before it (None:
+    this pass reads every window)."""
+
+    day: date
+    run_at: datetime
+    since: datetime | None = None
+    cursor: str = ''
+    complete: bool = False
+    room_types: int = 0
+    nights_opened: int = 0
+    short: int = 0
+
+
 class EventClaim(enum.StrEnum):
     CLAIMED = 'claimed'  # ours to process
     DONE = 'done'  # processed before: a duplicate delivery
@@ -79,9 +104,31 @@ class EventClaim(enum.StrEnum):
 
 # Fields of a hotel, a room type and a profile that a partial update may set (None removes an
 # optional one). Anything else is a programming error, refused before any write.
-HOTEL_FIELDS = frozenset({'name', 'city', 'address', 'timezone', 'check_in_hour', 'currency'})
+HOTEL_FIELDS = frozenset(
+    {
+        'name',
+        'city',
+        'address',
+        'timezone',
+        'check_in_hour',
+        'check_out_hour',
+        'currency',
+        'phone',
+        'notification_email',
+    }
+)
 ROOM_TYPE_FIELDS = frozenset(
-    {'name', 'description', 'capacity', 'base_price', 'total_rooms', 'view_type', 'amenities', 'images'}
+    {
+        'name',
+        'description',
+        'capacity',
+        'base_price',
+        'total_rooms',
+        'default_allotment',
+        'view_type',
+        'amenities',
+        'images',
+    }
 )
 PROFILE_FIELDS = frozenset({'name', 'phone', 'address'})
 
@@ -97,6 +144,11 @@ class CatalogRepository(Protocol):
 
     def get_room_type(self, room_type_id: str) -> RoomType: ...
     def list_room_types(self) -> list[RoomType]: ...
+    def room_types_after(self, cursor: str) -> Iterator[tuple[str, RoomType]]:
+        """Every room type after ``cursor`` in listing-key order (``{hotel_id}#{room_type_id}``),
+        with its key; paged lazily."""
+        ...
+
     def put_room_type(self, room_type: RoomType, *, create: bool) -> None: ...
     def update_room_type(self, room_type_id: str, changes: Mapping[str, Any]) -> RoomType: ...
     def delete_room_type(self, room_type: RoomType, nights: Sequence[InventoryNight]) -> None: ...
@@ -115,7 +167,20 @@ class InventoryRepository(Protocol):
         self, room_type_id: str, start: date, end: date, *, consistent: bool = False
     ) -> list[InventoryNight]: ...
     def all_nights(self, room_type_id: str) -> list[InventoryNight]: ...
-    def open(self, room_type: RoomType, start: date, days: int) -> int: ...
+    def existing_nights(self, room_type_id: str, first: date, last: date, *, consistent: bool = False) -> set[date]:
+        """The nights from ``first`` to ``last`` (both included) that exist."""
+        ...
+
+    def open_nights(self, nights: Sequence[NewNight]) -> list[bool]:
+        """Create the nights that do not exist yet, each with its room type's opening allotment; for
+        each, whether this call created it (a night that exists is never touched: a hold on it stays)."""
+        ...
+
+    def open_fresh(self, room_type: RoomType, first: date, last: date) -> int:
+        """Write every night ``first`` to ``last`` of a room type created a moment ago that nothing
+        else can see yet (the demo seed, test setup): unguarded, so never for a room type in use."""
+        ...
+
     def apply(self, room_type: RoomType, changes: Sequence[NightChange]) -> None: ...
     def scan(self) -> Iterable[InventoryNight]: ...
 
@@ -214,6 +279,67 @@ class WishlistRepository(Protocol):
     def remove(self, user_id: str, room_type_id: str) -> None: ...
 
 
+class HousekeepingRecords(Protocol):
+    """The progress of the daily housekeeping pass (one record, only ever moved forward)."""
+
+    def progress(self) -> PassProgress | None: ...
+    def save_progress(self, progress: PassProgress, now: datetime) -> bool:
+        """Record ``progress`` if it is ahead of what is stored (a later day, or the same
+        unfinished day at this cursor or later); False when another run is already further."""
+        ...
+
+
+class EmailClaim(enum.StrEnum):
+    CLAIMED = 'claimed'  # ours to send
+    SENT = 'sent'  # sent before: a duplicate delivery
+    REJECTED = 'rejected'  # SES refused it for good before: never again
+    IN_PROGRESS = 'in_progress'  # another delivery is sending it right now
+
+
+class NotificationRecords(Protocol):
+    """One record per (integration event, recipient): each email is sent once."""
+
+    def claim(
+        self,
+        event_id: str,
+        recipient_key: str,
+        *,
+        kind: str,
+        booking_id: str,
+        now: datetime,
+        lease_seconds: int,
+        ttl_seconds: int,
+    ) -> EmailClaim:
+        """Claim one email: new, or a claim whose holder died (its lease lapsed) is taken over."""
+        ...
+
+    def finish(self, event_id: str, recipient_key: str, *, sent: bool, detail: str) -> None:
+        """``sent`` with SES's message id, or ``rejected`` with SES's error code."""
+        ...
+
+    def release(self, event_id: str, recipient_key: str) -> None:
+        """Forget a claim whose email was not sent, so the retry sends it at once."""
+        ...
+
+
+class MigrationStore(Protocol):
+    """What the data-migration runner reads and writes: raw items (migrations meet shapes the
+    current code no longer writes), guarded changes, and each migration's record and lease."""
+
+    def scan_page(
+        self, items: ItemFilter, start: dict[str, Any] | None, limit: int
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]: ...
+    def get(self, key: Key) -> Item | None: ...
+    def query_index(self, index: str, partition: tuple[str, str], sort_prefix: tuple[str, str]) -> list[Item]: ...
+    def apply(self, change: Change) -> bool: ...
+    def state(self, migration_id: str) -> MigrationState | None: ...
+    def claim(self, migration_id: str, owner: str, now: datetime, lease: timedelta) -> MigrationState: ...
+    def save(
+        self, state: MigrationState, owner: str, now: datetime, lease: timedelta, *, done: bool = False
+    ) -> None: ...
+    def release(self, migration_id: str, owner: str) -> None: ...
+
+
 class PaymentGateway(Protocol):
     """Stripe: PaymentIntents, refunds and webhook verification (common.gateways.stripe)."""
 
@@ -231,6 +357,33 @@ class PaymentGateway(Protocol):
     def retrieve_refund(self, refund_id: str) -> StripeRefund: ...
     def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent: ...
     def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent: ...
+
+
+class EmailRejected(Exception):
+    """SES refused this message for good (a malformed or unverified recipient, content it will not
+    send): sending it again would fail again. Carries SES's error code, never its message text
+    (which can quote the address)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class EmailDeferred(Exception):
+    """SES did not take the message for a reason that is not the message's (throttled, down, the
+    sender not verified): the invocation fails and Lambda retries it."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f'SES did not take the message: {code}')
+        self.code = code
+
+
+class Mailer(Protocol):
+    """Amazon SES (common.gateways.ses): raises ``EmailRejected`` or ``EmailDeferred``."""
+
+    def send(self, sender: str, recipient: str, raw: bytes) -> str:
+        """Send a MIME message; SES's message id."""
+        ...
 
 
 class EventPublisher(Protocol):

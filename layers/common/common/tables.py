@@ -14,7 +14,6 @@ the models use is set by ``configure``, called by the composition root (``common
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pynamodb.attributes import (
@@ -95,6 +94,10 @@ class HotelItem(_Item):
     timezone = UnicodeAttribute()
     check_in_hour = NumberAttribute()
     currency = UnicodeAttribute()
+    # Added with the notifications (issue 16); absent on hotels written before.
+    check_out_hour = NumberAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    notification_email = UnicodeAttribute(null=True)
     # How many room types belong to the hotel: moved in the same transaction that creates or
     # deletes a room type, so deleting a hotel can be guarded by ``room_types = 0`` (absent = 0).
     room_types = NumberAttribute(null=True)
@@ -129,6 +132,8 @@ class RoomTypeItem(_Item):
     images = ListAttribute(of=UnicodeAttribute, default=list)
     rating_sum = NumberAttribute(default=0)
     review_count = NumberAttribute(default=0)
+    # Allotment of nights opened from now on; absent on room types written before it (= total_rooms).
+    default_allotment = NumberAttribute(null=True)
 
     @staticmethod
     def key(room_type_id: str) -> tuple[str, str]:
@@ -151,6 +156,9 @@ class InventoryItem(_Item):
     allotment = NumberAttribute()
     available = NumberAttribute()
     stop_sell = BooleanAttribute(default=False)
+    # The table's TTL attribute: INVENTORY_RETENTION_DAYS after the night (common.sale_window).
+    # Absent on nights written before it (migration 0004 sets it).
+    ttl = NumberAttribute(null=True)
 
     PREFIX = 'INV#'
 
@@ -261,6 +269,11 @@ class BookingItem(_Item):
         return f'{BookingItem.PREFIX}{booking_id}', 'META'
 
     @staticmethod
+    def arrival(check_in: str, booking_id: str) -> tuple[str, str]:
+        """``arrival_month`` and ``arrival_key`` of a booking (ISO check-in date)."""
+        return check_in[:7], f'{check_in}#{booking_id}'
+
+    @staticmethod
     def user_partition(user_id: str) -> str:
         return f'USER#{user_id}#BOOKINGS'
 
@@ -268,14 +281,6 @@ class BookingItem(_Item):
     def user_sort_key(created_at: str, booking_id: str) -> str:
         """Newest first within the user's partition (``created_at`` is a stored ISO instant)."""
         return f'{created_at}#{booking_id}'
-
-    @staticmethod
-    def arrival_month_of(check_in: date) -> str:
-        return check_in.strftime('%Y-%m')
-
-    @staticmethod
-    def arrival_key_of(check_in: date, booking_id: str) -> str:
-        return f'{check_in.isoformat()}#{booking_id}'
 
     # Sorts after every ``arrival_key`` of the same date: ``between(first, last + END)``.
     ARRIVAL_KEY_END = '#~'
@@ -467,6 +472,77 @@ class ReviewItem(_Item):
         return f'{created_at}#{booking_id}'
 
 
+# ------------------------------------------------------------------ operations (issue 23)
+
+
+class SaleWindowPassItem(_Item):
+    """Progress of the daily housekeeping pass (one item): the UTC day of the pass, the listing key
+    of the last room type whose window is done, and whether the pass finished. It only moves
+    forward (guarded), so a run that stopped half-way is continued by the next one, and two runs
+    at once never set it back. ``since`` is the instant of the last finished pass before this one
+    (every window reached at least that pass's horizon); absent when the pass reads every window."""
+
+    Meta = _Meta
+    day = UnicodeAttribute()
+    run_at = UnicodeAttribute()
+    since = UnicodeAttribute(null=True)
+    cursor = UnicodeAttribute(default='')
+    complete = BooleanAttribute(default=False)
+    room_types = NumberAttribute(default=0)
+    nights_opened = NumberAttribute(default=0)
+    short = NumberAttribute(default=0)
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return 'JOB#sale-window', 'PROGRESS'
+
+
+class MigrationItem(_Item):
+    """One data migration's record (common/migrations): running or done, the last key of the table
+    scan it finished, counts, and the lease of the run working on it."""
+
+    Meta = _Meta
+    status = UnicodeAttribute()  # running | done
+    last_key = UnicodeAttribute(null=True)  # JSON of the scan's LastEvaluatedKey
+    examined = NumberAttribute(default=0)
+    changed = NumberAttribute(default=0)
+    started_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+
+    PREFIX = 'MIGRATION#'
+
+    @staticmethod
+    def key(migration_id: str) -> tuple[str, str]:
+        return f'{MigrationItem.PREFIX}{migration_id}', 'STATE'
+
+
+# ------------------------------------------------------------------ notifications (issue 16)
+
+
+class NotificationItem(_Item):
+    """One email of one integration event to one recipient: claimed (``sending``, with a lease)
+    before it is handed to SES, then ``sent`` or ``rejected``. The conditional claim makes
+    EventBridge's at-least-once delivery send each email once. The recipient is a hash in the key
+    (no address is stored); ``ttl`` keeps the record past every retry and DLQ redrive."""
+
+    Meta = _Meta
+    kind = UnicodeAttribute()
+    booking_id = UnicodeAttribute()
+    state = UnicodeAttribute()  # sending | sent | rejected
+    lease_until = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)  # SES's, once sent
+    outcome = UnicodeAttribute(null=True)  # SES's error code, once rejected
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(event_id: str, recipient_key: str) -> tuple[str, str]:
+        return f'NOTIFICATION#{event_id}', f'TO#{recipient_key}'
+
+
 MODELS: tuple[type[_Item], ...] = (
     HotelItem,
     RoomTypeItem,
@@ -483,6 +559,9 @@ MODELS: tuple[type[_Item], ...] = (
     CounterItem,
     WishItem,
     ReviewItem,
+    SaleWindowPassItem,
+    MigrationItem,
+    NotificationItem,
 )
 
 

@@ -8,26 +8,30 @@ cold starts stay lean), and keeps it for the container's life::
         return wiring.build_deps()
 
 Tests and the local tools re-point the application (another table, another Stripe) by changing
-the environment and calling ``reset()``: every container's ``Deps`` is then built again.
+the environment and calling ``reset()``: every container's ``Deps`` is then built again
+(``once_per_container`` and ``reset`` are ``common.containers``', re-exported here).
 """
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from common import tables
 from common.config import Settings, settings
+from common.containers import on_reset, once_per_container, reset
 from common.gateways.events import EventBridgePublisher
+from common.gateways.ses import SesGateway
 from common.gateways.stripe import StripeGateway
 from common.repos import (
     AccountRepository,
     BookingRepository,
     CatalogRepository,
+    HousekeepingRecords,
     InventoryRepository,
     LimitCounters,
+    MigrationStore,
+    NotificationRecords,
     PaymentRecords,
     ReviewRepository,
     Table,
@@ -36,7 +40,8 @@ from common.repos import (
 from common.security import Argon2Passwords, JwtTokens
 from common.services.deps import Deps, TtlCache
 
-_caches: list[functools._lru_cache_wrapper[Deps]] = []
+__all__ = ['build_deps', 'now', 'once_per_container', 'reset']
+
 _lock = threading.Lock()
 # The catalogue cache belongs to the process (a Lambda container is one): every Deps built in it
 # shares it, so an admin change clears what every function of the process would serve (the local
@@ -49,25 +54,30 @@ def now() -> datetime:
 
 
 def build_deps(current: Settings | None = None) -> Deps:
-    """DynamoDB repositories, the Stripe and EventBridge gateways, tokens and passwords, wired to
-    ``current`` (the process settings by default). Cheap: SDK clients are made on first use."""
+    """DynamoDB repositories, the Stripe, EventBridge and SES gateways, tokens and passwords, wired
+    to ``current`` (the process settings by default). Cheap: SDK clients are made on first use."""
     current = current or settings()
     tables.configure(
         current.table_name, current.dynamodb_endpoint_url, current.aws_region, current.dynamodb_max_pool_connections
     )
     table = Table()
+    retention = current.inventory_retention_days
     return Deps(
         settings=current,
-        catalog=CatalogRepository(table),
-        inventory=InventoryRepository(table),
+        catalog=CatalogRepository(table, retention),
+        inventory=InventoryRepository(table, retention),
         bookings=BookingRepository(table, current.pending_shards),
         payments=PaymentRecords(table, current.pending_shards),
         accounts=AccountRepository(table),
         limits=LimitCounters(table),
         reviews=ReviewRepository(table),
         wishlist=WishlistRepository(table),
+        housekeeping=HousekeepingRecords(table),
+        notifications=NotificationRecords(table),
+        migrations=MigrationStore(table),
         stripe=StripeGateway(current),
         events=EventBridgePublisher(current),
+        mailer=SesGateway(current),
         tokens=JwtTokens(current),
         passwords=Argon2Passwords(current),
         clock=now,
@@ -83,20 +93,10 @@ def _process_catalog_cache(ttl_seconds: float) -> TtlCache:
         return _catalog_cache
 
 
-def once_per_container(build: Callable[[], Deps]) -> Callable[[], Deps]:
-    """``build`` runs on the first call only (``functools.cache``); ``reset`` forgets the result."""
-    cached = functools.cache(build)
-    with _lock:
-        _caches.append(cached)
-    return cached
-
-
-def reset() -> None:
-    """Forget every container's ``Deps``, the catalogue cache and the process settings (tests,
-    local tools)."""
+def _forget_catalog_cache() -> None:
     global _catalog_cache
-    settings.cache_clear()
     with _lock:
         _catalog_cache = None
-        for cached in _caches:
-            cached.cache_clear()
+
+
+on_reset(_forget_catalog_cache)

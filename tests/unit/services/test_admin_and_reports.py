@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from common import errors
 from common.domain import BookingStatus
+from common.sale_window import LEAD_NIGHTS
 from common.services import admin, reports
 from tests.unit.services.world import ADMIN, world
 
@@ -17,10 +20,10 @@ def test_a_room_type_opens_its_sale_window_and_its_hotel_cannot_go_while_it_exis
     w = world(sale_window_days=10)
     admin.create_hotel(w.deps, ADMIN, HOTEL)
     room, opened = admin.create_room_type(w.deps, ADMIN, ROOM, w.now)
-    assert opened == 11 and room.currency == 'EUR'
+    assert opened == 10 + LEAD_NIGHTS + 1 and room.currency == 'EUR'  # the window and the lead housekeeping keeps
     with pytest.raises(errors.HotelNotEmpty):
         admin.delete_hotel(w.deps, ADMIN, 'porto')
-    admin.delete_room_type(w.deps, ADMIN, room.id)
+    admin.delete_room_type(w.deps, ADMIN, room.id, w.now)
     admin.delete_hotel(w.deps, ADMIN, 'porto')
 
 
@@ -37,7 +40,7 @@ def test_a_room_type_with_rooms_held_cannot_be_deleted():
     w = world()
     w.hold()
     with pytest.raises(errors.HasBookings):
-        admin.delete_room_type(w.deps, ADMIN, w.room.id)
+        admin.delete_room_type(w.deps, ADMIN, w.room.id, w.now)
 
 
 def test_an_allotment_below_what_is_held_refuses_the_whole_change():
@@ -98,3 +101,53 @@ def test_occupancy_balances_allotment_available_sold_and_held():
     assert (row.totals.revenue, row.totals.adr) == (20000, 10000)
     with pytest.raises(errors.RangeTooLong):
         reports.occupancy(w.deps, reports.OccupancyQuery(start=w.day(0), end=w.day(400)), w.now)
+
+
+def test_the_report_has_each_hotels_nights_and_refuses_nights_past_the_retention():
+    w = world(inventory_retention_days=40)
+    w.paid(10, 2)
+    report = reports.occupancy(w.deps, reports.OccupancyQuery(start=w.day(10), end=w.day(12)), w.now)
+    [hotel] = report.hotels
+    assert [(night, totals.sold, totals.revenue) for night, totals in hotel.nights.items()] == [
+        (w.day(10), 1, 10000),
+        (w.day(11), 1, 10000),
+    ]
+    with pytest.raises(errors.InvalidDates):  # TTL may or may not have deleted those nights
+        reports.occupancy(w.deps, reports.OccupancyQuery(start=w.day(-41), end=w.day(1)), w.now)
+
+
+def test_the_inventory_grid_starts_at_the_hotels_today_and_counts_what_is_sold_and_held():
+    w = world(timezone='Pacific/Kiritimati')  # already tomorrow there
+    w.hold(2, 1)
+    w.paid(3, 1)
+    grid = reports.inventory_grid(w.deps, w.hotel.id, None, None, w.now)
+    assert (grid.today, grid.start, grid.end) == (w.day(1), w.day(1), w.day(1 + reports.DEFAULT_GRID_DAYS))
+    [(room_type, nights)] = grid.rows
+    by_day = {n.date: (n.available, n.sold, n.held) for n in nights}
+    assert (room_type.id, by_day[w.day(2)], by_day[w.day(3)]) == (w.room.id, (4, 0, 1), (4, 1, 0))
+
+
+def test_nights_opened_later_take_the_default_allotment_and_existing_nights_keep_theirs():
+    w = world(sale_window_days=5)
+    admin.create_hotel(w.deps, ADMIN, HOTEL)
+    room, _ = admin.create_room_type(w.deps, ADMIN, {**ROOM, 'total_rooms': 6, 'default_allotment': 4}, w.now)
+    assert {n.allotment for n in w.deps.inventory.all_nights(room.id)} == {4}
+    admin.update_room_type(w.deps, ADMIN, room.id, {'default_allotment': 2})
+    far = w.day(30)
+    admin.set_inventory(
+        w.deps, ADMIN, room.id, admin.InventoryUpdate(far, far + timedelta(days=1), stop_sell=True), w.now
+    )
+    nights = {n.date: n.allotment for n in w.deps.inventory.all_nights(room.id)}
+    assert (nights[w.day(0)], nights[far]) == (4, 2)
+
+
+def test_a_booking_older_than_the_retention_no_longer_keeps_its_room_type():
+    w = world(inventory_retention_days=40)
+    w.paid(1, 2)
+    refused = w.now
+    with pytest.raises(errors.HasBookings):
+        admin.delete_room_type(w.deps, ADMIN, w.room.id, refused)
+    # 45 days later the stay's nights are past the retention (TTL deletes them sooner or later)
+    admin.delete_room_type(w.deps, ADMIN, w.room.id, w.now + timedelta(days=45))
+    with pytest.raises(errors.NotFound):
+        w.deps.catalog.get_room_type(w.room.id)

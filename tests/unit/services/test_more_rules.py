@@ -154,7 +154,7 @@ def test_a_refund_event_for_a_refund_made_outside_the_engine_is_ignored():
 def test_search_can_rank_by_availability():
     w = world()
     w.deps.catalog.put_room_type(RoomType('dorm', 'lisbon', 'Dorm', '', 2, 5000, 'EUR', 1), create=True)
-    w.deps.inventory.open(w.deps.catalog.get_room_type('dorm'), w.now.date(), 60)
+    w.deps.inventory.open_fresh(w.deps.catalog.get_room_type('dorm'), w.now.date(), w.day(59))
     query = search.SearchQuery(check_in=w.day(10), check_out=w.day(11), sort='availability')
     assert [r.room_type.id for r in search.search(w.deps, query, w.now).results] == ['deluxe', 'dorm']
     by_price = search.SearchQuery(check_in=w.day(10), check_out=w.day(11))

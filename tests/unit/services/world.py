@@ -79,5 +79,6 @@ def world(*, timezone: str = 'UTC', total_rooms: int = 5, base_price: int = 1000
     room = RoomType('deluxe', hotel.id, 'Deluxe', '', 2, base_price, 'EUR', total_rooms)
     f.deps.catalog.put_hotel(hotel, create=True)
     f.deps.catalog.put_room_type(room, create=True)
-    f.deps.inventory.open(room, NOW.date(), 60)
+    room = f.deps.catalog.get_room_type(room.id)  # as stored (with its default allotment)
+    f.deps.inventory.open_fresh(room, NOW.date(), NOW.date() + timedelta(days=59))
     return World(f, hotel, room)

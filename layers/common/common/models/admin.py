@@ -11,43 +11,55 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from common.domain import Booking, InventoryNight, PriceRule
-from common.models.api import BookingOut, IsoDate, Request, Slug
+from common.domain import Booking, Hotel, InventoryNight, PriceRule, RoomType
+from common.models.api import (
+    JSON_INT,
+    WHITESPACE,
+    BookingOut,
+    Email,
+    HotelOut,
+    IsoDate,
+    MinorUnits,
+    NextCursor,
+    Patch,
+    Phone,
+    Request,
+    RoomTypeOut,
+    Slug,
+)
 from common.services import admin as admin_service
-from common.services import reports
+from common.services import pricing, reports
 
 if TYPE_CHECKING:
     from common.ports import Page
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Currency = Annotated[str, Field(pattern=r'^[A-Z]{3}$', description='ISO 4217 code, e.g. EUR')]
-Timezone = Annotated[str, Field(min_length=1, max_length=64, description='IANA time zone, e.g. Europe/Lisbon')]
-Hour = Annotated[StrictInt, Field(ge=0, le=23)]
+
+
+# An IANA zone's shape; whether the zone exists is the tz database's to say (422 otherwise). The
+# document does not enumerate the ~600 zones: generated clients choke on such enums (GMT0 / GMT-0).
+Timezone = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r'^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$',
+        description='An IANA time zone the server knows, e.g. Europe/Lisbon (422 `validation_error` otherwise)',
+    ),
+]
+Hour = Annotated[int, Field(ge=0, le=23), JSON_INT]
 Tag = Annotated[str, Field(pattern=r'^[a-z0-9][a-z0-9-]{0,49}$')]
-Url = Annotated[str, Field(pattern=r'^https://\S+$', max_length=2048)]
-Money = Annotated[StrictInt, Field(ge=0, le=10**9, description='minor units (cents)')]
-Rooms = Annotated[StrictInt, Field(ge=0, le=10_000)]
-Capacity = Annotated[StrictInt, Field(ge=1, le=50)]
-Weekday = Annotated[StrictInt, Field(ge=1, le=7)]
+Url = Annotated[str, Field(pattern=rf'^https://[^{WHITESPACE}]+$', max_length=2048)]
+Money = Annotated[
+    int, Field(ge=0, le=10**9, description='minor units of the currency (cents: 12550 = 125.50)'), JSON_INT
+]
+Rooms = Annotated[int, Field(ge=0, le=10_000), JSON_INT]
+Capacity = Annotated[int, Field(ge=1, le=50), JSON_INT]
+Weekday = Annotated[int, Field(ge=1, le=7), JSON_INT]
 Weekdays = Annotated[list[Weekday], Field(min_length=1, max_length=7, description='ISO weekdays, 1 = Monday')]
-
-
-class Patch(Request):
-    """Only the fields sent change. ``NULLABLE`` lists the fields ``null`` may clear."""
-
-    NULLABLE: ClassVar[frozenset[str]] = frozenset()
-
-    @model_validator(mode='after')
-    def _nulls_only_where_allowed(self) -> Patch:
-        refused = sorted(n for n in self.model_fields_set if getattr(self, n) is None and n not in self.NULLABLE)
-        if refused:
-            raise ValueError(f'{", ".join(refused)} cannot be null')
-        return self
-
-    def changes(self) -> dict[str, Any]:
-        return self.model_dump(include=self.model_fields_set)
 
 
 # ------------------------------------------------------------------ hotels
@@ -60,7 +72,12 @@ class HotelCreate(Request):
     address: Annotated[str, Field(max_length=300)] = ''
     timezone: Timezone | None = Field(default=None, description='default HOTEL_TIMEZONE')
     check_in_hour: Hour | None = Field(default=None, description='default CHECK_IN_HOUR')
+    check_out_hour: Hour | None = Field(default=None, description='default CHECK_OUT_HOUR')
     currency: Currency
+    phone: Phone | None = Field(default=None, description='shown to guests (booking confirmation)')
+    notification_email: Email | None = Field(
+        default=None, description='where new bookings and cancellations are notified (never shown to guests)'
+    )
 
     model_config = ConfigDict(
         extra='forbid',
@@ -74,7 +91,10 @@ class HotelCreate(Request):
                     'address': 'Cais da Ribeira 1',
                     'timezone': 'Europe/Lisbon',
                     'check_in_hour': 15,
+                    'check_out_hour': 11,
                     'currency': 'EUR',
+                    'phone': '+351 222 000 111',
+                    'notification_email': 'reservations@riverside-porto.example',
                 }
             ]
         },
@@ -82,18 +102,37 @@ class HotelCreate(Request):
 
 
 class HotelPatch(Patch):
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({'phone', 'notification_email'})
+
     name: Name | None = None
     city: Name | None = None
     address: Annotated[str, Field(max_length=300)] | None = None
     timezone: Timezone | None = None
     check_in_hour: Hour | None = None
+    check_out_hour: Hour | None = None
     currency: Currency | None = Field(default=None, description='only while the hotel has no room types')
+    phone: Phone | None = Field(default=None, description='null clears it')
+    notification_email: Email | None = Field(default=None, description='null clears it (no hotel notices)')
 
     model_config = ConfigDict(
         extra='forbid',
         str_strip_whitespace=True,
         json_schema_extra={'examples': [{'name': 'Riverside Porto & Spa', 'check_in_hour': 14}]},
     )
+
+
+class AdminHotelOut(HotelOut):
+    """A hotel as its staff see it: what guests see, and where its notices go."""
+
+    notification_email: str | None = None
+
+    @classmethod
+    def from_domain(cls, hotel: Hotel) -> AdminHotelOut:
+        return cls(**{name: getattr(hotel, name) for name in cls.model_fields})
+
+
+class AdminHotelList(BaseModel):
+    items: list[AdminHotelOut]
 
 
 # ------------------------------------------------------------------ room types
@@ -107,7 +146,12 @@ class RoomTypeCreate(Request):
     capacity: Capacity
     base_price: Money
     currency: Currency | None = Field(default=None, description="the hotel's currency (the default)")
-    total_rooms: Rooms = Field(description='allotment of every night opened for the sale window')
+    total_rooms: Rooms = Field(description='rooms of this type in the hotel')
+    default_allotment: Rooms | None = Field(
+        default=None,
+        description='allotment of every night opened for the sale window, now and as it rolls forward '
+        '(default: total_rooms)',
+    )
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] = []
     images: Annotated[list[Url], Field(max_length=20)] = []
@@ -139,7 +183,12 @@ class RoomTypePatch(Patch):
     description: Annotated[str, Field(max_length=2000)] | None = None
     capacity: Capacity | None = None
     base_price: Money | None = None
-    total_rooms: Rooms | None = Field(default=None, description='allotment of nights opened from now on')
+    total_rooms: Rooms | None = Field(
+        default=None, description='rooms of this type; nights already open and default_allotment keep theirs'
+    )
+    default_allotment: Rooms | None = Field(
+        default=None, description='allotment of nights opened from now on (existing nights keep theirs)'
+    )
     view_type: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     amenities: Annotated[list[Tag], Field(max_length=50)] | None = None
     images: Annotated[list[Url], Field(max_length=20)] | None = None
@@ -151,12 +200,27 @@ class RoomTypePatch(Patch):
     )
 
 
+class AdminRoomTypeOut(RoomTypeOut):
+    default_allotment: int = Field(description='allotment of nights opened from now on')
+
+    @classmethod
+    def from_domain(cls, rt: RoomType) -> AdminRoomTypeOut:
+        public = RoomTypeOut.from_domain(rt).model_dump()
+        return cls(**public, default_allotment=rt.allotment_of_new_nights)
+
+
+class AdminRoomTypeList(BaseModel):
+    items: list[AdminRoomTypeOut]
+
+
 # ------------------------------------------------------------------ inventory
 
 
 class InventoryPut(Request):
     start_date: IsoDate
     end_date: IsoDate = Field(description='exclusive')
+    # At least one of the two (a rule between fields: the service's 422 says so; a schema-level
+    # anyOf would make client generators split the body into two anonymous types).
     allotment: Rooms | None = None
     stop_sell: StrictBool | None = None
     weekdays: Weekdays | None = Field(default=None, description='only these weekdays of the range')
@@ -167,7 +231,7 @@ class InventoryPut(Request):
             'examples': [
                 {'start_date': '2027-03-01', 'end_date': '2027-04-01', 'allotment': 12},
                 {'start_date': '2027-12-24', 'end_date': '2027-12-26', 'stop_sell': True},
-            ]
+            ],
         },
     )
 
@@ -207,9 +271,36 @@ class InventoryOut(BaseModel):
 # ------------------------------------------------------------------ price rules
 
 
-class AdjustmentIn(Request):
-    type: Literal['percent', 'amount', 'fixed']
-    value: StrictInt = Field(description='percent: -100..1000; amount and fixed: minor units')
+class PercentAdjustment(Request):
+    type: Literal['percent']
+    value: Annotated[
+        int, Field(ge=pricing.PERCENT_MIN, le=pricing.PERCENT_MAX, description='percent of the price'), JSON_INT
+    ]
+
+
+class AmountAdjustment(Request):
+    type: Literal['amount']
+    value: Annotated[
+        int,
+        Field(
+            ge=-pricing.MONEY_MAX, le=pricing.MONEY_MAX, description='added to the price, minor units of the currency'
+        ),
+        JSON_INT,
+    ]
+
+
+class FixedAdjustment(Request):
+    type: Literal['fixed']
+    value: Annotated[
+        int, Field(ge=0, le=pricing.MONEY_MAX, description='the price itself, minor units of the currency'), JSON_INT
+    ]
+
+
+AdjustmentIn = Annotated[PercentAdjustment | AmountAdjustment | FixedAdjustment, Field(discriminator='type')]
+Priority = Annotated[
+    int, Field(ge=-pricing.PRIORITY_LIMIT, le=pricing.PRIORITY_LIMIT, description='ascending; ties by id'), JSON_INT
+]
+MinStay = Annotated[int, Field(ge=1, le=pricing.MIN_STAY_MAX), JSON_INT]
 
 
 class RuleCreate(Request):
@@ -220,8 +311,8 @@ class RuleCreate(Request):
     end_date: IsoDate | None = Field(default=None, description='inclusive; null: open')
     weekdays: Weekdays | None = None
     adjustment: AdjustmentIn | None = Field(default=None, description='default amount 0 (a restriction only)')
-    priority: StrictInt = Field(default=0, description='ascending; ties by id')
-    min_stay: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    priority: Priority = 0
+    min_stay: MinStay | None = None
     closed_to_arrival: StrictBool = False
 
     model_config = ConfigDict(
@@ -245,7 +336,7 @@ class RuleCreate(Request):
                     'priority': 10,
                     'min_stay': 3,
                 },
-            ]
+            ],
         },
     )
 
@@ -262,8 +353,8 @@ class RulePatch(Patch):
     end_date: IsoDate | None = None
     weekdays: Weekdays | None = None
     adjustment: AdjustmentIn | None = None
-    priority: StrictInt | None = None
-    min_stay: Annotated[StrictInt, Field(ge=1, le=365)] | None = None
+    priority: Priority | None = None
+    min_stay: MinStay | None = None
     closed_to_arrival: StrictBool | None = None
 
     model_config = ConfigDict(
@@ -326,15 +417,15 @@ class StepOut(BaseModel):
     name: str
     priority: int
     adjustment: AdjustmentOut
-    price_before: int
-    price_after: int
+    price_before: MinorUnits
+    price_after: MinorUnits
 
 
 class PreviewNightOut(BaseModel):
     date: date
     weekday: int
-    base_price: int
-    price: int
+    base_price: MinorUnits
+    price: MinorUnits
     rule_ids: list[str]
     steps: list[StepOut]
 
@@ -352,9 +443,9 @@ class PreviewOut(BaseModel):
     check_out: date
     nights: int
     rooms: int
-    base_price: int
-    per_room_price: int
-    total_price: int
+    base_price: MinorUnits
+    per_room_price: MinorUnits
+    total_price: MinorUnits
     bookable: bool = Field(description='false when a restriction (min_stay, closed_to_arrival) refuses the stay')
     restriction: RestrictionOut | None
     nightly: list[PreviewNightOut]
@@ -413,7 +504,7 @@ class AdminBookingOut(BookingOut):
 
 class AdminBookingPage(BaseModel):
     items: list[AdminBookingOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
     @classmethod
     def from_domain(cls, page: Page[Booking], now: datetime) -> AdminBookingPage:
@@ -428,9 +519,9 @@ class TotalsOut(BaseModel):
     sold: int
     held: int
     occupancy: float | None = Field(description='sold / room_nights, percent')
-    revenue: int
-    adr: int | None = Field(description='average daily rate: revenue / sold')
-    revpar: int | None = Field(description='revenue per available room-night: revenue / room_nights')
+    revenue: MinorUnits
+    adr: int | None = Field(description='average daily rate: revenue / sold, minor units')
+    revpar: int | None = Field(description='revenue per available room-night: revenue / room_nights, minor units')
 
     @classmethod
     def from_domain(cls, totals: reports.Totals) -> TotalsOut:
@@ -454,6 +545,8 @@ class OccupancyNightOut(BaseModel):
     held: int = Field(description='rooms of PENDING bookings')
     occupancy: float | None = Field(description='sold / allotment, percent')
     revenue: int = Field(description='locked nightly prices of CONFIRMED bookings, minor units')
+    adr: int | None = Field(description='revenue / sold')
+    revpar: int | None = Field(description='revenue / allotment')
 
 
 class RoomTypeOccupancyOut(BaseModel):
@@ -465,10 +558,15 @@ class RoomTypeOccupancyOut(BaseModel):
     nights: list[OccupancyNightOut]
 
 
+class HotelNightOut(TotalsOut):
+    date: date
+
+
 class HotelOccupancyOut(BaseModel):
     hotel_id: str
     currency: str
     totals: TotalsOut
+    nights: list[HotelNightOut] = Field(description='every room type of the hotel, per night')
 
 
 class OccupancyOut(BaseModel):
@@ -483,7 +581,15 @@ class OccupancyOut(BaseModel):
             start_date=report.start,
             end_date=report.end,
             hotels=[
-                HotelOccupancyOut(hotel_id=h.hotel_id, currency=h.currency, totals=TotalsOut.from_domain(h.totals))
+                HotelOccupancyOut(
+                    hotel_id=h.hotel_id,
+                    currency=h.currency,
+                    totals=TotalsOut.from_domain(h.totals),
+                    nights=[
+                        HotelNightOut(date=night, **TotalsOut.from_domain(totals).model_dump())
+                        for night, totals in h.nights.items()
+                    ],
+                )
                 for h in report.hotels
             ],
             room_types=[
@@ -503,10 +609,67 @@ class OccupancyOut(BaseModel):
                             held=n.held,
                             occupancy=n.occupancy,
                             revenue=n.revenue,
+                            adr=n.adr,
+                            revpar=n.revpar,
                         )
                         for n in r.nights
                     ],
                 )
                 for r in report.room_types
+            ],
+        )
+
+
+# ------------------------------------------------------------------ inventory grid
+
+
+class GridNightOut(BaseModel):
+    date: date
+    allotment: int
+    available: int
+    sold: int = Field(description='rooms of CONFIRMED bookings')
+    held: int = Field(description='rooms of PENDING bookings (unpaid holds)')
+    stop_sell: bool
+
+
+class GridRoomTypeOut(BaseModel):
+    room_type_id: str
+    name: str
+    total_rooms: int = Field(description='the allotment of nights opened later')
+    nights: list[GridNightOut] = Field(description='the nights opened in the range (a missing night is not on sale)')
+
+
+class InventoryGridOut(BaseModel):
+    hotel_id: str
+    today: date = Field(description="the hotel's today: earlier nights cannot change")
+    start_date: date
+    end_date: date = Field(description='exclusive')
+    room_types: list[GridRoomTypeOut]
+
+    @classmethod
+    def from_domain(cls, grid: reports.InventoryGrid) -> InventoryGridOut:
+        return cls(
+            hotel_id=grid.hotel.id,
+            today=grid.today,
+            start_date=grid.start,
+            end_date=grid.end,
+            room_types=[
+                GridRoomTypeOut(
+                    room_type_id=room_type.id,
+                    name=room_type.name,
+                    total_rooms=room_type.total_rooms,
+                    nights=[
+                        GridNightOut(
+                            date=n.date,
+                            allotment=n.allotment,
+                            available=n.available,
+                            sold=n.sold,
+                            held=n.held,
+                            stop_sell=n.stop_sell,
+                        )
+                        for n in nights
+                    ],
+                )
+                for room_type, nights in grid.rows
             ],
         )

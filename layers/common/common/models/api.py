@@ -2,14 +2,16 @@
 
 Request models refuse unknown fields (``extra='forbid'``), so privileged fields such as
 ``status``, ``role`` or ``total_amount`` can never be mass-assigned. Dates must be ISO strings
-(``YYYY-MM-DD``) and JSON integers must be integers (no ``"2"`` or ``true``).
+(``YYYY-MM-DD``) and integers JSON numbers with no fraction (``2`` or ``2.0``; never ``"2"``,
+``true`` or ``2.5``), as JSON Schema's ``integer`` says. The OpenAPI document is generated from
+these models: every rule a schema can state is stated here, once.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,16 +19,18 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StrictBool,
-    StrictInt,
-    field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
+from common.config import settings
 from common.domain import (
     EARLIEST_DATE,
     LATEST_DATE,
+    MIN_PASSWORD_LENGTH,
     Booking,
     Hotel,
     NightPrice,
@@ -45,8 +49,29 @@ if TYPE_CHECKING:  # names for signatures only: a function imports the services 
     from common.services.search import CalendarNight, SearchAnswer
 
 _ISO_DATE = re.compile(r'^\d{4}-\d{2}-\d{2}$')
-_EMAIL = r'^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$'
+# Whitespace as both regex engines see it: the document's (ECMA-262, clients and validators) and
+# pydantic's (Rust's Unicode White_Space) differ by U+0085 and U+FEFF, so a pattern names both.
+WHITESPACE = r'\s\x85\ufeff'
+_EMAIL = rf'^[^@{WHITESPACE}]{{1,64}}@[^@{WHITESPACE}]+\.[^@{WHITESPACE}]{{2,}}$'
+_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
+Email = Annotated[str, Field(pattern=_EMAIL, max_length=254)]
+Phone = Annotated[str, Field(pattern=_PHONE, max_length=32)]
 SLUG = r'^[a-z0-9][a-z0-9-]{0,62}$'
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's ``integer``: a number with no fraction (2 and 2.0 alike); never a string or
+    a boolean (``"2"``, ``true``), which pydantic's lax ``int`` would take."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError('int_type', 'Input should be a valid integer')
+    return value
+
+
+# After the constraints in an ``Annotated`` (``Annotated[int, Field(ge=1), JSON_INT]``), so the
+# document states them as ``minimum``/``maximum``.
+JSON_INT = BeforeValidator(_json_integer)
+JsonInt = Annotated[int, JSON_INT]
+MinorUnits = Annotated[int, Field(description='Amount in minor units of `currency` (cents: 12550 = 125.50 EUR)')]
 
 
 def _iso_date_only(value: Any) -> Any:
@@ -73,15 +98,55 @@ class Request(BaseModel):
     model_config = ConfigDict(extra='forbid', str_strip_whitespace=True)
 
 
+class Patch(Request):
+    """Only the fields sent change. ``NULLABLE`` lists the fields ``null`` may clear; the others
+    are optional but refuse ``null``, and the document says so (no ``null`` in their schema)."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+    # Whether an empty body is refused (422: nothing to change).
+    NEEDS_A_CHANGE: ClassVar[bool] = True
+
+    @model_validator(mode='after')
+    def _nulls_only_where_allowed(self) -> Patch:
+        refused = sorted(n for n in self.model_fields_set if getattr(self, n) is None and n not in self.NULLABLE)
+        if refused:
+            raise ValueError(f'{", ".join(refused)} cannot be null')
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        if cls.NEEDS_A_CHANGE:
+            schema['minProperties'] = 1
+        for name, field in (schema.get('properties') or {}).items():
+            if name in cls.NULLABLE or 'anyOf' not in field:
+                continue
+            options = [option for option in field['anyOf'] if option.get('type') != 'null']
+            if len(options) == 1:
+                del field['anyOf']
+                field.pop('default', None)
+                field.update(options[0])
+        return schema
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
+
+
 # ------------------------------------------------------------------ requests
+
+
+def _max_rooms_per_booking(schema: dict[str, Any]) -> None:
+    schema['maximum'] = settings().max_rooms_per_booking
+    schema['description'] = 'rooms of this room type, at most MAX_ROOMS_PER_BOOKING'
 
 
 class HoldBody(Request):
     room_type_id: Slug
     check_in: IsoDate
     check_out: IsoDate
-    guests: Annotated[StrictInt, Field(ge=1, le=100)]
-    rooms: Annotated[StrictInt, Field(ge=1, le=100)] = 1
+    guests: Annotated[int, Field(ge=1, le=100, description='guests in all rooms together'), JSON_INT]
+    # The model bounds the type; the service applies the configured limit, which the document states.
+    rooms: Annotated[int, Field(ge=1, le=100, json_schema_extra=_max_rooms_per_booking), JSON_INT] = 1
 
     model_config = ConfigDict(
         extra='forbid',
@@ -94,8 +159,19 @@ class HoldBody(Request):
 
 
 class RegisterBody(Request):
-    email: Annotated[str, Field(pattern=_EMAIL, max_length=254)]
-    password: Annotated[str, Field(min_length=1, max_length=256)]
+    email: Email
+    # The length is checked by the service (422 ``weak_password``, ``rule: min_length``), after
+    # the surrounding whitespace is trimmed; the document states it for clients and generators.
+    password: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=256,
+            description=f'At least {MIN_PASSWORD_LENGTH} characters, not the email address or its part before '
+            'the @ (422 `weak_password` otherwise)',
+            json_schema_extra={'minLength': MIN_PASSWORD_LENGTH},
+        ),
+    ]
     name: Annotated[str, Field(min_length=1, max_length=100)]
 
     model_config = ConfigDict(
@@ -117,8 +193,18 @@ class LoginBody(Request):
 
 
 class PasswordChangeBody(Request):
-    current_password: Annotated[str, Field(max_length=256)]
-    new_password: Annotated[str, Field(min_length=1, max_length=256)]
+    current_password: Annotated[str, Field(max_length=256, description='The password the account has now')]
+    # Checked by the service like a registration's (422 ``weak_password``); stated for clients.
+    new_password: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=256,
+            description=f'At least {MIN_PASSWORD_LENGTH} characters, not the email address or its part before '
+            'the @ (422 `weak_password` otherwise)',
+            json_schema_extra={'minLength': MIN_PASSWORD_LENGTH},
+        ),
+    ]
 
     model_config = ConfigDict(
         extra='forbid',
@@ -143,7 +229,7 @@ class RefreshBody(Request):
 
 class NightOut(BaseModel):
     date: date
-    price: int
+    price: MinorUnits
     rule_ids: list[str] = []
 
     @classmethod
@@ -154,14 +240,14 @@ class NightOut(BaseModel):
 class PaymentOut(BaseModel):
     payment_intent_id: str
     status: str
-    amount: int
+    amount: MinorUnits
     currency: str
     last_error: str | None = None
 
 
 class RefundOut(BaseModel):
-    amount: int
-    penalty: int
+    amount: MinorUnits
+    penalty: MinorUnits
     currency: str
     status: str
     stripe_refund_id: str | None = None
@@ -178,7 +264,7 @@ class BookingOut(BaseModel):
     guests: int
     rooms: int
     currency: str
-    total_amount: int
+    total_amount: MinorUnits
     nightly: list[NightOut]
     hold_expires_at: datetime
     created_at: datetime
@@ -220,9 +306,15 @@ class BookingOut(BaseModel):
         )
 
 
+NextCursor = Annotated[
+    str | None,
+    Field(description='Opaque: send it as `cursor` to read the next page; null on the last page'),
+]
+
+
 class BookingPage(BaseModel):
     items: list[BookingOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
     @classmethod
     def from_domain(cls, page: Page[Booking], now: datetime) -> BookingPage:
@@ -230,17 +322,21 @@ class BookingPage(BaseModel):
 
 
 class HotelOut(BaseModel):
+    """A hotel as guests see it (its ``notification_email`` is the staff's, never shown here)."""
+
     id: str
     name: str
     city: str
     address: str
     timezone: str
     check_in_hour: int
+    check_out_hour: int
     currency: str
+    phone: str | None = None
 
     @classmethod
     def from_domain(cls, hotel: Hotel) -> HotelOut:
-        return cls(**vars(hotel))
+        return cls(**{name: getattr(hotel, name) for name in cls.model_fields})
 
 
 class HotelList(BaseModel):
@@ -253,7 +349,7 @@ class RoomTypeOut(BaseModel):
     name: str
     description: str
     capacity: int
-    base_price: int
+    base_price: MinorUnits
     currency: str
     total_rooms: int
     view_type: str | None
@@ -290,7 +386,7 @@ class CalendarNightOut(BaseModel):
     allotment: int
     available: int
     stop_sell: bool
-    price: int
+    price: MinorUnits
     rule_ids: list[str]
 
 
@@ -329,7 +425,7 @@ class SearchResultOut(BaseModel):
     amenities: list[str]
     available_rooms: int
     currency: str
-    total_price: int
+    total_price: Annotated[int, Field(description='All requested rooms, every night, in minor units of `currency`')]
     nightly: list[NightOut]
     restriction: str | None = None
 
@@ -434,7 +530,13 @@ class CheckoutBody(Request):
                 {'auto_confirm': False},
                 {'payment_method': 'pm_1Q0PsIJvEtkwdCNYMSaVuRz6'},
                 {'auto_confirm': True},
-            ]
+            ],
+            # With auto_confirm, a payment_method is one of Stripe's test methods (the validator below).
+            'if': {
+                'required': ['auto_confirm', 'payment_method'],
+                'properties': {'auto_confirm': {'const': True}, 'payment_method': {'type': 'string'}},
+            },
+            'then': {'properties': {'payment_method': {'pattern': '^pm_card_'}}},
         },
     )
 
@@ -451,7 +553,7 @@ class CheckoutOut(BaseModel):
     payment_intent_id: str
     client_secret: str | None
     payment_status: str
-    amount: int
+    amount: MinorUnits
     currency: str
 
     @classmethod
@@ -469,9 +571,9 @@ class CheckoutOut(BaseModel):
 
 class RefundQuoteOut(BaseModel):
     booking_id: str
-    amount: int
-    penalty: int
-    paid: int
+    amount: MinorUnits
+    penalty: MinorUnits
+    paid: MinorUnits
     currency: str
     policy: RefundPolicy
     deadline: datetime
@@ -500,7 +602,6 @@ class WebhookAck(BaseModel):
 
 # ------------------------------------------------------------------ accounts
 
-_PHONE = r'^\+?[0-9][0-9 ().-]{4,30}$'
 _NOT_CHANGEABLE_HERE = ('email', 'role', 'password', 'password_hash', 'id', 'user_id', 'created_at')
 
 
@@ -510,15 +611,24 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_no_control_characters)]
+# The validator says why in words; the document states the same rule as a pattern.
+PlainText = Annotated[
+    str,
+    AfterValidator(_no_control_characters),
+    Field(json_schema_extra={'pattern': r'^[^\x00-\x08\x0b-\x1f\x7f]*$'}),
+]
 
 
-class ProfilePatch(Request):
-    """Only the fields sent change; ``null`` clears ``phone`` or ``address``. Email, role and
-    password cannot be changed here: sending them is refused (422), never silently ignored."""
+class ProfilePatch(Patch):
+    """Only the fields sent change; ``null`` clears ``phone`` or ``address`` (a name cannot be
+    cleared). Email, role and password cannot be changed here: sending them is refused (422),
+    never silently ignored."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({'phone', 'address'})
+    NEEDS_A_CHANGE: ClassVar[bool] = False
 
     name: Annotated[PlainText, Field(min_length=1, max_length=100)] | None = None
-    phone: Annotated[str, Field(pattern=_PHONE, max_length=32)] | None = None
+    phone: Phone | None = None
     address: Annotated[PlainText, Field(min_length=1, max_length=300)] | None = None
 
     model_config = ConfigDict(
@@ -540,16 +650,6 @@ class ProfilePatch(Request):
                 )
         return data
 
-    @field_validator('name')
-    @classmethod
-    def _name_cannot_be_cleared(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError('name cannot be removed')
-        return value
-
-    def changes(self) -> dict[str, str | None]:
-        return {name: getattr(self, name) for name in self.model_fields_set}
-
 
 class WishlistAddBody(Request):
     room_type_id: Slug
@@ -561,7 +661,7 @@ class WishlistItemOut(BaseModel):
     room_type_id: str
     hotel_id: str
     name: str
-    base_price: int
+    base_price: MinorUnits
     currency: str
     added_at: datetime
 
@@ -582,7 +682,7 @@ class WishlistOut(BaseModel):
 
 
 class ReviewBody(Request):
-    rating: Annotated[StrictInt, Field(ge=1, le=5)]
+    rating: Annotated[int, Field(ge=1, le=5), JSON_INT]
     comment: Annotated[PlainText, Field(max_length=2000)] = ''
 
     model_config = ConfigDict(
@@ -616,7 +716,7 @@ class ReviewOut(BaseModel):
 
 class ReviewPage(BaseModel):
     items: list[ReviewOut]
-    next_cursor: str | None
+    next_cursor: NextCursor
 
     @classmethod
     def from_domain(cls, page: Page[Review]) -> ReviewPage:

@@ -8,7 +8,10 @@ One repository per aggregate, each a class built with the ``Table`` by the compo
 - ``BookingRepository``: bookings and the rooms they hold, payments and refunds recorded on them;
 - ``PaymentRecords``: Stripe events already processed, the outbox of refunds owed;
 - ``AccountRepository`` and ``LimitCounters``: users, sessions, abuse limits;
-- ``ReviewRepository`` and ``WishlistRepository``.
+- ``ReviewRepository`` and ``WishlistRepository``;
+- ``HousekeepingRecords``: the progress of the daily sale-window pass;
+- ``NotificationRecords``: each email claimed once per event and recipient;
+- ``MigrationStore``: raw items, guarded changes and records of the data migrations.
 
 Items are converted to domain values here; key shapes live in ``common.tables`` only; retries,
 error translation, transactions and cursors in the private ``_dynamo``. Every write that moves
@@ -19,7 +22,10 @@ from common.repos._dynamo import Table
 from common.repos.accounts import AccountRepository, LimitCounters
 from common.repos.bookings import BookingRepository
 from common.repos.catalog import CatalogRepository
+from common.repos.housekeeping import HousekeepingRecords
 from common.repos.inventory import InventoryRepository
+from common.repos.migrations import MigrationStore
+from common.repos.notifications import NotificationRecords
 from common.repos.payments import PaymentRecords
 from common.repos.reviews import ReviewRepository, WishlistRepository
 
@@ -27,8 +33,11 @@ __all__ = [
     'AccountRepository',
     'BookingRepository',
     'CatalogRepository',
+    'HousekeepingRecords',
     'InventoryRepository',
     'LimitCounters',
+    'MigrationStore',
+    'NotificationRecords',
     'PaymentRecords',
     'ReviewRepository',
     'Table',

@@ -14,7 +14,7 @@ import binascii
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar, cast
 
 from pynamodb.connection import Connection
@@ -118,6 +118,14 @@ class Table:
     def connection(self) -> Connection:
         return tables.BookingItem._get_connection().connection
 
+    @property
+    def name(self) -> str:
+        return str(tables.BookingItem.Meta.table_name)
+
+    def client(self) -> Any:
+        """The low-level botocore client (for raw items: the data migrations)."""
+        return self.connection().client
+
     def get(self, model: type[Model], key: tuple[str, str], what: str, *, consistent: bool = False) -> Any:
         """One item; ``NotFound`` (``{what} not found``) when there is none."""
         try:
@@ -138,6 +146,16 @@ class Table:
         """Run a query or scan to the end (PynamoDB reads lazily); transient failures are 503."""
         try:
             return list(results)
+        except (QueryError, ScanError) as exc:
+            if transient(exc):
+                raise errors.ServiceUnavailable() from exc
+            raise
+
+    def stream(self, results: Iterable[T]) -> Iterator[T]:
+        """A query or scan read lazily, page by page (a caller may stop early); transient failures
+        are 503."""
+        try:
+            yield from results
         except (QueryError, ScanError) as exc:
             if transient(exc):
                 raise errors.ServiceUnavailable() from exc

@@ -93,12 +93,13 @@ def stored(value: Payment | Refund) -> dict[str, Any]:
 
 def booking_item(value: Booking, shards: int) -> BookingItem:
     """The item of a booking as it is written when held (PENDING: in the sparse index)."""
+    arrival_month, arrival_key = BookingItem.arrival(value.check_in.isoformat(), value.id)
     return BookingItem(
         *BookingItem.key(value.id),
         gsi1pk=BookingItem.user_partition(value.user_id),
         gsi1sk=BookingItem.user_sort_key(iso(value.created_at), value.id),
-        arrival_month=BookingItem.arrival_month_of(value.check_in),
-        arrival_key=BookingItem.arrival_key_of(value.check_in, value.id),
+        arrival_month=arrival_month,
+        arrival_key=arrival_key,
         pending_shard=pending_shard(value.id, shards) if value.status is BookingStatus.PENDING else None,
         hold_expires_at=iso(value.hold_expires_at),
         booking_id=value.id,

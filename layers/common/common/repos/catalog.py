@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -27,6 +27,9 @@ def _hotel(item: HotelItem) -> Hotel:
         timezone=item.timezone,
         check_in_hour=int(item.check_in_hour),
         currency=item.currency,
+        check_out_hour=int(item.check_out_hour) if item.check_out_hour is not None else Hotel.check_out_hour,
+        phone=item.phone,
+        notification_email=item.notification_email,
     )
 
 
@@ -45,6 +48,7 @@ def _room_type(item: RoomTypeItem) -> RoomType:
         images=strings(item.images),
         rating_sum=int(item.rating_sum or 0),
         review_count=int(item.review_count or 0),
+        default_allotment=None if item.default_allotment is None else int(item.default_allotment),
     )
 
 
@@ -114,8 +118,9 @@ class CatalogRepository:
     (``RULE#{id}``) written with it, so a rule is found by id alone with strongly consistent reads.
     """
 
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, retention_days: int) -> None:
         self._table = table
+        self._retention_days = retention_days  # the TTL of nights put back (common.sale_window)
 
     # ------------------------------------------------------------ hotels
 
@@ -137,6 +142,9 @@ class CatalogRepository:
             timezone=hotel.timezone,
             check_in_hour=hotel.check_in_hour,
             currency=hotel.currency,
+            check_out_hour=hotel.check_out_hour,
+            phone=hotel.phone,
+            notification_email=hotel.notification_email,
         )
         if not self._table.save_if(item, HotelItem.pk.does_not_exist() if create else HotelItem.pk.exists()):
             raise errors.AlreadyExists('Hotel already exists') if create else errors.NotFound('Hotel not found')
@@ -174,6 +182,13 @@ class CatalogRepository:
     def list_room_types(self) -> list[RoomType]:
         return [_room_type(i) for i in self._table.read(RoomTypeItem.gsi1.query(RoomTypeItem.LIST_PK))]
 
+    def room_types_after(self, cursor: str) -> Iterator[tuple[str, RoomType]]:
+        """Every room type after ``cursor`` in listing-key order, with its key: one Query per 1 MB,
+        paged lazily (housekeeping records the key of the last one it finished)."""
+        condition = RoomTypeItem.gsi1sk > cursor if cursor else None
+        for item in self._table.stream(RoomTypeItem.gsi1.query(RoomTypeItem.LIST_PK, condition)):
+            yield item.gsi1sk, _room_type(item)
+
     def put_room_type(self, room_type: RoomType, *, create: bool) -> None:
         item = RoomTypeItem(
             *RoomTypeItem.key(room_type.id),
@@ -192,6 +207,7 @@ class CatalogRepository:
             images=list(room_type.images),
             rating_sum=room_type.rating_sum,
             review_count=room_type.review_count,
+            default_allotment=room_type.allotment_of_new_nights,
         )
         if create:
             self._create_room_type(item, room_type.hotel_id)
@@ -228,7 +244,8 @@ class CatalogRepository:
         """Delete a room type whose nights hold nothing (the caller checked, from a consistent read).
 
         Nights go first, in transactions of up to 100, each guarded by the counts the caller saw
-        (``available = allotment``: nothing held). A hold that lands after the check fails a guard:
+        (nothing held on every night it checked: nights past the retention are not checked, TTL
+        deletes them sooner or later). A hold that lands after the check fails a guard:
         the nights already deleted are put back and ``HasBookings`` is raised. Only then the room
         type and its hotel's count go, in one transaction, and the rules scoped to it.
         """
@@ -240,7 +257,7 @@ class CatalogRepository:
                     tx.delete(
                         InventoryItem(*InventoryItem.key(room_type.id, night.date.isoformat())),
                         condition=(InventoryItem.allotment == night.allotment)
-                        & (InventoryItem.available == night.allotment),
+                        & (InventoryItem.available == night.available),
                     )
 
             try:
@@ -275,7 +292,7 @@ class CatalogRepository:
             def restore(tx: TransactWrite, chunk: Sequence[InventoryNight] = chunk) -> None:
                 for n in chunk:
                     tx.save(
-                        night_item(room_type, n.date, n.allotment, n.available, n.stop_sell),
+                        night_item(room_type, n.date, n.allotment, n.available, n.stop_sell, self._retention_days),
                         condition=InventoryItem.pk.does_not_exist(),
                     )
 

@@ -2,22 +2,27 @@
 
 ``available`` only moves inside guarded writes: holds and releases (repos.bookings, in the same
 transaction as the booking's status) and the admin changes planned as ``NightChange``s here.
+Nights are opened by a PutItem guarded by ``attribute_not_exists(pk)`` (housekeeping, room-type
+creation): a night that exists is never overwritten, so a second opener never undoes a hold taken
+a moment after the first opened it. Every night written carries its TTL (``common.sale_window``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from common import errors
+from common import errors, sale_window
 from common.domain import InventoryNight, RoomType
-from common.ports import NightChange
-from common.repos._dynamo import Table, chunks, failed_guards, new_token
+from common.ports import NewNight, NightChange
+from common.repos._dynamo import Table, chunks, conditional_failed, failed_guards, new_token, transient, with_retries
+from common.sale_window import night_expires_at
 from common.tables import InventoryItem
 from common.timeutil import parse_date
 
@@ -32,7 +37,9 @@ def night(item: InventoryItem) -> InventoryNight:
     )
 
 
-def night_item(room_type: RoomType, day: date, allotment: int, available: int, stop_sell: bool) -> InventoryItem:
+def night_item(
+    room_type: RoomType, day: date, allotment: int, available: int, stop_sell: bool, retention_days: int
+) -> InventoryItem:
     return InventoryItem(
         *InventoryItem.key(room_type.id, day.isoformat()),
         room_type_id=room_type.id,
@@ -41,13 +48,14 @@ def night_item(room_type: RoomType, day: date, allotment: int, available: int, s
         allotment=allotment,
         available=available,
         stop_sell=stop_sell,
+        ttl=night_expires_at(day, retention_days),
     )
 
 
-def _apply_change(tx: TransactWrite, room_type: RoomType, change: NightChange) -> None:
+def _apply_change(tx: TransactWrite, room_type: RoomType, change: NightChange, retention_days: int) -> None:
     if change.before is None:
         tx.save(
-            night_item(room_type, change.night, change.allotment, change.allotment, change.stop_sell),
+            night_item(room_type, change.night, change.allotment, change.allotment, change.stop_sell, retention_days),
             condition=InventoryItem.pk.does_not_exist(),
             return_values='ALL_OLD',
         )
@@ -109,8 +117,12 @@ def _refusal(exc: TransactWriteError, chunk: Sequence[NightChange], failed: list
 
 
 class InventoryRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, retention_days: int, workers: int = 8) -> None:
         self._table = table
+        self._retention_days = retention_days  # INVENTORY_RETENTION_DAYS: the TTL of every night written
+        # Parallel puts when opening many nights (a new room type's window); within the botocore
+        # client's connection pool (DYNAMODB_MAX_POOL_CONNECTIONS, 10 in a Lambda).
+        self._workers = workers
 
     def nights(self, room_type_id: str, start: date, end: date, *, consistent: bool = False) -> list[InventoryNight]:
         """Nights ``start`` (inclusive) to ``end`` (exclusive) of one room type: one Query."""
@@ -133,18 +145,52 @@ class InventoryRepository:
         for item in InventoryItem.scan(InventoryItem.pk.startswith(InventoryItem.PREFIX), consistent_read=True):
             yield night(item)
 
-    def open(self, room_type: RoomType, start: date, days: int) -> int:
-        """Create the nights that do not exist yet (existing nights keep their counts)."""
-        existing = {n.date for n in self.nights(room_type.id, start, start + timedelta(days=days), consistent=True)}
-        created = 0
+    def existing_nights(self, room_type_id: str, first: date, last: date, *, consistent: bool = False) -> set[date]:
+        """The nights from ``first`` to ``last`` (both included) that exist: one Query of keys only."""
+        query = InventoryItem.query(
+            InventoryItem.partition(room_type_id),
+            InventoryItem.sk.between(first.isoformat(), last.isoformat()),
+            consistent_read=consistent,
+            attributes_to_get=['sk'],
+        )
+        return {parse_date(item.sk) for item in self._table.read(query)}
+
+    def open_nights(self, nights: Sequence[NewNight]) -> list[bool]:
+        """Create the nights that do not exist yet; for each, whether this call created it.
+
+        One conditional PutItem per night, ``workers`` at a time. Not TransactWriteItems: nights
+        need no atomicity between them, a transactional write costs twice the WCU, and one night
+        that exists would cancel the other 99."""
+        if len(nights) <= 1 or self._workers <= 1:
+            return [self._open_one(new) for new in nights]
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(nights))) as pool:
+            return list(pool.map(self._open_one, nights))
+
+    def _open_one(self, new: NewNight) -> bool:
+        allotment = new.room_type.opening_allotment(new.night)
+        item = night_item(new.room_type, new.night, allotment, allotment, False, self._retention_days)
+        try:
+            with_retries(lambda: item.save(condition=InventoryItem.pk.does_not_exist()))
+        except PutError as exc:
+            if conditional_failed(exc):
+                return False  # opened by someone else first: its counts (and any hold on it) stay
+            if transient(exc):
+                raise errors.ServiceUnavailable() from exc
+            raise
+        return True
+
+    def open_fresh(self, room_type: RoomType, first: date, last: date) -> int:
+        """Write the nights ``first`` to ``last`` of a room type created a moment ago, before anything
+        else can see it (the demo seed before the API serves, test setup), in BatchWriteItem calls of
+        25 nights. Unconditional: never for a room type the API or housekeeping may already know
+        (they may have opened a night and a guest booked it)."""
+        count = 0
         with InventoryItem.batch_write() as batch:
-            for offset in range(days):
-                day = start + timedelta(days=offset)
-                if day in existing:
-                    continue
-                batch.save(night_item(room_type, day, room_type.total_rooms, room_type.total_rooms, False))
-                created += 1
-        return created
+            for day in sale_window.nights(first, last):
+                allotment = room_type.opening_allotment(day)
+                batch.save(night_item(room_type, day, allotment, allotment, False, self._retention_days))
+                count += 1
+        return count
 
     def apply(self, room_type: RoomType, changes: Sequence[NightChange]) -> None:
         """Apply planned night changes all-or-nothing.
@@ -161,7 +207,7 @@ class InventoryRepository:
 
             def apply(tx: TransactWrite, chunk: Sequence[NightChange] = chunk) -> None:
                 for change in chunk:
-                    _apply_change(tx, room_type, change)
+                    _apply_change(tx, room_type, change, self._retention_days)
 
             try:
                 self._table.transact(apply, token=new_token())

@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from common import errors
-from common.domain import Principal, Role, User
+from common.domain import MIN_PASSWORD_LENGTH, Principal, Role, User
 from common.observability import logger
 from common.services import limits
 from common.services.deps import Deps
 from common.timeutil import stored_precision
 
-MIN_PASSWORD_LENGTH = 10
 # Added to a revocation's lifetime so a token signed by a Lambda whose clock runs a little ahead
 # still expires before its session's revocation does.
 _CLOCK_SKEW = timedelta(minutes=5)

@@ -6,8 +6,8 @@ the same warm Lambda never serves what it just replaced. Other warm Lambdas catc
 ``CATALOG_CACHE_SECONDS``; inventory is never cached.
 
 Decisions (see docs/admin.md):
-- ``total_rooms`` of a room type is the allotment of nights opened from then on; nights that
-  exist change only through ``set_inventory``.
+- ``default_allotment`` of a room type (``total_rooms`` when absent) is the allotment of nights
+  opened from then on; nights that exist change only through ``set_inventory``.
 - A room type with rooms held on any night (PENDING or CONFIRMED, past or future) cannot be
   deleted (409 ``has_bookings``); a hotel with room types cannot be deleted (409
   ``hotel_not_empty``). Deleting removes the nights and the price rules that belong to it.
@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from common import errors
+from common import errors, masking
 from common.domain import (
     Adjustment,
     Hotel,
@@ -35,7 +35,8 @@ from common.domain import (
 )
 from common.observability import logger
 from common.ports import NightChange
-from common.services import catalog, pricing
+from common.sale_window import kept_from
+from common.services import catalog, housekeeping, pricing
 from common.services.deps import Deps
 from common.timeutil import stored_precision
 
@@ -77,6 +78,7 @@ def create_hotel(deps: Deps, admin: Principal, fields: dict[str, Any]) -> Hotel:
     current = deps.settings
     timezone = fields.get('timezone') or current.hotel_timezone
     check_in_hour = fields.get('check_in_hour')
+    check_out_hour = fields.get('check_out_hour')
     hotel = Hotel(
         id=fields['id'],
         name=fields['name'],
@@ -85,6 +87,9 @@ def create_hotel(deps: Deps, admin: Principal, fields: dict[str, Any]) -> Hotel:
         timezone=timezone,
         check_in_hour=current.check_in_hour if check_in_hour is None else check_in_hour,
         currency=fields['currency'],
+        check_out_hour=current.check_out_hour if check_out_hour is None else check_out_hour,
+        phone=fields.get('phone'),
+        notification_email=fields.get('notification_email'),
     )
     check_timezone(hotel.timezone)
     deps.catalog.put_hotel(hotel, create=True)
@@ -97,7 +102,7 @@ def update_hotel(deps: Deps, admin: Principal, hotel_id: str, changes: dict[str,
     if 'timezone' in changes:
         check_timezone(changes['timezone'])
     hotel = deps.catalog.update_hotel(hotel_id, changes)
-    _record(deps, admin, 'hotel.update', hotel_id=hotel_id, changes=changes)
+    _record(deps, admin, 'hotel.update', hotel_id=hotel_id, changes=masking.masked_fields(changes))
     return hotel
 
 
@@ -130,7 +135,8 @@ def _hotel_of(deps: Deps, hotel_id: str) -> Hotel:
 
 
 def create_room_type(deps: Deps, admin: Principal, fields: dict[str, Any], now: datetime) -> tuple[RoomType, int]:
-    """Create a room type and open ``total_rooms`` for each night of the sale window.
+    """Create a room type and open ``default_allotment`` (else ``total_rooms``) for each night of
+    the sale window.
 
     The room type is written first (its id is the lock: of two concurrent creates only one
     opens nights); opening the nights is idempotent, and ``set_inventory`` opens any night
@@ -155,15 +161,18 @@ def create_room_type(deps: Deps, admin: Principal, fields: dict[str, Any], now: 
         view_type=fields.get('view_type'),
         amenities=tuple(fields.get('amenities') or ()),
         images=tuple(fields.get('images') or ()),
+        default_allotment=fields['total_rooms']
+        if fields.get('default_allotment') is None
+        else fields['default_allotment'],
     )
     deps.catalog.put_room_type(room_type, create=True)
-    opened = deps.inventory.open(room_type, hotel.today(now), deps.settings.sale_window_days + 1)
+    opened = housekeeping.open_window(deps, room_type, hotel, now)
     _record(deps, admin, 'room_type.create', room_type_id=room_type.id, hotel_id=hotel.id, nights_opened=opened)
     return room_type, opened
 
 
 def update_room_type(deps: Deps, admin: Principal, room_type_id: str, changes: dict[str, Any]) -> RoomType:
-    """``total_rooms`` becomes the allotment of nights opened later; existing nights keep theirs."""
+    """``default_allotment`` becomes the allotment of nights opened later; existing nights keep theirs."""
     _require_changes(changes)
     stored = {k: list(v) if isinstance(v, tuple) else v for k, v in changes.items()}
     room_type = deps.catalog.update_room_type(room_type_id, stored)
@@ -171,10 +180,12 @@ def update_room_type(deps: Deps, admin: Principal, room_type_id: str, changes: d
     return room_type
 
 
-def delete_room_type(deps: Deps, admin: Principal, room_type_id: str) -> None:
+def delete_room_type(deps: Deps, admin: Principal, room_type_id: str, now: datetime) -> None:
     room_type = deps.catalog.get_room_type(room_type_id)
     nights = deps.inventory.all_nights(room_type_id)
-    held = [n for n in nights if n.available != n.allotment]
+    # Nights past the retention do not count (TTL deletes them sooner or later: it never decides).
+    kept = kept_from(now, deps.settings.inventory_retention_days)
+    held = [n for n in nights if n.available != n.allotment and n.date >= kept]
     if held:
         raise errors.HasBookings(
             f'Bookings hold {sum(n.allotment - n.available for n in held)} room-nights of {room_type_id}; '
@@ -210,7 +221,7 @@ def plan_inventory(
     """The night changes an update needs, from a consistent read of the nights it covers.
 
     Unchanged nights are left out (a repeated PUT writes nothing). A night that does not exist
-    yet is opened with the requested allotment (else ``total_rooms``). Lowering the allotment
+    yet is opened with the requested allotment (else the room type's opening allotment). Lowering the allotment
     below what is held on a night refuses the whole request, listing every such night.
     """
     by_date = {n.date: n for n in current}
@@ -219,7 +230,7 @@ def plan_inventory(
         before = by_date.get(night)
         allotment = update.allotment
         if allotment is None:
-            allotment = before.allotment if before else room_type.total_rooms
+            allotment = before.allotment if before else room_type.opening_allotment(night)
         stop_sell = update.stop_sell
         if stop_sell is None:
             stop_sell = before.stop_sell if before else False

@@ -33,6 +33,7 @@ from datetime import date
 
 from common import errors
 from common.domain import HOLDING_STATUSES, NOT_REFUNDED, Booking, BookingStatus, RefundStatus
+from common.sale_window import kept_from
 from common.services.deps import Deps
 
 ENDED = frozenset({BookingStatus.CANCELLED, BookingStatus.EXPIRED})
@@ -83,7 +84,10 @@ def held_rooms(bookings: Iterable[Booking]) -> dict[tuple[str, date], int]:
 def inventory_violations(
     deps: Deps, start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
 ) -> list[Violation]:
-    """Every night (optionally in [start, end)) where the books do not balance."""
+    """Every night (optionally in [start, end)) where the books do not balance. Nights older than
+    the retention are not looked at: TTL may or may not have deleted them yet."""
+    kept = kept_from(deps.clock(), deps.settings.inventory_retention_days)
+    start = max(start or kept, kept)
     held = held_rooms(deps.bookings.scan() if bookings is None else bookings)
     found = []
     seen: set[tuple[str, date]] = set()

@@ -20,8 +20,12 @@ from common.ports import (
     BookingRepository,
     CatalogRepository,
     EventPublisher,
+    HousekeepingRecords,
     InventoryRepository,
     LimitCounters,
+    Mailer,
+    MigrationStore,
+    NotificationRecords,
     Passwords,
     PaymentGateway,
     PaymentRecords,
@@ -82,8 +86,12 @@ class Deps:
     limits: LimitCounters
     reviews: ReviewRepository
     wishlist: WishlistRepository
+    housekeeping: HousekeepingRecords
+    notifications: NotificationRecords
+    migrations: MigrationStore
     stripe: PaymentGateway
     events: EventPublisher
+    mailer: Mailer
     tokens: Tokens
     passwords: Passwords
     clock: Callable[[], datetime]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from common.domain import Booking, BookingStatus, Payment
@@ -88,4 +89,56 @@ class SweepReport:
             'payments_left_open': self.payments_left_open,
             'refunds_settled': self.refunds_settled,
             'complete': self.complete,
+        }
+
+
+_SHORT_LISTED = 50  # room types named in a housekeeping summary (the count is always whole)
+
+
+@dataclass
+class RollReport:
+    """One run of the daily housekeeping pass."""
+
+    day: date
+    room_types: int = 0
+    nights_opened: int = 0
+    # Room types whose window had a missing night (up to SALE_WINDOW_DAYS ahead) when the run
+    # reached them: a run was missed or failed. Their windows are whole again after this run.
+    short: list[str] = field(default_factory=list)
+    read_windows: bool = False  # this pass reads every window
+    complete: bool = True  # False: stopped by its budget; the next run continues
+    already_done: bool = False  # the day's pass had finished before: nothing to do
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            'day': self.day.isoformat(),
+            'room_types': self.room_types,
+            'nights_opened': self.nights_opened,
+            'short': len(self.short),
+            'short_room_types': self.short[:_SHORT_LISTED],
+            'read_windows': self.read_windows,
+            'complete': self.complete,
+            'already_done': self.already_done,
+        }
+
+
+@dataclass
+class NotificationReport:
+    """One integration event handled by the notifier: the kinds of email sent, already sent, refused."""
+
+    event_id: str | None = None
+    detail_type: str | None = None
+    sent: list[str] = field(default_factory=list)  # kinds
+    duplicates: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    skipped: str | None = None  # why nothing was sent
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            'event_id': self.event_id,
+            'detail_type': self.detail_type,
+            'sent': self.sent,
+            'duplicates': self.duplicates,
+            'rejected': self.rejected,
+            'skipped': self.skipped,
         }

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from common import errors
-from common.domain import Booking, BookingStatus, InventoryNight, RoomType
+from common.domain import Booking, BookingStatus, Hotel, InventoryNight, RoomType
 from common.ports import Page
+from common.sale_window import kept_from
 from common.services import catalog
 from common.services.deps import Deps
 
@@ -115,6 +116,14 @@ class NightFigures:
     def occupancy(self) -> float | None:
         return percent(self.sold, self.allotment)
 
+    @property
+    def adr(self) -> int | None:
+        return money_ratio(self.revenue, self.sold)
+
+    @property
+    def revpar(self) -> int | None:
+        return money_ratio(self.revenue, self.allotment)
+
 
 @dataclass
 class Totals:
@@ -156,6 +165,7 @@ class HotelOccupancy:
     hotel_id: str
     currency: str
     totals: Totals
+    nights: dict[date, Totals] = field(default_factory=dict)  # every room type of the hotel, per night
 
 
 @dataclass(frozen=True)
@@ -201,48 +211,104 @@ def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date,
     ]
 
 
-def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyReport:
-    """Per night and room type: allotment, available, sold, held, occupancy and revenue, with
-    totals (occupancy, ADR, RevPAR) per room type and per hotel.
-
-    Reads: the room types (1 Query), one inventory Query per room type (in parallel), and the
-    bookings holding rooms in the range from the ``arrivals`` index (one Query per check-in
-    month, from ``MAX_STAY_HARD_LIMIT`` nights before ``from``). Stored PENDING holds count as
-    held until the sweeper expires them, so allotment = available + sold + held on every night.
-    """
-    start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
+def _room_types(deps: Deps, hotel_id: str | None, room_type_id: str | None, days: int) -> list[RoomType]:
     room_types = [
         rt
         for rt in deps.catalog.list_room_types()
-        if (query.hotel_id is None or rt.hotel_id == query.hotel_id)
-        and (query.room_type_id is None or rt.id == query.room_type_id)
+        if (hotel_id is None or rt.hotel_id == hotel_id) and (room_type_id is None or rt.id == room_type_id)
     ]
-    if query.room_type_id is not None and not room_types:
+    if room_type_id is not None and not room_types:
         raise errors.NotFound('Room type not found')
     room_types.sort(key=catalog.admin_order)
-    rows = len(room_types) * (end - start).days
+    rows = len(room_types) * days
     if rows > MAX_REPORT_ROWS:
         raise errors.RangeTooLong(
             f'The report would have {rows} rows (at most {MAX_REPORT_ROWS}); narrow the dates or filter by hotel_id',
             max_rows=MAX_REPORT_ROWS,
         )
-    inventories = list(_pool.map(lambda rt: deps.inventory.nights(rt.id, start, end), room_types))
-    bookings = deps.bookings.holding_rooms(start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id)
+    return room_types
+
+
+def _nights_of(
+    deps: Deps,
+    room_types: list[RoomType],
+    start: date,
+    end: date,
+    *,
+    hotel_id: str | None,
+    room_type_id: str | None,
+    consistent: bool = False,
+) -> list[list[NightFigures]]:
+    """Each room type's nights with what is sold and held on them: one inventory Query per room
+    type (in parallel) and the bookings holding rooms in the range from the ``arrivals`` index
+    (one Query per check-in month, from ``MAX_STAY_HARD_LIMIT`` nights before ``start``)."""
+    inventories = list(
+        _pool.map(lambda rt: deps.inventory.nights(rt.id, start, end, consistent=consistent), room_types)
+    )
+    bookings = deps.bookings.holding_rooms(start, end, hotel_id=hotel_id, room_type_id=room_type_id)
     by_room_type: dict[str, list[Booking]] = defaultdict(list)
     for booking in bookings:
         by_room_type[booking.room_type_id].append(booking)
+    return [
+        _figures(nights, by_room_type[rt.id], start, end) for rt, nights in zip(room_types, inventories, strict=True)
+    ]
+
+
+def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyReport:
+    """Per night and room type: allotment, available, sold, held, occupancy and revenue, with
+    totals (occupancy, ADR, RevPAR) per room type and per hotel, and per night per hotel.
+
+    Reads: the room types (1 Query) and ``_nights_of``. Stored PENDING holds count as held until
+    the sweeper expires them, so allotment = available + sold + held on every night.
+    """
+    start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
+    kept = kept_from(now, deps.settings.inventory_retention_days)
+    if start < kept:  # TTL may have deleted some of those nights, or not yet: never report from them
+        raise errors.InvalidDates(f'Nights before {kept.isoformat()} are no longer kept (INVENTORY_RETENTION_DAYS)')
+    room_types = _room_types(deps, query.hotel_id, query.room_type_id, (end - start).days)
+    figures_of = _nights_of(deps, room_types, start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id)
 
     report = OccupancyReport(start=start, end=end)
     hotel_totals: dict[str, HotelOccupancy] = {}
-    for room_type, nights in zip(room_types, inventories, strict=True):
-        figures = _figures(nights, by_room_type[room_type.id], start, end)
+    for room_type, figures in zip(room_types, figures_of, strict=True):
         totals = Totals()
-        for night in figures:
-            totals.add(night)
-        report.room_types.append(RoomTypeOccupancy(room_type, figures, totals))
         hotel = hotel_totals.setdefault(
             room_type.hotel_id, HotelOccupancy(room_type.hotel_id, room_type.currency, Totals())
         )
+        for night in figures:
+            totals.add(night)
+            hotel.nights.setdefault(night.date, Totals()).add(night)
+        report.room_types.append(RoomTypeOccupancy(room_type, figures, totals))
         hotel.totals.add(totals)
-    report.hotels.extend(hotel_totals.values())
+    for hotel in hotel_totals.values():
+        report.hotels.append(replace(hotel, nights=dict(sorted(hotel.nights.items()))))
     return report
+
+
+# ---------------------------------------------------------------- the inventory grid
+
+
+MAX_GRID_DAYS = 366
+DEFAULT_GRID_DAYS = 28
+
+
+@dataclass(frozen=True)
+class InventoryGrid:
+    hotel: Hotel
+    today: date  # the hotel's: earlier nights cannot change
+    start: date
+    end: date  # exclusive
+    rows: list[tuple[RoomType, list[NightFigures]]]
+
+
+def inventory_grid(deps: Deps, hotel_id: str, start: date | None, end: date | None, now: datetime) -> InventoryGrid:
+    """A hotel's room types x nights as staff edit them: allotment, available, stop-sell (read
+    strongly consistent: what the next PUT will be checked against) and the rooms sold and held,
+    counted as in the occupancy report. Nights not opened yet are absent."""
+    hotel = deps.catalog.get_hotel(hotel_id)
+    today = hotel.today(now)
+    start, end = _range(start or today, end, now, DEFAULT_GRID_DAYS, MAX_GRID_DAYS)
+    room_types = _room_types(deps, hotel_id, None, (end - start).days)
+    figures_of = _nights_of(deps, room_types, start, end, hotel_id=hotel_id, room_type_id=None, consistent=True)
+    rows = list(zip(room_types, figures_of, strict=True))
+    return InventoryGrid(hotel=hotel, today=today, start=start, end=end, rows=rows)
