@@ -142,7 +142,8 @@ def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
     summary='Rotate the token pair',
     description='Answers a new access and refresh token; the refresh token sent (in the body, or with '
     '`X-Refresh-Token: cookie` in its cookie) stops working. Sending a refresh token that was already rotated signs '
-    'its whole session out (someone else has a copy): 401 `invalid_token`.',
+    'its whole session out (someone else has a copy): 401 `invalid_token`. A session ends `SESSION_MAX_SECONDS` '
+    '(30 days) after its sign-in however often it is refreshed: then 401 `session_expired`, sign in again.',
     responses={
         200: {
             'description': 'A new pair',
@@ -150,7 +151,7 @@ def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
             'content': {'application/json': {'model': TokenPairOut}},
         }
     },
-    openapi_extensions=http.problems(errors.InvalidToken),
+    openapi_extensions=http.problems(errors.InvalidToken, errors.SessionExpired),
 )
 def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[TokenPairOut]:
     return _tokens(accounts.refresh(deps(), _presented(body, mode), deps().clock()), mode)
@@ -163,7 +164,7 @@ def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Respons
     description="Ends the session the refresh token belongs to (it must be the caller's): its refresh and access "
     'tokens stop working at once. Idempotent.',
     responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
-    openapi_extensions=http.problems(errors.InvalidToken),
+    openapi_extensions=http.problems(errors.InvalidToken, errors.SessionExpired),
 )
 def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[None]:
     accounts.logout(deps(), http.caller(app), _presented(body, mode), deps().clock())
@@ -174,10 +175,13 @@ def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response
 @app.post(
     '/api/auth/logout-all',
     tags=['auth'],
+    summary='Sign out everywhere',
+    description='Ends every session of the caller at once, this one included (a lost device, a leaked token): '
+    'their refresh and access tokens stop working on the next request. With `X-Refresh-Token: cookie` the '
+    'cookie is cleared too.',
     responses={204: {'description': "Signed out everywhere: every session's refresh and access tokens stop working"}},
 )
 def logout_all(mode: CookieMode = None) -> Response[None]:
-    """End every session of the caller at once, this one included (a lost device, a leaked token)."""
     accounts.logout_all(deps(), http.caller(app), deps().clock())
     cleared = [_refresh_cookie('', 0)] if mode == 'cookie' else []
     return Response(status_code=204, cookies=cleared)
