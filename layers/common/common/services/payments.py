@@ -55,12 +55,17 @@ def succeeded(deps: Deps, booking_id: str, intent: PaymentIntent, now: datetime)
         if stored is None or stored.payment_intent_id != intent.id:
             return _refund_stray(deps, booking, intent), booking
         applied = booking.status is BookingStatus.CONFIRMED or stored.succeeded or booking.refund
-        mismatch = None if applied else money_mismatch(booking, intent, live=not deps.stripe.is_test_mode())
-        if mismatch is not None:
-            try:
-                return Outcome.PAYMENT_MISMATCH_REFUNDED, _refund_mismatch(deps, booking, intent, mismatch, now)
-            except errors.InvalidState:
-                continue
+        live = not deps.stripe.is_test_mode()
+        if not applied and money_mismatch(booking, intent, live) is not None:
+            # Stripe's own record decides before any money moves (an event can be stale): what
+            # it holds is confirmed if it is the booking's money, else refunded in full.
+            intent = deps.stripe.retrieve_payment_intent(intent.id)
+            mismatch = money_mismatch(booking, intent, live)
+            if mismatch is not None:
+                try:
+                    return Outcome.PAYMENT_MISMATCH_REFUNDED, _refund_mismatch(deps, booking, intent, mismatch, now)
+                except errors.InvalidState:
+                    continue
         paid = replace(stored, status=IntentStatus.SUCCEEDED.value, last_error=None)
         try:
             if booking.status is BookingStatus.PENDING:
