@@ -66,7 +66,11 @@ def test_only_the_auth_function_holds_the_token_signing_key():
 def test_the_template_alarms_on_a_wrong_stripe_key_and_on_a_payment_mismatch():
     resources = cfn.load()['Resources']
     assert 'StripeKeyWrongMode' in str(resources['StripeKeyModeAlarm'])
-    assert resources['PaymentMismatchAlarm']['Properties']['MetricName'] == 'PaymentMismatch'
+    watched = resources['PaymentMismatchAlarm']['Properties']['Metrics']
+    assert {q['MetricStat']['Metric']['MetricName'] for q in watched if 'MetricStat' in q} == {'PaymentMismatch'}
+    # every service that applies Stripe's word to a booking and records its outcome's metric
+    services = {q['MetricStat']['Metric']['Dimensions'][0]['Value'] for q in watched if 'MetricStat' in q}
+    assert services == {'webhook', 'checkout'}
 
 
 def test_the_public_search_function_reads_only_catalogue_and_inventory_partitions():

@@ -77,6 +77,8 @@ def _checkout(result: CheckoutResult) -> None:
         count('PaymentIntentCreated')
     if result.outcome is Outcome.CONFIRMED:
         count('BookingConfirmed', path='auto_confirm')
+    elif result.outcome is Outcome.PAYMENT_MISMATCH_REFUNDED:  # confirmed on the server, not the booking's money
+        count('PaymentMismatch')
 
 
 @record.register
