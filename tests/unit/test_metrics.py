@@ -75,4 +75,3 @@ def test_refusals_that_are_business_events_are_counted_and_others_are_not(counte
 def test_a_result_without_a_metric_is_a_programming_error():
     with pytest.raises(TypeError):
         metrics.record(object())
-
