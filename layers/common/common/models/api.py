@@ -575,7 +575,8 @@ class RefundQuoteOut(BaseModel):
     penalty: MinorUnits
     paid: MinorUnits
     currency: str
-    policy: RefundPolicy
+    # A RefundPolicy, stated to clients as a plain string enum (no schema of the domain's type).
+    policy: Annotated[str, Field(json_schema_extra={'enum': [p.value for p in RefundPolicy]})]
     deadline: datetime
     cancellable_until: datetime
 
