@@ -124,7 +124,7 @@ migrate: $(VENV)/.installed ## Run the data migrations in order, after every dep
 housekeeping: $(VENV)/.installed ## Roll every room type's sale window forward once (STACK=, or ENDPOINT= TABLE=; AGAIN=1 for a new pass)
 	$(PY) -m local.housekeeping $(TARGET) $(if $(AGAIN),--again)
 
-load: install ## Flash-sale load test on a local stack, then the auditor (LOAD_CLIENTS=200 LOAD_SECONDS=60)
+load: install ## Flash sales on a local stack (mixed, abandoned checkouts), then the auditor (LOAD_SCENARIO= LOAD_CLIENTS=200 LOAD_SECONDS=60)
 	$(PY) -m bench.load
 
 bench: install ## Benchmarks (prints figures; not a test)

@@ -15,9 +15,19 @@ and lets them loose for LOAD_SECONDS, each in a closed loop (no think time):
 Then it waits for the last holds to expire and runs the auditor (inventory, payments, Stripe).
 It fails (exit 1) on any oversold night, any 5xx, any connection error, any violation.
 
-    make load                                     # 200 clients, 60 s
+The abandoned-checkout flash sale (``--scenario abandoned``): LOAD_CLIENTS guests want one night
+of a room type with LOAD_ROOMS rooms; each tries to hold one (again after a short pause when sold
+out) until it has one; half of those who get one pay at once, the other half walk away and their
+hold expires. The sweeper runs every 60 s, as the template's schedule does. It reports how long
+each expired hold's room took to be sold again (from its ``hold_expires_at`` to the
+``created_at`` of the next hold that got a room), rooms sold, and the auditor's result.
+``--baseline REF`` runs the same sale against the stack of another commit (``git archive``), e.g.
+the code before instant release: ``python -m bench.load --scenario abandoned --baseline arch``.
+
+    make load                                     # both scenarios: 200 clients, 60 s and 120 s
     LOAD_CLIENTS=50 LOAD_SECONDS=20 make load     # a quick one
     python -m bench.load --clients 200 --seconds 60 --rooms 10 --json load.json
+    python -m bench.load --scenario abandoned --seconds 120 [--baseline arch]
 
 Figures: throughput and p50/p95/p99 per route. Everything runs on this machine, so the clients
 compete with the server for the same cores, and ministack serialises DynamoDB requests: the
@@ -289,6 +299,114 @@ def run_load(sale: Sale, clients: list[Client], seconds: float) -> tuple[float, 
     return time.monotonic() - started, outcomes
 
 
+# ---------------------------------------------------------------- the abandoned-checkout sale
+
+
+@dataclass
+class Abandoned:
+    """What the guests of the abandoned-checkout sale saw (server instants, from the answers)."""
+
+    holds: list[tuple[datetime, str]] = field(default_factory=list)  # (created_at, booking id)
+    walked_away: list[datetime] = field(default_factory=list)  # hold_expires_at of unpaid holds
+    paid: int = 0
+    refusals: Counter[str] = field(default_factory=Counter)
+    ended: datetime = field(default_factory=lambda: datetime.now(UTC))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def abandoning_guest(client: Client, sale: Sale, deadline: float, seed: int, seen: Abandoned) -> None:
+    """Tries to hold the sale's night until it gets a room; then pays (half of them) or walks away."""
+    rng = random.Random(seed)
+    night = sale.first_night
+    body = {
+        'room_type_id': sale.room_type_id,
+        'check_in': night.isoformat(),
+        'check_out': (night + timedelta(days=1)).isoformat(),
+        'guests': 1,
+    }
+    while time.monotonic() < deadline:
+        status, reply = client.call('POST', '/api/bookings', body, route=BOOK)
+        if status != 201:
+            with seen.lock:
+                seen.refusals[reply.get('code', str(status)) if isinstance(reply, dict) else str(status)] += 1
+            time.sleep(0.5 + rng.random())  # a guest who is told "sold out" tries again a moment later
+            continue
+        with seen.lock:
+            seen.holds.append((datetime.fromisoformat(reply['created_at']), reply['id']))
+        if rng.random() < 0.5:
+            path = f'/api/bookings/{reply["id"]}/checkout'
+            status, paid = client.call('POST', path, {'auto_confirm': True}, route=CHECKOUT)
+            if status == 200 and paid['status'] == 'CONFIRMED':
+                with seen.lock:
+                    seen.paid += 1
+                return
+        with seen.lock:
+            seen.walked_away.append(datetime.fromisoformat(reply['hold_expires_at']))
+        return
+
+
+# An expiry this close to the end of the sale may not be followed by a sweep before it ends: its
+# room is left out of the figures (a sweep every 60 s, plus its own time).
+TOO_LATE_TO_TELL = timedelta(seconds=65)
+
+
+def resale_delays(seen: Abandoned) -> tuple[list[float], int]:
+    """Seconds from each walked-away hold's expiry to the next hold that got a room (each hold
+    matched to one expiry, earliest first), and how many expired rooms were not sold again."""
+    holds = sorted(created for created, _ in seen.holds)
+    delays, used, unsold = [], 0, 0
+    for expiry in sorted(e for e in seen.walked_away if e <= seen.ended - TOO_LATE_TO_TELL):
+        while used < len(holds) and holds[used] < expiry:
+            used += 1
+        if used == len(holds):
+            unsold += 1
+            continue
+        delays.append((holds[used] - expiry).total_seconds())
+        used += 1
+    return delays, unsold
+
+
+def run_abandoned(sale: Sale, clients: list[Client], seconds: float) -> Abandoned:
+    seen = Abandoned()
+    deadline = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=abandoning_guest, args=(c, sale, deadline, n, seen), daemon=True)
+        for n, c in enumerate(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 120)
+    seen.ended = datetime.now(UTC)
+    return seen
+
+
+def report_abandoned(seen: Abandoned, rooms: int, seconds: float) -> dict[str, Any]:
+    delays, unsold = resale_delays(seen)
+    figures = {
+        'holds': len(seen.holds),
+        'paid': seen.paid,
+        'walked_away': len(seen.walked_away),
+        'resold': len(delays),
+        'not_resold_by_the_end': unsold,
+        'delay_p50_s': round(percentile(delays, 50), 2),
+        'delay_p99_s': round(percentile(delays, 99), 2),
+        'delay_max_s': round(max(delays, default=0.0), 2),
+        'refusals': dict(seen.refusals),
+    }
+    print(
+        f'\nabandoned-checkout sale, {rooms} rooms, {seconds:g} s: {figures["holds"]} holds, '
+        f'{figures["paid"]} rooms sold (paid), {figures["walked_away"]} walked away'
+    )
+    print(
+        f'expiry -> room sold again: {figures["resold"]} resold, p50 {figures["delay_p50_s"]} s, '
+        f'p99 {figures["delay_p99_s"]} s, max {figures["delay_max_s"]} s; '
+        f'{unsold} expired room(s) not sold again (expiries in the last {TOO_LATE_TO_TELL.seconds} s left out)'
+    )
+    print(f'refusals: {figures["refusals"]}')
+    return figures
+
+
 # ---------------------------------------------------------------- report
 
 
@@ -363,47 +481,28 @@ def nights_sold(stack_endpoint: str, sale: Sale) -> list[tuple[str, int, int]]:
     return [(n.date.isoformat(), n.allotment, held[n.date]) for n in nights]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--clients', type=int, default=int(os.environ.get('LOAD_CLIENTS', '200')))
-    parser.add_argument('--seconds', type=float, default=float(os.environ.get('LOAD_SECONDS', '60')))
-    parser.add_argument('--rooms', type=int, default=int(os.environ.get('LOAD_ROOMS', '10')))
-    parser.add_argument('--hold-seconds', type=int, default=int(os.environ.get('LOAD_HOLD_SECONDS', '20')))
-    parser.add_argument(
-        '--sale-window-days',
-        type=int,
-        default=int(os.environ.get('LOAD_SALE_WINDOW_DAYS', '365')),
-        help='nights opened per room type (SALE_WINDOW_DAYS): the size of each inventory partition',
-    )
-    parser.add_argument('--json', type=Path, help='also write the figures to this file')
-    args = parser.parse_args(argv)
+def baseline_checkout(ref: str) -> Path:
+    """The code of another commit (``git archive``) in a temporary directory, to run its stack."""
+    import subprocess
 
-    for name, value in (
-        ('AWS_ACCESS_KEY_ID', 'local'),
-        ('AWS_SECRET_ACCESS_KEY', 'local'),
-        ('AWS_DEFAULT_REGION', 'us-east-1'),
-    ):
-        os.environ.setdefault(name, value)
-    import local  # noqa: F401 - layers/common on sys.path
+    target = Path(tempfile.mkdtemp(prefix=f'hotel-baseline-{ref.replace("/", "-")}-'))
+    archive = subprocess.run(['git', 'archive', ref], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(['tar', '-x', '-C', str(target)], input=archive, check=True)
+    return target
+
+
+def mixed(args: argparse.Namespace, root: Path, workdir: Path, failures: list[str]) -> dict[str, Any]:
     from tests.support.fixtures import audit_local_stack, start_local_stack, stop_local_stack
 
     sweep_every = 5
     env = {
+        **COMMON_ENV,
         'BOOKING_HOLD_SECONDS': str(args.hold_seconds),
         'SWEEP_INTERVAL_SECONDS': str(sweep_every),
         'SALE_WINDOW_DAYS': str(args.sale_window_days),
-        # Abuse limits are per client IP, and every load client is 127.0.0.1: 0 turns them off.
-        'LOGIN_FAILURES_PER_IP': '0',
-        'REGISTRATIONS_PER_IP': '0',
-        # The sale is about rooms, not password hashing: argon2id at its lowest allowed cost.
-        'PASSWORD_HASH_MEMORY_KIB': '8192',
-        'PASSWORD_HASH_TIME_COST': '1',
-        'POWERTOOLS_LOG_LEVEL': 'ERROR',
     }
-    workdir = Path(tempfile.mkdtemp(prefix='hotel-load-'))
     print(f'starting the local stack (log in {workdir}) ...', flush=True)
-    stack = start_local_stack(workdir, **env)
-    failures: list[str] = []
+    stack = start_local_stack(workdir, root, **env)
     try:
         sale = prepare(stack.url, stack.admin_email, stack.admin_password, args.rooms)
         setup_stats = Stats()
@@ -435,13 +534,7 @@ def main(argv: list[str] | None = None) -> int:
         print('night        allotment  held')
         for night, allotment, held in sold[: sale.window_nights + 2]:
             print(f'{night}  {allotment:>9}  {held:>4}')
-        started = time.monotonic()
-        violations = audit_local_stack(stack)
-        print(
-            f'\nauditor (inventory, payments, Stripe): {len(violations)} violation(s) in {time.monotonic() - started:.1f} s'
-        )
-        for violation in violations[:50]:
-            print(f'  {violation}')
+        violations = audited(stack, audit_local_stack)
         total = rows['total']
         if oversold:
             failures.append(f'{len(oversold)} oversold night(s): {oversold}')
@@ -453,23 +546,129 @@ def main(argv: list[str] | None = None) -> int:
             failures.append(f'{len(violations)} audit violation(s)')
         if 'Traceback' in stack.log_path.read_text(errors='replace'):
             failures.append(f'a traceback in the stack log ({stack.log_path})')
-        if args.json:
-            args.json.write_text(
-                json.dumps(
-                    {
-                        'clients': args.clients,
-                        'seconds': round(elapsed, 1),
-                        'rooms': args.rooms,
-                        'routes': rows,
-                        'outcomes': {k: v for k, v in vars(outcomes).items() if k != 'lock'},
-                        'oversold_nights': len(oversold),
-                        'violations': len(violations),
-                    },
-                    indent=2,
-                )
-            )
+        return {
+            'clients': args.clients,
+            'seconds': round(elapsed, 1),
+            'rooms': args.rooms,
+            'routes': rows,
+            'outcomes': {k: v for k, v in vars(outcomes).items() if k != 'lock'},
+            'oversold_nights': len(oversold),
+            'violations': len(violations),
+        }
     finally:
         stop_local_stack(stack, audit_first=False)
+
+
+def abandoned(args: argparse.Namespace, root: Path, workdir: Path, failures: list[str]) -> dict[str, Any]:
+    from tests.support.fixtures import audit_local_stack, start_local_stack, stop_local_stack
+
+    seconds = args.abandoned_seconds
+    env = {
+        **COMMON_ENV,
+        'BOOKING_HOLD_SECONDS': str(args.hold_seconds),
+        'SWEEP_INTERVAL_SECONDS': '60',  # the template's rate(1 minute)
+        'SALE_WINDOW_DAYS': '60',
+        # Guests told "sold out" try again every second or so, for minutes, all from 127.0.0.1.
+        'HOLDS_PER_USER_PER_HOUR': '0',
+    }
+    print(f'starting the local stack from {root} (log in {workdir}) ...', flush=True)
+    stack = start_local_stack(workdir, root, **env)
+    try:
+        sale = prepare(stack.url, stack.admin_email, stack.admin_password, args.rooms)
+        print(f'signing in {args.clients} guests ...', flush=True)
+        clients = sign_in(stack.url, args.clients, Stats())
+        stats = Stats()
+        for client in clients:
+            client.stats = stats
+        print(
+            f'{args.clients} guests for {seconds:g} s want one night of {sale.room_type_id} ({args.rooms} rooms); '
+            f'holds last {args.hold_seconds} s, half the holders never pay, a sweep every 60 s',
+            flush=True,
+        )
+        seen = run_abandoned(sale, clients, seconds)
+        for client in clients:
+            client.close()
+        rows = report(stats, seconds)
+        figures = report_abandoned(seen, args.rooms, seconds)
+        violations = audited(stack, audit_local_stack)
+        if rows['total']['server_errors']:
+            failures.append(f'{rows["total"]["server_errors"]} 5xx answers')
+        if violations:
+            failures.append(f'{len(violations)} audit violation(s)')
+        return {**figures, 'routes': rows, 'violations': len(violations)}
+    finally:
+        stop_local_stack(stack, audit_first=False)
+
+
+def audited(stack: Any, audit_local_stack: Any) -> list[object]:
+    started = time.monotonic()
+    violations: list[object] = audit_local_stack(stack)
+    print(
+        f'\nauditor (inventory, hold slots, payments, Stripe): {len(violations)} violation(s) '
+        f'in {time.monotonic() - started:.1f} s'
+    )
+    for violation in violations[:50]:
+        print(f'  {violation}')
+    return violations
+
+
+COMMON_ENV = {
+    # Abuse limits are per client IP, and every load client is 127.0.0.1: 0 turns them off.
+    'LOGIN_FAILURES_PER_IP': '0',
+    'REGISTRATIONS_PER_IP': '0',
+    'HOLDS_PER_IP_PER_HOUR': '0',
+    # The sale is about rooms, not password hashing: argon2id at its lowest allowed cost.
+    'PASSWORD_HASH_MEMORY_KIB': '8192',
+    'PASSWORD_HASH_TIME_COST': '1',
+    'POWERTOOLS_LOG_LEVEL': 'ERROR',
+}
+SCENARIOS = {'mixed': mixed, 'abandoned': abandoned}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        '--scenario',
+        choices=[*SCENARIOS, 'both'],
+        default=os.environ.get('LOAD_SCENARIO', 'both'),
+        help='mixed (search, hold, pay, cancel, walk away), abandoned (the abandoned-checkout sale), or both',
+    )
+    parser.add_argument('--clients', type=int, default=int(os.environ.get('LOAD_CLIENTS', '200')))
+    parser.add_argument('--seconds', type=float, default=float(os.environ.get('LOAD_SECONDS', '60')))
+    parser.add_argument(
+        '--abandoned-seconds', type=float, default=float(os.environ.get('LOAD_ABANDONED_SECONDS', '120'))
+    )
+    parser.add_argument('--rooms', type=int, default=int(os.environ.get('LOAD_ROOMS', '10')))
+    parser.add_argument('--hold-seconds', type=int, default=int(os.environ.get('LOAD_HOLD_SECONDS', '20')))
+    parser.add_argument(
+        '--sale-window-days',
+        type=int,
+        default=int(os.environ.get('LOAD_SALE_WINDOW_DAYS', '365')),
+        help='nights opened per room type (SALE_WINDOW_DAYS): the size of each inventory partition',
+    )
+    parser.add_argument('--baseline', help='run the stack of this git commit instead (git archive)')
+    parser.add_argument('--json', type=Path, help='also write the figures to this file')
+    args = parser.parse_args(argv)
+
+    for name, value in (
+        ('AWS_ACCESS_KEY_ID', 'local'),
+        ('AWS_SECRET_ACCESS_KEY', 'local'),
+        ('AWS_DEFAULT_REGION', 'us-east-1'),
+    ):
+        os.environ.setdefault(name, value)
+    # The emulators of this checkout (a baseline's archive has no virtualenvs).
+    os.environ.setdefault('EMULATOR_PYTHON', str(ROOT / '.venv-emu' / 'bin' / 'python'))
+    import local  # noqa: F401 - layers/common on sys.path
+
+    root = baseline_checkout(args.baseline) if args.baseline else ROOT
+    failures: list[str] = []
+    results: dict[str, Any] = {}
+    for name in SCENARIOS if args.scenario == 'both' else [args.scenario]:
+        workdir = Path(tempfile.mkdtemp(prefix=f'hotel-load-{name}-'))
+        print(f'\n=== {name} ===', flush=True)
+        results[name] = SCENARIOS[name](args, root, workdir, failures)
+    if args.json:
+        args.json.write_text(json.dumps({'baseline': args.baseline, **results}, indent=2))
     print(
         '\n'
         + (

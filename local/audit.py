@@ -4,7 +4,9 @@
     python -m local.audit --table NAME [--endpoint URL] [--from 2027-01-01 --to 2027-02-01]
                           [--stripe | --no-stripe]
 
-Inventory: allotment = available + rooms held, every night. Payments: every CONFIRMED booking
+Inventory: allotment = available + rooms held, every night (holds past their expiry not released
+yet are counted and listed apart: their rooms are available). Hold slots: one per PENDING hold
+that took one. Payments: every CONFIRMED booking
 paid in full, every CANCELLED/EXPIRED booking that was paid refunded per the policy, no refund
 larger than what was paid. With a Stripe key in the environment (STRIPE_SECRET_KEY, and
 STRIPE_API_BASE for localstripe) each PaymentIntent and refund is also compared with Stripe's
@@ -47,10 +49,18 @@ def main(argv: list[str] | None = None) -> int:
     from common import wiring
     from common.services import audit
 
-    violations = audit.all_violations(wiring.build_deps(), args.start, args.end, stripe=stripe)
+    deps = wiring.build_deps()
+    violations = audit.all_violations(deps, args.start, args.end, stripe=stripe)
     for violation in violations:
         print(violation)
-    checked = 'inventory, payments' + (' and Stripe' if stripe else '')
+    due = audit.due_holds(deps.bookings.scan(), deps.clock())
+    if due:
+        rooms = sum(b.rooms * len(b.nightly) for b in due)
+        print(
+            f'{len(due)} hold(s) past their expiry, not released yet ({rooms} room-night(s)): '
+            'available to the next hold that wants them, not revenue'
+        )
+    checked = 'inventory, hold slots, payments' + (' and Stripe' if stripe else '')
     print(f'{len(violations)} violation(s) in {args.table} ({checked})')
     return 1 if violations else 0
 

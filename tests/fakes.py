@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from common.domain import (
     MAX_STAY_HARD_LIMIT,
     Booking,
     BookingStatus,
+    HeldSlot,
     Hotel,
     IntegrationEvent,
     IntentStatus,
@@ -53,10 +54,14 @@ from common.ports import (
     EmailDeferred,
     EmailRejected,
     EventClaim,
+    GuardRefused,
+    HoldGuard,
+    HoldSlot,
     NewNight,
     NightChange,
     Page,
     PassProgress,
+    SlotsInUse,
 )
 from common.sale_window import nights as nights_between
 from common.security import JwtTokens, key_set, new_signing_key
@@ -98,6 +103,7 @@ class Store:
     spent_tokens: set[str] = field(default_factory=set)
     sessions: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (user, family) -> until
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    hold_slots: dict[str, set[HeldSlot]] = field(default_factory=dict)
     reviews: dict[str, Review] = field(default_factory=dict)
     wishes: dict[tuple[str, str], WishlistEntry] = field(default_factory=dict)
     housekeeping: PassProgress | None = None
@@ -310,10 +316,25 @@ class FakeBookings:
             night = self.store.nights[key]
             self.store.nights[key] = replace(night, available=night.available + rooms)
 
-    def create_hold(self, booking: Booking) -> None:
+    def create_hold(self, booking: Booking, guards: Sequence[HoldGuard] = ()) -> None:
+        if booking.hold_slot != any(isinstance(g, HoldSlot) for g in guards):
+            raise ValueError('a booking marked hold_slot is written with a HoldSlot guard, and only then')
         if booking.id in self.store.bookings:
             return  # a retry of a hold that was written: the same answer
+        for guard in guards:  # the guards first, in order, as the repository reports them
+            if isinstance(guard, HoldSlot):
+                held = self.store.hold_slots.get(guard.user_id, set())
+                if len(held) >= guard.cap:
+                    raise SlotsInUse(guard, list(held))
+            elif self.store.counters.get((guard.scope, guard.subject_hash, guard.window_start), 0) >= guard.limit:
+                raise GuardRefused(guard)
         self._take(booking, -booking.rooms)
+        for guard in guards:
+            if isinstance(guard, HoldSlot):
+                self.store.hold_slots.setdefault(guard.user_id, set()).add(booking.slot)
+            else:
+                key = (guard.scope, guard.subject_hash, guard.window_start)
+                self.store.counters[key] = self.store.counters.get(key, 0) + 1
         self.store.bookings[booking.id] = booking
 
     def get(self, booking_id: str, *, consistent: bool = True) -> Booking:
@@ -353,6 +374,8 @@ class FakeBookings:
             raise errors.InvalidState(f'Booking is no longer {"/".join(expected)}')
         if release_rooms or take_rooms:
             self._take(stored, stored.rooms if release_rooms else -stored.rooms)
+        if stored.hold_slot and BookingStatus.PENDING in expected and new_status is not BookingStatus.PENDING:
+            self.store.hold_slots.get(stored.user_id, set()).discard(stored.slot)
         self.store.bookings[booking.id] = replace(
             stored,
             status=new_status,
@@ -410,6 +433,22 @@ class FakeBookings:
             yield due[start : start + page_size]
         if not due:
             yield []
+
+    def due_holds_on(self, room_type_ids: Collection[str], start: date, end: date, now: datetime) -> list[Booking]:
+        return [
+            b
+            for b in self.store.bookings.values()
+            if b.hold_has_expired(now) and b.room_type_id in room_type_ids and b.check_in < end and b.check_out > start
+        ]
+
+    def hold_slots(self, user_id: str) -> list[HeldSlot]:
+        return sorted(self.store.hold_slots.get(user_id, set()))
+
+    def drop_hold_slots(self, user_id: str, slots: Sequence[HeldSlot]) -> None:
+        self.store.hold_slots.get(user_id, set()).difference_update(slots)
+
+    def scan_hold_slots(self) -> Iterable[tuple[str, list[HeldSlot]]]:
+        return [(user, sorted(held)) for user, held in self.store.hold_slots.items() if held]
 
     def list_by_arrival(
         self,

@@ -48,13 +48,20 @@ def deps() -> Deps:
         'hotel, at most MAX_STAY_NIGHTS nights, every night inside the sale window (`not_on_sale`), `guests` '
         "at most the room type's capacity times `rooms` (`too_many_guests`), and the price rules' "
         '`min_stay` / `closed_to_arrival` restrictions. Each is a 422 with its own `code`.\n\n'
-        'Send an `Idempotency-Key` to retry safely: the same key and body answer the first result again.'
+        'An account holds at most MAX_ACTIVE_HOLDS_PER_USER unpaid bookings at once (429 `too_many_holds`, '
+        '`Retry-After` until its oldest hold expires), and hold attempts are limited per account and per client '
+        'IP per hour (429 `too_many_hold_attempts`). Rooms of a hold past its `hold_expires_at` are on sale '
+        'again at once.\n\n'
+        'Send an `Idempotency-Key` to retry safely: the same key and body answer the first result again '
+        '(a replay counts against no limit).'
     ),
     responses={201: {'description': 'Rooms held', 'content': {'application/json': {'model': BookingOut}}}},
     openapi_extensions=http.problems(
         *STAY_REFUSALS,
         errors.NotFound,
         errors.SoldOut,
+        errors.TooManyHolds,
+        errors.TooManyHoldAttempts,
         errors.IdempotencyKeyReused,
         errors.IdempotencyInProgress,
     ),
@@ -62,9 +69,11 @@ def deps() -> Deps:
 def create_booking(body: HoldBody, idempotency_key: http.IdempotencyKey = None) -> Response[BookingOut]:
     caller = http.caller(app)
     now = deps().clock()
+    client_ip = http.client_ip(app)
 
     def hold() -> dict[str, Any]:
-        booking = bookings.hold(deps(), caller, bookings.HoldRequest(**body.model_dump()), now)
+        request = bookings.HoldRequest(**body.model_dump())
+        booking = bookings.hold(deps(), caller, request, now, client_ip=client_ip)
         bind_booking(booking.id)
         logger.info('hold created', room_type_id=booking.room_type_id, nights=len(booking.nightly), rooms=booking.rooms)
         metrics.record(booking)

@@ -29,7 +29,17 @@ from common.domain import (
     RoomType,
     User,
 )
-from common.ports import EmailClaim, EventClaim, NewNight, NightChange, PassProgress
+from common.ports import (
+    EmailClaim,
+    EventClaim,
+    GuardRefused,
+    HoldSlot,
+    NewNight,
+    NightChange,
+    PassProgress,
+    SlotsInUse,
+    WindowHit,
+)
 from common.services.deps import Deps
 from tests.fakes import fake_deps
 from tests.support.fixtures import create_tables, point_dynamodb_at
@@ -311,6 +321,88 @@ def test_due_holds_are_the_pending_ones_past_their_expiry(deps: Deps):
     deps.bookings.transition(confirmed, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
     found = [b.id for page in deps.bookings.due_holds(NOW + timedelta(minutes=20), 10) for b in page]
     assert found == ['due']
+
+
+def test_hold_slots_are_taken_with_the_hold_up_to_the_cap_and_given_back_by_leaving_pending(deps: Deps):
+    catalogue(deps)
+    cap = HoldSlot('u1', 2)
+    first = replace(booking('s1', nights=1), hold_slot=True)
+    second = replace(booking('s2', start=DAY + timedelta(days=1), nights=1), hold_slot=True)
+    second = replace(second, hold_expires_at=NOW + timedelta(minutes=20))
+    deps.bookings.create_hold(first, [cap])
+    deps.bookings.create_hold(second, [cap])
+    assert deps.bookings.get('s1').hold_slot is True
+    assert deps.bookings.hold_slots('u1') == [first.slot, second.slot]
+    # the cap is reached: the third is refused whole, naming the slots in use, oldest first
+    with pytest.raises(SlotsInUse) as in_use:
+        deps.bookings.create_hold(
+            replace(booking('s3', start=DAY + timedelta(days=2), nights=1), hold_slot=True), [cap]
+        )
+    assert in_use.value.held == [first.slot, second.slot]
+    assert available(deps) == [2, 2, 3]
+    with pytest.raises(errors.NotFound):
+        deps.bookings.get('s3')
+    # confirming (no rooms move) and expiring (rooms move) both give the slot back
+    deps.bookings.transition(first, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
+    assert deps.bookings.hold_slots('u1') == [second.slot]
+    deps.bookings.transition(second, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True)
+    assert deps.bookings.hold_slots('u1') == []
+    assert list(deps.bookings.scan_hold_slots()) == []
+    # a hold without a slot leaves the slots alone
+    deps.bookings.create_hold(booking('s4', user='u2', nights=1))
+    assert deps.bookings.hold_slots('u2') == []
+
+
+def test_a_full_window_refuses_the_hold_whole(deps: Deps):
+    catalogue(deps)
+    hit = WindowHit('hold-user', 'abc', 3600, 1, 99999)
+    deps.bookings.create_hold(booking('w1', nights=1), [hit])
+    with pytest.raises(GuardRefused) as refused:
+        deps.bookings.create_hold(booking('w2', nights=1), [hit])
+    assert refused.value.guard == hit
+    assert available(deps) == [2, 3, 3]
+    assert deps.limits.take('hold-user', 'abc', 3600, 2, 99999)  # the same counter as the limits'
+    assert not deps.limits.take('hold-user', 'abc', 3600, 2, 99999)
+
+
+def test_a_refused_guard_is_reported_before_sold_out_nights(deps: Deps):
+    catalogue(deps)
+    deps.bookings.create_hold(booking('full', rooms=3, nights=1))
+    deps.bookings.create_hold(
+        replace(booking('a', start=DAY + timedelta(days=1), nights=1), hold_slot=True), [HoldSlot('u1', 1)]
+    )
+    with pytest.raises(SlotsInUse):
+        deps.bookings.create_hold(replace(booking('b', nights=1), hold_slot=True), [HoldSlot('u1', 1)])
+
+
+def test_stale_hold_slots_are_dropped(deps: Deps):
+    catalogue(deps)
+    held = replace(booking('d1', nights=1), hold_slot=True)
+    deps.bookings.create_hold(held, [HoldSlot('u1', 3)])
+    deps.bookings.drop_hold_slots('u1', [held.slot])
+    deps.bookings.drop_hold_slots('u1', [held.slot])  # already gone: nothing happens
+    deps.bookings.drop_hold_slots('nobody', [held.slot])
+    assert deps.bookings.hold_slots('u1') == []
+
+
+def test_due_holds_on_room_types_and_nights_are_the_pending_ones_past_expiry_overlapping_them(deps: Deps):
+    catalogue(deps)
+    early = replace(booking('early', nights=2), hold_expires_at=NOW)
+    later = replace(booking('later', start=DAY + timedelta(days=1), nights=1), hold_expires_at=NOW + timedelta(hours=1))
+    after = replace(booking('after', start=DAY + timedelta(days=3), nights=1), hold_expires_at=NOW)
+    paid = replace(booking('paid', nights=1), hold_expires_at=NOW)
+    for b in (early, later, after, paid):
+        deps.bookings.create_hold(b)
+    deps.bookings.transition(paid, [BookingStatus.PENDING], BookingStatus.CONFIRMED, NOW)
+
+    def due(start: date, end: date, room_types=(ROOM.id,)) -> set[str]:
+        return {b.id for b in deps.bookings.due_holds_on(list(room_types), start, end, NOW)}
+
+    assert due(DAY, DAY + timedelta(days=5)) == {'early', 'after'}
+    assert due(DAY + timedelta(days=1), DAY + timedelta(days=2)) == {'early'}  # its second night
+    assert due(DAY + timedelta(days=2), DAY + timedelta(days=3)) == set()
+    assert due(DAY, DAY + timedelta(days=5), room_types=('other',)) == set()
+    assert due(DAY, DAY + timedelta(days=5), room_types=()) == set()
 
 
 def test_a_users_bookings_come_newest_first_in_pages_of_their_own(deps: Deps):

@@ -162,7 +162,7 @@ def test_make_audit_prints_each_violation_and_exits_1(room, capsys, monkeypatch)
     assert audit_cli.main(['--table', 'hotel-booking-test']) == 1
     out = capsys.readouterr().out
     assert f'booking {booking.id} (CONFIRMED): CONFIRMED without a payment' in out
-    assert '1 violation(s) in hotel-booking-test (inventory, payments)' in out
+    assert '1 violation(s) in hotel-booking-test (inventory, hold slots, payments)' in out
     deps().bookings.transition(
         replace(booking, status=BookingStatus.CONFIRMED),
         [BookingStatus.CONFIRMED],

@@ -224,8 +224,9 @@ def start_emulated_stack(tmp_path: Path, hold_seconds: int = 900, timeout: float
     raise RuntimeError(f'emulated stack not ready in {timeout:.0f}s:\n{stack.log()}')
 
 
-def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
-    """`make run`'s process on a free port; returns once /api/health answers (bounded wait)."""
+def start_local_stack(tmp_path: Path, root: Path = ROOT, **env: str) -> LocalStack:
+    """`make run`'s process on a free port; returns once /api/health answers (bounded wait).
+    ``root``: the checkout whose code it runs (bench/load.py compares with a baseline's)."""
     port = free_port()
     stripe_port = free_port()
     log_path = tmp_path / f'local-run-{port}.log'
@@ -245,7 +246,7 @@ def start_local_stack(tmp_path: Path, **env: str) -> LocalStack:
     with log_path.open('wb') as log:
         process = subprocess.Popen(
             [sys.executable, '-m', 'local.run'],
-            cwd=ROOT,
+            cwd=root,
             env={**clean_env, **settings_env},
             stdout=log,
             stderr=subprocess.STDOUT,

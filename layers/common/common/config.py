@@ -144,6 +144,12 @@ class Settings(BaseModel):
     registrations_per_ip: Annotated[int, Field(ge=0)] = 300
     registration_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
 
+    # Fair holds (docs/holds.md): unpaid PENDING holds an account may have at once, checked in the
+    # hold's own transaction; hold attempts per account and per client IP per hour. 0 = off.
+    max_active_holds_per_user: Annotated[int, Field(ge=0, le=100)] = 3
+    holds_per_user_per_hour: Annotated[int, Field(ge=0)] = 30
+    holds_per_ip_per_hour: Annotated[int, Field(ge=0)] = 300
+
     @property
     def cancellation_policy(self) -> CancellationPolicy:
         return CancellationPolicy(self.cancellation_free_hours, Penalty.parse(self.cancellation_penalty))

@@ -16,11 +16,20 @@ from zoneinfo import ZoneInfo
 
 from common import errors
 
-# DynamoDB's TransactWriteItems limit is 100 items. A hold writes one item per night plus the
-# booking, and a late re-hold does the same; one spare slot keeps room for a guard item. So no
-# stay is longer than MAX_STAY_HARD_LIMIT nights (MAX_STAY_NIGHTS sets the limit below it).
+# DynamoDB's TransactWriteItems limit is 100 items. A hold is the biggest transaction: one item
+# per night plus the items below, all in ONE TransactWriteItems. A release (cancel, expiry) writes
+# the nights, the booking and the account's hold slots; a late re-hold the nights and the booking.
+# A new guard item of the hold (a promo code's counter...) is added here, and the longest stay
+# shrinks by one: MAX_STAY_HARD_LIMIT nights (MAX_STAY_NIGHTS sets the limit below it).
 TRANSACTION_ITEM_LIMIT = 100
-MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - 2
+HOLD_ITEMS_BESIDES_NIGHTS: dict[str, int] = {
+    'the booking': 1,
+    "the account's hold slots (MAX_ACTIVE_HOLDS_PER_USER)": 1,
+    'the holds-per-account window (HOLDS_PER_USER_PER_HOUR)': 1,
+    'the holds-per-client-IP window (HOLDS_PER_IP_PER_HOUR)': 1,
+    "reserved: a promo code's redemption counter (issue 21)": 1,
+}
+MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - sum(HOLD_ITEMS_BESIDES_NIGHTS.values())
 
 # Every date a client sends lies in this range, checked at the edge before any arithmetic (the one
 # check: ``models.api.IsoDate``). Far from ``date.min``/``date.max``, so adding a sale window, a
@@ -250,6 +259,9 @@ class Booking:
     refund: Refund | None = None
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    # Took one of its account's hold slots when it was made (MAX_ACTIVE_HOLDS_PER_USER): the
+    # transaction that moves it out of PENDING gives the slot back. Set once, never changed.
+    hold_slot: bool = False
 
     @property
     def stay(self) -> Stay:
@@ -257,6 +269,10 @@ class Booking:
 
     def hold_has_expired(self, now: datetime) -> bool:
         return self.status is BookingStatus.PENDING and now >= self.hold_expires_at
+
+    @property
+    def slot(self) -> HeldSlot:
+        return HeldSlot(self.hold_expires_at, self.id)
 
     def effective_status(self, now: datetime) -> BookingStatus:
         """The status a client sees: an unpaid hold past its expiry is EXPIRED even before the
@@ -271,6 +287,14 @@ class Booking:
     def paid(self) -> int:
         """What the guest paid: the PaymentIntent's amount once it succeeded, else 0."""
         return self.payment.amount if self.payment is not None and self.payment.succeeded else 0
+
+
+@dataclass(frozen=True, order=True)
+class HeldSlot:
+    """One of an account's hold slots in use: a PENDING hold and the instant it expires."""
+
+    expires_at: datetime
+    booking_id: str
 
 
 def refund_owed(booking: Booking) -> bool:

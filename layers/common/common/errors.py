@@ -334,6 +334,22 @@ class TooManyRegistrations(TooManyRequests):
     title = 'Too many accounts created from this address; try again later'
 
 
+# ------------------------------------------------------------------ fair holds
+
+
+class TooManyHolds(TooManyRequests):
+    """The caller already has MAX_ACTIVE_HOLDS_PER_USER unexpired, unpaid holds; ``Retry-After``
+    is the time until the oldest of them expires."""
+
+    code = 'too_many_holds'
+    title = 'You already hold as many unpaid bookings as allowed; pay or cancel one, or wait'
+
+
+class TooManyHoldAttempts(TooManyRequests):
+    code = 'too_many_hold_attempts'
+    title = 'Too many booking attempts; try again later'
+
+
 class StayNotEnded(Conflict):
     code = 'stay_not_ended'
     title = 'A stay can be reviewed once its check-out date has passed'

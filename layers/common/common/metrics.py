@@ -36,6 +36,8 @@ REFUNDED_BY = {
 # Refusals that are business events in their own right: error class -> (metric, dimensions).
 REFUSALS: dict[type[errors.DomainError], tuple[str, dict[str, str]]] = {
     errors.SoldOut: ('SoldOutRefusals', {}),
+    errors.TooManyHolds: ('HoldRefused', {'reason': 'too_many_holds'}),
+    errors.TooManyHoldAttempts: ('HoldRefused', {'reason': 'too_many_hold_attempts'}),
     errors.PaymentDeclined: ('PaymentDeclined', {}),
     errors.TooManyLoginAttempts: ('LoginThrottled', {}),
     errors.InvalidCredentials: ('LoginFailed', {}),

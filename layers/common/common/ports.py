@@ -12,14 +12,16 @@ Every method raises domain errors (``common.errors``), never a storage or SDK er
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from common import errors
 from common.domain import (
     Booking,
     BookingStatus,
+    HeldSlot,
     Hotel,
     IntegrationEvent,
     InventoryNight,
@@ -70,6 +72,50 @@ class NightChange:
     @property
     def delta(self) -> int:
         return self.allotment - (self.before.allotment if self.before else 0)
+
+
+@dataclass(frozen=True)
+class HoldSlot:
+    """A guard of a hold's transaction: one of the account's ``cap`` hold slots. Taken with the
+    booking (refused when all are in use) and given back by the transaction that moves the
+    booking out of PENDING (confirmed, cancelled or expired), so it is given back exactly once."""
+
+    user_id: str
+    cap: int
+
+
+@dataclass(frozen=True)
+class WindowHit:
+    """A guard of a hold's transaction: one hit on a fixed-window limit counter (the same counter
+    ``LimitCounters.take`` moves), refused when the window already holds ``limit`` hits."""
+
+    scope: str
+    subject_hash: str
+    window_start: int
+    limit: int
+    expires_at: int  # epoch seconds, the counter's TTL
+
+
+# What a hold's transaction can be guarded by besides its nights. Each is one more item of the
+# transaction: see domain.HOLD_ITEMS_BESIDES_NIGHTS.
+HoldGuard = HoldSlot | WindowHit
+
+
+class GuardRefused(errors.Conflict):
+    """A guard of a hold's transaction did not hold, so nothing was written. Services turn it into
+    the caller's answer; ``guard`` is the one that failed (the first, in the order given)."""
+
+    def __init__(self, guard: HoldGuard) -> None:
+        super().__init__(f'{type(guard).__name__} refused')
+        self.guard = guard
+
+
+class SlotsInUse(GuardRefused):
+    """Every hold slot of the account is in use; ``held`` are the holds using them, oldest first."""
+
+    def __init__(self, guard: HoldSlot, held: Sequence[HeldSlot]) -> None:
+        super().__init__(guard)
+        self.held = sorted(held)
 
 
 @dataclass(frozen=True)
@@ -188,7 +234,7 @@ class InventoryRepository(Protocol):
 class BookingRepository(Protocol):
     """Bookings, and the inventory they take and give back (in the same transaction)."""
 
-    def create_hold(self, booking: Booking) -> None: ...
+    def create_hold(self, booking: Booking, guards: Sequence[HoldGuard] = ()) -> None: ...
     def get(self, booking_id: str, *, consistent: bool = True) -> Booking: ...
     def list_for_user(self, user_id: str, limit: int, cursor: str | None) -> Page[Booking]: ...
     def transition(
@@ -213,6 +259,10 @@ class BookingRepository(Protocol):
         self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime
     ) -> bool: ...
     def due_holds(self, now: datetime, page_size: int) -> Iterator[list[Booking]]: ...
+    def due_holds_on(self, room_type_ids: Collection[str], start: date, end: date, now: datetime) -> list[Booking]: ...
+    def hold_slots(self, user_id: str) -> list[HeldSlot]: ...
+    def drop_hold_slots(self, user_id: str, slots: Sequence[HeldSlot]) -> None: ...
+    def scan_hold_slots(self) -> Iterable[tuple[str, list[HeldSlot]]]: ...
     def list_by_arrival(
         self,
         start: date,

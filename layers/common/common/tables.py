@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -261,6 +262,8 @@ class BookingItem(_Item):
     version = NumberAttribute(default=1)
     # Set while one process creates this booking's Stripe refund (see services/refunds.py).
     payment_lease_until = UnicodeAttribute(null=True)
+    # True when the hold took one of its account's hold slots (HoldSlotsItem); set once.
+    hold_slot = BooleanAttribute(null=True)
 
     PREFIX = 'BOOKING#'
 
@@ -289,6 +292,36 @@ class BookingItem(_Item):
     def pending_partition(shard: int) -> str:
         """A partition of the sparse ``pending`` index (PENDING holds spread over a few)."""
         return f'PENDING#{shard}'
+
+
+class HoldSlotsItem(_Item):
+    """An account's hold slots in use: one entry per PENDING hold that took one,
+    ``{hold_expires_at}#{booking_id}`` (sorted by expiry as text).
+
+    A hold's transaction adds its entry (``ADD``) guarded by ``size(holds) < cap``; the
+    transaction that moves the booking out of PENDING removes it (``DELETE``). A string set, not a
+    map: ``ADD`` creates the item and the set when absent, ``DELETE`` of an absent entry changes
+    nothing, and the set disappears with its last entry, whereas a map's ``SET holds.#id`` fails
+    when the map does not exist yet."""
+
+    Meta = _Meta
+    holds = UnicodeSetAttribute(null=True)
+
+    @staticmethod
+    def key(user_id: str) -> tuple[str, str]:
+        return f'USER#{user_id}', 'HOLDS'
+
+    SEPARATOR = '#'
+
+    @staticmethod
+    def entry(hold_expires_at: str, booking_id: str) -> str:
+        return f'{hold_expires_at}{HoldSlotsItem.SEPARATOR}{booking_id}'
+
+    @staticmethod
+    def parse(entry: str) -> tuple[str, str]:
+        """(hold_expires_at, booking_id) of an entry."""
+        expires, _, booking_id = entry.partition(HoldSlotsItem.SEPARATOR)
+        return expires, booking_id
 
 
 class UserItem(_Item):
@@ -549,6 +582,7 @@ MODELS: tuple[type[_Item], ...] = (
     InventoryItem,
     PriceRuleItem,
     BookingItem,
+    HoldSlotsItem,
     UserItem,
     EmailItem,
     TokenItem,

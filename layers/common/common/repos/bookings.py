@@ -5,26 +5,32 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.expressions.condition import size
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from common import errors
 from common.domain import (
     HOLDING_STATUSES,
     MAX_STAY_HARD_LIMIT,
+    TRANSACTION_ITEM_LIMIT,
     Booking,
     BookingStatus,
+    HeldSlot,
     NightPrice,
     Payment,
     Refund,
     RefundStatus,
 )
-from common.ports import ANY, Anything, Page
+from common.ports import ANY, Anything, GuardRefused, HoldGuard, HoldSlot, Page, SlotsInUse
 from common.repos._dynamo import (
     Table,
     decode_cursor,
@@ -34,8 +40,12 @@ from common.repos._dynamo import (
     failed_guards,
     strings,
 )
-from common.tables import BookingItem, InventoryItem
+from common.tables import BookingItem, CounterItem, HoldSlotsItem, InventoryItem
 from common.timeutil import iso, parse_date, parse_instant
+
+# The shards of the pending index are read in parallel when looking for due holds (a refused hold,
+# a search): a few threads per process, shared.
+_shard_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='pending-shards')
 
 
 def pending_shard(booking_id: str, shards: int) -> str:
@@ -68,6 +78,7 @@ def booking(item: BookingItem) -> Booking:
         payment=_payment(payment) if payment else None,
         refund=_refund(refund) if refund else None,
         version=int(item.version or 1),
+        hold_slot=bool(item.hold_slot),
     )
 
 
@@ -119,6 +130,7 @@ def booking_item(value: Booking, shards: int) -> BookingItem:
         payment=stored(value.payment) if value.payment else None,
         refund=stored(value.refund) if value.refund else None,
         version=value.version,
+        hold_slot=True if value.hold_slot else None,
     )
 
 
@@ -132,6 +144,54 @@ def _night_updates(value: Booking, delta: int) -> Iterable[tuple[InventoryItem, 
         else:
             guard = InventoryItem.pk.exists()
         yield item, [InventoryItem.available.add(delta)], guard
+
+
+def _slot_entry(slot: HeldSlot) -> str:
+    return HoldSlotsItem.entry(iso(slot.expires_at), slot.booking_id)
+
+
+def _held_slots(entries: Iterable[str] | None) -> list[HeldSlot]:
+    slots = []
+    for entry in entries or ():
+        expires, booking_id = HoldSlotsItem.parse(str(entry))
+        slots.append(HeldSlot(parse_instant(expires), booking_id))
+    return sorted(slots)
+
+
+@dataclass(frozen=True)
+class _GuardWrite:
+    """One guard of a hold as an item of its transaction."""
+
+    guard: HoldGuard
+    item: Model
+    actions: list[Action]
+    condition: Any
+
+
+def _guard_write(guard: HoldGuard, value: Booking) -> _GuardWrite:
+    if isinstance(guard, HoldSlot):
+        if guard.user_id != value.user_id or not value.hold_slot:
+            raise ValueError('a hold slot is taken by a booking of that account marked hold_slot')
+        slots = HoldSlotsItem.holds
+        return _GuardWrite(
+            guard,
+            HoldSlotsItem(*HoldSlotsItem.key(guard.user_id)),
+            [slots.add({_slot_entry(value.slot)})],
+            slots.does_not_exist() | (size(slots) < guard.cap),
+        )
+    return _GuardWrite(
+        guard,
+        CounterItem(*CounterItem.key(guard.scope, guard.subject_hash, guard.window_start)),
+        [CounterItem.hits.add(1), CounterItem.ttl.set(guard.expires_at)],
+        CounterItem.hits.does_not_exist() | (CounterItem.hits < guard.limit),
+    )
+
+
+def _refused(write: _GuardWrite, reason: CancellationReason | None) -> GuardRefused:
+    if isinstance(write.guard, HoldSlot):
+        old = _old_item(reason) or {}
+        return SlotsInUse(write.guard, _held_slots(old.get('holds', {}).get('SS')))
+    return GuardRefused(write.guard)
 
 
 def _old_item(reason: CancellationReason | None) -> dict[str, Any] | None:
@@ -212,18 +272,30 @@ class BookingRepository:
         self._table = table
         self._shards = shards
 
-    def create_hold(self, value: Booking) -> None:
-        """Write the booking and take its rooms on every night, atomically: all or nothing.
+    def create_hold(self, value: Booking, guards: Sequence[HoldGuard] = ()) -> None:
+        """Write the booking and take its rooms on every night, atomically: all or nothing, with
+        the hold's ``guards`` (the account's hold slot, rate-limit windows) in the same
+        transaction. A guard that fails raises its ``GuardRefused`` (the first one, in the order
+        given); otherwise a night that fails raises ``NotOnSale`` or ``SoldOut``.
 
         The booking id is the ClientRequestToken, so a retry of a call whose answer was lost does
-        not fail on the booking's own guard (DynamoDB answers it as the first call did).
+        not fail on the booking's own guard (DynamoDB answers it as the first call did). Another
+        attempt after a refusal needs a booking with another id.
         """
+        if value.hold_slot != any(isinstance(g, HoldSlot) for g in guards):
+            raise ValueError('a booking marked hold_slot is written with a HoldSlot guard, and only then')
         item = booking_item(value, self._shards)
+        nights = list(_night_updates(value, -value.rooms))
+        writes = [_guard_write(guard, value) for guard in guards]
+        if 1 + len(nights) + len(writes) > TRANSACTION_ITEM_LIMIT:
+            raise ValueError('the hold does not fit one transaction: see domain.HOLD_ITEMS_BESIDES_NIGHTS')
 
         def write(tx: TransactWrite) -> None:
             tx.save(item, condition=BookingItem.pk.does_not_exist())  # transaction index 0
-            for night_item, actions, guard in _night_updates(value, -value.rooms):  # 1..N
+            for night_item, actions, guard in nights:  # 1..N
                 tx.update(night_item, actions=actions, condition=guard, return_values='ALL_OLD')
+            for extra in writes:  # N+1...
+                tx.update(extra.item, actions=extra.actions, condition=extra.condition, return_values='ALL_OLD')
 
         try:
             self._table.transact(write, token=value.id)
@@ -239,6 +311,10 @@ class BookingRepository:
                 # instead. Either way the hold is in place: the same answer as the first call.
                 return
             reasons = exc.cancellation_reasons
+            first_guard = 1 + len(nights)
+            for index, extra in enumerate(writes, start=first_guard):
+                if index in failed:
+                    raise _refused(extra, reasons[index]) from None
             missing = [value.nightly[i - 1].date.isoformat() for i in failed if _old_item(reasons[i]) is None]
             if missing:
                 raise errors.NotOnSale(nights=missing) from None
@@ -298,17 +374,26 @@ class BookingRepository:
         if refund is not None:
             actions.append(BookingItem.refund.set(stored(refund)))
         moved = errors.InvalidState(f'Booking is no longer {"/".join(expected)}')
-        if not (release_rooms or take_rooms):
+        # Leaving PENDING gives the account's hold slot back, in the same transaction (so exactly
+        # once: the booking's guard lets one transition through).
+        gives_slot_back = (
+            value.hold_slot and BookingStatus.PENDING in expected and new_status is not BookingStatus.PENDING
+        )
+        if not (release_rooms or take_rooms or gives_slot_back):
             if not self._table.update_if(item, actions, guard):
                 raise moved
             return
 
         delta = value.rooms if release_rooms else -value.rooms
+        nights = list(_night_updates(value, delta)) if release_rooms or take_rooms else []
 
         def write(tx: TransactWrite) -> None:
-            for night_item, night_actions, night_guard in _night_updates(value, delta):
+            for night_item, night_actions, night_guard in nights:
                 tx.update(night_item, actions=night_actions, condition=night_guard)
-            tx.update(item, actions=actions, condition=guard)  # last index
+            tx.update(item, actions=actions, condition=guard)  # index len(nights)
+            if gives_slot_back:
+                slots = HoldSlotsItem(*HoldSlotsItem.key(value.user_id))
+                tx.update(slots, actions=[HoldSlotsItem.holds.delete({_slot_entry(value.slot)})])
 
         try:
             self._table.transact(write)
@@ -316,7 +401,7 @@ class BookingRepository:
             failed = failed_guards(exc)
             if not failed:
                 raise
-            if len(value.nightly) in failed:
+            if len(nights) in failed:
                 raise moved from None
             raise errors.SoldOut(nights=[value.nightly[i].date.isoformat() for i in failed]) from None
 
@@ -407,6 +492,57 @@ class BookingRepository:
                 if cursors[shard] is None:
                     active.remove(shard)
                 yield page
+
+    def due_holds_on(self, room_type_ids: Collection[str], start: date, end: date, now: datetime) -> list[Booking]:
+        """PENDING holds past their expiry, of these room types, with a night in [start, end): one
+        Query per shard of the sparse ``pending`` index (in parallel), ``hold_expires_at <= now``
+        so only due holds are read, filtered by DynamoDB on room type and dates. Eventually
+        consistent: a hold released a moment ago may still be listed (whoever acts on it writes
+        guarded by PENDING)."""
+        if not room_type_ids:
+            return []
+        condition = (
+            BookingItem.room_type_id.is_in(*sorted(room_type_ids))
+            & (BookingItem.check_in < end.isoformat())
+            & (BookingItem.check_out > start.isoformat())
+        )
+
+        def shard(n: int) -> list[Booking]:
+            result = BookingItem.pending.query(
+                BookingItem.pending_partition(n), BookingItem.hold_expires_at <= iso(now), filter_condition=condition
+            )
+            return [booking(i) for i in self._table.read(result)]
+
+        if self._shards == 1:
+            return shard(0)
+        return [b for found in _shard_pool.map(shard, range(self._shards)) for b in found]
+
+    # ------------------------------------------------------------ hold slots
+
+    def hold_slots(self, user_id: str) -> list[HeldSlot]:
+        """The account's hold slots in use, oldest expiry first (strongly consistent)."""
+        try:
+            item = self._table.get(HoldSlotsItem, HoldSlotsItem.key(user_id), 'Hold slots', consistent=True)
+        except errors.NotFound:
+            return []
+        return _held_slots(item.holds)
+
+    def drop_hold_slots(self, user_id: str, slots: Sequence[HeldSlot]) -> None:
+        """Remove entries whose booking is no longer PENDING (repair: every transition out of
+        PENDING removes its own entry)."""
+        if slots:
+            item = HoldSlotsItem(*HoldSlotsItem.key(user_id))
+            entries = {_slot_entry(slot) for slot in slots}
+            self._table.update_if(item, [HoldSlotsItem.holds.delete(entries)], HoldSlotsItem.pk.exists())
+
+    def scan_hold_slots(self) -> Iterable[tuple[str, list[HeldSlot]]]:
+        """Every account's hold slots in use: for the offline auditor only, never a request path."""
+        scan = HoldSlotsItem.scan(
+            HoldSlotsItem.pk.startswith('USER#') & (HoldSlotsItem.sk == 'HOLDS'), consistent_read=True
+        )
+        for item in self._table.read(scan):
+            if item.holds:  # the set goes with its last entry; the item stays
+                yield item.pk.removeprefix('USER#'), _held_slots(item.holds)
 
     # ------------------------------------------------------------ admin reads by arrival
 

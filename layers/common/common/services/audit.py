@@ -5,6 +5,15 @@ Inventory, for every night of every room type::
 
     allotment == available + rooms held by PENDING and CONFIRMED bookings,  0 <= available <= allotment
 
+A PENDING hold past its ``hold_expires_at`` that nobody has released yet is over (search shows its
+rooms as available, the next hold that wants them releases it): it is neither sold nor revenue. Its
+rooms are still out of ``available`` in the table until that release, which moves them back in one
+transaction with the status, so the equation above holds at every instant; a violation says how
+many of the rooms held belong to such holds (``due``), and ``make audit`` counts them.
+
+Hold slots: every PENDING booking that took one of its account's hold slots has exactly its entry
+in the account's slots, and every entry names such a booking (a slot given back exactly once).
+
 Payments, from what each booking records (DESIGN §5, §9):
 
 - a CONFIRMED booking has a succeeded PaymentIntent of its total, and no refund;
@@ -29,7 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from common import errors
 from common.domain import HOLDING_STATUSES, NOT_REFUNDED, Booking, BookingStatus, RefundStatus
@@ -48,12 +57,26 @@ class Violation:
     allotment: int
     available: int
     held: int
+    due: int = 0  # of ``held``: rooms of PENDING holds past their expiry, not released yet
 
     def __str__(self) -> str:
+        due = f' ({self.due} by holds past their expiry)' if self.due else ''
         return (
             f'{self.room_type_id} {self.night}: allotment {self.allotment} != '
-            f'available {self.available} + held {self.held}'
+            f'available {self.available} + held {self.held}{due}'
         )
+
+
+@dataclass(frozen=True)
+class SlotViolation:
+    """An account's hold slots that do not match its PENDING holds."""
+
+    user_id: str
+    booking_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f'hold slots of {self.user_id}: booking {self.booking_id} {self.reason}'
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,11 @@ def held_rooms(bookings: Iterable[Booking]) -> dict[tuple[str, date], int]:
     return held
 
 
+def due_holds(bookings: Iterable[Booking], now: datetime) -> list[Booking]:
+    """PENDING holds past their expiry that nobody has released yet (their rooms are available)."""
+    return [b for b in bookings if b.hold_has_expired(now)]
+
+
 def inventory_violations(
     deps: Deps, start: date | None = None, end: date | None = None, bookings: list[Booking] | None = None
 ) -> list[Violation]:
@@ -88,7 +116,9 @@ def inventory_violations(
     the retention are not looked at: TTL may or may not have deleted them yet."""
     kept = kept_from(deps.clock(), deps.settings.inventory_retention_days)
     start = max(start or kept, kept)
-    held = held_rooms(deps.bookings.scan() if bookings is None else bookings)
+    bookings = list(deps.bookings.scan()) if bookings is None else bookings
+    held = held_rooms(bookings)
+    due = held_rooms(due_holds(bookings, deps.clock()))
     found = []
     seen: set[tuple[str, date]] = set()
     for night in deps.inventory.scan():
@@ -98,13 +128,28 @@ def inventory_violations(
         seen.add(key)
         rooms = held.get(key, 0)
         if night.allotment != night.available + rooms or not 0 <= night.available <= night.allotment:
-            found.append(Violation(night.room_type_id, night.date, night.allotment, night.available, rooms))
+            found.append(
+                Violation(night.room_type_id, night.date, night.allotment, night.available, rooms, due.get(key, 0))
+            )
     for (room_type_id, night_date), rooms in held.items():
         if (room_type_id, night_date) not in seen and not (
             (start and night_date < start) or (end and night_date >= end)
         ):
-            found.append(Violation(room_type_id, night_date, 0, 0, rooms))
+            found.append(Violation(room_type_id, night_date, 0, 0, rooms, due.get((room_type_id, night_date), 0)))
     return sorted(found, key=lambda v: (v.room_type_id, v.night))
+
+
+def slot_violations(deps: Deps, bookings: list[Booking] | None = None) -> list[SlotViolation]:
+    """Hold slots in use that do not match the PENDING holds that took them (both ways)."""
+    bookings = list(deps.bookings.scan()) if bookings is None else bookings
+    expected = {(b.user_id, b.slot) for b in bookings if b.status is BookingStatus.PENDING and b.hold_slot}
+    stored = {(user_id, slot) for user_id, slots in deps.bookings.scan_hold_slots() for slot in slots}
+    found = [
+        SlotViolation(u, s.booking_id, 'holds a slot but is not a PENDING hold that took one')
+        for u, s in stored - expected
+    ]
+    found += [SlotViolation(u, s.booking_id, 'is a PENDING hold without its slot') for u, s in expected - stored]
+    return sorted(found, key=lambda v: (v.user_id, v.booking_id))
 
 
 def _policy_penalties(deps: Deps, booking: Booking, paid: int) -> set[int]:
@@ -214,10 +259,11 @@ def payment_violations(
 
 def all_violations(
     deps: Deps, start: date | None = None, end: date | None = None, *, stripe: bool = False
-) -> list[Violation | PaymentViolation]:
+) -> list[Violation | SlotViolation | PaymentViolation]:
     """Every check the auditor knows, from one scan of the bookings."""
     bookings = list(deps.bookings.scan())
     return [
         *inventory_violations(deps, start, end, bookings=bookings),
+        *slot_violations(deps, bookings),
         *payment_violations(deps, start, end, stripe=stripe, bookings=bookings),
     ]

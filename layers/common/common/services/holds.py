@@ -2,17 +2,23 @@
 
 The PaymentIntent is cancelled at Stripe first: Stripe arbitrates a payment racing us, and if it
 already succeeded the booking is confirmed instead. Then the booking and every night's rooms
-move in one transaction guarded by PENDING and the PaymentIntent seen.
+move in one transaction guarded by PENDING and the PaymentIntent seen (and the account's hold
+slot is given back in it).
+
+A hold past its expiry is expired by the sweeper, by a cancel that finds it expired, and on demand
+by a hold it stands in the way of (``release_due_on``, ``release_own_due``): the rooms are back
+on sale from ``hold_expires_at`` on, whatever the sweeper's interval (docs/holds.md).
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from common import errors, retry
-from common.domain import Booking, BookingStatus, IntentStatus, Payment, PaymentIntent
+from common.domain import Booking, BookingStatus, HeldSlot, IntentStatus, Payment, PaymentIntent
 from common.observability import logger
 from common.services import payments
 from common.services.deps import Deps
@@ -104,3 +110,85 @@ def expire(deps: Deps, booking: Booking, now: datetime, *, call_stripe: bool = T
     if not booking.hold_has_expired(now):
         raise errors.InvalidState('The hold has not expired yet')
     return release(deps, booking, BookingStatus.EXPIRED, now, strict=False, call_stripe=call_stripe)
+
+
+# At most this many due holds are expired by one request that wants their rooms (each may be a
+# Stripe call): enough for any stay a guest books in practice; the sweeper and the next request
+# release the rest.
+MAX_RELEASED_ON_DEMAND = 10
+
+
+def release_due_on(deps: Deps, room_type_id: str, nights: Sequence[date], now: datetime, *, rooms: int = 1) -> int:
+    """Expire the due holds (PENDING, past ``hold_expires_at``) holding rooms of ``room_type_id`` on
+    ``nights``, oldest expiry first, until this call has freed ``rooms`` more on every one of those
+    nights: what a hold refused as sold out does before trying once more, rather than wait for the
+    sweeper. Found through the sparse ``pending`` index (due holds only, never a Scan); each
+    expired by ``expire``, so released at most once however many callers race; at most
+    ``MAX_RELEASED_ON_DEMAND`` attempts. A hold a racing caller released first does not count as
+    freed here (that caller is about to take its rooms): the next one is tried.
+
+    Returns how many of them no longer hold their rooms (released by this call or a racing one);
+    0 when trying again is pointless (nothing due, or every due hold turned out paid)."""
+    if not nights:
+        return 0
+    wanted = set(nights)
+    found = deps.bookings.due_holds_on([room_type_id], min(wanted), max(wanted) + timedelta(days=1), now)
+    due = sorted((b for b in found if wanted.intersection(n.date for n in b.nightly)), key=lambda b: b.hold_expires_at)
+    freed: dict[date, int] = dict.fromkeys(wanted, 0)
+    gone = 0
+    for booking in due[:MAX_RELEASED_ON_DEMAND]:
+        if all(count >= rooms for count in freed.values()):
+            break
+        result = _expire_on_demand(deps, booking, now)
+        if result is None or result.release is Release.PAID:
+            continue
+        gone += 1
+        if result.release is Release.RELEASED:
+            for night in booking.nightly:
+                if night.date in freed:
+                    freed[night.date] += booking.rooms
+    return gone
+
+
+def release_own_due(deps: Deps, user_id: str, held: Sequence[HeldSlot], now: datetime) -> int:
+    """Free the account's hold slots whose holds are due: each expired by ``expire``, which gives
+    the slot back in its own transaction. An entry whose booking left PENDING some other way (it
+    should not happen: every transition out of PENDING removes its own) is dropped. Returns how
+    many of ``held`` were due."""
+    due = [slot for slot in held if slot.expires_at <= now]
+    stale = []
+    for slot in due:
+        try:
+            booking = deps.bookings.get(slot.booking_id)
+        except errors.NotFound:
+            stale.append(slot)
+            continue
+        if booking.status is BookingStatus.PENDING:
+            _expire_on_demand(deps, booking, now)
+        else:
+            # Its transition gave the slot back, unless something moved it without (the auditor
+            # reports such entries): dropping an entry already gone changes nothing.
+            stale.append(slot)
+    if stale:
+        logger.info('hold slots of bookings no longer pending dropped', user_id=user_id, slots=len(stale))
+        deps.bookings.drop_hold_slots(user_id, stale)
+    return len(due)
+
+
+def _expire_on_demand(deps: Deps, booking: Booking, now: datetime) -> Released | None:
+    """``expire`` for a caller that only needs the hold gone: someone else releasing it first, or
+    the payment winning, is as good; one hold's trouble never fails the caller's request (None).
+    ``MOVED`` means it is no longer PENDING: released by someone else, or paid."""
+    try:
+        result = expire(deps, booking, now)
+    except (errors.ServiceUnavailable, errors.PaymentProviderError, errors.Conflict) as exc:
+        logger.warning('due hold not released on demand', booking_id=booking.id, error=type(exc).__name__)
+        return None
+    if result.release is Release.RELEASED:
+        logger.info('due hold released on demand', booking_id=booking.id)
+    if result.release is Release.MOVED and result.booking.status not in (
+        BookingStatus.EXPIRED,
+        BookingStatus.CANCELLED,
+    ):
+        return replace(result, release=Release.PAID)  # confirmed meanwhile: its rooms stay taken
+    return result

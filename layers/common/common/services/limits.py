@@ -1,5 +1,5 @@
 """Abuse limits: failed sign-ins per (email, client IP), per email and per client IP,
-registrations per client IP.
+registrations per client IP, hold attempts per account and per client IP.
 
 Each limit is a DynamoDB counter per fixed window aligned to the epoch (15-minute windows start
 at :00, :15, ...), moved only by a conditional ADD (``hits < limit``), so the limit holds exactly
@@ -15,6 +15,9 @@ sliding log one item per attempt.
 Successful sign-ins give their hit back, so only failures count and successful traffic is never
 limited by the application (API Gateway's stage throttling bounds volume). The email and IP are
 hashed into the key: counter items hold no raw personal data, and expire by TTL.
+
+Hold attempts take their hits inside the hold's own transaction (``window_hits``: a hold costs no
+extra call), and a refused attempt takes them with ``take`` (services/bookings.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from common import errors
+from common.ports import WindowHit
 from common.services.deps import Deps
 
 # Counters live this long after their window closes (TTL deletes late anyway; expiry is decided by
@@ -97,8 +101,51 @@ def registrations_per_ip(deps: Deps) -> Limit:
     )
 
 
+def holds_per_user(deps: Deps) -> Limit:
+    return Limit(
+        'hold-user',
+        deps.settings.holds_per_user_per_hour,
+        3600,
+        errors.TooManyHoldAttempts,
+        'Too many booking attempts from this account this hour; try again later',
+    )
+
+
+def holds_per_ip(deps: Deps) -> Limit:
+    return Limit(
+        'hold-ip',
+        deps.settings.holds_per_ip_per_hour,
+        3600,
+        errors.TooManyHoldAttempts,
+        'Too many booking attempts from this address this hour; try again later',
+    )
+
+
 def _subject_hash(scope: str, subject: str) -> str:
     return hashlib.sha256(f'{scope}\n{subject}'.encode()).hexdigest()[:32]
+
+
+def window_hits(checks: Sequence[tuple[Limit, str]], now: datetime) -> list[WindowHit]:
+    """The hits ``checks`` would take at ``now``, for a transaction to take them (limits that are
+    off are left out)."""
+    hits = []
+    stamp = now.timestamp()
+    for limit, subject in checks:
+        if limit.per_window <= 0:
+            continue
+        window_start = int(stamp // limit.window_seconds) * limit.window_seconds
+        expires = window_start + limit.window_seconds + _KEEP_AFTER_WINDOW_SECONDS
+        hits.append(
+            WindowHit(limit.scope, _subject_hash(limit.scope, subject), window_start, limit.per_window, expires)
+        )
+    return hits
+
+
+def refusal(checks: Sequence[tuple[Limit, str]], hit: WindowHit, now: datetime) -> errors.TooManyRequests:
+    """The 429 of the limit whose window ``hit`` found full (``Retry-After``: the rest of it)."""
+    limit = next(limit for limit, _ in checks if limit.scope == hit.scope)
+    retry_after = max(1, math.ceil(hit.window_start + limit.window_seconds - now.timestamp()))
+    return limit.refusal(limit.detail, retry_after=retry_after)
 
 
 def take(deps: Deps, checks: Sequence[tuple[Limit, str]], now: datetime) -> list[Hit]:
@@ -108,19 +155,11 @@ def take(deps: Deps, checks: Sequence[tuple[Limit, str]], now: datetime) -> list
     with ``Retry-After`` set to the seconds left in that window.
     """
     taken: list[Hit] = []
-    stamp = now.timestamp()
-    for limit, subject in checks:
-        if limit.per_window <= 0:
-            continue
-        window_start = int(stamp // limit.window_seconds) * limit.window_seconds
-        window_end = window_start + limit.window_seconds
-        hit = Hit(limit.scope, _subject_hash(limit.scope, subject), window_start)
-        expires = window_end + _KEEP_AFTER_WINDOW_SECONDS
-        if not deps.limits.take(hit.scope, hit.subject_hash, hit.window_start, limit.per_window, expires):
+    for hit in window_hits(checks, now):
+        if not deps.limits.take(hit.scope, hit.subject_hash, hit.window_start, hit.limit, hit.expires_at):
             give_back(deps, taken)
-            retry_after = max(1, math.ceil(window_end - stamp))
-            raise limit.refusal(limit.detail, retry_after=retry_after)
-        taken.append(hit)
+            raise refusal(checks, hit, now)
+        taken.append(Hit(hit.scope, hit.subject_hash, hit.window_start))
     return taken
 
 

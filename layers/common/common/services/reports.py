@@ -17,7 +17,7 @@ from common import errors
 from common.domain import Booking, BookingStatus, Hotel, InventoryNight, RoomType
 from common.ports import Page
 from common.sale_window import kept_from
-from common.services import catalog
+from common.services import availability, catalog
 from common.services.deps import Deps
 
 MAX_LIST_DAYS = 366
@@ -109,7 +109,7 @@ class NightFigures:
     available: int
     stop_sell: bool
     sold: int  # rooms of CONFIRMED bookings
-    held: int  # rooms of PENDING bookings (unpaid holds, until paid, cancelled or swept)
+    held: int  # rooms of unexpired PENDING bookings (unpaid holds, until paid, cancelled or expired)
     revenue: int  # locked nightly prices x rooms of CONFIRMED bookings
 
     @property
@@ -184,24 +184,32 @@ class OccupancyReport:
     hotels: list[HotelOccupancy] = field(default_factory=list)
 
 
-def _figures(nights: list[InventoryNight], bookings: list[Booking], start: date, end: date) -> list[NightFigures]:
+def _figures(
+    nights: list[InventoryNight], bookings: list[Booking], start: date, end: date, now: datetime | None
+) -> list[NightFigures]:
+    """With ``now``, a hold past its expiry that nobody has released yet is over: its rooms count
+    as available (as search shows them), neither held nor sold. Without, the nights as stored (such
+    a hold still held). Either way allotment = available + sold + held on every night, at every
+    instant."""
     sold: dict[date, int] = defaultdict(int)
     held: dict[date, int] = defaultdict(int)
     revenue: dict[date, int] = defaultdict(int)
     for booking in bookings:
+        status = booking.status if now is None else booking.effective_status(now)
         for night in booking.nightly:
             if not start <= night.date < end:
                 continue
-            if booking.status is BookingStatus.CONFIRMED:
+            if status is BookingStatus.CONFIRMED:
                 sold[night.date] += booking.rooms
                 revenue[night.date] += night.price * booking.rooms
-            elif booking.status is BookingStatus.PENDING:
+            elif status is BookingStatus.PENDING:
                 held[night.date] += booking.rooms
+    due = availability.releasable(bookings, now) if now is not None else {}
     return [
         NightFigures(
             date=n.date,
             allotment=n.allotment,
-            available=n.available,
+            available=availability.released(n, due.get((n.room_type_id, n.date), 0)).available,
             stop_sell=n.stop_sell,
             sold=sold[n.date],
             held=held[n.date],
@@ -237,11 +245,13 @@ def _nights_of(
     *,
     hotel_id: str | None,
     room_type_id: str | None,
+    now: datetime | None,
     consistent: bool = False,
 ) -> list[list[NightFigures]]:
-    """Each room type's nights with what is sold and held on them: one inventory Query per room
-    type (in parallel) and the bookings holding rooms in the range from the ``arrivals`` index
-    (one Query per check-in month, from ``MAX_STAY_HARD_LIMIT`` nights before ``start``)."""
+    """Each room type's nights with what is sold and held on them (``_figures``: at ``now``, or
+    as stored): one inventory Query per room type (in parallel) and the bookings holding rooms in
+    the range from the ``arrivals`` index (one Query per check-in month, from
+    ``MAX_STAY_HARD_LIMIT`` nights before ``start``)."""
     inventories = list(
         _pool.map(lambda rt: deps.inventory.nights(rt.id, start, end, consistent=consistent), room_types)
     )
@@ -250,7 +260,8 @@ def _nights_of(
     for booking in bookings:
         by_room_type[booking.room_type_id].append(booking)
     return [
-        _figures(nights, by_room_type[rt.id], start, end) for rt, nights in zip(room_types, inventories, strict=True)
+        _figures(nights, by_room_type[rt.id], start, end, now)
+        for rt, nights in zip(room_types, inventories, strict=True)
     ]
 
 
@@ -258,15 +269,18 @@ def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyRepo
     """Per night and room type: allotment, available, sold, held, occupancy and revenue, with
     totals (occupancy, ADR, RevPAR) per room type and per hotel, and per night per hotel.
 
-    Reads: the room types (1 Query) and ``_nights_of``. Stored PENDING holds count as held until
-    the sweeper expires them, so allotment = available + sold + held on every night.
+    Reads: the room types (1 Query) and ``_nights_of``. PENDING holds count as held until their
+    expiry, then as available (docs/holds.md), so allotment = available + sold + held on every
+    night.
     """
     start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_REPORT_DAYS)
     kept = kept_from(now, deps.settings.inventory_retention_days)
     if start < kept:  # TTL may have deleted some of those nights, or not yet: never report from them
         raise errors.InvalidDates(f'Nights before {kept.isoformat()} are no longer kept (INVENTORY_RETENTION_DAYS)')
     room_types = _room_types(deps, query.hotel_id, query.room_type_id, (end - start).days)
-    figures_of = _nights_of(deps, room_types, start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id)
+    figures_of = _nights_of(
+        deps, room_types, start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id, now=now
+    )
 
     report = OccupancyReport(start=start, end=end)
     hotel_totals: dict[str, HotelOccupancy] = {}
@@ -304,11 +318,15 @@ class InventoryGrid:
 def inventory_grid(deps: Deps, hotel_id: str, start: date | None, end: date | None, now: datetime) -> InventoryGrid:
     """A hotel's room types x nights as staff edit them: allotment, available, stop-sell (read
     strongly consistent: what the next PUT will be checked against) and the rooms sold and held,
-    counted as in the occupancy report. Nights not opened yet are absent."""
+    counted as in the occupancy report but as stored: a hold past its expiry not released yet is
+    still held here, as the next PUT's guards see it (until a hold or the sweeper releases it,
+    within a minute). Nights not opened yet are absent."""
     hotel = deps.catalog.get_hotel(hotel_id)
     today = hotel.today(now)
     start, end = _range(start or today, end, now, DEFAULT_GRID_DAYS, MAX_GRID_DAYS)
     room_types = _room_types(deps, hotel_id, None, (end - start).days)
-    figures_of = _nights_of(deps, room_types, start, end, hotel_id=hotel_id, room_type_id=None, consistent=True)
+    figures_of = _nights_of(
+        deps, room_types, start, end, hotel_id=hotel_id, room_type_id=None, now=None, consistent=True
+    )
     rows = list(zip(room_types, figures_of, strict=True))
     return InventoryGrid(hotel=hotel, today=today, start=start, end=end, rows=rows)

@@ -2,8 +2,10 @@
 
 DynamoDB work per search: the catalogue (cached for seconds in a warm Lambda), one Query of
 price rules per hotel, and one inventory Query per candidate room type (run in parallel). None
-of it grows with the number of nights. Availability shown here is informational; only the
-booking transaction decides.
+of it grows with the number of nights. Rooms of holds past their expiry count as available
+(services/availability.py: one Query per pending-index shard, only when a room type falls short
+of the party on some night). Availability shown here is informational; only the booking
+transaction decides.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Literal
 
 from common import errors
 from common.domain import Hotel, InventoryNight, NightPrice, RoomType, Stay
-from common.services import bookings, catalog, pricing
+from common.services import availability, bookings, catalog, pricing
 from common.services.deps import Deps
 
 MAX_CALENDAR_DAYS = 366
@@ -102,7 +104,12 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
     if refusals and not candidates:
         raise refusals[0]
 
-    inventories = list(_pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates))
+    stored = _pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates)
+    by_type = availability.on_sale(
+        deps, {rt.id: found for (rt, _), found in zip(candidates, stored, strict=True)},
+        stay.check_in, stay.check_out, now, rooms=query.rooms,
+    )  # fmt: skip
+    inventories = [by_type[rt.id] for rt, _ in candidates]
     rules_by_hotel = {hotel_id: catalog.rules(deps, hotel_id) for hotel_id in {hotel.id for _, hotel in candidates}}
     results = []
     for (rt, hotel), nights in zip(candidates, inventories, strict=True):
@@ -151,6 +158,6 @@ def calendar(
         raise errors.InvalidDates('to must be after from')
     if (end - start).days > MAX_CALENDAR_DAYS:
         raise errors.InvalidDates(f'The calendar covers at most {MAX_CALENDAR_DAYS} days')
-    nights = deps.inventory.nights(rt.id, start, end)
+    nights = availability.on_sale(deps, {rt.id: deps.inventory.nights(rt.id, start, end)}, start, end, now)[rt.id]
     rules = pricing.ordered(r for r in catalog.rules(deps, hotel.id) if r.hotel_id == hotel.id)
     return rt, [CalendarNight(night=n, price=pricing.price_night(rt, rules, n.date)) for n in nights]
