@@ -90,7 +90,14 @@ def _within_bounds(value: date) -> date:
 
 # Every date a client sends (query, path or body) is this type: ISO text only, and bounded before
 # any arithmetic is done with it.
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only), AfterValidator(_within_bounds)]
+# The bounds in the document too (years 2000-2999 are exactly the dates that start with 2 and three
+# digits), so a schema-valid date is never refused.
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_only),
+    AfterValidator(_within_bounds),
+    Field(json_schema_extra={'pattern': r'^2[0-9]{3}-[0-9]{2}-[0-9]{2}$'}),
+]
 Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=63)]
 
 
