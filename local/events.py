@@ -798,6 +798,14 @@ def samples() -> list[Sample]:
             "the daily schedule: opens the nights that came into every room type's sale window",
         )
     )
+    found.append(
+        Sample(
+            'reconciler',
+            'schedule',
+            schedule_event('reconciler', 'reconciler'),
+            "the hourly schedule: continues the day's reconciliation pass (bookings' money against Stripe)",
+        )
+    )
     found.append(Sample('publisher', 'booking_confirmed', stream_event(), 'a stream record: PENDING -> CONFIRMED'))
     for detail_type, name, status, previous, version, refund, about in NOTIFIER_EVENTS:
         event = notifier_event(detail_type, status, previous, version, refund)

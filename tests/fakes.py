@@ -24,8 +24,11 @@ from common.config import Settings
 from common.domain import (
     HOLDING_STATUSES,
     MAX_STAY_HARD_LIMIT,
+    Attention,
     Booking,
     BookingStatus,
+    Dispute,
+    Followup,
     HeldSlot,
     Hotel,
     IntegrationEvent,
@@ -42,8 +45,11 @@ from common.domain import (
     StripeRefund,
     User,
     WishlistEntry,
+    Work,
     refund_owed,
+    refund_statuses_before,
 )
+from common.gateways import stripe as stripe_gateway
 from common.ports import (
     ANY,
     HOTEL_FIELDS,
@@ -61,6 +67,7 @@ from common.ports import (
     NightChange,
     Page,
     PassProgress,
+    ReconcileProgress,
     SlotsInUse,
 )
 from common.sale_window import nights as nights_between
@@ -96,7 +103,6 @@ class Store:
     bookings: dict[str, Booking] = field(default_factory=dict)
     leases: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     events: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (state, lease until)
-    refunds_due: dict[str, datetime] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)
     revoked_families: set[str] = field(default_factory=set)
@@ -107,6 +113,7 @@ class Store:
     reviews: dict[str, Review] = field(default_factory=dict)
     wishes: dict[tuple[str, str], WishlistEntry] = field(default_factory=dict)
     housekeeping: PassProgress | None = None
+    reconcile: ReconcileProgress | None = None
     # (event id, recipient key) -> (state, lease until)
     notifications: dict[tuple[str, str], tuple[str, datetime]] = field(default_factory=dict)
     tokens: Iterator[int] = field(default_factory=itertools.count)
@@ -361,6 +368,8 @@ class FakeBookings:
         expect_no_refund: bool = False,
         payment: Payment | None = None,
         refund: Refund | None = None,
+        followup: Followup | Anything | None = ANY,
+        refunded_outside: int | None = None,
     ) -> None:
         stored = self.get(booking.id)
         guard = stored.status in expected
@@ -383,6 +392,8 @@ class FakeBookings:
             version=stored.version + 1,
             payment=payment if payment is not None else stored.payment,
             refund=refund if refund is not None else stored.refund,
+            followup=stored.followup if isinstance(followup, Anything) else followup,
+            refunded_outside=stored.refunded_outside if refunded_outside is None else refunded_outside,
         )
 
     def attach_payment(self, booking_id: str, payment: Payment, now: datetime) -> bool:
@@ -390,6 +401,15 @@ class FakeBookings:
         if stored.status is not BookingStatus.PENDING or stored.payment is not None or stored.hold_expires_at <= now:
             return False
         self.store.bookings[booking_id] = replace(stored, payment=payment, updated_at=now, version=stored.version + 1)
+        return True
+
+    def bump_intent_key(self, booking_id: str, version: int) -> bool:
+        stored = self.get(booking_id)
+        if stored.status is not BookingStatus.PENDING or stored.payment is not None:
+            return False
+        if stored.intent_key_version != version:
+            return False
+        self.store.bookings[booking_id] = replace(stored, intent_key_version=version + 1)
         return True
 
     def claim_refund(self, booking_id: str, now: datetime, lease_seconds: int) -> str | None:
@@ -405,23 +425,100 @@ class FakeBookings:
         if self.store.leases.get(booking_id, (None, None))[1] == lease:
             del self.store.leases[booking_id]
 
-    def record_refund(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
+    def _holds_lease(self, booking_id: str, lease: str) -> bool:
+        return refund_owed(self.get(booking_id)) and self.store.leases.get(booking_id, (None, None))[1] == lease
+
+    def bump_refund_key(self, booking_id: str, lease: str) -> bool:
         stored = self.get(booking_id)
-        if not refund_owed(stored) or stored.refund is None:
+        if not self._holds_lease(booking_id, lease) or stored.refund is None:
             return False
-        refund = replace(stored.refund, stripe_refund_id=stripe_refund_id, status=status)
-        self.store.bookings[booking_id] = replace(stored, refund=refund, updated_at=now, version=stored.version + 1)
+        refund = replace(stored.refund, key_version=stored.refund.key_version + 1)
+        self.store.bookings[booking_id] = replace(stored, refund=refund)
+        return True
+
+    def record_refund(self, booking_id: str, lease: str, refund: Refund, refunded_outside: int, now: datetime) -> bool:
+        stored = self.get(booking_id)
+        if not self._holds_lease(booking_id, lease):
+            return False
+        self.store.bookings[booking_id] = replace(
+            stored,
+            refund=refund,
+            refunded_outside=refunded_outside,
+            followup=None,
+            updated_at=now,
+            version=stored.version + 1,
+        )
         self.store.leases.pop(booking_id, None)
         return True
 
     def update_refund_status(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
         stored = self.get(booking_id)
         refund = stored.refund
-        if refund is None or refund.stripe_refund_id != stripe_refund_id or refund.status is status:
+        if refund is None or refund.stripe_refund_id != stripe_refund_id:
+            return False
+        if refund.status not in refund_statuses_before(status):
             return False
         self.store.bookings[booking_id] = replace(
             stored, refund=replace(refund, status=status), updated_at=now, version=stored.version + 1
         )
+        return True
+
+    def record_dispute(self, booking_id: str, dispute: Dispute) -> bool:
+        stored = self.get(booking_id)
+        known = stored.dispute
+        if known is not None and known.id == dispute.id and (known.closed or known.status == dispute.status):
+            return False
+        self.store.bookings[booking_id] = replace(
+            stored, dispute=dispute, updated_at=dispute.updated_at, version=stored.version + 1
+        )
+        return True
+
+    def record_refunded_outside(self, booking_id: str, amount: int, penalty: int | None, now: datetime) -> bool:
+        stored = self.get(booking_id)
+        if stored.refunded_outside >= amount:
+            return False
+        refund = stored.refund
+        if penalty is not None:
+            if refund is None or not refund.stripe_refund_id:
+                return False
+            refund = replace(refund, penalty=penalty)
+        self.store.bookings[booking_id] = replace(
+            stored, refunded_outside=amount, refund=refund, updated_at=now, version=stored.version + 1
+        )
+        return True
+
+    def due_followups(self, work: Work, now: datetime, page_size: int) -> Iterator[list[str]]:
+        due = sorted(
+            (b.followup.due_at, b.id)
+            for b in self.store.bookings.values()
+            if b.followup is not None and b.followup.work is work and b.followup.due_at <= now
+        )
+        ids = [booking_id for _, booking_id in due]
+        for start in range(0, len(ids), page_size):
+            yield ids[start : start + page_size]
+        if not ids:
+            yield []
+
+    def reschedule(self, booking_id: str, followup: Followup, attempts_were: int) -> bool:
+        stored = self.get(booking_id)
+        queued = stored.followup
+        if queued is None or queued.work is not followup.work or queued.attempts != attempts_were:
+            return False
+        self.store.bookings[booking_id] = replace(stored, followup=followup)
+        return True
+
+    def finish_followup(self, booking_id: str, work: Work) -> bool:
+        stored = self.get(booking_id)
+        if stored.followup is None or stored.followup.work is not work:
+            return False
+        self.store.bookings[booking_id] = replace(stored, followup=None)
+        return True
+
+    def flag_attention(self, booking_id: str, attention: Attention) -> bool:
+        stored = self.get(booking_id)
+        if stored.followup is None or stored.followup.work is not attention.work:
+            return False
+        self.store.bookings[booking_id] = replace(stored, followup=None, attention=attention)
         return True
 
     def due_holds(self, now: datetime, page_size: int) -> Iterator[list[Booking]]:
@@ -512,15 +609,19 @@ class FakePaymentRecords:
         if self.store.events.get(event_id, ('',))[0] == 'processing':
             del self.store.events[event_id]
 
-    def note_refund_due(self, booking_id: str, due_at: datetime) -> None:
-        self.store.refunds_due[booking_id] = due_at
+    def reconcile_progress(self) -> ReconcileProgress | None:
+        return self.store.reconcile
 
-    def refunds_due(self, now: datetime, limit: int) -> Iterator[str]:
-        due = sorted(b for b, at in self.store.refunds_due.items() if at <= now)
-        yield from due[:limit]
-
-    def clear_refund_due(self, booking_id: str) -> None:
-        self.store.refunds_due.pop(booking_id, None)
+    def save_reconcile_progress(self, progress: ReconcileProgress, now: datetime) -> bool:
+        stored = self.store.reconcile
+        ahead = (
+            stored is None
+            or stored.run_at < progress.run_at
+            or (stored.run_at == progress.run_at and not stored.complete and stored.pages <= progress.pages)
+        )
+        if ahead:
+            self.store.reconcile = progress
+        return ahead
 
 
 class FakeAccounts:
@@ -665,6 +766,8 @@ class FakeStripe:
         self.refunds: list[StripeRefund] = []
         self.calls: list[str] = []
         self.down = False
+        # Refunds Stripe refuses, by PaymentIntent: Stripe's error code (``charge_disputed``...)
+        self.refusals: dict[str, str] = {}
         self._ids = itertools.count(1)
 
     def _call(self, operation: str) -> None:
@@ -726,9 +829,13 @@ class FakeStripe:
     ) -> StripeRefund:
         self._call('create_refund')
         intent = self.retrieve_payment_intent(payment_intent_id)
+        if payment_intent_id in self.refusals:
+            raise errors.PaymentProviderError(stripe_code=self.refusals[payment_intent_id])
         refunded = sum(r.amount for r in self.refunds if r.payment_intent == payment_intent_id)
-        if not intent.succeeded or refunded + amount > intent.amount:
-            raise errors.PaymentProviderError()
+        if not intent.succeeded:
+            raise errors.PaymentProviderError(stripe_code='charge_not_captured')
+        if refunded + amount > intent.amount:
+            raise errors.PaymentProviderError(stripe_code='charge_already_refunded')
         refund = StripeRefund(
             f're_fake_{next(self._ids)}', RefundStatus.SUCCEEDED, amount, intent.currency, payment_intent_id, metadata
         )
@@ -765,6 +872,29 @@ class FakeStripe:
             amount_received=obj.get('amount_received'),
             livemode=bool(obj.get('livemode', False)),
         )
+
+    def dispute_from_event(self, obj: dict[str, Any]) -> Dispute:
+        return stripe_gateway.dispute(obj)  # the real parser: a dict in, a value out
+
+    def dispute_event(
+        self, event_type: str, payment_intent_id: str, status: str = 'needs_response', dispute_id: str = 'dp_fake_1'
+    ) -> tuple[bytes, str]:
+        """A signed ``charge.dispute.*`` delivery on the intent's charge (no booking metadata: a
+        dispute carries its PaymentIntent only)."""
+        intent = self.intents[payment_intent_id]
+        obj = {
+            'id': dispute_id,
+            'object': 'dispute',
+            'status': status,
+            'reason': 'fraudulent',
+            'amount': intent.amount,
+            'currency': intent.currency.lower(),
+            'payment_intent': intent.id,
+            'charge': f'ch_{intent.id}',
+            'created': 1_800_000_000,
+            'metadata': {},
+        }
+        return self.event(event_type, obj)
 
     def event(self, event_type: str, obj: dict[str, Any], livemode: bool = False) -> tuple[bytes, str]:
         """A signed webhook delivery (payload, signature) for ``obj``."""

@@ -27,6 +27,8 @@ STAY_REFUSALS = (
     errors.MinStay,
     errors.ClosedToArrival,
 )
+# A total no card payment can take (common/money.py): refused when held, and at checkout.
+PAYABLE_REFUSALS = (errors.TotalBelowMinimum, errors.TotalAboveMaximum, errors.TotalNotPayable)
 
 
 @wiring.once_per_container
@@ -47,7 +49,9 @@ def deps() -> Deps:
         'Rules a schema cannot state: `check_out` after `check_in`, `check_in` not before today at the '
         'hotel, at most MAX_STAY_NIGHTS nights, every night inside the sale window (`not_on_sale`), `guests` '
         "at most the room type's capacity times `rooms` (`too_many_guests`), and the price rules' "
-        '`min_stay` / `closed_to_arrival` restrictions. Each is a 422 with its own `code`.\n\n'
+        '`min_stay` / `closed_to_arrival` restrictions, and a total a card payment can take (`total_below_minimum`, '
+        "`total_above_maximum`, `total_not_payable`: Stripe's per-currency limits, which the problem names). "
+        'Each is a 422 with its own `code`.\n\n'
         'An account holds at most MAX_ACTIVE_HOLDS_PER_USER unpaid bookings at once (429 `too_many_holds`, '
         '`Retry-After` until its oldest hold expires), and hold attempts are limited per account and per client '
         'IP per hour (429 `too_many_hold_attempts`). Rooms of a hold past its `hold_expires_at` are on sale '
@@ -58,6 +62,7 @@ def deps() -> Deps:
     responses={201: {'description': 'Rooms held', 'content': {'application/json': {'model': BookingOut}}}},
     openapi_extensions=http.problems(
         *STAY_REFUSALS,
+        *PAYABLE_REFUSALS,
         errors.NotFound,
         errors.SoldOut,
         errors.TooManyHolds,

@@ -16,8 +16,11 @@ from moto import mock_aws
 from common import errors, wiring
 from common.domain import (
     Adjustment,
+    Attention,
     Booking,
     BookingStatus,
+    Dispute,
+    Followup,
     Hotel,
     NightPrice,
     Payment,
@@ -28,6 +31,7 @@ from common.domain import (
     Role,
     RoomType,
     User,
+    Work,
 )
 from common.ports import (
     EmailClaim,
@@ -37,6 +41,7 @@ from common.ports import (
     NewNight,
     NightChange,
     PassProgress,
+    ReconcileProgress,
     SlotsInUse,
     WindowHit,
 )
@@ -210,6 +215,24 @@ def test_the_housekeeping_progress_only_moves_forward(deps: Deps):
     assert records.progress() == tomorrow
 
 
+def test_the_reconciliation_progress_only_moves_forward(deps: Deps):
+    records = deps.payments
+    assert records.reconcile_progress() is None
+    day = NOW.date()
+    started = ReconcileProgress(day, NOW, cursor='c2', pages=2, examined=50, at_risk=1, amounts={'EUR': 12000})
+    assert records.save_reconcile_progress(started, NOW)
+    assert records.reconcile_progress() == started
+    # a run behind it (fewer pages of the same pass) does not set it back
+    assert not records.save_reconcile_progress(replace(started, cursor='c1', pages=1), NOW)
+    finished = replace(started, cursor='', pages=3, complete=True, examined=60)
+    assert records.save_reconcile_progress(finished, NOW)
+    # once finished, nothing of that pass changes it; a pass started later (on demand, the next day) does
+    assert not records.save_reconcile_progress(replace(finished, pages=4), NOW)
+    again = ReconcileProgress(day, NOW + timedelta(hours=2), cursor='c1', pages=1)
+    assert records.save_reconcile_progress(again, NOW)
+    assert records.reconcile_progress() == again
+
+
 def test_an_inventory_plan_is_applied_whole_or_refused_whole(deps: Deps):
     catalogue(deps, nights=3)
     deps.bookings.create_hold(booking(rooms=2))
@@ -292,24 +315,136 @@ def test_a_hold_cannot_get_a_payment_once_it_has_expired(deps: Deps):
     assert not deps.bookings.attach_payment(held.id, Payment('pi', 'x', 1, 'EUR'), late)
 
 
-def test_an_owed_refund_is_claimed_by_one_caller_and_recorded_once(deps: Deps):
+def _owing(deps: Deps, amount: int = 20000, paid: int = 20000) -> Booking:
+    """A CANCELLED booking owing ``amount`` of its ``paid`` payment, in the refund outbox."""
     catalogue(deps)
     held = booking()
     deps.bookings.create_hold(held)
-    owed = Refund(20000, 0, 'EUR', RefundStatus.PENDING, reason='cancelled_by_guest')
+    owed = Refund(amount, paid - amount, 'EUR', RefundStatus.PENDING, reason='cancelled_by_guest')
     deps.bookings.transition(
-        held, [BookingStatus.PENDING], BookingStatus.CANCELLED, NOW, release_rooms=True, refund=owed
-    )
+        held, [BookingStatus.PENDING], BookingStatus.CANCELLED, NOW, release_rooms=True,
+        payment=Payment('pi_1', 'succeeded', paid, 'EUR'), refund=owed, followup=Followup(Work.REFUND, NOW),
+    )  # fmt: skip
+    return deps.bookings.get(held.id)
+
+
+def test_an_owed_refund_is_claimed_by_one_caller_and_recorded_once_by_its_holder(deps: Deps):
+    held = _owing(deps)
     lease = deps.bookings.claim_refund(held.id, NOW, 60)
     assert lease is not None and deps.bookings.claim_refund(held.id, NOW, 60) is None
-    assert deps.bookings.claim_refund(held.id, NOW + timedelta(seconds=61), 60) is not None  # lapsed
-    assert deps.bookings.record_refund(held.id, 're_1', RefundStatus.PENDING, NOW)
-    assert not deps.bookings.record_refund(held.id, 're_2', RefundStatus.SUCCEEDED, NOW)
+    taken_over = deps.bookings.claim_refund(held.id, NOW + timedelta(seconds=61), 60)  # lapsed
+    assert taken_over is not None
+    made = Refund(20000, 0, 'EUR', RefundStatus.PENDING, 're_1', 'cancelled_by_guest')
+    assert not deps.bookings.record_refund(held.id, lease, made, 0, NOW)  # no longer the holder
+    assert not deps.bookings.bump_refund_key(held.id, lease)
+    assert deps.bookings.bump_refund_key(held.id, taken_over)
+    assert deps.bookings.record_refund(held.id, taken_over, replace(made, key_version=1), 0, NOW)
+    assert not deps.bookings.record_refund(held.id, taken_over, replace(made, stripe_refund_id='re_2'), 0, NOW)
     assert deps.bookings.claim_refund(held.id, NOW + timedelta(hours=1), 60) is None  # no longer owed
+    stored = deps.bookings.get(held.id)
+    assert (stored.refund, stored.followup) == (replace(made, key_version=1), None)  # out of the outbox
+
+
+def test_a_refunds_status_only_moves_forward(deps: Deps):
+    held = _owing(deps)
+    lease = deps.bookings.claim_refund(held.id, NOW, 60)
+    assert lease is not None
+    made = Refund(20000, 0, 'EUR', RefundStatus.PENDING, 're_1', 'cancelled_by_guest')
+    assert deps.bookings.record_refund(held.id, lease, made, 0, NOW)
     assert deps.bookings.update_refund_status(held.id, 're_1', RefundStatus.SUCCEEDED, NOW)
     assert not deps.bookings.update_refund_status(held.id, 're_1', RefundStatus.SUCCEEDED, NOW)
+    assert not deps.bookings.update_refund_status(held.id, 're_1', RefundStatus.PENDING, NOW)  # a late event
+    assert not deps.bookings.update_refund_status(held.id, 're_2', RefundStatus.FAILED, NOW)  # not ours
+    assert deps.bookings.update_refund_status(held.id, 're_1', RefundStatus.FAILED, NOW)  # failed at the bank
     refund = deps.bookings.get(held.id).refund
-    assert refund is not None and (refund.stripe_refund_id, refund.status) == ('re_1', RefundStatus.SUCCEEDED)
+    assert refund is not None and refund.status is RefundStatus.FAILED
+
+
+def test_the_outbox_lists_owed_work_by_due_time_and_each_change_is_guarded(deps: Deps):
+    catalogue(deps, nights=10)
+    for i, minutes in enumerate([30, 10, 20, 90]):
+        b = booking(f'b{i}', start=DAY + timedelta(days=i), nights=1)
+        deps.bookings.create_hold(b)
+        work = Work.OPEN_INTENT if i == 3 else Work.REFUND
+        deps.bookings.transition(
+            b, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True,
+            followup=Followup(work, NOW + timedelta(minutes=minutes)),
+        )  # fmt: skip
+
+    def due(work: Work, minutes: int) -> set[str]:
+        """What is due (each shard's page comes earliest due first; the shards in turn)."""
+        return {i for page in deps.bookings.due_followups(work, NOW + timedelta(minutes=minutes), 10) for i in page}
+
+    assert due(Work.REFUND, 25) == {'b1', 'b2'}
+    assert due(Work.OPEN_INTENT, 100) == {'b3'}
+    later = Followup(Work.REFUND, NOW + timedelta(hours=2), 1, 'stripe_unavailable')
+    assert deps.bookings.reschedule('b1', later, attempts_were=0)
+    assert not deps.bookings.reschedule('b1', later, attempts_were=0)  # counted once
+    assert deps.bookings.get('b1').followup == later
+    assert due(Work.REFUND, 60) == {'b2', 'b0'}
+    assert not deps.bookings.finish_followup('b2', Work.OPEN_INTENT)
+    assert deps.bookings.finish_followup('b2', Work.REFUND)
+    assert deps.bookings.get('b2').followup is None
+    attention = Attention(Work.REFUND, 'charge_disputed', NOW)
+    assert deps.bookings.flag_attention('b0', attention)
+    assert not deps.bookings.flag_attention('b0', attention)
+    stored = deps.bookings.get('b0')
+    assert (stored.followup, stored.attention) == (None, attention)
+    assert due(Work.REFUND, 24 * 60) == {'b1'}
+
+
+def test_the_outbox_of_one_shard_comes_earliest_due_first(deps: Deps):
+    catalogue(deps, nights=10)
+    ids = [f'b{i}' for i in range(6)]
+    for i, booking_id in enumerate(ids):
+        b = booking(booking_id, start=DAY + timedelta(days=i), nights=1)
+        deps.bookings.create_hold(b)
+        deps.bookings.transition(
+            b, [BookingStatus.PENDING], BookingStatus.EXPIRED, NOW, release_rooms=True,
+            followup=Followup(Work.REFUND, NOW - timedelta(minutes=i)),
+        )  # fmt: skip
+    pages = list(deps.bookings.due_followups(Work.REFUND, NOW, 10))
+    for page in pages:
+        dues = [deps.bookings.get(i).followup.due_at for i in page]  # type: ignore[union-attr]
+        assert dues == sorted(dues)
+    assert sorted(i for page in pages for i in page) == ids
+
+
+def test_a_new_intent_key_is_taken_once_and_only_before_a_payment_is_stored(deps: Deps):
+    catalogue(deps)
+    held = booking()
+    deps.bookings.create_hold(held)
+    assert deps.bookings.bump_intent_key(held.id, 0)
+    assert not deps.bookings.bump_intent_key(held.id, 0)  # someone bumped it first
+    assert deps.bookings.get(held.id).intent_key_version == 1
+    assert deps.bookings.attach_payment(held.id, Payment('pi_1', 'requires_payment_method', 20000, 'EUR'), NOW)
+    assert not deps.bookings.bump_intent_key(held.id, 1)
+
+
+def test_a_dispute_is_recorded_and_a_closed_one_is_final(deps: Deps):
+    catalogue(deps)
+    held = booking()
+    deps.bookings.create_hold(held)
+    opened = Dispute('dp_1', 'needs_response', 'fraudulent', 20000, 'EUR', NOW)
+    assert deps.bookings.record_dispute(held.id, opened)
+    assert not deps.bookings.record_dispute(held.id, opened)  # the same word again
+    lost = replace(opened, status='lost', updated_at=NOW + timedelta(days=30))
+    assert deps.bookings.record_dispute(held.id, lost)
+    assert not deps.bookings.record_dispute(held.id, replace(opened, status='under_review'))  # an older event
+    assert deps.bookings.get(held.id).dispute == lost
+
+
+def test_refunds_made_outside_are_recorded_as_they_grow(deps: Deps):
+    held = _owing(deps, amount=15000)
+    assert not deps.bookings.record_refunded_outside(held.id, 5000, 0, NOW)  # its own refund is not made yet
+    lease = deps.bookings.claim_refund(held.id, NOW, 60)
+    assert lease is not None
+    made = Refund(15000, 5000, 'EUR', RefundStatus.SUCCEEDED, 're_1', 'cancelled_by_guest')
+    assert deps.bookings.record_refund(held.id, lease, made, 0, NOW)
+    assert deps.bookings.record_refunded_outside(held.id, 5000, 0, NOW)  # the penalty given back in the Dashboard
+    assert not deps.bookings.record_refunded_outside(held.id, 3000, 2000, NOW)  # an older read
+    stored = deps.bookings.get(held.id)
+    assert stored.refunded_outside == 5000 and stored.refund == replace(made, penalty=0)
 
 
 def test_due_holds_are_the_pending_ones_past_their_expiry(deps: Deps):
@@ -449,15 +584,6 @@ def test_a_stripe_event_is_claimed_once_and_a_dead_claim_lapses(deps: Deps):
     assert deps.payments.claim_event('evt_2', 't', NOW, 60, 3600) is EventClaim.CLAIMED
     deps.payments.release_event('evt_2')
     assert deps.payments.claim_event('evt_2', 't', NOW, 60, 3600) is EventClaim.CLAIMED
-
-
-def test_refunds_owed_are_listed_once_due_until_cleared(deps: Deps):
-    deps.payments.note_refund_due('b1', NOW)
-    deps.payments.note_refund_due('b2', NOW + timedelta(hours=1))
-    assert list(deps.payments.refunds_due(NOW, 10)) == ['b1']
-    deps.payments.clear_refund_due('b1')
-    deps.payments.clear_refund_due('b1')
-    assert list(deps.payments.refunds_due(NOW + timedelta(hours=2), 10)) == ['b2']
 
 
 # ---------------------------------------------------------------- accounts, limits

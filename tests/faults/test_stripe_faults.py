@@ -215,7 +215,7 @@ def test_a_cancel_stripe_applied_but_answered_500_is_completed_by_the_retry(
 # ---------------------------------------------------------------- refunds: Stripe made it, answered 500
 
 
-def test_a_refund_stripe_made_but_answered_500_is_found_and_recorded_by_the_retry(
+def test_a_refund_stripe_made_but_answered_500_is_found_and_recorded_once_its_lease_lapses(
     api: Api, room, stripe_local: StripeTest, stripe_faults: StripeFaults
 ):
     token = factories.token('guest')
@@ -233,13 +233,20 @@ def test_a_refund_stripe_made_but_answered_500_is_found_and_recorded_by_the_retr
         'pending',
         None,
     )
-    # When the client retries at once (the failed attempt gave its lease back)
+    # The outcome was unknown: the lease is kept (nobody creates a refund until it lapses), and
+    # the next attempt sends a fresh idempotency key (Stripe would replay the stored 500)
+    assert stored.refund.key_version == 1
     stripe_faults.rules.remove(rule)
     retried = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
-    # Then the refund Stripe made is found and recorded; none is made again
-    assert retried.status == 200, retried.json
+    assert (retried.status, retried.json['status'], retried.json['refund']['status']) == (200, 'CANCELLED', 'pending')
+    # When the client retries after the lease lapsed, the refund Stripe made is found and recorded
+    later = datetime.now(UTC) + timedelta(seconds=settings().payment_lease_seconds + 1)
+    with time_machine.travel(later, tick=False):
+        again = api.post(f'/api/bookings/{booking["id"]}/cancel', token=token)
+    assert again.status == 200, again.json
     [refund] = stripe_local.refunds(pi)
-    assert (retried.json['refund']['stripe_refund_id'], retried.json['refund']['status']) == (refund['id'], 'succeeded')
+    assert (again.json['refund']['stripe_refund_id'], again.json['refund']['status']) == (refund['id'], 'succeeded')
+    assert stripe_faults.count(f'POST {REFUNDS}') == 1  # none made again
     assert_books_balance(stripe=True)
 
 

@@ -6,6 +6,7 @@ out once however often the event arrives; SES failures are retried, recorded or 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,7 +89,7 @@ class Scene:
         figures = POLICY.quote(booking, self.hotel, at)
         refunds.owe_on_cancel(deps(), booking, figures.amount, figures.penalty, 'cancelled_by_guest', at)
         watch.step()
-        deps().bookings.record_refund(booking.id, 're_test_1', RefundStatus.SUCCEEDED, at)
+        record_made(booking.id, 're_test_1', at)
         watch.step()
         return figures
 
@@ -225,6 +226,15 @@ def test_an_expired_hold_tells_the_guest_nothing_was_charged_with_a_search_for_t
     assert mail.to(HOTEL_DESK) == [] and expired.attachments == {}
 
 
+def record_made(booking_id: str, refund_id: str, at: datetime) -> None:
+    """The refund made at Stripe, recorded as ``refunds.settle`` records it (under its lease)."""
+    owed = deps().bookings.get(booking_id).refund
+    lease = deps().bookings.claim_refund(booking_id, at, 60)
+    assert owed is not None and lease is not None
+    made = replace(owed, stripe_refund_id=refund_id, status=RefundStatus.SUCCEEDED)
+    assert deps().bookings.record_refund(booking_id, lease, made, 0, at)
+
+
 @pytest.mark.usefixtures('notifier')
 def test_a_late_payment_refunded_in_full_explains_why():
     # Given an expired hold whose payment landed after its rooms were sold: refunded in full
@@ -238,7 +248,7 @@ def test_a_late_payment_refunded_in_full_explains_why():
     owed = Refund(expired.total_amount, 0, 'EUR', RefundStatus.PENDING, reason='rooms_no_longer_available')
     now = datetime.now(UTC)
     deps().bookings.transition(expired, [BookingStatus.EXPIRED], BookingStatus.EXPIRED, now, payment=paid, refund=owed)
-    deps().bookings.record_refund(expired.id, 're_late', RefundStatus.SUCCEEDED, now)
+    record_made(expired.id, 're_late', now)
     watch.step()
     # When its RefundIssued arrives
     assert deliver(watch.of('RefundIssued'))['sent'] == ['guest_refunded']

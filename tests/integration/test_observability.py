@@ -252,6 +252,7 @@ def test_every_count_is_declared_with_one_dimension_set():
     emitted_with = {'RefundFailed': {'service'}, 'SweepFailures': {'service'}, 'SaleWindowShort': {'service'}}
     emitted_with['EmailRejected'] = {'service'}
     emitted_with['PaymentMismatch'] = {'service'}
+    emitted_with |= {name: {'service'} for name in ('DisputeOpened', 'PaymentNeedsAttention', 'MoneyAtRisk')}
     emitted_with['WebhookEvent'] = {'service', 'event_type', 'outcome'}
     for alarm in ours:
         assert {d['Name'] for d in alarm['Dimensions']} == emitted_with[alarm['MetricName']], alarm['MetricName']

@@ -231,12 +231,15 @@ class StripeRule:
     status: int | None  # None: the connection fails (Stripe unreachable)
     applied: bool  # Stripe did the work, then the answer was an error
     times: int | None
+    code: str | None = None  # Stripe's error code in the body (``charge_disputed``, ``amount_too_small``)
+    when: Callable[[str], bool] = lambda body: True  # on the form-encoded request body
+    late: bool = False  # the request reaches Stripe only when the test says (``deliver_late``)
     hits: int = 0
 
-    def applies(self, method: str, path: str) -> bool:
+    def applies(self, method: str, path: str, body: str) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
-        return method.upper() == self.method and self.path.fullmatch(path) is not None
+        return method.upper() == self.method and self.path.fullmatch(path) is not None and self.when(body)
 
 
 @dataclass
@@ -247,14 +250,46 @@ class StripeFaults:
     rules: list[StripeRule] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # 'POST /v1/refunds', in order
     backoff: list[float] = field(default_factory=list)
+    keys: list[str | None] = field(default_factory=list)  # the Idempotency-Key of each call
+    # Stripe stores a 5xx under the request's idempotency key and replays it for about a day
+    # (localstripe ignores keys): with this on, a key that got a 5xx gets it again.
+    replays_5xx: bool = False
+    _poisoned: set[str] = field(default_factory=set)
+    # Requests that "timed out" on our side but reach Stripe later (``deliver_late``)
+    late: list[Callable[[], Any]] = field(default_factory=list)
 
     def fail(
-        self, method: str, path: str, *, status: int | None = 500, applied: bool = False, times: int | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int | None = 500,
+        applied: bool = False,
+        times: int | None = None,
+        code: str | None = None,
+        when: Callable[[str], bool] = lambda body: True,
     ) -> StripeRule:
-        """``path`` is a regular expression on the URL path (``/v1/payment_intents/[^/]+/cancel``)."""
-        rule = StripeRule(method.upper(), re.compile(path), status, applied, times)
+        """``path`` is a regular expression on the URL path (``/v1/payment_intents/[^/]+/cancel``);
+        ``when`` chooses by the request's form-encoded body; ``code`` is Stripe's error code (a 4xx
+        ``invalid_request_error`` when given)."""
+        rule = StripeRule(method.upper(), re.compile(path), status, applied, times, code, when)
         self.rules.append(rule)
         return rule
+
+    def time_out_then_arrive(self, method: str, path: str, *, times: int | None = 1) -> StripeRule:
+        """Our side times out (as if Stripe were unreachable) while the request is still on its
+        way: Stripe carries it out only when the test calls ``deliver_late``."""
+        rule = self.unreachable(method, path, times=times)
+        rule.late = True
+        return rule
+
+    def deliver_late(self) -> None:
+        while self.late:
+            self.late.pop(0)()
+
+    def refuse(self, method: str, path: str, code: str, **kwargs: Any) -> StripeRule:
+        """Stripe refuses the request with a 400 and ``code`` (``charge_disputed``, ``amount_too_small``)."""
+        return self.fail(method, path, status=400, code=code, **kwargs)
 
     def unreachable(self, method: str, path: str, *, times: int | None = None) -> StripeRule:
         return self.fail(method, path, status=None, times=times)
@@ -262,19 +297,34 @@ class StripeFaults:
     def count(self, call: str) -> int:
         return sum(1 for c in self.calls if re.fullmatch(call, c))
 
-    def answer(self, method: str, url: str, send: Callable[[], Any]) -> Any:
+    def answer(self, method: str, url: str, send: Callable[[], Any], post_data: Any = None, headers: Any = None) -> Any:
         path = urlsplit(url).path
         self.calls.append(f'{method.upper()} {path}')
-        rule = next((r for r in self.rules if r.applies(method, path)), None)
+        key = next((v for k, v in dict(headers or {}).items() if k.lower() == 'idempotency-key'), None)
+        self.keys.append(key)
+        body_sent = post_data.decode() if isinstance(post_data, bytes) else str(post_data or '')
+        rule = next((r for r in self.rules if r.applies(method, path, body_sent)), None)
+        if rule is None and key in self._poisoned:
+            return self._error(500, None)  # Stripe replays the 5xx it stored for this key
         if rule is None:
             return send()
         rule.hits += 1
-        if rule.applied:
+        if rule.late:
+            self.late.append(send)
+        elif rule.applied:
             send()  # Stripe did it; the answer is lost or replaced by an error
         if rule.status is None:
             raise stripe.APIConnectionError('Could not connect to Stripe (fault injected)', should_retry=True)
-        body = json.dumps({'error': {'type': 'api_error', 'message': 'An unknown error occurred (fault injected)'}})
-        return body.encode(), rule.status, {'request-id': 'req_fault_injected', 'Content-Type': 'application/json'}
+        if self.replays_5xx and key and rule.status >= 500:
+            self._poisoned.add(key)
+        return self._error(rule.status, rule.code)
+
+    def _error(self, status: int, code: str | None) -> Any:
+        error = {'type': 'api_error', 'message': 'An unknown error occurred (fault injected)'}
+        if code:
+            error = {'type': 'invalid_request_error', 'code': code, 'message': f'{code} (fault injected)'}
+        body = json.dumps({'error': error})
+        return body.encode(), status, {'request-id': 'req_fault_injected', 'Content-Type': 'application/json'}
 
 
 @pytest.fixture
@@ -283,7 +333,7 @@ def stripe_faults(monkeypatch: pytest.MonkeyPatch) -> Iterator[StripeFaults]:
     request = stripe.RequestsClient.request
 
     def faulty(self: stripe.RequestsClient, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
-        return faults.answer(method, url, lambda: request(self, method, url, headers, post_data))
+        return faults.answer(method, url, lambda: request(self, method, url, headers, post_data), post_data, headers)
 
     original_sleep = stripe_http.HTTPClient._sleep_time_seconds
 

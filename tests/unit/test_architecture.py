@@ -70,3 +70,17 @@ def test_the_publisher_imports_no_pynamodb_it_touches_no_table():
     env = {**os.environ, 'PYTHONPATH': f'{ROOT}:{ROOT / "layers" / "common"}'}
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_no_function_but_the_publisher_imports_boto3_stripe_jwt_or_argon2_at_a_cold_start():
+    # Each is imported where it is first used (the idempotency store, the Stripe and SES gateways,
+    # security, a migration's codec); boto3 alone is about 85 modules (s3transfer, multiprocessing).
+    functions = sorted(p.parent.name for p in (ROOT / 'functions').glob('*/app.py') if p.parent.name != 'publisher')
+    code = (
+        'import sys, json, importlib; '
+        f'[importlib.import_module(f"functions.{{name}}.app") for name in {functions!r}]; '
+        'print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"boto3", "stripe", "jwt", "argon2"})))'
+    )
+    env = {**os.environ, 'PYTHONPATH': f'{ROOT}:{ROOT / "layers" / "common"}'}
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True, cwd=ROOT, env=env)
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -35,10 +35,17 @@ def test_every_function_without_routes_has_a_sample_of_its_trigger():
         name: {e['Type'] for e in (f['Properties'].get('Events') or {}).values()} for name, f in cfn.functions().items()
     }
     others = {name for name, types in triggers.items() if 'Api' not in types}
-    assert others == {'ExpireSweeperFunction', 'HousekeepingFunction', 'PublisherFunction', 'NotifierFunction'}
+    assert others == {
+        'ExpireSweeperFunction',
+        'HousekeepingFunction',
+        'ReconcilerFunction',
+        'PublisherFunction',
+        'NotifierFunction',
+    }
     samples = {s.function: s.event for s in events.samples() if s.case is None}
     assert samples['ExpireSweeperFunction']['detail-type'] == 'Scheduled Event'
     assert samples['HousekeepingFunction']['detail-type'] == 'Scheduled Event'
+    assert samples['ReconcilerFunction']['detail-type'] == 'Scheduled Event'
     assert samples['PublisherFunction']['Records'][0]['eventSource'] == 'aws:dynamodb'
     assert samples['NotifierFunction']['source'] == 'hotel-booking'
 

@@ -9,7 +9,7 @@ import pytest
 
 from common import errors, metrics
 from common.domain import Booking, BookingStatus, NightPrice, Payment
-from common.services.outcomes import Cancelled, CheckoutResult, EventResult, Outcome, SweepReport
+from common.services.outcomes import Cancelled, CheckoutResult, EventResult, Outcome, ReconcileReport, SweepReport
 
 AT = datetime(2027, 1, 1, tzinfo=UTC)
 BOOKING = Booking(
@@ -49,12 +49,21 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, dict[str, s
             ('WebhookEvent', 1, {'event_type': 'refund.failed', 'outcome': 'refund_failed'}), ('RefundFailed', 1, {})]),
         (SweepReport(expired=2, confirmed=1, refunds_settled=1, complete=False), [
             ('BookingExpired', 2, {}), ('SweepFailures', 0, {}), ('PaymentIntentsLeftOpen', 0, {}),
+            ('FollowupFailures', 0, {}), ('PaymentNeedsAttention', 0, {}),
             ('BookingConfirmed', 1, {'path': 'sweeper'}), ('RefundIssued', 1, {'path': 'sweeper'}),
             ('SweepIncomplete', 1, {})]),
+        (EventResult('evt', 'charge.dispute.created', Outcome.DISPUTE_OPENED), [
+            ('WebhookEvent', 1, {'event_type': 'charge.dispute.created', 'outcome': 'dispute_opened'}),
+            ('DisputeOpened', 1, {})]),
+        (ReconcileReport(AT.date(), examined=10, at_risk=2, amounts={'GBP': 300, 'EUR': 100}), [
+            ('MoneyAtRisk', 2, {}), ('MoneyAtRiskAmount', 100, {'currency': 'EUR'}),
+            ('MoneyAtRiskAmount', 300, {'currency': 'GBP'})]),
+        (ReconcileReport(AT.date(), complete=False), [('MoneyAtRisk', 0, {}), ('ReconcileIncomplete', 1, {})]),
     ],
     ids=[
         'held', 'cancelled', 'cancel repeated', 'auto-confirmed', 'late payment',
         'server-side mismatch', 'webhook mismatch', 'wrong mode', 'refund failed', 'sweep',
+        'dispute', 'reconciled', 'reconcile incomplete',
     ],
 )  # fmt: skip
 def test_each_result_is_its_business_metric(counted, result, expected):

@@ -29,7 +29,7 @@ def test_the_main_table_keys_and_indexes_match_the_models():
         hash_attr = next(a for a in index.Meta.attributes.values() if a.is_hash_key)
         range_attr = next(a for a in index.Meta.attributes.values() if a.is_range_key)
         assert _key_schema(declared['KeySchema']) == {'HASH': hash_attr.attr_name, 'RANGE': range_attr.attr_name}
-        assert declared['Projection'] == {'ProjectionType': 'ALL'}
+        assert declared['Projection'] == {'ProjectionType': index.Meta.projection.projection_type}
         key_attributes |= {hash_attr.attr_name, range_attr.attr_name}
     types = {d['AttributeName']: d['AttributeType'] for d in table['AttributeDefinitions']}
     assert types == dict.fromkeys(key_attributes, 'S')

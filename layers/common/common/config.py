@@ -101,11 +101,28 @@ class Settings(BaseModel):
     # A refund still owed this long after it was decided (the client never retried) is finished
     # by the sweeper.
     refund_retry_after_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] = 120
+    # A PaymentIntent the expiry could not cancel (Stripe down, or the payment processing) is
+    # tried again by the sweeper this long after (then with back-off).
+    open_intent_retry_seconds: Annotated[int, Field(ge=0, le=24 * 3600)] = 60
+    # Work owed that failed (services/followups.py) is retried after 1, 2, 4... minutes, at most
+    # this apart; a refusal Stripe repeats this many times goes to a person (PaymentNeedsAttention).
+    followup_backoff_max_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+    followup_max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
 
     # Expiry sweeper: bounded work per run; the next run continues.
     sweep_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
     sweep_max_bookings: Annotated[int, Field(ge=1, le=100_000)] = 2000
     sweep_safety_margin_seconds: Annotated[float, Field(ge=0.5, le=60)] = 5.0
+    # Every run keeps this much of its time for the work owed (refunds, PaymentIntents left open),
+    # however many holds are due, and does at most this much of it.
+    sweep_followup_seconds: Annotated[float, Field(ge=1, le=600)] = 15.0
+    sweep_max_followups: Annotated[int, Field(ge=1, le=100_000)] = 500
+    # The daily reconciler (services/reconciler.py): bookings checking in from this many days ago
+    # (Stripe refunds a charge up to 180 days after it, and a stay is paid before it starts) to the
+    # end of the sale window, a page at a time, at most this many per run (the next run continues).
+    reconcile_lookback_days: Annotated[int, Field(ge=1, le=3 * 366)] = 200
+    reconcile_page_size: Annotated[int, Field(ge=1, le=100)] = 25
+    reconcile_max_bookings: Annotated[int, Field(ge=1, le=1_000_000)] = 5000
     sweep_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60  # local run only (AWS: the schedule)
 
     # Daily housekeeping (issue 23): keeps SALE_WINDOW_DAYS of nights open ahead of every room

@@ -228,14 +228,86 @@ class RefundStatus(enum.StrEnum):
 NOT_REFUNDED = frozenset({RefundStatus.FAILED, RefundStatus.CANCELED})
 
 
+# The order a refund's status may move in: Stripe's events arrive in any order and two of them may
+# be processed at once, so a status only ever moves to a later rank (a succeeded refund can still
+# fail later at the bank; nothing comes after failed or canceled).
+REFUND_STATUS_RANK = {
+    RefundStatus.PENDING: 0,
+    RefundStatus.REQUIRES_ACTION: 1,
+    RefundStatus.NOT_REQUIRED: 2,
+    RefundStatus.SUCCEEDED: 2,
+    RefundStatus.FAILED: 3,
+    RefundStatus.CANCELED: 3,
+}
+
+
+def refund_statuses_before(status: RefundStatus) -> frozenset[RefundStatus]:
+    """The statuses a refund may be in for ``status`` to be recorded over it."""
+    return frozenset(s for s, rank in REFUND_STATUS_RANK.items() if rank < REFUND_STATUS_RANK[status])
+
+
 @dataclass(frozen=True)
 class Refund:
+    """The refund the engine decided for a booking: ``amount`` given back and ``penalty`` kept
+    (with ``Booking.refunded_outside``, they add up to what was paid)."""
+
     amount: int
     penalty: int
     currency: str
     status: RefundStatus
     stripe_refund_id: str | None = None
     reason: str | None = None
+    # Bumped after Stripe answered a 5xx to creating it: Stripe replays a stored 5xx for the same
+    # idempotency key for a day, so the next attempt (after looking for a refund the failed one
+    # might have made) sends a fresh key.
+    key_version: int = 0
+
+
+class Work(enum.StrEnum):
+    """Work the sweeper owes a booking after the request that decided it (its follow-up)."""
+
+    REFUND = 'refund'  # a refund owed: make it at Stripe
+    OPEN_INTENT = 'open_intent'  # a PaymentIntent left open when the hold ended: cancel it, or apply its payment
+
+
+@dataclass(frozen=True)
+class Followup:
+    """A booking's place in the sweeper's outbox: what is owed, from when, how often it failed."""
+
+    work: Work
+    due_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Attention:
+    """Money a person has to look at: the engine stopped retrying (Stripe refuses for good, e.g. a
+    disputed or already refunded charge). Alarmed when set, listed by the reconciler every day."""
+
+    work: Work
+    reason: str
+    since: datetime
+
+
+# Stripe's dispute statuses after which nothing more happens.
+DISPUTE_CLOSED = frozenset({'won', 'lost', 'warning_closed', 'charge_refunded'})
+
+
+@dataclass(frozen=True)
+class Dispute:
+    """A chargeback the guest's bank opened on the booking's payment (``charge.dispute.*``)."""
+
+    id: str
+    status: str  # Stripe's: needs_response, under_review, won, lost...
+    reason: str
+    amount: int
+    currency: str
+    updated_at: datetime
+
+    @property
+    def closed(self) -> bool:
+        return self.status in DISPUTE_CLOSED
 
 
 @dataclass(frozen=True)
@@ -259,6 +331,14 @@ class Booking:
     refund: Refund | None = None
     version: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
+    followup: Followup | None = None  # work the sweeper owes it (services/followups.py)
+    attention: Attention | None = None  # money a person has to look at
+    dispute: Dispute | None = None  # the latest chargeback on its payment
+    # Refunds of its payment made outside the engine (the Stripe Dashboard), as last read from
+    # Stripe: a partial one on a CONFIRMED booking, or found when the engine made its own.
+    refunded_outside: int = 0
+    # Bumped after Stripe answered a 5xx to creating the PaymentIntent (see ``Refund.key_version``).
+    intent_key_version: int = 0
     # Took one of its account's hold slots when it was made (MAX_ACTIVE_HOLDS_PER_USER): the
     # transaction that moves it out of PENDING gives the slot back. Set once, never changed.
     hold_slot: bool = False
@@ -445,11 +525,16 @@ class CancellationPolicy:
             policy, kept = RefundPolicy.FULL_REFUND, 0
         else:
             policy, kept = RefundPolicy.LATE_CANCELLATION, self.penalty.kept(booking, paid)
+        # What staff already gave back outside the engine counts towards the refund: the guest gets
+        # the policy's refund in all (or what they already have, if more), the hotel keeps at most
+        # the penalty.
+        given_back = min(booking.refunded_outside, paid)
+        amount = max(paid - kept - given_back, 0)
         return RefundQuote(
             booking_id=booking.id,
             paid=paid,
-            amount=paid - kept,
-            penalty=kept,
+            amount=amount,
+            penalty=paid - given_back - amount,
             currency=booking.currency,
             policy=policy,
             deadline=deadline,

@@ -168,6 +168,23 @@ class ClosedToArrival(Unprocessable):
     title = 'Arrival is not possible on this date'
 
 
+class TotalNotPayable(Unprocessable):
+    """A total a card payment cannot take (common/money.py: Stripe's per-currency rules)."""
+
+    code = 'total_not_payable'
+    title = 'The total cannot be paid by card'
+
+
+class TotalBelowMinimum(TotalNotPayable):
+    code = 'total_below_minimum'
+    title = 'The total is below the smallest card payment in its currency'
+
+
+class TotalAboveMaximum(TotalNotPayable):
+    code = 'total_above_maximum'
+    title = 'The total is above the largest card payment'
+
+
 class IdempotencyKeyReused(Unprocessable):
     code = 'idempotency_key_reused'
     title = 'This Idempotency-Key was used with a different request'
@@ -258,16 +275,31 @@ class PaymentDeclined(DomainError):
 
 
 class PaymentProviderUnavailable(ServiceUnavailable):
+    """Stripe could not be reached, rate-limited us, or answered a 5xx: nothing was decided here.
+
+    ``server_error``: Stripe answered with a 5xx. Stripe stores that answer under the request's
+    idempotency key and replays it for about a day, so a retry must send a fresh key (after
+    checking what the failed request may have done)."""
+
     code = 'payment_provider_unavailable'
     title = 'The payment provider is unavailable; retry shortly'
 
+    def __init__(self, detail: str | None = None, *, retry_after: int = 2, server_error: bool = False) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.server_error = server_error
+
 
 class PaymentProviderError(DomainError):
-    """Stripe refused a request we did not expect it to refuse (logged with Stripe's request id)."""
+    """Stripe refused a request we did not expect it to refuse (logged with Stripe's request id).
+    ``stripe_code`` is Stripe's reason (``charge_disputed``...), kept out of the client's answer."""
 
     status = 502
     code = 'payment_provider_error'
     title = 'The payment provider refused the request'
+
+    def __init__(self, detail: str | None = None, *, stripe_code: str | None = None) -> None:
+        super().__init__(detail)
+        self.stripe_code = stripe_code
 
 
 class AlreadyPaid(Conflict):

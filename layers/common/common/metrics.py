@@ -20,6 +20,7 @@ from common.services.outcomes import (
     EventResult,
     NotificationReport,
     Outcome,
+    ReconcileReport,
     RollReport,
     SweepReport,
 )
@@ -92,6 +93,8 @@ def _webhook(result: EventResult) -> None:
         count('RefundIssued', path=REFUNDED_BY[result.outcome])
     elif result.outcome is Outcome.REFUND_FAILED:
         count('RefundFailed')  # the RefundFailedAlarm: someone has to act
+    elif result.outcome is Outcome.DISPUTE_OPENED:
+        count('DisputeOpened')  # the DisputeOpenedAlarm: evidence is due within days
     if result.outcome in (Outcome.PAYMENT_MISMATCH_REFUNDED, Outcome.WRONG_MODE):
         count('PaymentMismatch')  # the PaymentMismatchAlarm: money or configuration is wrong
 
@@ -102,11 +105,15 @@ def _swept(report: SweepReport) -> None:
     count('BookingExpired', report.expired)
     count('SweepFailures', report.failed)
     count('PaymentIntentsLeftOpen', report.payments_left_open)
-    if report.confirmed:  # the payment had won the race against the expiry
-        count('BookingConfirmed', report.confirmed, path='sweeper')
-    if report.refunds_settled:  # refunds owed that nobody retried
-        count('RefundIssued', report.refunds_settled, path='sweeper')
-    if not report.complete:
+    count('FollowupFailures', report.followups_failed)
+    count('PaymentNeedsAttention', report.needs_attention)  # the alarm: a person has to act
+    confirmed = report.confirmed + report.late_payments_confirmed  # a payment won the race, or came late
+    if confirmed:
+        count('BookingConfirmed', confirmed, path='sweeper')
+    refunded = report.refunds_settled + report.late_payments_refunded  # refunds nobody retried, late payments
+    if refunded:
+        count('RefundIssued', refunded, path='sweeper')
+    if not (report.complete and report.followups_complete):
         count('SweepIncomplete')
 
 
@@ -148,3 +155,14 @@ def _notified(report: NotificationReport) -> None:
 def _deferred(deferred: EmailDeferred) -> None:
     # SES still throttled or failing after the client's retries: Lambda retries the event.
     count('EmailDeferred', code=deferred.code)
+
+
+@record.register
+def _reconciled(report: ReconcileReport) -> None:
+    # The pass's figures so far, published by every run: the MoneyAtRiskAlarm (above 0) stays on
+    # while a case is open. The amount is per currency (minor units do not add across currencies).
+    count('MoneyAtRisk', report.at_risk)
+    for currency, amount in sorted(report.amounts.items()):
+        count('MoneyAtRiskAmount', amount, currency=currency)
+    if not report.complete:
+        count('ReconcileIncomplete')

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from common import errors
 from common.domain import (
+    Attention,
     Booking,
     BookingStatus,
+    Dispute,
+    Followup,
     HeldSlot,
     Hotel,
     IntegrationEvent,
@@ -38,6 +41,7 @@ from common.domain import (
     StripeRefund,
     User,
     WishlistEntry,
+    Work,
 )
 from common.migration import Change, Item, ItemFilter, Key, MigrationState
 
@@ -140,6 +144,22 @@ class PassProgress:
     room_types: int = 0
     nights_opened: int = 0
     short: int = 0
+
+
+@dataclass(frozen=True)
+class ReconcileProgress:
+    """The daily reconciliation pass (UTC ``day``, started at ``run_at``): ``pages`` pages of
+    bookings by arrival are done, the next run continues at ``cursor``; what it found so far:
+    ``at_risk`` bookings whose money and status disagree, ``amounts`` their payments by currency."""
+
+    day: date
+    run_at: datetime
+    cursor: str = ''
+    pages: int = 0
+    complete: bool = False
+    examined: int = 0
+    at_risk: int = 0
+    amounts: Mapping[str, int] = field(default_factory=dict)
 
 
 class EventClaim(enum.StrEnum):
@@ -250,15 +270,27 @@ class BookingRepository(Protocol):
         expect_no_refund: bool = False,
         payment: Payment | None = None,
         refund: Refund | None = None,
+        followup: Followup | Anything | None = ANY,
+        refunded_outside: int | None = None,
     ) -> None: ...
     def attach_payment(self, booking_id: str, payment: Payment, now: datetime) -> bool: ...
+    def bump_intent_key(self, booking_id: str, version: int) -> bool: ...
     def claim_refund(self, booking_id: str, now: datetime, lease_seconds: int) -> str | None: ...
     def release_refund_claim(self, booking_id: str, lease: str) -> None: ...
-    def record_refund(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool: ...
+    def bump_refund_key(self, booking_id: str, lease: str) -> bool: ...
+    def record_refund(
+        self, booking_id: str, lease: str, refund: Refund, refunded_outside: int, now: datetime
+    ) -> bool: ...
     def update_refund_status(
         self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime
     ) -> bool: ...
+    def record_dispute(self, booking_id: str, dispute: Dispute) -> bool: ...
+    def record_refunded_outside(self, booking_id: str, amount: int, penalty: int | None, now: datetime) -> bool: ...
     def due_holds(self, now: datetime, page_size: int) -> Iterator[list[Booking]]: ...
+    def due_followups(self, work: Work, now: datetime, page_size: int) -> Iterator[list[str]]: ...
+    def reschedule(self, booking_id: str, followup: Followup, attempts_were: int) -> bool: ...
+    def finish_followup(self, booking_id: str, work: Work) -> bool: ...
+    def flag_attention(self, booking_id: str, attention: Attention) -> bool: ...
     def due_holds_on(self, room_type_ids: Collection[str], start: date, end: date, now: datetime) -> list[Booking]: ...
     def hold_slots(self, user_id: str) -> list[HeldSlot]: ...
     def drop_hold_slots(self, user_id: str, slots: Sequence[HeldSlot]) -> None: ...
@@ -283,16 +315,18 @@ class BookingRepository(Protocol):
 
 
 class PaymentRecords(Protocol):
-    """Stripe events already processed (dedupe) and the outbox of refunds owed."""
+    """Stripe events already processed (dedupe), and the progress of the daily reconciliation."""
 
     def claim_event(
         self, event_id: str, event_type: str, now: datetime, lease_seconds: int, ttl_seconds: int
     ) -> EventClaim: ...
     def finish_event(self, event_id: str, outcome: str) -> None: ...
     def release_event(self, event_id: str) -> None: ...
-    def note_refund_due(self, booking_id: str, due_at: datetime) -> None: ...
-    def refunds_due(self, now: datetime, limit: int) -> Iterator[str]: ...
-    def clear_refund_due(self, booking_id: str) -> None: ...
+    def reconcile_progress(self) -> ReconcileProgress | None: ...
+    def save_reconcile_progress(self, progress: ReconcileProgress, now: datetime) -> bool:
+        """Record ``progress`` if it is ahead of what is stored (a later pass, or the same pass
+        further on); False when another run is already further."""
+        ...
 
 
 class AccountRepository(Protocol):
@@ -407,6 +441,7 @@ class PaymentGateway(Protocol):
     def retrieve_refund(self, refund_id: str) -> StripeRefund: ...
     def verify_event(self, payload: bytes, signature: str | None) -> StripeEvent: ...
     def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent: ...
+    def dispute_from_event(self, obj: dict[str, Any]) -> Dispute: ...
 
 
 class EmailRejected(Exception):

@@ -1,11 +1,13 @@
 """PynamoDB models of the single application table (see docs/data-model.md).
 
-One table, generic keys ``pk``/``sk``, two global secondary indexes:
+One table, generic keys ``pk``/``sk``, four global secondary indexes:
 - ``gsi1`` (gsi1pk, gsi1sk): catalogue listings and a user's bookings, newest first;
 - ``pending`` (pending_shard, hold_expires_at): SPARSE, only PENDING bookings carry
   ``pending_shard``, so the sweeper reads due holds without ever scanning.
 - ``arrivals`` (arrival_month, arrival_key): every booking by check-in month, then check-in date;
-  the admin booking list and the occupancy report read date ranges from it.
+  the admin booking list, the occupancy report and the reconciler read date ranges from it.
+- ``outbox`` (outbox_shard, outbox_due_at): SPARSE, keys only: bookings the sweeper owes work
+  (a refund to make, a PaymentIntent left open), by when it is due.
 
 The key shapes live here and nowhere else; ``common.repos`` converts items to domain values.
 Table and index definitions must match template.yaml (a test checks it). Which table and endpoint
@@ -24,7 +26,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -59,6 +61,19 @@ class PendingIndex(GlobalSecondaryIndex[Any]):
 
     pending_shard = UnicodeAttribute(hash_key=True)
     hold_expires_at = UnicodeAttribute(range_key=True)
+
+
+class OutboxIndex(GlobalSecondaryIndex[Any]):
+    """SPARSE: only bookings the sweeper owes work (a refund to make, a PaymentIntent left open)
+    carry ``outbox_shard`` (``REFUND#n``, ``OPEN_INTENT#n``), sorted by when the work is due.
+    Keys only: the sweeper reads each booking again, consistently, before acting on it."""
+
+    class Meta:
+        index_name = 'outbox'
+        projection = KeysOnlyProjection()
+
+    outbox_shard = UnicodeAttribute(hash_key=True)
+    outbox_due_at = UnicodeAttribute(range_key=True)
 
 
 class ArrivalsIndex(GlobalSecondaryIndex[Any]):
@@ -262,6 +277,17 @@ class BookingItem(_Item):
     version = NumberAttribute(default=1)
     # Set while one process creates this booking's Stripe refund (see services/refunds.py).
     payment_lease_until = UnicodeAttribute(null=True)
+    # The sweeper's outbox (OutboxIndex): present only while work is owed, set and removed in the
+    # same write as the state that owes it.
+    outbox = OutboxIndex()
+    outbox_shard = UnicodeAttribute(null=True)
+    outbox_due_at = UnicodeAttribute(null=True)
+    outbox_attempts = NumberAttribute(null=True)
+    outbox_error = UnicodeAttribute(null=True)
+    attention: MapAttribute[str, Any] = MapAttribute(null=True)  # {work, reason, since}
+    dispute: MapAttribute[str, Any] = MapAttribute(null=True)  # {id, status, reason, amount, currency, updated_at}
+    refunded_outside = NumberAttribute(null=True)
+    intent_key_version = NumberAttribute(null=True)
     # True when the hold took one of its account's hold slots (HoldSlotsItem); set once.
     hold_slot = BooleanAttribute(null=True)
 
@@ -292,6 +318,11 @@ class BookingItem(_Item):
     def pending_partition(shard: int) -> str:
         """A partition of the sparse ``pending`` index (PENDING holds spread over a few)."""
         return f'PENDING#{shard}'
+
+    @staticmethod
+    def outbox_partition(work: str, shard: int) -> str:
+        """A partition of the sparse ``outbox`` index: one kind of work, spread over a few."""
+        return f'{work.upper()}#{shard}'
 
 
 class HoldSlotsItem(_Item):
@@ -379,24 +410,6 @@ class StripeEventItem(_Item):
     @staticmethod
     def key(event_id: str) -> tuple[str, str]:
         return f'STRIPE_EVENT#{event_id}', 'EVENT'
-
-
-class RefundDueItem(_Item):
-    """Outbox of refunds owed: written before a booking records a refund as owed, deleted once the
-    refund exists at Stripe. The sweeper reads these partitions (a Query, never a Scan) to finish
-    refunds whose client never retried."""
-
-    Meta = _Meta
-    booking_id = UnicodeAttribute()
-    due_at = UnicodeAttribute()
-
-    @staticmethod
-    def key(shard: int, booking_id: str) -> tuple[str, str]:
-        return RefundDueItem.partition(shard), booking_id
-
-    @staticmethod
-    def partition(shard: int) -> str:
-        return f'REFUND_DUE#{shard}'
 
 
 class RevokedFamilyItem(_Item):
@@ -531,6 +544,27 @@ class SaleWindowPassItem(_Item):
         return 'JOB#sale-window', 'PROGRESS'
 
 
+class ReconcilePassItem(_Item):
+    """Progress of the daily reconciliation pass (one item, services/reconciler.py): the UTC day
+    and start of the pass, where the next run continues in the bookings by arrival, and what it
+    found so far. Only moves forward (guarded), like ``SaleWindowPassItem``."""
+
+    Meta = _Meta
+    day = UnicodeAttribute()
+    run_at = UnicodeAttribute()
+    cursor = UnicodeAttribute(default='')
+    pages = NumberAttribute(default=0)
+    complete = BooleanAttribute(default=False)
+    examined = NumberAttribute(default=0)
+    at_risk = NumberAttribute(default=0)
+    amounts: MapAttribute[str, Any] = MapAttribute(default=dict)  # currency -> minor units
+    updated_at = UnicodeAttribute()
+
+    @staticmethod
+    def key() -> tuple[str, str]:
+        return 'JOB#reconcile', 'PROGRESS'
+
+
 class MigrationItem(_Item):
     """One data migration's record (common/migrations): running or done, the last key of the table
     scan it finished, counts, and the lease of the run working on it."""
@@ -588,7 +622,7 @@ MODELS: tuple[type[_Item], ...] = (
     TokenItem,
     RuleRefItem,
     StripeEventItem,
-    RefundDueItem,
+    ReconcilePassItem,
     RevokedFamilyItem,
     CounterItem,
     WishItem,

@@ -89,4 +89,4 @@ def test_a_sweep_finishes_refunds_nobody_retried():
     assert report.refunds_settled == 1
     refund = w.deps.bookings.get(booking.id).refund
     assert refund is not None and refund.status is RefundStatus.SUCCEEDED
-    assert w.f.store.refunds_due == {}
+    assert w.deps.bookings.get(booking.id).followup is None  # out of the outbox

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from common import errors
-from common.domain import IntentStatus, RefundStatus, RoomType
+from common.domain import BookingStatus, IntentStatus, RefundStatus, RoomType
 from common.services import (
     accounts,
     admin,
@@ -137,7 +137,7 @@ def test_a_refund_an_interrupted_attempt_made_at_stripe_is_recorded_not_made_aga
     assert len(w.f.stripe.refunds) == 1
 
 
-def test_a_refund_event_for_a_refund_made_outside_the_engine_is_ignored():
+def test_a_partial_refund_made_outside_the_engine_is_recorded_and_the_stay_kept():
     w = world()
     booking = w.paid()
     assert booking.payment is not None
@@ -147,8 +147,9 @@ def test_a_refund_event_for_a_refund_made_outside_the_engine_is_ignored():
     event = w.f.stripe.event(
         'charge.refunded', {'id': 'ch_1', 'object': 'charge', 'payment_intent': booking.payment.payment_intent_id}
     )
-    assert webhooks.receive(w.deps, *event, w.now).outcome is Outcome.IGNORED
-    assert w.deps.bookings.get(booking.id).refund is None
+    assert webhooks.receive(w.deps, *event, w.now).outcome is Outcome.RECORDED
+    stored = w.deps.bookings.get(booking.id)
+    assert (stored.status, stored.refund, stored.refunded_outside) == (BookingStatus.CONFIRMED, None, 500)
 
 
 def test_search_can_rank_by_availability():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from common.domain import BookingStatus, IntentStatus, PaymentIntent, RefundStatus
-from common.services import checkout, holds, payments
+from common.services import admin, checkout, holds, payments
 from common.services.outcomes import Outcome
-from tests.unit.services.world import GUEST, OTHER, world
+from tests.unit.services.world import ADMIN, GUEST, OTHER, world
 
 
 def _intent_of(w, booking_id: str) -> PaymentIntent:
@@ -74,6 +76,21 @@ def test_a_late_payment_after_check_in_is_refunded_even_with_rooms_free():
     outcome, booking = payments.succeeded(w.deps, held.id, intent, after_check_in)
     assert outcome is Outcome.LATE_PAYMENT_REFUNDED and booking.refund is not None
     assert booking.refund.reason == 'stay_already_started'
+
+
+@pytest.mark.parametrize('deleted', ['room_type', 'hotel'])
+def test_a_late_payment_for_a_deleted_room_type_or_hotel_is_refunded_in_full(deleted: str):
+    w = world()
+    held, intent = _expired_with_open_intent(w)
+    # Staff delete the room type (its nights were given back by the expiry), then maybe the hotel
+    admin.delete_room_type(w.deps, ADMIN, w.room.id, w.now)
+    if deleted == 'hotel':
+        admin.delete_hotel(w.deps, ADMIN, w.hotel.id)
+    outcome, booking = payments.succeeded(w.deps, held.id, intent, held.hold_expires_at)
+    assert (outcome, booking.status) == (Outcome.LATE_PAYMENT_REFUNDED, BookingStatus.EXPIRED)
+    assert booking.refund is not None
+    assert (booking.refund.amount, booking.refund.reason) == (held.total_amount, f'{deleted}_no_longer_exists')
+    assert [r.amount for r in w.f.stripe.refunds] == [held.total_amount]
 
 
 def test_a_payment_on_a_cancelled_booking_is_refunded():

@@ -20,10 +20,11 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from common import errors
-from common.domain import IntentStatus, PaymentIntent, RefundStatus, StripeEvent, StripeRefund
+from common.domain import Dispute, IntentStatus, PaymentIntent, RefundStatus, StripeEvent, StripeRefund
 from common.lazy import lazy_import
 from common.observability import count, logger, traced
 
@@ -42,6 +43,12 @@ def key_fits_stage(key: str, stage: str) -> bool:
     """prod takes a live key only, every other stage a test key only: a prod stack given the dev
     key would "confirm" bookings paid with 4242, a dev stack given the live key would charge cards."""
     return key.startswith(LIVE_KEY_PREFIXES if stage in LIVE_STAGES else TEST_KEY_PREFIXES)
+
+
+AMOUNT_REFUSALS: dict[str, type[errors.TotalNotPayable]] = {
+    'amount_too_small': errors.TotalBelowMinimum,
+    'amount_too_large': errors.TotalAboveMaximum,
+}
 
 
 def _secret(value: str | None, param: str | None, what: str) -> str:
@@ -82,9 +89,14 @@ def _mapping_errors(operation: str) -> Iterator[None]:
         raise errors.PaymentProviderUnavailable(retry_after=5) from exc
     except stripe.StripeError as exc:
         status = exc.http_status or 0
+        if exc.code in AMOUNT_REFUSALS and operation == 'create_payment_intent':
+            # A total Stripe will not charge (common/money.py checks it first; this covers a
+            # currency whose minimum moves with the exchange rate): the client's 422, not a 502.
+            logger.info('stripe refused the amount', operation=operation, code=exc.code)
+            raise AMOUNT_REFUSALS[exc.code](exc.user_message or 'Stripe refused the amount') from None
         if status >= 500 or status == 0:
             logger.warning('stripe unavailable', operation=operation, error=type(exc).__name__, status=status)
-            raise errors.PaymentProviderUnavailable(retry_after=5) from exc
+            raise errors.PaymentProviderUnavailable(retry_after=5, server_error=status >= 500) from exc
         logger.error(
             'stripe refused a request',
             operation=operation,
@@ -93,7 +105,7 @@ def _mapping_errors(operation: str) -> Iterator[None]:
             code=exc.code,
             request_id=exc.request_id,
         )
-        raise errors.PaymentProviderError() from exc
+        raise errors.PaymentProviderError(stripe_code=exc.code) from exc
 
 
 def _plain(obj: Any) -> dict[str, Any]:
@@ -128,6 +140,19 @@ def _refund(obj: Any) -> StripeRefund:
         currency=str(r['currency']).upper(),
         payment_intent=r.get('payment_intent'),
         metadata={k: str(v) for k, v in _plain(r.get('metadata')).items()},
+    )
+
+
+def dispute(obj: Any) -> Dispute:
+    """A ``charge.dispute.*`` event's object (Stripe's Dispute); ``updated_at``: when Stripe made it."""
+    d = _plain(obj)
+    return Dispute(
+        id=d['id'],
+        status=str(d['status']),
+        reason=str(d.get('reason') or 'unknown'),
+        amount=int(d['amount']),
+        currency=str(d['currency']).upper(),
+        updated_at=datetime.fromtimestamp(int(d.get('created') or 0), UTC),
     )
 
 
@@ -294,3 +319,6 @@ class StripeGateway:
 
     def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent:
         return _intent(obj)
+
+    def dispute_from_event(self, obj: dict[str, Any]) -> Dispute:
+        return dispute(obj)

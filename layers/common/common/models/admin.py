@@ -446,7 +446,10 @@ class PreviewOut(BaseModel):
     base_price: MinorUnits
     per_room_price: MinorUnits
     total_price: MinorUnits
-    bookable: bool = Field(description='false when a restriction (min_stay, closed_to_arrival) refuses the stay')
+    bookable: bool = Field(
+        description='false when a hold of this stay would be refused: a restriction (min_stay, closed_to_arrival) '
+        'or a total no card payment can take (total_below_minimum, total_above_maximum, total_not_payable)'
+    )
     restriction: RestrictionOut | None
     nightly: list[PreviewNightOut]
 
@@ -494,12 +497,44 @@ class PreviewOut(BaseModel):
 # ------------------------------------------------------------------ bookings
 
 
+class DisputeOut(BaseModel):
+    """A chargeback the guest's bank opened on the booking's payment (Stripe's dispute)."""
+
+    id: str
+    status: str = Field(description="Stripe's: needs_response, under_review, won, lost, warning_closed...")
+    reason: str
+    amount: int
+    currency: str
+    updated_at: datetime
+    closed: bool
+
+
+class AttentionOut(BaseModel):
+    """Payment work the engine stopped retrying: a person has to act (see docs/payments.md)."""
+
+    work: str = Field(description='refund (a refund owed) or open_intent (a PaymentIntent left open)')
+    reason: str = Field(description="why: Stripe's refusal (charge_disputed...) or the repeated failure")
+    since: datetime
+
+
 class AdminBookingOut(BookingOut):
     user_id: str
+    dispute: DisputeOut | None = None
+    needs_attention: AttentionOut | None = None
 
     @classmethod
     def from_booking(cls, booking: Booking, now: datetime) -> AdminBookingOut:
-        return cls(**BookingOut.from_domain(booking, now).model_dump(), user_id=booking.user_id)
+        dispute, attention = booking.dispute, booking.attention
+        return cls(
+            **BookingOut.from_domain(booking, now).model_dump(),
+            user_id=booking.user_id,
+            dispute=DisputeOut(**vars(dispute), closed=dispute.closed) if dispute else None,
+            needs_attention=(
+                AttentionOut(work=attention.work.value, reason=attention.reason, since=attention.since)
+                if attention
+                else None
+            ),
+        )
 
 
 class AdminBookingPage(BaseModel):

@@ -34,6 +34,7 @@ from common.domain import (
     Booking,
     Hotel,
     NightPrice,
+    Refund,
     RefundPolicy,
     RefundQuote,
     Review,
@@ -260,6 +261,17 @@ class RefundOut(BaseModel):
     stripe_refund_id: str | None = None
     reason: str | None = None
 
+    @classmethod
+    def from_domain(cls, refund: Refund) -> RefundOut:
+        return cls(
+            amount=refund.amount,
+            penalty=refund.penalty,
+            currency=refund.currency,
+            status=refund.status.value,
+            stripe_refund_id=refund.stripe_refund_id,
+            reason=refund.reason,
+        )
+
 
 class BookingOut(BaseModel):
     id: str
@@ -278,6 +290,9 @@ class BookingOut(BaseModel):
     updated_at: datetime
     payment: PaymentOut | None = None
     refund: RefundOut | None = None
+    refunded_outside: int = Field(
+        default=0, description='refunded by the hotel outside the booking flow (minor units), besides `refund`'
+    )
 
     @classmethod
     def from_domain(cls, booking: Booking, now: datetime) -> BookingOut:
@@ -309,7 +324,8 @@ class BookingOut(BaseModel):
                 if payment
                 else None
             ),
-            refund=RefundOut(**vars(seen.refund)) if seen.refund else None,
+            refund=RefundOut.from_domain(seen.refund) if seen.refund else None,
+            refunded_outside=seen.refunded_outside,
         )
 
 

@@ -3,6 +3,7 @@ with a guard on each item, and every status change is guarded by the status it e
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import uuid
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -19,16 +20,22 @@ from pynamodb.transactions import TransactWrite
 
 from common import errors
 from common.domain import (
+    DISPUTE_CLOSED,
     HOLDING_STATUSES,
     MAX_STAY_HARD_LIMIT,
     TRANSACTION_ITEM_LIMIT,
+    Attention,
     Booking,
     BookingStatus,
+    Dispute,
+    Followup,
     HeldSlot,
     NightPrice,
     Payment,
     Refund,
     RefundStatus,
+    Work,
+    refund_statuses_before,
 )
 from common.ports import ANY, Anything, GuardRefused, HoldGuard, HoldSlot, Page, SlotsInUse
 from common.repos._dynamo import (
@@ -52,6 +59,12 @@ def pending_shard(booking_id: str, shards: int) -> str:
     """Spread PENDING holds over a few partitions of the ``pending`` index (the sweeper reads each)."""
     digest = hashlib.blake2b(booking_id.encode(), digest_size=2).digest()
     return BookingItem.pending_partition(int.from_bytes(digest, 'big') % shards)
+
+
+def outbox_shard(booking_id: str, work: Work, shards: int) -> str:
+    """Spread one kind of owed work over a few partitions of the ``outbox`` index."""
+    digest = hashlib.blake2b(booking_id.encode(), digest_size=2).digest()
+    return BookingItem.outbox_partition(work.value, int.from_bytes(digest, 'big') % shards)
 
 
 def booking(item: BookingItem) -> Booking:
@@ -78,7 +91,38 @@ def booking(item: BookingItem) -> Booking:
         payment=_payment(payment) if payment else None,
         refund=_refund(refund) if refund else None,
         version=int(item.version or 1),
+        followup=_followup(item),
+        attention=_attention(item.attention.as_dict()) if item.attention is not None else None,
+        dispute=_dispute(item.dispute.as_dict()) if item.dispute is not None else None,
+        refunded_outside=int(item.refunded_outside or 0),
+        intent_key_version=int(item.intent_key_version or 0),
         hold_slot=bool(item.hold_slot),
+    )
+
+
+def _followup(item: BookingItem) -> Followup | None:
+    if not item.outbox_shard or not item.outbox_due_at:
+        return None
+    return Followup(
+        work=Work(item.outbox_shard.rsplit('#', 1)[0].lower()),
+        due_at=parse_instant(item.outbox_due_at),
+        attempts=int(item.outbox_attempts or 0),
+        last_error=item.outbox_error,
+    )
+
+
+def _attention(stored: dict[str, Any]) -> Attention:
+    return Attention(work=Work(stored['work']), reason=stored['reason'], since=parse_instant(stored['since']))
+
+
+def _dispute(stored: dict[str, Any]) -> Dispute:
+    return Dispute(
+        id=stored['id'],
+        status=stored['status'],
+        reason=stored.get('reason') or '',
+        amount=int(stored['amount']),
+        currency=stored['currency'],
+        updated_at=parse_instant(stored['updated_at']),
     )
 
 
@@ -93,13 +137,39 @@ def _refund(stored: dict[str, Any]) -> Refund:
             'amount': int(stored['amount']),
             'penalty': int(stored['penalty']),
             'status': RefundStatus(stored['status']),
+            'key_version': int(stored.get('key_version') or 0),
         }
     )
 
 
-def stored(value: Payment | Refund) -> dict[str, Any]:
-    """Payment and refund values are stored as maps (without empty fields)."""
-    return {k: v.value if isinstance(v, RefundStatus) else v for k, v in vars(value).items() if v is not None}
+def stored(value: Payment | Refund | Attention | Dispute) -> dict[str, Any]:
+    """Payment, refund, attention and dispute values are stored as maps (without empty fields)."""
+    return {
+        k: v.value if isinstance(v, enum.Enum) else iso(v) if isinstance(v, datetime) else v
+        for k, v in vars(value).items()
+        if v is not None and not (k == 'key_version' and v == 0)
+    }
+
+
+def _followup_actions(booking_id: str, followup: Followup | None, shards: int) -> list[Action]:
+    """Put the booking in the outbox for ``followup`` (None: take it out)."""
+    if followup is None:
+        return [
+            BookingItem.outbox_shard.remove(),
+            BookingItem.outbox_due_at.remove(),
+            BookingItem.outbox_attempts.remove(),
+            BookingItem.outbox_error.remove(),
+        ]
+    return [
+        BookingItem.outbox_shard.set(outbox_shard(booking_id, followup.work, shards)),
+        BookingItem.outbox_due_at.set(iso(followup.due_at)),
+        BookingItem.outbox_attempts.set(followup.attempts),
+        BookingItem.outbox_error.set(followup.last_error) if followup.last_error else BookingItem.outbox_error.remove(),
+    ]
+
+
+def _queued_for(work: Work) -> Any:
+    return BookingItem.outbox_shard.startswith(f'{work.value.upper()}#')
 
 
 def booking_item(value: Booking, shards: int) -> BookingItem:
@@ -130,6 +200,14 @@ def booking_item(value: Booking, shards: int) -> BookingItem:
         payment=stored(value.payment) if value.payment else None,
         refund=stored(value.refund) if value.refund else None,
         version=value.version,
+        outbox_shard=outbox_shard(value.id, value.followup.work, shards) if value.followup else None,
+        outbox_due_at=iso(value.followup.due_at) if value.followup else None,
+        outbox_attempts=value.followup.attempts if value.followup else None,
+        outbox_error=value.followup.last_error if value.followup else None,
+        attention=stored(value.attention) if value.attention else None,
+        dispute=stored(value.dispute) if value.dispute else None,
+        refunded_outside=value.refunded_outside or None,
+        intent_key_version=value.intent_key_version or None,
         hold_slot=True if value.hold_slot else None,
     )
 
@@ -348,9 +426,12 @@ class BookingRepository:
         expect_no_refund: bool = False,
         payment: Payment | None = None,
         refund: Refund | None = None,
+        followup: Followup | Anything | None = ANY,
+        refunded_outside: int | None = None,
     ) -> None:
         """Move a booking from one of ``expected`` to ``new_status``, guarded by its stored status,
-        recording ``payment`` and ``refund`` when given.
+        recording ``payment``, ``refund`` and ``refunded_outside`` when given, and putting it in
+        the outbox for ``followup`` (None: out of it; ANY: as it is) in the same write.
 
         With ``release_rooms``/``take_rooms`` the same transaction gives back/takes the booking's
         rooms on every night, so status and inventory can never disagree. A guard that fails raises
@@ -373,6 +454,10 @@ class BookingRepository:
             actions.append(BookingItem.payment.set(stored(payment)))
         if refund is not None:
             actions.append(BookingItem.refund.set(stored(refund)))
+        if refunded_outside is not None:
+            actions.append(BookingItem.refunded_outside.set(refunded_outside))
+        if not isinstance(followup, Anything):
+            actions.extend(_followup_actions(value.id, followup, self._shards))
         moved = errors.InvalidState(f'Booking is no longer {"/".join(expected)}')
         # Leaving PENDING gives the account's hold slot back, in the same transaction (so exactly
         # once: the booking's guard lets one transition through).
@@ -425,7 +510,8 @@ class BookingRepository:
     def claim_refund(self, booking_id: str, now: datetime, lease_seconds: int) -> str | None:
         """Take the lease to create this booking's Stripe refund; returns it, or None if another
         process holds it. One process at a time (localstripe ignores idempotency keys, so ours must
-        not depend on Stripe's); a holder that died loses it when it lapses."""
+        not depend on Stripe's); a holder that died loses it when it lapses. ``now`` must be the
+        current time (not the start of a long sweep): the lease runs from the moment it is taken."""
         lease = f'{iso(now + timedelta(seconds=lease_seconds))}#{uuid.uuid4().hex[:8]}'
         condition = _refund_owed() & (
             BookingItem.payment_lease_until.does_not_exist() | (BookingItem.payment_lease_until < iso(now))
@@ -434,33 +520,133 @@ class BookingRepository:
         return lease if self._table.update_if(item, [BookingItem.payment_lease_until.set(lease)], condition) else None
 
     def release_refund_claim(self, booking_id: str, lease: str) -> None:
-        """Give the lease back early (after a failure), only if it is still ours."""
+        """Give the lease back early (after a failure that made no refund), only if it is still ours."""
         item = BookingItem(*BookingItem.key(booking_id))
         self._table.update_if(
             item, [BookingItem.payment_lease_until.remove()], BookingItem.payment_lease_until == lease
         )
 
-    def record_refund(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
-        """The owed refund now exists at Stripe: remember its id (once) and drop the lease."""
+    def bump_refund_key(self, booking_id: str, lease: str) -> bool:
+        """The next attempt sends a fresh idempotency key (after Stripe answered a 5xx), if the
+        lease is still ours."""
+        actions = [BookingItem.refund['key_version'].add(1)]
+        condition = _refund_owed() & (BookingItem.payment_lease_until == lease)
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    def record_refund(self, booking_id: str, lease: str, refund: Refund, refunded_outside: int, now: datetime) -> bool:
+        """The owed refund is settled (made at Stripe, or nothing was left to give back): record it
+        once, only while it is owed and by the holder of the lease, drop the lease and take the
+        booking out of the outbox. False: the lease lapsed and another process took over."""
         actions = [
-            BookingItem.refund['stripe_refund_id'].set(stripe_refund_id),
-            BookingItem.refund['status'].set(status.value),
+            BookingItem.refund.set(stored(refund)),
+            BookingItem.refunded_outside.set(refunded_outside),
             BookingItem.payment_lease_until.remove(),
             BookingItem.updated_at.set(iso(now)),
             BookingItem.version.add(1),
+            *_followup_actions(booking_id, None, self._shards),
         ]
-        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, _refund_owed())
+        condition = _refund_owed() & (BookingItem.payment_lease_until == lease)
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
 
     def update_refund_status(self, booking_id: str, stripe_refund_id: str, status: RefundStatus, now: datetime) -> bool:
-        """Stripe's latest word on a refund we recorded (read from Stripe, so order does not matter)."""
-        condition = (BookingItem.refund['stripe_refund_id'] == stripe_refund_id) & (
-            BookingItem.refund['status'] != status.value
+        """Stripe's latest word on a refund we recorded (read from Stripe), only ever forward:
+        two events processed at once cannot set a shown status back."""
+        earlier = [s.value for s in refund_statuses_before(status)]
+        if not earlier:
+            return False
+        condition = (BookingItem.refund['stripe_refund_id'] == stripe_refund_id) & BookingItem.refund['status'].is_in(
+            *earlier
         )
         actions = [
             BookingItem.refund['status'].set(status.value),
             BookingItem.updated_at.set(iso(now)),
             BookingItem.version.add(1),
         ]
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    def bump_intent_key(self, booking_id: str, version: int) -> bool:
+        """The next checkout sends a fresh idempotency key for the PaymentIntent (after Stripe
+        answered a 5xx), while none is stored yet and nobody bumped it first."""
+        current = BookingItem.intent_key_version
+        condition = (
+            (BookingItem.status == BookingStatus.PENDING.value)
+            & BookingItem.payment.does_not_exist()
+            & (current.does_not_exist() if version == 0 else current == version)
+        )
+        actions = [current.set(version + 1)]
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    # ------------------------------------------------------------ outside changes: disputes, outside refunds
+
+    def record_dispute(self, booking_id: str, dispute: Dispute) -> bool:
+        """Record Stripe's latest word on the payment's dispute; a closed dispute is final (an
+        older event arriving late changes nothing)."""
+        stored_dispute = BookingItem.dispute
+        still_open = ~stored_dispute['status'].is_in(*DISPUTE_CLOSED) & (stored_dispute['status'] != dispute.status)
+        condition = stored_dispute.does_not_exist() | (stored_dispute['id'] != dispute.id) | still_open
+        actions = [
+            stored_dispute.set(stored(dispute)),
+            BookingItem.updated_at.set(iso(dispute.updated_at)),
+            BookingItem.version.add(1),
+        ]
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    def record_refunded_outside(self, booking_id: str, amount: int, penalty: int | None, now: datetime) -> bool:
+        """Refunds of the payment made outside the engine now add up to ``amount`` (it only
+        grows: of two events at once, the later read wins); ``penalty``: what the booking's own
+        refund now keeps (refund + penalty + outside = paid)."""
+        condition = BookingItem.refunded_outside.does_not_exist() | (BookingItem.refunded_outside < amount)
+        actions = [
+            BookingItem.refunded_outside.set(amount),
+            BookingItem.updated_at.set(iso(now)),
+            BookingItem.version.add(1),
+        ]
+        if penalty is not None:
+            condition = condition & BookingItem.refund['stripe_refund_id'].exists()
+            actions.append(BookingItem.refund['penalty'].set(penalty))
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    # ------------------------------------------------------------ the sweeper's outbox
+
+    def due_followups(self, work: Work, now: datetime, page_size: int) -> Iterator[list[str]]:
+        """Pages of ids of bookings owed ``work`` that is due at ``now``, earliest due first within
+        each shard, a page of each shard in turn. A Query on the sparse ``outbox`` index (keys
+        only): it holds only bookings owed work, so its cost grows with the work, never the table.
+        Eventually consistent: the caller reads each booking again before acting."""
+        shards = [BookingItem.outbox_partition(work.value, n) for n in range(self._shards)]
+        cursors: dict[str, dict[str, Any] | None] = dict.fromkeys(shards)
+        active = list(shards)
+        while active:
+            for shard in list(active):
+                result = BookingItem.outbox.query(
+                    shard,
+                    BookingItem.outbox_due_at <= iso(now),
+                    limit=page_size,
+                    page_size=page_size,
+                    last_evaluated_key=cursors[shard],
+                )
+                page = [i.pk.removeprefix(BookingItem.PREFIX) for i in self._table.read(result)]
+                cursors[shard] = result.last_evaluated_key
+                if cursors[shard] is None:
+                    active.remove(shard)
+                yield page
+
+    def reschedule(self, booking_id: str, followup: Followup, attempts_were: int) -> bool:
+        """Push owed work back (``followup``: its new due time, attempts and last error), if it is
+        still owed as it was read (two sweepers at once count one failure once)."""
+        condition = _queued_for(followup.work) & (BookingItem.outbox_attempts == attempts_were)
+        actions = _followup_actions(booking_id, followup, self._shards)
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
+
+    def finish_followup(self, booking_id: str, work: Work) -> bool:
+        """Take the booking out of the outbox: nothing of ``work`` is owed any more."""
+        actions = _followup_actions(booking_id, None, self._shards)
+        return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, _queued_for(work))
+
+    def flag_attention(self, booking_id: str, attention: Attention) -> bool:
+        """Stop retrying ``attention.work`` and hand it to a person (the reconciler lists it)."""
+        actions = [BookingItem.attention.set(stored(attention)), *_followup_actions(booking_id, None, self._shards)]
+        condition = _queued_for(attention.work)
         return self._table.update_if(BookingItem(*BookingItem.key(booking_id)), actions, condition)
 
     # ------------------------------------------------------------ the sweeper's reads

@@ -8,14 +8,14 @@ serializers): a migration meets items of shapes the current models may not accep
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
@@ -36,18 +36,28 @@ from common.repos._dynamo import Table
 from common.tables import MigrationItem
 from common.timeutil import iso, parse_instant
 
-_serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+
+@functools.cache
+def _codec() -> tuple[TypeSerializer, TypeDeserializer]:
+    # boto3 (with s3transfer and multiprocessing, ~85 modules) where a migration runs, never at a
+    # function's cold start: every function imports common.repos, and so this module.
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def _raw(value: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = _serializer.serialize(
+    raw: dict[str, Any] = _codec()[0].serialize(
         int(value) if isinstance(value, Decimal) and value == int(value) else value
     )
     return raw
 
 
 def _item(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in raw.items()}
+    return {name: _codec()[1].deserialize(value) for name, value in raw.items()}
 
 
 class MigrationStore:

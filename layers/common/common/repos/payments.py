@@ -1,28 +1,26 @@
 """Payment bookkeeping beside the bookings: Stripe events already processed (dedupe), and the
-outbox of refunds owed that the sweeper finishes when nobody retried."""
+progress of the daily reconciliation pass (one item, only ever moved forward).
+
+(The work owed on a booking, refunds to make and PaymentIntents left open, is on the booking
+itself, in the sparse ``outbox`` index: see ``BookingRepository.due_followups``.)"""
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PynamoDBException
 
 from common import errors
-from common.ports import EventClaim
+from common.ports import EventClaim, ReconcileProgress
 from common.repos._dynamo import Table, with_retries
-from common.tables import RefundDueItem, StripeEventItem
-from common.timeutil import iso
+from common.tables import ReconcilePassItem, StripeEventItem
+from common.timeutil import iso, parse_date, parse_instant
 
 
 class PaymentRecords:
-    """``shards``: how many partitions the refunds-owed outbox is spread over (PENDING_SHARDS)."""
-
-    def __init__(self, table: Table, shards: int) -> None:
+    def __init__(self, table: Table) -> None:
         self._table = table
-        self._shards = shards
 
     # ------------------------------------------------------------ Stripe events (dedupe)
 
@@ -60,32 +58,44 @@ class PaymentRecords:
         with contextlib.suppress(errors.DomainError, PynamoDBException):  # best effort: the lease lapses anyway
             self._table.delete_if(item, StripeEventItem.state == 'processing')
 
-    # ------------------------------------------------------------ refunds owed (outbox)
+    # ------------------------------------------------------------ the daily reconciliation pass
 
-    def _shard(self, booking_id: str) -> int:
-        digest = hashlib.blake2b(booking_id.encode(), digest_size=2).digest()
-        return int.from_bytes(digest, 'big') % self._shards
-
-    def note_refund_due(self, booking_id: str, due_at: datetime) -> None:
-        """Note that ``booking_id`` may owe a refund; written BEFORE the booking records it, so a
-        crash in between leaves at most a note about nothing (dropped when checked)."""
-        item = RefundDueItem(
-            *RefundDueItem.key(self._shard(booking_id), booking_id), booking_id=booking_id, due_at=iso(due_at)
+    def reconcile_progress(self) -> ReconcileProgress | None:
+        try:
+            item = self._table.get(ReconcilePassItem, ReconcilePassItem.key(), 'Progress', consistent=True)
+        except errors.NotFound:
+            return None  # no pass yet
+        return ReconcileProgress(
+            day=parse_date(item.day),
+            run_at=parse_instant(item.run_at),
+            cursor=item.cursor or '',
+            pages=int(item.pages or 0),
+            complete=bool(item.complete),
+            examined=int(item.examined or 0),
+            at_risk=int(item.at_risk or 0),
+            amounts={str(k): int(v) for k, v in (item.amounts.as_dict() if item.amounts else {}).items()},
         )
-        with_retries(lambda: item.save())
 
-    def refunds_due(self, now: datetime, limit: int) -> Iterator[str]:
-        """Booking ids whose check is due, up to ``limit`` per shard, shard by shard. The
-        partitions only ever hold refunds still owed, so each Query reads a handful of items."""
-        for shard in range(self._shards):
-            query = RefundDueItem.query(
-                RefundDueItem.partition(shard),
-                filter_condition=RefundDueItem.due_at <= iso(now),
-                limit=limit,
-                consistent_read=True,
-            )
-            yield from (i.booking_id for i in self._table.read(query))
-
-    def clear_refund_due(self, booking_id: str) -> None:
-        item = RefundDueItem(*RefundDueItem.key(self._shard(booking_id), booking_id))
-        with_retries(lambda: item.delete())
+    def save_reconcile_progress(self, progress: ReconcileProgress, now: datetime) -> bool:
+        """Record progress if it is ahead of what is stored: a pass started later, or the same pass
+        at least as far on (and not finished); False when another run is already further."""
+        stored = ReconcilePassItem
+        run_at = iso(progress.run_at)
+        ahead = (
+            stored.run_at.does_not_exist()
+            | (stored.run_at < run_at)
+            | ((stored.run_at == run_at) & (stored.complete == False) & (stored.pages <= progress.pages))  # noqa: E712
+        )
+        item = ReconcilePassItem(
+            *ReconcilePassItem.key(),
+            day=progress.day.isoformat(),
+            run_at=run_at,
+            cursor=progress.cursor,
+            pages=progress.pages,
+            complete=progress.complete,
+            examined=progress.examined,
+            at_risk=progress.at_risk,
+            amounts=dict(progress.amounts),
+            updated_at=iso(now),
+        )
+        return self._table.save_if(item, ahead)

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from common import errors, masking
+from common import errors, masking, money
 from common.domain import (
     Adjustment,
     Hotel,
@@ -430,10 +430,9 @@ def preview(deps: Deps, room_type_id: str, check_in: date, check_out: date, room
         raise errors.RangeTooLong(f'A preview covers at most {MAX_PREVIEW_NIGHTS} nights')
     room_type = deps.catalog.get_room_type(room_type_id)
     rules = deps.catalog.list_rules(room_type.hotel_id)
-    return Preview(
-        room_type=room_type,
-        stay=stay,
-        rooms=rooms,
-        nights=pricing.explain(room_type, rules, stay),
-        restriction=pricing.restriction(room_type, rules, stay),
-    )
+    nights = pricing.explain(room_type, rules, stay)
+    total = sum(night.price for night, _ in nights) * rooms
+    # What a hold of this stay would be refused with: a restriction, or a total no card can pay
+    # (the same one-table check as the hold's, common/money.py).
+    refused = pricing.restriction(room_type, rules, stay) or money.payable_problem(total, room_type.currency)
+    return Preview(room_type=room_type, stay=stay, rooms=rooms, nights=nights, restriction=refused)

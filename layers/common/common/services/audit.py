@@ -22,7 +22,12 @@ Payments, from what each booking records (DESIGN §5, §9):
   the free-cancellation deadline, CANCELLATION_PENALTY after), none at all otherwise (an expiry,
   a late payment, a payment on a cancelled booking are refunded in full);
 - no refund larger than what was paid; a refund Stripe reports ``failed`` is reported too
-  (money not returned: a person has to act).
+  (money not returned: a person has to act);
+- refunds made outside the engine (the Stripe Dashboard, ``Booking.refunded_outside``) count:
+  refund + penalty + refunded outside == paid; a CONFIRMED booking refunded in full outside is
+  reported (its webhook should have cancelled it);
+- payment work the engine stopped retrying (``Booking.attention``) and an open dispute are
+  reported: a person has to act on them.
 
 With ``stripe=True`` (a Stripe client is configured) each recorded PaymentIntent is also read
 back from Stripe: its status and amount must match, Stripe must not have refunded more than the
@@ -175,9 +180,17 @@ def booking_payment_problems(deps: Deps, booking: Booking) -> list[str]:
             )
         if refund is not None:
             problems.append(f'CONFIRMED with a refund of {refund.amount} recorded')
+        if payment is not None and booking.refunded_outside >= payment.amount:
+            problems.append(f'CONFIRMED but refunded in full outside the engine ({booking.refunded_outside})')
+    if booking.attention is not None:
+        attention = booking.attention
+        problems.append(f'{attention.work.value} needs a person since {attention.since:%Y-%m-%d}: {attention.reason}')
+    if booking.dispute is not None and not booking.dispute.closed:
+        dispute = booking.dispute
+        problems.append(f'dispute {dispute.id} open ({dispute.status}, {dispute.reason}) on {dispute.amount}')
     if payment is None or not payment.succeeded or status not in ENDED:
         return problems
-    paid = payment.amount
+    paid, outside = payment.amount, booking.refunded_outside
     if refund is None:
         problems.append(
             f'paid {paid} {payment.currency} (PaymentIntent {payment.payment_intent_id}), no refund recorded'
@@ -185,11 +198,13 @@ def booking_payment_problems(deps: Deps, booking: Booking) -> list[str]:
         return problems
     if refund.amount > paid:
         problems.append(f'refund of {refund.amount} is larger than the {paid} paid')
-    elif refund.amount < 0 or refund.penalty < 0 or refund.amount + refund.penalty != paid:
-        problems.append(f'refund {refund.amount} + penalty {refund.penalty} != {paid} paid')
+    elif refund.amount < 0 or refund.penalty < 0 or refund.amount + refund.penalty + outside != paid:
+        given_back = f' + refunded outside {outside}' if outside else ''
+        problems.append(f'refund {refund.amount} + penalty {refund.penalty}{given_back} != {paid} paid')
     elif refund.reason == 'cancelled_by_guest' and status is BookingStatus.CANCELLED:
         allowed = _policy_penalties(deps, booking, paid)
-        if refund.penalty not in allowed:
+        # What staff gave back outside comes out of the penalty first (CancellationPolicy.quote).
+        if refund.penalty not in allowed and not (outside and refund.penalty <= max(allowed)):
             problems.append(f'penalty {refund.penalty} is not one the policy allows ({sorted(allowed)})')
     elif refund.penalty != 0:
         problems.append(f'penalty {refund.penalty} kept on a {refund.reason or "refund"} that must be in full')
@@ -211,7 +226,7 @@ def stripe_problems(deps: Deps, booking: Booking) -> list[str]:
         return [f'PaymentIntent {payment.payment_intent_id} not found at Stripe']
     problems = []
     refunded = sum(r.amount for r in refunds if r.status not in NOT_REFUNDED)
-    recorded = refund.amount if refund is not None else 0
+    recorded = (refund.amount if refund is not None else 0) + booking.refunded_outside
     if intent.amount != payment.amount or intent.currency != payment.currency.upper():
         problems.append(
             f'Stripe has {intent.amount} {intent.currency} on {intent.id}, booking records {payment.amount} {payment.currency}'
@@ -219,7 +234,7 @@ def stripe_problems(deps: Deps, booking: Booking) -> list[str]:
     if status is BookingStatus.CONFIRMED:
         if not intent.succeeded:
             problems.append(f'CONFIRMED but Stripe says PaymentIntent {intent.id} is {intent.status}')
-        if refunded:
+        if refunded > booking.refunded_outside:
             problems.append(f'CONFIRMED but Stripe refunded {refunded} of {intent.id}')
     if refunded > intent.amount:
         problems.append(f'Stripe refunded {refunded}, more than the {intent.amount} paid')

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from common import errors
+from common import errors, money
 from common.domain import Booking, BookingStatus, Hotel, Principal, RoomType, Stay
 from common.ports import GuardRefused, HoldGuard, HoldSlot, Page, SlotsInUse, WindowHit
 from common.services import catalog, holds, limits, pricing
@@ -87,6 +87,8 @@ def hold(
     if refused is not None:
         raise refused
     quote = pricing.quote(room_type, rules, stay, rooms=request.rooms)
+    # Where the total is decided: a total no card payment can take is refused before any room is held.
+    money.check_payable(quote.total, quote.currency)
     cap = deps.settings.max_active_holds_per_user
     booking = Booking(
         id=str(uuid.uuid4()),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from common import errors
+from common import errors, money
 from common.domain import Booking, BookingStatus, IntentStatus, Payment, Principal
 from common.observability import logger
 from common.services import bookings, payments
@@ -16,8 +16,11 @@ from common.services.outcomes import CheckoutResult, Outcome
 TEST_PAYMENT_METHOD = 'pm_card_visa'
 
 
-def payment_intent_key(booking_id: str) -> str:
-    return f'booking-{booking_id}-payment-intent'
+def payment_intent_key(booking_id: str, version: int = 0) -> str:
+    """Stripe's idempotency key for the booking's PaymentIntent; a fresh one after Stripe answered
+    a 5xx (it replays a stored 5xx for the same key for about a day: every checkout would fail)."""
+    base = f'booking-{booking_id}-payment-intent'
+    return base if version == 0 else f'{base}-{version}'
 
 
 def check_auto_confirm_allowed(deps: Deps) -> None:
@@ -58,6 +61,9 @@ def checkout(
     check_payable(booking, now)
     created = False
     if booking.payment is None:
+        # A hold made before totals were checked when held (common/money.py): a clear 422, never
+        # Stripe's refusal as a 502.
+        money.check_payable(booking.total_amount, booking.currency)
         booking, created = _attach_new_intent(deps, booking, now)
     assert booking.payment is not None
     if booking.payment.status == IntentStatus.CANCELED:
@@ -70,12 +76,19 @@ def checkout(
 
 
 def _attach_new_intent(deps: Deps, booking: Booking, now: datetime) -> tuple[Booking, bool]:
-    intent = deps.stripe.create_payment_intent(
-        amount=booking.total_amount,
-        currency=booking.currency,
-        metadata={'booking_id': booking.id, 'user_id': booking.user_id},
-        idempotency_key=payment_intent_key(booking.id),
-    )
+    try:
+        intent = deps.stripe.create_payment_intent(
+            amount=booking.total_amount,
+            currency=booking.currency,
+            metadata={'booking_id': booking.id, 'user_id': booking.user_id},
+            idempotency_key=payment_intent_key(booking.id, booking.intent_key_version),
+        )
+    except errors.PaymentProviderUnavailable as exc:
+        if exc.server_error:
+            # The retry sends a fresh key. Safe: an intent this failed call may have made was never
+            # handed out (no one holds its client_secret), and only one intent is ever stored.
+            deps.bookings.bump_intent_key(booking.id, booking.intent_key_version)
+        raise
     payment = Payment(
         payment_intent_id=intent.id,
         status=intent.status,

@@ -1,10 +1,12 @@
-"""The sweeper's work: expire unpaid holds past their expiry, then finish refunds still owed.
+"""The sweeper's work: expire unpaid holds past their expiry, then do the work owed on bookings
+(refunds to make, PaymentIntents left open: services/followups.py).
 
 Due holds are read from the sparse ``pending`` index (a Query per shard and page, only PENDING
 bookings are in it; never a Scan), oldest first, round-robin over the shards, and the run stops
-before its time runs out or after SWEEP_MAX_BOOKINGS: the next run carries on. Every change is a
-guarded write, so two sweepers at once, or a sweeper racing a payment or a cancel, end in the
-state one of them alone would have produced. Expiring one hold is ``holds.expire``.
+before its time runs out or after SWEEP_MAX_BOOKINGS: the next run carries on. The expiry phase
+leaves SWEEP_FOLLOWUP_SECONDS of every run to the work owed, however many holds are due. Every
+change is a guarded write, so two sweepers at once, or a sweeper racing a payment or a cancel, end
+in the state one of them alone would have produced. Expiring one hold is ``holds.expire``.
 """
 
 from __future__ import annotations
@@ -15,18 +17,17 @@ from datetime import datetime
 from common import errors
 from common.domain import Booking
 from common.observability import logger
-from common.services import holds, refunds
+from common.services import followups, holds
 from common.services.deps import Deps
 from common.services.outcomes import SweepReport
 
 
 def sweep(deps: Deps, now: datetime, seconds_left: Callable[[], float]) -> SweepReport:
-    """One scheduled run: expire due holds first (rooms back on sale), then finish refunds still
-    owed, within the time and batch budget of the run."""
-    report = expire_due(deps, now, seconds_left)
-    if report.complete:
-        settled = refunds.settle_due(deps, now, lambda: _budget_left(deps, report, seconds_left))
-        report.refunds_settled, report.failed = settled.settled, report.failed + settled.failed
+    """One scheduled run: expire due holds first (rooms back on sale), then the work owed on
+    bookings, each phase within its own share of the run's time."""
+    reserved = deps.settings.sweep_followup_seconds
+    report = expire_due(deps, now, lambda: seconds_left() - reserved)
+    followups.run(deps, now, seconds_left, report)
     return report
 
 
@@ -62,10 +63,11 @@ def _expire_one(deps: Deps, booking: Booking, now: datetime, report: SweepReport
         report.failed += 1
         return
     if result.payment_left_open:
-        report.payments_left_open += 1
-        if booking.payment is not None and report.stripe_available:
-            # Stripe is down: do not wait on it for every remaining hold of this run.
-            report.stripe_available = False
+        report.payments_left_open += 1  # in the outbox: the follow-up phase tries it again
+    if result.stripe_unavailable:
+        # Stripe is down: do not wait on it for every remaining hold of this run. (Only then: one
+        # PaymentIntent still ``processing`` says nothing about the next one, which may be paid.)
+        report.stripe_available = False
     if result.release is holds.Release.RELEASED:
         report.expired += 1
         report.booking_ids.append(booking.id)

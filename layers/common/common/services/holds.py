@@ -18,8 +18,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from common import errors, retry
-from common.domain import Booking, BookingStatus, HeldSlot, IntentStatus, Payment, PaymentIntent
+from common.domain import Booking, BookingStatus, Followup, HeldSlot, IntentStatus, Payment, PaymentIntent, Work
 from common.observability import logger
+from common.ports import ANY
 from common.services import payments
 from common.services.deps import Deps
 
@@ -37,9 +38,13 @@ class Release(enum.StrEnum):
 class Released:
     release: Release
     booking: Booking
-    # The PaymentIntent could not be cancelled (Stripe unreachable, or still processing): a
-    # payment that lands later is a late payment (held again, or refunded in full).
+    # The PaymentIntent could not be cancelled (Stripe unreachable, or still processing): it is
+    # in the outbox (Work.OPEN_INTENT) and every sweep tries again; a payment that lands later is a
+    # late payment (held again, or refunded in full), found by the webhook or the sweeper.
     payment_left_open: bool = False
+    # Stripe could not be reached at all (PaymentProviderUnavailable): the sweeper stops calling it
+    # for the rest of its run. A PaymentIntent merely ``processing`` does not mean that.
+    stripe_unavailable: bool = False
 
 
 def release(
@@ -58,9 +63,9 @@ def release(
             return Released(Release.MOVED, booking)
         stored = booking.payment
         payment: Payment | None = None
-        left_open = False
+        left_open = unavailable = False
         if stored is not None:
-            intent = _cancel_intent(deps, stored.payment_intent_id, strict=strict, call_stripe=call_stripe)
+            intent, unavailable = _cancel_intent(deps, stored.payment_intent_id, strict=strict, call_stripe=call_stripe)
             if intent is not None and intent.succeeded:
                 _, confirmed = payments.succeeded(deps, booking.id, intent, now)
                 return Released(Release.PAID, confirmed)
@@ -72,30 +77,38 @@ def release(
                 left_open = True
                 if intent is not None and intent.status != stored.status:
                     payment = replace(stored, status=intent.status)
+        followup = Followup(Work.OPEN_INTENT, now + timedelta(seconds=deps.settings.open_intent_retry_seconds))
         try:
             deps.bookings.transition(
                 booking, [BookingStatus.PENDING], to_status, now,
                 release_rooms=True, expect_payment_intent=stored.payment_intent_id if stored else None,
-                payment=payment,
+                payment=payment, followup=followup if left_open else ANY,
             )  # fmt: skip
         except errors.InvalidState:
             booking = deps.bookings.get(booking.id)  # a checkout attached a payment, or it moved on
             continue
-        released = replace(booking, status=to_status, payment=payment or stored)
-        return Released(Release.RELEASED, released, payment_left_open=left_open)
+        released = replace(
+            booking, status=to_status, payment=payment or stored, followup=followup if left_open else booking.followup
+        )
+        if left_open:
+            logger.warning('payment intent left open', booking_id=booking.id, stripe_unavailable=unavailable)
+        return Released(Release.RELEASED, released, payment_left_open=left_open, stripe_unavailable=unavailable)
     raise errors.Conflict('The booking keeps changing; retry')
 
 
-def _cancel_intent(deps: Deps, payment_intent_id: str, *, strict: bool, call_stripe: bool) -> PaymentIntent | None:
+def _cancel_intent(
+    deps: Deps, payment_intent_id: str, *, strict: bool, call_stripe: bool
+) -> tuple[PaymentIntent | None, bool]:
+    """The PaymentIntent as Stripe has it after our cancel (None: unknown), and whether Stripe
+    was unreachable."""
     if not call_stripe:
-        return None
+        return None, False
     try:
-        return deps.stripe.cancel_payment_intent(payment_intent_id)
-    except (errors.PaymentProviderUnavailable, errors.PaymentProviderError):
+        return deps.stripe.cancel_payment_intent(payment_intent_id), False
+    except (errors.PaymentProviderUnavailable, errors.PaymentProviderError) as exc:
         if strict:
             raise
-        logger.warning('payment intent left open: stripe unavailable', payment_intent_id=payment_intent_id)
-        return None
+        return None, isinstance(exc, errors.PaymentProviderUnavailable)
 
 
 def expire(deps: Deps, booking: Booking, now: datetime, *, call_stripe: bool = True) -> Released:

@@ -26,6 +26,10 @@ class Outcome(enum.StrEnum):
     WRONG_MODE = 'wrong_mode'  # a live event reaching a test-mode stack or the reverse: not acted on
     RECORDED = 'recorded'
     REFUND_FAILED = 'refund_failed'
+    CANCELLED_REFUNDED_OUTSIDE = 'cancelled_refunded_outside'  # refunded in full in the Dashboard
+    DISPUTE_OPENED = 'dispute_opened'
+    DISPUTE_UPDATED = 'dispute_updated'
+    DISPUTE_CLOSED = 'dispute_closed'
     NO_CHANGE = 'no_change'
     DUPLICATE = 'duplicate'
     IGNORED = 'ignored'
@@ -70,10 +74,17 @@ class SweepReport:
     moved: int = 0  # changed by someone else first (a cancel, a payment, another sweeper)
     failed: int = 0  # a dependency failed for it: left for a later run
     payments_left_open: int = 0  # expired, but Stripe could not cancel the PaymentIntent
-    refunds_settled: int = 0  # owed refunds nobody had retried, now made
     complete: bool = True  # False: stopped early (time or batch limit); the next run continues
     stripe_available: bool = True  # False after the first Stripe outage seen in this run
     booking_ids: list[str] = field(default_factory=list, repr=False)
+    # The work owed on bookings (services/followups.py)
+    refunds_settled: int = 0  # owed refunds nobody had retried, now made
+    intents_closed: int = 0  # PaymentIntents left open, now cancelled at Stripe
+    late_payments_confirmed: int = 0  # ... found paid: rooms held again, booking confirmed
+    late_payments_refunded: int = 0  # ... found paid: refunded in full
+    followups_failed: int = 0  # failed this time, pushed back
+    needs_attention: int = 0  # handed to a person (Stripe keeps refusing)
+    followups_complete: bool = True  # False: stopped by the phase's time or batch; the next run continues
 
     @property
     def examined(self) -> int:
@@ -87,8 +98,14 @@ class SweepReport:
             'moved': self.moved,
             'failed': self.failed,
             'payments_left_open': self.payments_left_open,
-            'refunds_settled': self.refunds_settled,
             'complete': self.complete,
+            'refunds_settled': self.refunds_settled,
+            'intents_closed': self.intents_closed,
+            'late_payments_confirmed': self.late_payments_confirmed,
+            'late_payments_refunded': self.late_payments_refunded,
+            'followups_failed': self.followups_failed,
+            'needs_attention': self.needs_attention,
+            'followups_complete': self.followups_complete,
         }
 
 
@@ -141,4 +158,29 @@ class NotificationReport:
             'duplicates': self.duplicates,
             'rejected': self.rejected,
             'skipped': self.skipped,
+        }
+
+
+@dataclass
+class ReconcileReport:
+    """One run of the daily reconciliation pass (services/reconciler.py). ``at_risk`` and
+    ``amounts`` are the pass's so far (its total once complete): the ``MoneyAtRisk`` metrics."""
+
+    day: date
+    examined: int = 0  # bookings read by this run
+    at_risk: int = 0  # bookings whose money and status disagree, in the pass so far
+    amounts: dict[str, int] = field(default_factory=dict)  # their payments, by currency
+    cases: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (booking id, reason) found by this run
+    complete: bool = True  # False: stopped by its budget; the next run continues
+    already_done: bool = False  # the day's pass had finished before: nothing read
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            'day': self.day.isoformat(),
+            'examined': self.examined,
+            'money_at_risk': self.at_risk,
+            'amounts': dict(self.amounts),
+            'found_by_this_run': len(self.cases),
+            'complete': self.complete,
+            'already_done': self.already_done,
         }

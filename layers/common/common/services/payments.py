@@ -134,16 +134,22 @@ def _refund_mismatch(deps: Deps, booking: Booking, intent: PaymentIntent, reason
     if booking.status is not BookingStatus.PENDING:
         return refunds.owe_in_full(deps, booking, paid, reason, now)
     owed = Refund(amount=paid.amount, penalty=0, currency=paid.currency, status=RefundStatus.PENDING, reason=reason)
-    refunds.note_owed(deps, booking.id, now)
     deps.bookings.transition(
         booking, [BookingStatus.PENDING], BookingStatus.CANCELLED, now,
         release_rooms=True, expect_payment_intent=intent.id if booking.payment else None,
-        expect_no_refund=True, payment=paid, refund=owed,
+        expect_no_refund=True, payment=paid, refund=owed, followup=refunds.first_try(deps, now),
     )  # fmt: skip
     return refunds.settle(deps, booking.id, now)
 
 
 def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) -> tuple[Outcome, Booking]:
+    gone = _stay_no_longer_sold(deps, booking)
+    if gone is not None:
+        # Staff deleted the room type (and maybe the hotel) once the expired hold gave its nights
+        # back: there is no stay to give. Refunded in full and acknowledged (never a 404 that
+        # Stripe retries for 3 days and then drops, with the money kept).
+        logger.warning('late payment for a stay no longer sold, refunding', booking_id=booking.id, reason=gone)
+        return Outcome.LATE_PAYMENT_REFUNDED, refunds.owe_in_full(deps, booking, paid, gone, now)
     if now >= catalog.hotel(deps, booking.hotel_id).check_in_instant(booking.check_in):
         # Too late to give the guest the stay they paid for, even if rooms are free.
         return Outcome.LATE_PAYMENT_REFUNDED, refunds.owe_in_full(deps, booking, paid, 'stay_already_started', now)
@@ -151,6 +157,7 @@ def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) ->
         deps.bookings.transition(
             booking, [BookingStatus.EXPIRED], BookingStatus.CONFIRMED, now,
             take_rooms=True, expect_payment_intent=paid.payment_intent_id, expect_no_refund=True, payment=paid,
+            followup=None,  # the PaymentIntent left open is settled: paid, and the stay given
         )  # fmt: skip
     except errors.SoldOut:
         logger.warning('late payment: rooms no longer available, refunding', booking_id=booking.id)
@@ -158,6 +165,19 @@ def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) ->
         return Outcome.LATE_PAYMENT_REFUNDED, refunded
     logger.info('late payment: rooms held again, booking confirmed', booking_id=booking.id)
     return Outcome.LATE_PAYMENT_CONFIRMED, deps.bookings.get(booking.id)
+
+
+def _stay_no_longer_sold(deps: Deps, booking: Booking) -> str | None:
+    """Why the booking's stay can no longer be sold (its hotel or room type was deleted), or None."""
+    try:
+        catalog.hotel(deps, booking.hotel_id)
+    except errors.NotFound:
+        return 'hotel_no_longer_exists'
+    try:
+        catalog.room_type(deps, booking.room_type_id)
+    except errors.NotFound:
+        return 'room_type_no_longer_exists'
+    return None
 
 
 def _refund_stray(deps: Deps, booking: Booking, intent: PaymentIntent) -> Outcome:

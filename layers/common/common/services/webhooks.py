@@ -12,7 +12,7 @@ from common import errors
 from common.domain import StripeEvent
 from common.observability import logger
 from common.ports import EventClaim
-from common.services import payments, refunds
+from common.services import disputes, payments, refunds
 from common.services.deps import Deps
 from common.services.outcomes import EventResult, Outcome
 
@@ -51,7 +51,7 @@ def receive(deps: Deps, payload: bytes, signature: str | None, now: datetime) ->
 
 
 def _dispatch(deps: Deps, event: StripeEvent, now: datetime) -> tuple[Outcome, str | None]:
-    if event.type not in PAYMENT_EVENTS | REFUND_EVENTS:
+    if event.type not in PAYMENT_EVENTS | REFUND_EVENTS | disputes.DISPUTE_EVENTS:
         return Outcome.IGNORED, None
     booking_id = _booking_id_of(deps, event)
     if booking_id is None:
@@ -61,6 +61,8 @@ def _dispatch(deps: Deps, event: StripeEvent, now: datetime) -> tuple[Outcome, s
     except errors.NotFound:
         logger.warning('stripe event for an unknown booking', booking_id=booking_id, event_type=event.type)
         return Outcome.UNKNOWN_BOOKING, booking_id
+    if event.type in disputes.DISPUTE_EVENTS:
+        return disputes.record(deps, booking_id, event.type, event.object, now), booking_id
     if event.type in REFUND_EVENTS:
         refund_id = event.object.get('id') if event.object.get('object') == 'refund' else None
         return refunds.sync(deps, booking_id, refund_id, now), booking_id
@@ -78,8 +80,8 @@ def _booking_id_of(deps: Deps, event: StripeEvent) -> str | None:
     if metadata.get('booking_id'):
         return str(metadata['booking_id'])
     payment_intent_id = event.object.get('payment_intent')
-    if event.type in REFUND_EVENTS and isinstance(payment_intent_id, str):
-        # Charges (and refunds made outside this system) do not carry the booking: its
+    if event.type not in PAYMENT_EVENTS and isinstance(payment_intent_id, str):
+        # Charges, disputes and refunds made outside this system do not carry the booking: its
         # PaymentIntent does.
         return deps.stripe.retrieve_payment_intent(payment_intent_id).metadata.get('booking_id')
     return None
