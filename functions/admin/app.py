@@ -33,7 +33,7 @@ from common.models.admin import (
     RulePatch,
 )
 from common.models.api import IsoDate
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import admin, reports
 from common.services.deps import Deps
 
@@ -369,6 +369,6 @@ def occupancy(start: From = None, end: To = None, hotel_id: Filter = None, room_
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)
