@@ -81,7 +81,7 @@ audit: $(VENV)/.installed ## Check the books: inventory, payments vs status, Str
 contract: install ## The API contract: schemathesis (all checks) + a generated client (CONTRACT_EXAMPLES=500 for a long run)
 	# Tokens that outlive a long run (the stack's default is 15 minutes).
 	ACCESS_TOKEN_SECONDS=$${ACCESS_TOKEN_SECONDS:-86400} $(PY) -m pytest -n 2 --dist loadfile \
-		tests/e2e/test_contract.py tests/e2e/test_generated_client.py
+		tests/e2e/test_contract.py tests/e2e/test_contract_admin.py tests/e2e/test_generated_client.py
 
 walkthrough: ## docs/walkthrough.sh against a running make run (same PORT, or B=<base URL>/api)
 	B="$(or $(B),http://127.0.0.1:$(or $(PORT),3000)/api)" sh docs/walkthrough.sh

@@ -12,6 +12,7 @@ Figures depend on the machine and its load; compare the ratios. BENCH_RUNS sets 
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import os
 import shutil
@@ -68,14 +69,24 @@ def out(text: str = '') -> None:
     lines.append(text)
 
 
+@functools.cache
+def _token_keys() -> tuple[str, str]:
+    from common.security import key_set, new_signing_key
+
+    private, public = new_signing_key('bench')
+    return private, key_set(public)
+
+
 def _env() -> dict[str, str]:
+    signing_key, public_keys = _token_keys()
     env = {
         **os.environ,
         'PYTHONPATH': f'{ROOT}:{ROOT / "layers" / "common"}',
         'AWS_DEFAULT_REGION': 'us-east-1',
         'AWS_ACCESS_KEY_ID': 'bench',
         'AWS_SECRET_ACCESS_KEY': 'bench',
-        'JWT_SECRET': 'bench-only-secret-0123456789abcdefghijklmnopq',
+        'JWT_SIGNING_KEY': signing_key,
+        'JWT_PUBLIC_KEYS': public_keys,
         'POWERTOOLS_METRICS_DISABLED': 'true',
         'POWERTOOLS_LOG_LEVEL': 'WARNING',
     }
@@ -136,6 +147,56 @@ def cold_imports() -> None:
             out(f'| {name} | {cells} |')
     finally:
         shutil.rmtree(uncompiled['PYTHONPYCACHEPREFIX'], ignore_errors=True)
+    out()
+
+
+# ------------------------------------------------------------------ tokens
+
+
+def token_costs() -> None:
+    """What checking a token costs a signed-in request (warm), and signing one (auth only)."""
+    import jwt
+
+    from common import wiring
+    from common.domain import Role
+
+    wiring.reset()
+    tokens = wiring.build_deps().tokens
+    now = datetime.now(UTC)
+    access = tokens.issue('bench-user', Role.GUEST, 'access', now).token
+    header = f'Bearer {access}'
+    runs = 5000
+
+    def timed(call: Callable[[], Any]) -> tuple[float, float]:
+        for _ in range(200):
+            call()
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - started)
+        return _percentiles(samples)
+
+    secret = 'x' * 48
+    legacy = jwt.encode({'sub': 'u'}, secret, algorithm='HS256')
+    rows = [
+        (
+            'verify an access token (EdDSA: header, kid, signature, claims, times)',
+            lambda: tokens.access_claims(header, now),
+        ),
+        ('sign one token (auth function only)', lambda: tokens.issue('bench-user', Role.GUEST, 'access', now)),
+        ('for comparison: PyJWT HS256 decode', lambda: jwt.decode(legacy, secret, algorithms=['HS256'])),
+    ]
+    out(f'## Tokens: cost per request (warm, {runs} runs, microseconds)')
+    out()
+    out('| operation | p50 | p95 |')
+    out('| --- | ---: | ---: |')
+    for label, call in rows:
+        p50, p95 = timed(call)
+        out(f'| {label} | {p50 * 1000:.0f} | {p95 * 1000:.0f} |')
+    first = _import_seconds('import jwt, cryptography.hazmat.primitives.asymmetric.ed25519', _env())
+    out()
+    out(f'Importing PyJWT with cryptography (on the first signed-in request of a container): {first * 1000:.0f} ms.')
     out()
 
 
@@ -405,6 +466,7 @@ def main() -> None:
         f'{os.cpu_count()} CPUs, {RUNS} runs per figure. Numbers move with machine load; the ratios are what to compare.')  # fmt: skip
     out()
     cold_imports()
+    token_costs()
     from local import emulators
     from local.gateway import free_port
 

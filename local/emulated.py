@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common.security import key_set, new_signing_key
 from local import cfn, emulators
 from local.gateway import free_port
 
@@ -146,6 +147,8 @@ def unsupported(template: dict[str, Any]) -> dict[str, str]:
     for name, resource in template['Resources'].items():
         if resource['Type'] == 'AWS::CloudWatch::Alarm' and 'Metrics' in resource['Properties']:
             found[name] = 'metric math alarms (Properties.Metrics) are not supported'
+        elif resource['Type'].startswith('AWS::WAFv2::'):
+            found[name] = 'WAF is not emulated (the web ACL is off unless WafRequestsPerIp is set)'
     return found
 
 
@@ -238,7 +241,8 @@ def deploy(
         locations[name] = {'Bucket': BUCKET, 'Key': key}
     ssm = _client('ssm', endpoint)
     for name, value in secrets_by_name.items():
-        ssm.put_parameter(Name=f'/{name}', Value=value, Type='SecureString', Overwrite=True)
+        kind = 'String' if name.endswith('/jwt-public-keys') else 'SecureString'  # public keys are not secret
+        ssm.put_parameter(Name=f'/{name}', Value=value, Type=kind, Overwrite=True)
     cloudformation = _client('cloudformation', endpoint)
     template, left_out = packaged_template(locations)
     for name, why in left_out.items():
@@ -395,12 +399,14 @@ def main() -> int:
             },
         )
         started.append(ministack)
+        signing_key, public_key = new_signing_key()
         deployed = deploy(
             ministack.url,
-            {
-                'hotel-booking/dev/jwt-secret': secrets.token_urlsafe(48),
-                'hotel-booking/dev/stripe-secret-key': stripe_key,
-                'hotel-booking/dev/stripe-webhook-secret': webhook_secret,
+            {  # the names the template builds from its Stage
+                f'hotel-booking/{STAGE}/jwt-signing-key': signing_key,
+                f'hotel-booking/{STAGE}/jwt-public-keys': key_set(public_key),
+                f'hotel-booking/{STAGE}/stripe-secret-key': stripe_key,
+                f'hotel-booking/{STAGE}/stripe-webhook-secret': webhook_secret,
             },
             {
                 'Stage': STAGE,

@@ -335,6 +335,7 @@ CASES: dict[str, tuple[Case, ...]] = {
             body={'refresh': '${REFRESH_TOKEN}'},
             token=GUEST,
         ),
+        Case('logout_all', 'POST', '/api/auth/logout-all', 204, 'end every session of the caller', token=GUEST),
     ),
     'users': (
         Case('get_me', 'GET', '/api/users/me', 200, "the caller's profile", token=GUEST),
@@ -346,6 +347,16 @@ CASES: dict[str, tuple[Case, ...]] = {
             'change the phone',
             body={'phone': '+351 912 345 678'},
             token=GUEST,
+        ),
+        Case(
+            'change_password',
+            'POST',
+            '/api/users/me/password',
+            204,
+            'change the password; every other session ends',
+            body={'current_password': 'correct horse battery', 'new_password': 'a new horse, a new battery'},
+            token=GUEST,
+            given='ada',
         ),
         Case('get_wishlist', 'GET', '/api/users/me/wishlist', 200, 'saved room types', token=GUEST),
         Case(

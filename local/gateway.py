@@ -102,9 +102,12 @@ class LambdaContext:
 class FunctionPool:
     """Execution environments of one function: each is its own instance of the handler module."""
 
-    def __init__(self, module: str, attribute: str) -> None:
+    def __init__(self, module: str, attribute: str, *, fresh_modules: bool = False) -> None:
         self.module = module
         self.attribute = attribute
+        # Every environment a fresh copy of the module, the first one too (tests that change what a
+        # module reads at import, e.g. X-Ray on, as in Lambda).
+        self.fresh_modules = fresh_modules
         self._free: list[Handler] = []
         self._lock = threading.Lock()
         self._count = 0
@@ -113,7 +116,7 @@ class FunctionPool:
         with self._lock:
             self._count += 1
             number = self._count
-        if number == 1:
+        if number == 1 and not self.fresh_modules:
             module = importlib.import_module(self.module)
         else:
             spec = importlib.util.find_spec(self.module)
@@ -141,7 +144,11 @@ class FunctionPool:
 
 class Gateway:
     def __init__(
-        self, template: dict[str, Any] | None = None, local_routes: dict[str, LocalRoute] | None = None
+        self,
+        template: dict[str, Any] | None = None,
+        local_routes: dict[str, LocalRoute] | None = None,
+        *,
+        fresh_modules: bool = False,
     ) -> None:
         self.routes = cfn.routes(template)
         # Development aids of the local run only (e.g. /_local/mailbox), outside /api.
@@ -149,7 +156,9 @@ class Gateway:
         assert all(path.startswith('/_local/') for path in self.local_routes)
         self._pools: dict[str, FunctionPool] = {}
         for route in self.routes:
-            self._pools.setdefault(route.function, FunctionPool(route.module, route.handler))
+            self._pools.setdefault(
+                route.function, FunctionPool(route.module, route.handler, fresh_modules=fresh_modules)
+            )
         # The API's own ANY methods (MOCK integrations): what a path answers to a method it does not take.
         self._any_methods = [
             (re.compile('^' + re.sub(r'\{(\w+)\}', r'[^/]+', path) + '$'), method)
@@ -295,6 +304,36 @@ class _Server(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+# API Gateway's own limit on a request's payload; a larger declared length is refused unread.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
+
+def _content_length(header: str | None) -> int | tuple[int, dict[str, str], bytes]:
+    """The body's length, or the answer refusing the request: 400 for a Content-Length that is not
+    a non-negative integer (``-1`` made ``rfile.read`` wait for the connection to close), 413 past
+    API Gateway's limit."""
+    if header is None or header.strip() == '':
+        return 0
+    text = header.strip()
+    if not (text.isascii() and text.isdigit()):  # digits only: no sign, no spaces, no '1_000'
+        return _refusal(400, 'bad_request', 'Bad request', 'Content-Length must be a non-negative integer')
+    length = int(text)
+    if length > MAX_REQUEST_BYTES:
+        return _refusal(413, 'payload_too_large', 'The request is too large', f'At most {MAX_REQUEST_BYTES} bytes')
+    return length
+
+
+def _refusal(status: int, code: str, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
+    problem = {
+        'type': f'urn:hotel-booking:problem:{code}',
+        'title': title,
+        'status': status,
+        'detail': detail,
+        'code': code,
+    }
+    return status, {'Content-Type': 'application/problem+json'}, json.dumps(problem).encode()
+
+
 def serve(gateway: Gateway, host: str, port: int, site: Site | None = None) -> ThreadingHTTPServer:
     """Serve the API at /api, and with ``site`` the web client at / with the template's
     CloudFront headers (local/web.py)."""
@@ -304,7 +343,11 @@ def serve(gateway: Gateway, host: str, port: int, site: Site | None = None) -> T
         server_version = 'hotel-booking-local'
 
         def _dispatch(self) -> None:
-            length = int(self.headers.get('Content-Length') or 0)
+            length = _content_length(self.headers.get('Content-Length'))
+            if isinstance(length, tuple):  # refused: the body's framing is unknown, so the connection ends
+                self.close_connection = True
+                self._answer(*length)
+                return
             body = self.rfile.read(length) if length else b''
             headers = dict(self.headers.items())
             path = urlsplit(self.path).path
@@ -336,6 +379,8 @@ def serve(gateway: Gateway, host: str, port: int, site: Site | None = None) -> T
                 if key.lower() not in ('content-length', 'connection'):
                     self.send_header(key, value)
             self.send_header('Content-Length', str(len(payload)))
+            if self.close_connection:
+                self.send_header('Connection', 'close')
             self.end_headers()
             if self.command != 'HEAD':
                 self.wfile.write(payload)

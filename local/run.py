@@ -5,7 +5,8 @@ the demo data, and serves the real handlers through the local gateway. Ctrl-C or
 stops every child it started (by PID).
 
 Environment: PORT (3000), HOST (127.0.0.1), MINISTACK_PORT (free port), BOOKING_HOLD_SECONDS,
-ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SECRET (random per run when unset). See README.
+ADMIN_EMAIL, ADMIN_PASSWORD, JWT_SIGNING_KEY / JWT_PUBLIC_KEYS (a new Ed25519 pair per run when
+unset). See README.
 
 Stripe: without STRIPE_SECRET_KEY, localstripe is started on LOCALSTRIPE_PORT (8420) and its
 webhooks are registered to this gateway's /api/webhook, signed with a random local whsec_
@@ -48,6 +49,8 @@ LOCAL_DEFAULTS = {
     # One process serves every concurrent request here (a Lambda serves one): with a pool smaller
     # than the concurrency, every call beyond it opens a TCP connection to ministack and drops it.
     'DYNAMODB_MAX_POOL_CONNECTIONS': '256',
+    # Checkout's test-mode auto_confirm (still refused with a live key): off by default in code.
+    'ALLOW_AUTO_CONFIRM': 'true',
 }
 
 
@@ -59,7 +62,12 @@ def configure_environment(port: int, ministack_url: str) -> dict[str, str]:
     os.environ['SES_ENDPOINT_URL'] = ministack_url
     # The emails' links: the guest site this gateway serves at / (issue 18).
     os.environ.setdefault('WEB_BASE_URL', f'http://{os.environ.get("HOST", "127.0.0.1")}:{port}')
-    os.environ.setdefault('JWT_SECRET', secrets.token_urlsafe(48))
+    if not os.environ.get('JWT_SIGNING_KEY'):
+        from common.security import key_set, new_signing_key
+
+        # A key pair per run (in AWS: SSM, the private key readable by the auth function only).
+        private, public = new_signing_key()
+        os.environ['JWT_SIGNING_KEY'], os.environ['JWT_PUBLIC_KEYS'] = private, key_set(public)
     os.environ.setdefault('ADMIN_EMAIL', 'admin@example.com')
     if not os.environ.get('ADMIN_PASSWORD'):
         os.environ['ADMIN_PASSWORD'] = secrets.token_urlsafe(12)

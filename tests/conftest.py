@@ -14,7 +14,6 @@ TEST_ENV = {
     'STAGE': 'test',
     'TABLE_NAME': 'hotel-booking-test',
     'IDEMPOTENCY_TABLE_NAME': 'hotel-booking-idempotency-test',
-    'JWT_SECRET': 'test-only-secret-0123456789abcdefghijklmnop',
     'POWERTOOLS_SERVICE_NAME': 'test',
     'POWERTOOLS_TRACE_DISABLED': 'true',
     'POWERTOOLS_METRICS_NAMESPACE': 'HotelBookingTest',
@@ -27,11 +26,19 @@ TEST_ENV = {
     # argon2id still, at the lowest cost allowed, so registering users in tests is quick.
     'PASSWORD_HASH_MEMORY_KIB': '8192',
     'PASSWORD_HASH_TIME_COST': '1',
+    # Off by default in code; the tests of auto_confirm need it (its refusal has its own test).
+    'ALLOW_AUTO_CONFIRM': 'true',
 }
 for _key, _value in TEST_ENV.items():
     os.environ[_key] = _value
 os.environ.pop('DYNAMODB_ENDPOINT_URL', None)
 
 import local  # noqa: E402,F401 - puts layers/common on sys.path like the Lambda layer does
+from common.security import key_set, new_signing_key  # noqa: E402
+
+# The tokens' key pair of this test process (make run makes one per run, AWS keeps it in SSM).
+SIGNING_KEY, PUBLIC_KEY = new_signing_key('test-key')
+os.environ['JWT_SIGNING_KEY'] = SIGNING_KEY
+os.environ['JWT_PUBLIC_KEYS'] = key_set(PUBLIC_KEY)
 
 pytest_plugins = ['tests.support.fixtures', 'tests.support.metrics', 'tests.support.faults', 'tests.support.mail']

@@ -76,11 +76,12 @@ from common.ports import (
     SlotsInUse,
 )
 from common.sale_window import nights as nights_between
-from common.security import JwtTokens
+from common.security import JwtTokens, key_set, new_signing_key
 from common.services.deps import Deps, TtlCache
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-TEST_SECRET = 'unit-test-secret-0123456789abcdefghijklmnop'
+# The unit tests' token key pair (EdDSA; tokens are signed and checked for real).
+TEST_SIGNING_KEY, TEST_PUBLIC_KEY = new_signing_key('unit-test-key')
 
 
 def _page(items: list[Any], limit: int, cursor: str | None, listing: str) -> Page[Any]:
@@ -115,6 +116,7 @@ class Store:
     emails: dict[str, str] = field(default_factory=dict)
     revoked_families: set[str] = field(default_factory=set)
     spent_tokens: set[str] = field(default_factory=set)
+    sessions: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (user, family) -> until
     counters: dict[tuple[str, str, int], int] = field(default_factory=dict)
     hold_slots: dict[str, set[HeldSlot]] = field(default_factory=dict)
     reviews: dict[str, Review] = field(default_factory=dict)
@@ -819,6 +821,22 @@ class FakeAccounts:
             raise errors.RefreshTokenReused()
         self.store.spent_tokens.add(jti)
 
+    def change_password(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        user = self.store.users.get(user_id)
+        if user is None or user.password_hash != old_hash:
+            return False
+        self.store.users[user_id] = replace(user, password_hash=new_hash)
+        return True
+
+    def record_session(self, user_id: str, family: str, started: datetime, until: datetime) -> None:
+        self.store.sessions[(user_id, family)] = until
+
+    def sessions(self, user_id: str, now: datetime) -> list[str]:
+        return [family for (user, family), until in self.store.sessions.items() if user == user_id and until > now]
+
+    def forget_session(self, user_id: str, family: str) -> None:
+        self.store.sessions.pop((user_id, family), None)
+
 
 class FakeLimits:
     def __init__(self, store: Store) -> None:
@@ -996,7 +1014,9 @@ class FakeStripe:
         if signature != sign(payload):
             raise errors.InvalidSignature()
         data = json.loads(payload)
-        return StripeEvent(data['id'], data['type'], data.get('created', 0), False, data['data']['object'])
+        return StripeEvent(
+            data['id'], data['type'], data.get('created', 0), bool(data.get('livemode', False)), data['data']['object']
+        )
 
     def intent_from_event(self, obj: dict[str, Any]) -> PaymentIntent:
         return PaymentIntent(
@@ -1006,6 +1026,8 @@ class FakeStripe:
             str(obj['currency']).upper(),
             obj.get('client_secret'),
             dict(obj.get('metadata') or {}),
+            amount_received=obj.get('amount_received'),
+            livemode=bool(obj.get('livemode', False)),
         )
 
     def dispute_from_event(self, obj: dict[str, Any]) -> Dispute:
@@ -1031,10 +1053,10 @@ class FakeStripe:
         }
         return self.event(event_type, obj)
 
-    def event(self, event_type: str, obj: dict[str, Any]) -> tuple[bytes, str]:
+    def event(self, event_type: str, obj: dict[str, Any], livemode: bool = False) -> tuple[bytes, str]:
         """A signed webhook delivery (payload, signature) for ``obj``."""
         payload = json.dumps(
-            {'id': f'evt_fake_{next(self._ids)}', 'type': event_type, 'data': {'object': obj}}
+            {'id': f'evt_fake_{next(self._ids)}', 'type': event_type, 'livemode': livemode, 'data': {'object': obj}}
         ).encode()
         return payload, sign(payload)
 
@@ -1047,8 +1069,11 @@ class FakeStripe:
             'amount': intent.amount,
             'currency': intent.currency.lower(),
             'metadata': intent.metadata,
+            'livemode': intent.livemode,
         }
-        return self.event(event_type, obj)
+        if intent.amount_received is not None:
+            obj['amount_received'] = intent.amount_received
+        return self.event(event_type, obj, livemode=intent.livemode)
 
 
 class FakeEvents:
@@ -1174,7 +1199,13 @@ class FakeClock:
 
 
 def settings_for(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {'jwt_secret': TEST_SECRET, 'catalog_cache_seconds': 0, **overrides}
+    values: dict[str, Any] = {
+        'jwt_signing_key': TEST_SIGNING_KEY,
+        'jwt_public_keys': key_set(TEST_PUBLIC_KEY),
+        'catalog_cache_seconds': 0,
+        'allow_auto_confirm': True,
+        **overrides,
+    }
     return Settings(**values)
 
 

@@ -46,7 +46,7 @@ from common.models.rates import (
     TaxesOut,
     TaxesPut,
 )
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import admin, rate_admin, reports
 from common.services.deps import Deps
 from common.services.rates import Party
@@ -569,6 +569,6 @@ def occupancy(start: From = None, end: To = None, hotel_id: Filter = None, room_
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

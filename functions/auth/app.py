@@ -1,4 +1,4 @@
-"""Sign-up and sign-in: register, login, refresh, logout (JWT, DESIGN §10).
+"""Sign-up and sign-in: register, login, refresh, logout, logout-all (JWT, DESIGN §10).
 
 Two ways to hold the refresh token. API clients get it in the JSON body and send it back in the
 body. The web client sends ``X-Refresh-Token: cookie`` on login, refresh and logout: the token then
@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, metrics, observability, wiring
 from common.models.api import LoginBody, RefreshBody, RegisterBody, TokenPairOut, UserOut
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import accounts
 from common.services.deps import Deps
 
@@ -66,7 +66,7 @@ def _refresh_cookie(token: str, max_age: int) -> Cookie:
 def _tokens(pair: accounts.TokenPair, mode: str | None) -> Response[TokenPairOut]:
     in_cookie = mode == 'cookie'
     body = TokenPairOut.from_domain(pair, in_cookie=in_cookie)
-    cookies = [_refresh_cookie(pair.refresh, deps().settings.refresh_token_seconds)] if in_cookie else []
+    cookies = [_refresh_cookie(pair.refresh, pair.refresh_expires_in)] if in_cookie else []
     return Response(
         status_code=200,
         content_type='application/json',
@@ -142,7 +142,8 @@ def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
     summary='Rotate the token pair',
     description='Answers a new access and refresh token; the refresh token sent (in the body, or with '
     '`X-Refresh-Token: cookie` in its cookie) stops working. Sending a refresh token that was already rotated signs '
-    'its whole session out (someone else has a copy): 401 `invalid_token`.',
+    'its whole session out (someone else has a copy): 401 `invalid_token`. A session ends `SESSION_MAX_SECONDS` '
+    '(30 days) after its sign-in however often it is refreshed: then 401 `session_expired`, sign in again.',
     responses={
         200: {
             'description': 'A new pair',
@@ -150,7 +151,7 @@ def login(body: LoginBody, mode: CookieMode = None) -> Response[TokenPairOut]:
             'content': {'application/json': {'model': TokenPairOut}},
         }
     },
-    openapi_extensions=http.problems(errors.InvalidToken),
+    openapi_extensions=http.problems(errors.InvalidToken, errors.SessionExpired),
 )
 def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[TokenPairOut]:
     return _tokens(accounts.refresh(deps(), _presented(body, mode), deps().clock()), mode)
@@ -163,7 +164,7 @@ def refresh(body: RefreshBody | None = None, mode: CookieMode = None) -> Respons
     description="Ends the session the refresh token belongs to (it must be the caller's): its refresh and access "
     'tokens stop working at once. Idempotent.',
     responses={204: {'description': "Signed out: the session's refresh and access tokens stop working"}},
-    openapi_extensions=http.problems(errors.InvalidToken),
+    openapi_extensions=http.problems(errors.InvalidToken, errors.SessionExpired),
 )
 def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response[None]:
     accounts.logout(deps(), http.caller(app), _presented(body, mode), deps().clock())
@@ -171,8 +172,23 @@ def logout(body: RefreshBody | None = None, mode: CookieMode = None) -> Response
     return Response(status_code=204, cookies=cleared)
 
 
+@app.post(
+    '/api/auth/logout-all',
+    tags=['auth'],
+    summary='Sign out everywhere',
+    description='Ends every session of the caller at once, this one included (a lost device, a leaked token): '
+    'their refresh and access tokens stop working on the next request. With `X-Refresh-Token: cookie` the '
+    'cookie is cleared too.',
+    responses={204: {'description': "Signed out everywhere: every session's refresh and access tokens stop working"}},
+)
+def logout_all(mode: CookieMode = None) -> Response[None]:
+    accounts.logout_all(deps(), http.caller(app), deps().clock())
+    cleared = [_refresh_cookie('', 0)] if mode == 'cookie' else []
+    return Response(status_code=204, cookies=cleared)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, idempotency, metrics, observability, wiring
 from common.models.api import CheckoutBody, CheckoutOut
-from common.observability import bind_booking, logger, tracer
+from common.observability import bind_booking, logger
 from common.services import checkout as checkout_service
 from common.services.deps import Deps
 
@@ -88,6 +88,6 @@ def checkout(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

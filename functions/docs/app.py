@@ -15,7 +15,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, observability, openapi
-from common.observability import logger, tracer
+from common.observability import logger
 
 app = http.make_app()
 
@@ -144,7 +144,7 @@ def asset(asset: Annotated[str, PathParam(max_length=64)]) -> Response[str]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Every route here is public and nothing here reads the table: no dependencies to build (an
     # event for any other route is refused with 401, see http.resolve).

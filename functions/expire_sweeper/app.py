@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import metrics, observability, wiring
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import expiry
 from common.services.deps import Deps
 
@@ -19,7 +19,7 @@ def deps() -> Deps:
 
 @logger.inject_lambda_context(clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Safe to re-run and to run twice at once; stops before the Lambda timeout (the next
     scheduled run continues where this one stopped)."""

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import metrics, observability, wiring
 from common.notifications import service
-from common.observability import bind_booking, logger, tracer
+from common.observability import bind_booking, logger
 from common.ports import EmailDeferred
 from common.services.deps import Deps
 
@@ -36,7 +36,7 @@ def renderer() -> service.Renderer:
 
 @logger.inject_lambda_context(clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(bus_event_id=event.get('id'), detail_type=event.get('detail-type'))
     booking_id = (event.get('detail') or {}).get('booking_id') if isinstance(event.get('detail'), dict) else None

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import containers, integration_events, metrics, observability
 from common.config import settings
 from common.gateways.events import EventBridgePublisher
-from common.observability import logger, tracer
+from common.observability import logger
 from common.ports import EventPublisher
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -31,7 +31,7 @@ def events() -> EventPublisher:
     return EventBridgePublisher(settings())
 
 
-@tracer.capture_method
+@observability.trace_method
 def publish(record: DynamoDBRecord) -> None:
     found = integration_events.events_for(record.raw_event)
     events().publish(found)  # PublishFailed: the record is retried, in order
@@ -42,6 +42,6 @@ def publish(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=publish, processor=processor, context=context)

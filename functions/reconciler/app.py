@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import metrics, observability, wiring
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import reconciler
 from common.services.deps import Deps
 
@@ -20,7 +20,7 @@ def deps() -> Deps:
 
 @logger.inject_lambda_context(clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Read-only (but for its own progress record): safe to re-run and to run twice at once. Stops
     before the Lambda timeout; the next run continues the day's pass where this one stopped.

@@ -21,7 +21,7 @@ from common.models.api import (
     SearchOut,
     SiteConfigOut,
 )
-from common.observability import logger, tracer
+from common.observability import logger
 from common.services import catalog, reviews, search
 from common.services.deps import Deps
 
@@ -209,6 +209,6 @@ def search_rooms(
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

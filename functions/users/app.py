@@ -1,4 +1,4 @@
-"""A signed-in guest's own profile and wishlist (everything under /api/users/me)."""
+"""A signed-in guest's own profile, password and wishlist (everything under /api/users/me)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, observability, wiring
-from common.models.api import ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
-from common.observability import logger, tracer
-from common.services import users
+from common.models.api import PasswordChangeBody, ProfilePatch, UserOut, WishlistAddBody, WishlistItemOut, WishlistOut
+from common.observability import logger
+from common.services import accounts, users
 from common.services.deps import Deps
 
 app = http.make_app()
@@ -48,6 +48,30 @@ def patch_me(body: ProfilePatch) -> UserOut:
     user = users.update_profile(deps(), http.caller(app), body.changes())
     logger.info('profile updated', fields=sorted(body.changes()))
     return UserOut.from_domain(user)
+
+
+@app.post(
+    '/api/users/me/password',
+    tags=['users'],
+    summary='Change your password',
+    description='Needs the current password (403 `wrong_password`; failures count like sign-ins from this '
+    'address, then 429); the new one follows the password rules (422 `weak_password`). Every other session of '
+    'the account ends at once; this one goes on.',
+    responses={204: {'description': 'Changed; every other session of the account has ended'}},
+    openapi_extensions=http.problems(
+        errors.WrongPassword, errors.WeakPassword, errors.TooManyLoginAttempts, errors.Conflict, errors.NotFound
+    ),
+)
+def change_password(body: PasswordChangeBody) -> Response[None]:
+    accounts.change_password(
+        deps(),
+        http.caller(app),
+        body.current_password,
+        body.new_password,
+        deps().clock(),
+        client_ip=http.client_ip(app),
+    )
+    return Response(status_code=204)
 
 
 @app.get(
@@ -95,6 +119,6 @@ def remove_from_wishlist(room_type_id: RoomTypeId) -> Response[None]:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http.resolve(app, event, context, deps)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from common import errors, http, metrics, observability, wiring
 from common.models.api import WebhookAck
-from common.observability import bind_booking, logger, tracer
+from common.observability import bind_booking, logger
 from common.services import webhooks
 from common.services.deps import Deps
 
@@ -63,7 +63,7 @@ def stripe_webhook(stripe_signature: StripeSignature) -> WebhookAck:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @observability.metrics.log_metrics
-@tracer.capture_lambda_handler
+@observability.trace_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Stripe's events can be larger than the API's usual body limit.
     return http.resolve(app, event, context, deps, max_body_bytes=deps().settings.webhook_max_body_bytes)

@@ -44,7 +44,7 @@ def test_two_runs_at_once_open_each_night_once_and_keep_the_rooms_guests_took_me
         # runs are still opening nights
         room = rooms[i % len(rooms)]
         request = bookings.HoldRequest(room.id, last_stay, last_stay + timedelta(days=1), guests=1)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # generous: on a loaded 2-core run the two runs took over 10 s
         while True:
             try:
                 return bookings.hold(deps(), Principal(f'guest-{i}', Role.GUEST), request, now)

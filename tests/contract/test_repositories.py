@@ -600,6 +600,27 @@ def test_a_refresh_token_is_spent_once_and_a_revoked_session_spends_none(deps: D
         deps.accounts.spend_refresh_token('jti-2', 'fam-1', 'u1', until)
 
 
+def test_a_password_hash_changes_only_from_the_one_checked(deps: Deps):
+    deps.accounts.create_user(User('u1', 'ada@example.com', 'Ada', Role.GUEST, 'hash-1', NOW))
+    assert deps.accounts.change_password('u1', 'hash-1', 'hash-2')
+    assert not deps.accounts.change_password('u1', 'hash-1', 'hash-3')  # lost the race
+    assert deps.accounts.get_user('u1').password_hash == 'hash-2'
+    assert not deps.accounts.change_password('u9', 'hash-1', 'hash-2')  # no such user: nothing created
+
+
+def test_a_users_sessions_are_listed_until_they_end_or_are_forgotten(deps: Deps):
+    deps.accounts.create_user(User('u1', 'ada@example.com', 'Ada', Role.GUEST, 'hash', NOW))
+    deps.accounts.record_session('u1', 'fam-1', NOW, NOW + timedelta(days=30))
+    deps.accounts.record_session('u1', 'fam-2', NOW, NOW + timedelta(hours=1))
+    deps.accounts.record_session('u2', 'fam-3', NOW, NOW + timedelta(days=30))
+    assert sorted(deps.accounts.sessions('u1', NOW)) == ['fam-1', 'fam-2']
+    assert deps.accounts.sessions('u1', NOW + timedelta(hours=2)) == ['fam-1']  # past its end
+    deps.accounts.forget_session('u1', 'fam-1')
+    deps.accounts.forget_session('u1', 'fam-1')  # idempotent
+    assert deps.accounts.sessions('u1', NOW) == ['fam-2']
+    assert deps.accounts.get_user('u1').email == 'ada@example.com'  # the profile in the same partition is kept
+
+
 def test_a_window_counts_up_to_its_limit_and_gives_back(deps: Deps):
     assert [deps.limits.take('s', 'x', 0, 2, 99) for _ in range(3)] == [True, True, False]
     deps.limits.give_back('s', 'x', 0)

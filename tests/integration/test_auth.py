@@ -5,7 +5,10 @@ Forged and revoked tokens on every kind of route are in tests/security/test_jwt.
 
 from __future__ import annotations
 
+import json
+import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -20,8 +23,14 @@ from tests.support.deps import deps
 
 pytestmark = pytest.mark.usefixtures('aws')
 
-SECRET = 'test-only-secret-0123456789abcdefghijklmnop'
 PASSWORD = 'correct horse battery'
+
+
+def verified(token: str, audience: str = 'hotel-booking-test-api') -> dict[str, Any]:
+    """The claims of a token, checked as a client holding the public key would (EdDSA, issuer and
+    audience of the stage)."""
+    public = jwt.PyJWK(json.loads(os.environ['JWT_PUBLIC_KEYS'])['keys'][0], algorithm='EdDSA').key
+    return jwt.decode(token, public, algorithms=['EdDSA'], issuer='hotel-booking-test', audience=audience)
 
 
 def register(api: Api, email: str = 'ada@example.com', password: str = PASSWORD, name: str = 'Ada', **kwargs):
@@ -50,9 +59,9 @@ def test_register_then_login_gives_a_working_token_pair(api: Api):
     tokens = login(api, email='  ADA@example.com ').json
     assert tokens['token_type'] == 'Bearer'
     assert tokens['expires_in'] == 900
-    claims = jwt.decode(tokens['access'], SECRET, algorithms=['HS256'], issuer='hotel-booking')
+    claims = verified(tokens['access'], 'hotel-booking-test-api')
     assert claims['type'] == 'access' and claims['role'] == 'guest' and claims['sub'] == created.json['id']
-    refresh_claims = jwt.decode(tokens['refresh'], SECRET, algorithms=['HS256'], issuer='hotel-booking')
+    refresh_claims = verified(tokens['refresh'], 'hotel-booking-test-auth')
     assert claims['fam'] == refresh_claims['fam'], 'both tokens of a pair belong to one session'
     assert api.get('/api/bookings', token=tokens['access']).status == 200
 
@@ -144,12 +153,7 @@ def test_the_seeded_admin_gets_the_admin_role(api: Api):
 
     summary = seed.seed(datetime.now(UTC), 'root@example.com', 'an admin password')
     assert summary['admin'] == 'created'
-    claims = jwt.decode(
-        login(api, 'root@example.com', 'an admin password').json['access'],
-        SECRET,
-        algorithms=['HS256'],
-        issuer='hotel-booking',
-    )
+    claims = verified(login(api, 'root@example.com', 'an admin password').json['access'])
     assert claims['role'] == 'admin'
     assert seed.seed(datetime.now(UTC), 'root@example.com', 'an admin password')['admin'] == 'exists'
 
@@ -204,13 +208,24 @@ def test_what_a_login_costs_in_dynamodb_calls(api: Api, monkeypatch):
         assert login(api).status == 200
     with count_calls(monkeypatch) as failure:
         assert login(api, password='wrong password').status == 401
-    # email lock + user; a conditional ADD per limit, given back when the password is right
-    assert success.calls == {'GetItem': 2, 'UpdateItem': 4}
-    assert failure.calls == {'GetItem': 2, 'UpdateItem': 2}
+    # email lock + user; a conditional ADD per limit (email and IP, IP, email), given back when
+    # the password is right; the new session listed under its user (for sign out everywhere)
+    assert success.calls == {'GetItem': 2, 'UpdateItem': 6, 'PutItem': 1}
+    assert failure.calls == {'GetItem': 2, 'UpdateItem': 3}
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_owner_out(api: Api):
+    register(api)
+    guesses = [login(api, password=f'guess number {i}', source_ip='203.0.113.66').status for i in range(30)]
+    assert guesses == [401] * 10 + [429] * 20  # the stranger is stopped after 10 (defaults)
+    assert login(api, password='correct horse battery', source_ip='203.0.113.66').status == 429  # no oracle
+    assert login(api, source_ip='198.51.100.20').status == 200  # the owner, from their own address
 
 
 def test_limits_set_to_zero_are_off(api: Api, override_settings, monkeypatch):
-    override_settings(LOGIN_FAILURES_PER_EMAIL=0, LOGIN_FAILURES_PER_IP=0, REGISTRATIONS_PER_IP=0)
+    override_settings(
+        LOGIN_FAILURES_PER_EMAIL_AND_IP=0, LOGIN_FAILURES_PER_EMAIL=0, LOGIN_FAILURES_PER_IP=0, REGISTRATIONS_PER_IP=0
+    )
     register(api)
     with count_calls(monkeypatch) as calls:
         assert {login(api, password='wrong password').status for _ in range(12)} == {401}
@@ -236,4 +251,49 @@ def test_the_create_admin_command_writes_an_admin_once(api: Api, monkeypatch, ca
     assert create_admin.main() == 0
     assert create_admin.main() == 1  # second time: already exists, nothing changed
     tokens = login(api, 'ops@example.com', 'an admin password').json
-    assert jwt.decode(tokens['access'], SECRET, algorithms=['HS256'], issuer='hotel-booking')['role'] == 'admin'
+    assert verified(tokens['access'])['role'] == 'admin'
+
+
+# ------------------------------------------------------------------ sessions that end
+
+
+def test_sign_out_everywhere_stops_every_access_token_of_the_user_at_once(api: Api):
+    register(api)
+    register(api, email='grace@example.com')
+    sessions = [signed_in(api) for _ in range(3)]
+    grace = signed_in(api, email='grace@example.com')
+    assert api.post('/api/auth/logout-all', token=sessions[0]['access']).status == 204
+    for pair in sessions:
+        refused = api.get('/api/users/me', token=pair['access'])
+        assert (refused.status, refused.code) == (401, 'invalid_token')
+        assert api.post('/api/auth/refresh', {'refresh': pair['refresh']}).status == 401
+    assert api.get('/api/users/me', token=grace['access']).status == 200
+    assert api.post('/api/auth/logout-all').status == 401  # signed in only
+    assert api.get('/api/users/me', token=signed_in(api)['access']).status == 200
+
+
+def test_a_password_change_ends_the_other_sessions_and_the_old_password(api: Api):
+    register(api)
+    mine, other = signed_in(api), signed_in(api)
+    change = {'current_password': PASSWORD, 'new_password': 'a new horse, a new battery'}
+    wrong = api.post('/api/users/me/password', {**change, 'current_password': 'not it at all'}, token=mine['access'])
+    assert (wrong.status, wrong.code) == (403, 'wrong_password')
+    weak = api.post('/api/users/me/password', {**change, 'new_password': 'short'}, token=mine['access'])
+    assert (weak.status, weak.code) == (422, 'weak_password')
+    assert api.post('/api/users/me/password', change, token=mine['access']).status == 204
+    assert api.get('/api/users/me', token=mine['access']).status == 200
+    assert api.get('/api/users/me', token=other['access']).status == 401
+    assert login(api).status == 401
+    assert login(api, password='a new horse, a new battery').status == 200
+
+
+def test_a_refresh_after_the_sessions_absolute_lifetime_is_refused(api: Api):
+    register(api)
+    with time_machine.travel(datetime.now(UTC), tick=False) as clock:
+        pair = signed_in(api)
+        for _ in range(4):  # keep refreshing inside each refresh token's 7 days
+            clock.shift(timedelta(days=6))
+            pair = api.post('/api/auth/refresh', {'refresh': pair['refresh']}).json
+        clock.shift(timedelta(days=6, seconds=1))  # day 30 and a second: the session is over
+        ended = api.post('/api/auth/refresh', {'refresh': pair['refresh']})
+    assert (ended.status, ended.code) == (401, 'session_expired')

@@ -295,3 +295,49 @@ def test_each_event_is_counted_by_type_and_outcome(api: Api, room, stripe_local:
     assert Metric('WebhookEvent', 1, {**succeeded, 'outcome': 'confirmed'}) in first
     assert Metric('BookingConfirmed', 1, {'path': 'webhook', 'service': 'test'}) in first
     assert duplicate == [Metric('WebhookEvent', 1, {**succeeded, 'outcome': 'duplicate'})]
+
+
+def test_a_payment_for_another_amount_is_refunded_instead_of_confirmed(api: Api, room, stripe_local: StripeTest):
+    # Given a booking whose PaymentIntent was lowered at Stripe (the dashboard, a leaked key) and paid
+    token = factories.token()
+    booking = book(api, room, token)
+    pi = checkout(api, booking['id'], token).json['payment_intent_id']
+    short = booking['total_amount'] - 100
+    stripe_local.client.v1.payment_intents.update(pi, params={'amount': short})
+    assert stripe_local.pay(pi)['status'] == 'succeeded'
+    # When Stripe's event arrives
+    reply = stripe_local.deliver(api, stripe_local.event_for(pi, 'payment_intent.succeeded'))
+    # Then the booking is not confirmed: the hold is released and what was taken refunded
+    assert (reply.status, reply.json['outcome']) == (200, 'payment_mismatch_refunded')
+    shown = api.get(f'/api/bookings/{booking["id"]}', token=token).json
+    assert shown['status'] == 'CANCELLED'
+    assert (shown['refund']['amount'], shown['refund']['status']) == (short, 'succeeded')
+    assert [r['amount'] for r in stripe_local.refunds(pi)] == [short]
+    assert_inventory_balances()
+
+
+def test_an_event_of_the_other_mode_is_acknowledged_and_changes_nothing(api: Api, room, stripe_local: StripeTest):
+    token = factories.token()
+    booking = book(api, room, token)
+    pi = checkout(api, booking['id'], token).json['payment_intent_id']
+    stripe_local.pay(pi)
+    live = {**stripe_local.event_for(pi, 'payment_intent.succeeded'), 'livemode': True}
+    reply = stripe_local.deliver(api, live)  # signed with our secret, yet live: a misconfigured endpoint
+    assert (reply.status, reply.json['outcome']) == (200, 'wrong_mode')
+    assert api.get(f'/api/bookings/{booking["id"]}', token=token).json['status'] == 'PENDING'
+    assert stripe_local.refunds(pi) == []
+
+
+def test_an_event_that_misstates_the_amount_is_checked_against_stripes_own_record(
+    api: Api, room, stripe_local: StripeTest
+):
+    token = factories.token()
+    booking = book(api, room, token)
+    pi = checkout(api, booking['id'], token).json['payment_intent_id']
+    stripe_local.pay(pi)
+    stale = stripe_local.event_for(pi, 'payment_intent.succeeded')
+    stale['data']['object'].update(amount=1, amount_received=1)
+    reply = stripe_local.deliver(api, stale)
+    # Stripe holds the booking's total: confirmed, nothing refunded
+    assert (reply.status, reply.json['outcome']) == (200, 'confirmed')
+    assert stripe_local.refunds(pi) == []

@@ -20,7 +20,7 @@ from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
 from common.domain import BookingStatus, Role
 from common.observability import TRACED_LIBRARIES, logger
 from local import cfn, events
-from local.gateway import LambdaContext
+from local.gateway import Gateway, LambdaContext
 from tests.integration.test_sweeper import run_sweeper
 from tests.support import factories
 from tests.support.api import Api
@@ -251,6 +251,7 @@ def test_every_count_is_declared_with_one_dimension_set():
     # Each alarm on our metrics names exactly the dimension set the code emits (else it never fires).
     emitted_with = {'RefundFailed': {'service'}, 'SweepFailures': {'service'}, 'SaleWindowShort': {'service'}}
     emitted_with['EmailRejected'] = {'service'}
+    emitted_with['PaymentMismatch'] = {'service'}
     emitted_with |= {name: {'service'} for name in ('DisputeOpened', 'PaymentNeedsAttention', 'MoneyAtRisk')}
     emitted_with['WebhookEvent'] = {'service', 'event_type', 'outcome'}
     for alarm in ours:
@@ -332,3 +333,57 @@ def test_dynamodb_and_stripe_calls_are_traced(api: Api, room, stripe_local: Stri
     assert deps().bookings.get(booking['id']).status is BookingStatus.CONFIRMED
     annotated = [s for s in [segment, *found] if s.get('annotations', {}).get('booking_id') == booking['id']]
     assert annotated
+
+
+def _invoked(name: str, call: Any) -> Any:
+    """One invocation under its own segment, as Lambda opens one per invocation."""
+    xray_recorder.begin_segment(name)
+    try:
+        return call()
+    finally:
+        xray_recorder.end_segment()
+
+
+def test_traces_keep_no_token_client_secret_email_or_password(room, stripe_local: StripeTest, xray: _Captured):
+    """X-Ray keeps a trace's metadata 30 days for anyone with xray:BatchGetTraces: what sign-in,
+    refresh, profile and checkout answer (tokens, the PaymentIntent's client secret, personal data)
+    and what they were sent must not be in it."""
+    # Given handlers decorated as in Lambda: fresh module copies, imported with X-Ray on
+    api = Api(Gateway(fresh_modules=True))
+    email, password, name = f'{factories.unique("trace")}@example.com', 'trace-password-123', 'Grace Hopper'
+    # When a guest signs up, signs in (body and cookie mode), reads their profile, refreshes, books
+    # and pays
+    body = {'email': email, 'password': password, 'name': name}
+    assert _invoked('auth', lambda: api.post('/api/auth/register', body)).status == 201
+    credentials = {'email': email, 'password': password}
+    pair = _invoked('auth', lambda: api.post('/api/auth/login', credentials)).json
+    in_cookie = _invoked(
+        'auth', lambda: api.post('/api/auth/login', credentials, headers={'X-Refresh-Token': 'cookie'})
+    )
+    cookie_token = in_cookie.header('Set-Cookie').split(';')[0].split('=', 1)[1]
+    assert _invoked('users', lambda: api.get('/api/users/me', token=pair['access'])).json['email'] == email
+    rotated = _invoked('auth', lambda: api.post('/api/auth/refresh', {'refresh': pair['refresh']})).json
+    booking = _invoked('bookings', lambda: _book(api, room, rotated['access'])).json
+    paid = _invoked(
+        'checkout', lambda: api.post(f'/api/bookings/{booking["id"]}/checkout', {}, token=rotated['access'])
+    ).json
+    # Then every handler was traced, and none of it is in any segment
+    everything = json.dumps(xray.segments)
+    handlers = [s for segment in xray.segments for s in _subsegments(segment) if s['name'] == '## lambda_handler']
+    assert len(handlers) == len(xray.segments) == 7
+    secrets = {
+        'access token': pair['access'],
+        'refresh token': pair['refresh'],
+        'cookie refresh token': cookie_token,
+        'rotated access token': rotated['access'],
+        'rotated refresh token': rotated['refresh'],
+        'client secret': paid['client_secret'],
+        'email': email,
+        'password': password,
+        'name': name,
+    }
+    found = [what for what, value in secrets.items() if value and value in everything]
+    assert not found, f'in the traces: {found}'
+    metadata = [s.get('metadata', {}) for segment in xray.segments for s in [segment, *_subsegments(segment)]]
+    recorded = {key for m in metadata for namespace in m.values() for key in namespace}
+    assert not {key for key in recorded if key.endswith((' response', ' error'))}, recorded

@@ -63,11 +63,12 @@ def test_a_token_is_valid_from_its_issue_to_just_before_its_expiry(now: datetime
 
 def test_limits_default_to_the_issue_and_refuse_negative_values():
     defaults = _from_environ({})
-    assert (defaults.login_failures_per_email, defaults.login_failures_per_ip, defaults.registrations_per_ip) == (
-        10,
-        100,
-        300,
-    )
+    assert (
+        defaults.login_failures_per_email_and_ip,
+        defaults.login_failures_per_email,
+        defaults.login_failures_per_ip,
+        defaults.registrations_per_ip,
+    ) == (10, 100, 100, 300)
     assert (defaults.login_failure_window_seconds, defaults.registration_window_seconds) == (900, 3600)
     assert _from_environ({'LOGIN_FAILURES_PER_EMAIL': '0'}).login_failures_per_email == 0
     with pytest.raises(ValidationError):

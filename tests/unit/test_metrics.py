@@ -37,6 +37,14 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, dict[str, s
         (EventResult('evt', 'payment_intent.succeeded', Outcome.LATE_PAYMENT_CONFIRMED), [
             ('WebhookEvent', 1, {'event_type': 'payment_intent.succeeded', 'outcome': 'late_payment_confirmed'}),
             ('BookingConfirmed', 1, {'path': 'late_payment'})]),
+        (CheckoutResult(BOOKING, Payment('pi', 'succeeded', 90, 'EUR'), BookingStatus.CANCELLED, False, Outcome.PAYMENT_MISMATCH_REFUNDED), [
+            ('PaymentMismatch', 1, {})]),
+        (EventResult('evt', 'payment_intent.succeeded', Outcome.PAYMENT_MISMATCH_REFUNDED), [
+            ('WebhookEvent', 1, {'event_type': 'payment_intent.succeeded', 'outcome': 'payment_mismatch_refunded'}),
+            ('RefundIssued', 1, {'path': 'payment_mismatch'}), ('PaymentMismatch', 1, {})]),
+        (EventResult('evt', 'payment_intent.succeeded', Outcome.WRONG_MODE), [
+            ('WebhookEvent', 1, {'event_type': 'payment_intent.succeeded', 'outcome': 'wrong_mode'}),
+            ('PaymentMismatch', 1, {})]),
         (EventResult('evt', 'refund.failed', Outcome.REFUND_FAILED), [
             ('WebhookEvent', 1, {'event_type': 'refund.failed', 'outcome': 'refund_failed'}), ('RefundFailed', 1, {})]),
         (SweepReport(expired=2, confirmed=1, refunds_settled=1, complete=False), [
@@ -53,7 +61,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, dict[str, s
         (ReconcileReport(AT.date(), complete=False), [('MoneyAtRisk', 0, {}), ('ReconcileIncomplete', 1, {})]),
     ],
     ids=[
-        'held', 'cancelled', 'cancel repeated', 'auto-confirmed', 'late payment', 'refund failed', 'sweep',
+        'held', 'cancelled', 'cancel repeated', 'auto-confirmed', 'late payment',
+        'server-side mismatch', 'webhook mismatch', 'wrong mode', 'refund failed', 'sweep',
         'dispute', 'reconciled', 'reconcile incomplete',
     ],
 )  # fmt: skip

@@ -45,11 +45,18 @@ class Settings(BaseModel):
     check_in_hour: Annotated[int, Field(ge=0, le=23)] = 15
     check_out_hour: Annotated[int, Field(ge=0, le=23)] = 11
 
-    jwt_secret: str | None = Field(default=None, repr=False)
-    jwt_secret_param: str | None = None
-    jwt_issuer: str = 'hotel-booking'
+    # Tokens (EdDSA, common.security): the private JWK only where tokens are signed (the auth
+    # function), the public keys (a JWKS, one or two keys with their kid) wherever they are checked.
+    # Locally from the environment (make run makes a pair per run); in AWS the *_PARAM variables name
+    # SSM parameters /hotel-booking/<stage>/jwt-signing-key (SecureString) and .../jwt-public-keys.
+    jwt_signing_key: str | None = Field(default=None, repr=False)
+    jwt_signing_key_param: str | None = None
+    jwt_public_keys: str | None = None
+    jwt_public_keys_param: str | None = None
     access_token_seconds: Annotated[int, Field(ge=60)] = 15 * 60
     refresh_token_seconds: Annotated[int, Field(ge=300)] = 7 * 24 * 3600
+    # No session lasts longer than this from its sign-in, however often it is refreshed.
+    session_max_seconds: Annotated[int, Field(ge=300, le=366 * 24 * 3600)] = 30 * 24 * 3600
     password_hash_memory_kib: Annotated[int, Field(ge=8 * 1024)] = 19 * 1024
     password_hash_time_cost: Annotated[int, Field(ge=1)] = 2
 
@@ -75,8 +82,9 @@ class Settings(BaseModel):
     # secret) and where Stripe.js is loaded from (make run: localstripe's stand-in).
     stripe_publishable_key: Annotated[str | None, Field(pattern=r'^pk_(test|live)_[A-Za-z0-9_]{1,200}$')] = None
     stripe_js_url: Annotated[str, Field(pattern=r'^https?://[^\s"\']+/$')] = 'https://js.stripe.com/v3/'
-    # auto_confirm also needs a test-mode key; the production template turns this off.
-    allow_auto_confirm: bool = True
+    # auto_confirm also needs a test-mode key; off unless configured (make run and the tests turn it
+    # on; the template only outside prod, by parameter).
+    allow_auto_confirm: bool = False
     # Cancellation policy: a full refund until this many hours before the check-in instant, then
     # the penalty below; no cancellation after check-in. Penalty: first_night (first night's
     # price x rooms), none, full_stay, or percent:<0-100> of the amount paid.
@@ -143,7 +151,11 @@ class Settings(BaseModel):
 
     # Abuse limits (application counters in DynamoDB, fixed windows; 0 turns one off). Only
     # failures count for logins; every registration attempt that reaches the write counts.
-    login_failures_per_email: Annotated[int, Field(ge=0)] = 10
+    # Failures are counted per (email, client IP) with the strict limit, per email with a much
+    # higher ceiling: a stranger's guesses lock the stranger out, not the owner signing in from
+    # elsewhere (docs/accounts-and-security.md, abuse limits).
+    login_failures_per_email_and_ip: Annotated[int, Field(ge=0)] = 10
+    login_failures_per_email: Annotated[int, Field(ge=0)] = 100
     login_failures_per_ip: Annotated[int, Field(ge=0)] = 100
     login_failure_window_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 15 * 60
     registrations_per_ip: Annotated[int, Field(ge=0)] = 300
@@ -160,9 +172,9 @@ class Settings(BaseModel):
         return CancellationPolicy(self.cancellation_free_hours, Penalty.parse(self.cancellation_penalty))
 
     @model_validator(mode='after')
-    def _secrets_have_a_source(self) -> Settings:
-        if self.jwt_secret is not None and len(self.jwt_secret) < 32:
-            raise ValueError('JWT_SECRET must be at least 32 characters')
+    def _sessions_outlive_their_tokens(self) -> Settings:
+        if self.session_max_seconds < self.access_token_seconds:
+            raise ValueError('SESSION_MAX_SECONDS must be at least ACCESS_TOKEN_SECONDS')
         return self
 
 

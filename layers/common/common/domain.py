@@ -32,6 +32,13 @@ HOLD_ITEMS_BESIDES_NIGHTS: dict[str, int] = {
 }
 MAX_STAY_HARD_LIMIT = TRANSACTION_ITEM_LIMIT - sum(HOLD_ITEMS_BESIDES_NIGHTS.values())
 
+# Every date a client sends lies in this range, checked at the edge before any arithmetic (the one
+# check: ``models.api.IsoDate``). Far from ``date.min``/``date.max``, so adding a sale window, a
+# calendar's length or a day to any accepted date cannot overflow (a 500 otherwise); the rules that
+# give dates meaning (not in the past, inside the sale window, ranges of at most a year) come after.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+
 
 class BookingStatus(enum.StrEnum):
     PENDING = 'PENDING'
@@ -578,6 +585,7 @@ class Principal:
 
     user_id: str
     role: Role
+    session: str = field(default='', compare=False)  # the sign-in session (token ``fam``) it came with
 
     @property
     def is_admin(self) -> bool:
@@ -955,10 +963,17 @@ class PaymentIntent:
     client_secret: str | None
     metadata: dict[str, str] = field(default_factory=dict)
     last_error: str | None = None
+    amount_received: int | None = None  # what Stripe took (None where Stripe does not say: localstripe)
+    livemode: bool = False  # a live-mode intent (real money) or a test-mode one
 
     @property
     def succeeded(self) -> bool:
         return self.status == IntentStatus.SUCCEEDED
+
+    @property
+    def received(self) -> int:
+        """The money taken: ``amount_received``, else (an emulator that omits it) ``amount``."""
+        return self.amount if self.amount_received is None else self.amount_received
 
 
 @dataclass(frozen=True)

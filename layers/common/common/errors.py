@@ -53,6 +53,13 @@ class InvalidToken(Unauthorized):
     title = 'The token is invalid or expired'
 
 
+class SessionExpired(Unauthorized):
+    """The sign-in session is older than SESSION_MAX_SECONDS: no refresh renews it."""
+
+    code = 'session_expired'
+    title = 'The session has ended; sign in again'
+
+
 class InvalidCredentials(Unauthorized):
     code = 'invalid_credentials'
     title = 'Email or password is incorrect'
@@ -68,6 +75,14 @@ class NotFound(DomainError):
     status = 404
     code = 'not_found'
     title = 'Not found'
+
+
+class WrongPassword(Forbidden):
+    """The current password given to change it is not the account's (403, not 401: the caller's
+    token is fine, and a client must not take it for an expired session)."""
+
+    code = 'wrong_password'
+    title = 'The current password is not right'
 
 
 class Conflict(DomainError):

@@ -31,6 +31,7 @@ REFUNDED_BY = {
     Outcome.LATE_PAYMENT_REFUNDED: 'late_payment',
     Outcome.PAYMENT_REFUNDED: 'cancelled_before_payment',
     Outcome.STRAY_PAYMENT_REFUNDED: 'stray_payment',
+    Outcome.PAYMENT_MISMATCH_REFUNDED: 'payment_mismatch',
 }
 
 # Refusals that are business events in their own right: error class -> (metric, dimensions).
@@ -79,6 +80,8 @@ def _checkout(result: CheckoutResult) -> None:
         count('PaymentIntentCreated')
     if result.outcome is Outcome.CONFIRMED:
         count('BookingConfirmed', path='auto_confirm')
+    elif result.outcome is Outcome.PAYMENT_MISMATCH_REFUNDED:  # confirmed on the server, not the booking's money
+        count('PaymentMismatch')
 
 
 @record.register
@@ -92,6 +95,8 @@ def _webhook(result: EventResult) -> None:
         count('RefundFailed')  # the RefundFailedAlarm: someone has to act
     elif result.outcome is Outcome.DISPUTE_OPENED:
         count('DisputeOpened')  # the DisputeOpenedAlarm: evidence is due within days
+    if result.outcome in (Outcome.PAYMENT_MISMATCH_REFUNDED, Outcome.WRONG_MODE):
+        count('PaymentMismatch')  # the PaymentMismatchAlarm: money or configuration is wrong
 
 
 @record.register

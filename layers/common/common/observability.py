@@ -2,7 +2,8 @@
 
 - Logs: JSON lines; API functions inject the API Gateway request id as ``correlation_id`` and
   clear appended keys between invocations; ``bind_booking`` adds the booking id.
-- Traces: X-Ray through powertools' Tracer. ``botocore`` is patched (boto3 and PynamoDB, which
+- Traces: X-Ray through powertools' Tracer; ``trace_handler`` never records a handler's response or
+  error (tokens, client secrets, personal data would be kept as metadata). ``botocore`` is patched (boto3 and PynamoDB, which
   calls DynamoDB through a botocore client) and ``requests`` (the Stripe SDK's HTTP client, see
   gateways/stripe.py), nothing else: patching ``httplib`` too would record every call twice.
 - Metrics: CloudWatch EMF in the HotelBooking namespace with the ``service`` dimension; ``count``
@@ -70,6 +71,23 @@ def _add_metric_unless_disabled(*args: Any, **kwargs: Any) -> None:
 
 
 metrics.add_metric = _add_metric_unless_disabled  # type: ignore[method-assign]  # on purpose: see above
+
+
+def trace_handler(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Every function's handler: its X-Ray subsegment, WITHOUT the response or the error as metadata.
+
+    powertools records both by default, and X-Ray keeps them for 30 days for anyone allowed
+    ``xray:BatchGetTraces``: login and refresh answers carry tokens, checkout's the PaymentIntent's
+    client secret, profiles personal data. Set here in code (the template also sets
+    ``POWERTOOLS_TRACER_CAPTURE_RESPONSE``/``_ERROR`` to false), so no deployment can turn it back on."""
+    decorated: Callable[..., Any] = tracer.capture_lambda_handler(handler, capture_response=False, capture_error=False)
+    return decorated
+
+
+def trace_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A traced inner step, likewise without its return value or error."""
+    decorated: Callable[..., Any] = tracer.capture_method(method, capture_response=False, capture_error=False)
+    return decorated
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:

@@ -559,6 +559,27 @@ class CounterItem(_Item):
         return f'LIMIT#{scope}#{subject_hash}', f'W#{window_start}'
 
 
+class SessionItem(_Item):
+    """A sign-in session of a user (its token family), listed so "sign out everywhere" and a
+    password change can revoke them all: written at sign-in, deleted when revoked, removed by
+    ``ttl`` after the session's absolute end."""
+
+    Meta = _Meta
+    family = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    ttl = NumberAttribute()
+
+    @staticmethod
+    def key(user_id: str, family: str) -> tuple[str, str]:
+        return f'USER#{user_id}', f'SESSION#{family}'
+
+    @staticmethod
+    def partition(user_id: str) -> str:
+        return f'USER#{user_id}'
+
+    SK_PREFIX = 'SESSION#'
+
+
 class WishItem(_Item):
     """A room type on a user's wishlist; one item per (user, room type), so adding is idempotent."""
 

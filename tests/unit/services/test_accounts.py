@@ -57,6 +57,27 @@ def test_failed_logins_are_limited_per_email_and_a_success_gives_its_attempt_bac
         accounts.login(w.deps, 'ada@example.com', PASSWORD, w.now)
 
 
+def test_a_stranger_locks_out_the_stranger_and_many_addresses_meet_the_ceiling():
+    w = world(login_failures_per_email_and_ip=10, login_failures_per_email=25, login_failures_per_ip=100)
+    _registered(w)
+    refused = 0
+    for _ in range(30):
+        try:
+            accounts.login(w.deps, 'ada@example.com', 'wrong password!', w.now, client_ip='203.0.113.66')
+        except errors.TooManyLoginAttempts:
+            refused += 1
+        except errors.InvalidCredentials:
+            pass
+    assert refused == 20  # ten guesses, then 429 for the stranger only
+    accounts.login(w.deps, 'ada@example.com', PASSWORD, w.now, client_ip='198.51.100.20')  # the owner signs in
+    # guesses spread over many addresses stop at the per-email ceiling (10 counted above + 15)
+    for i in range(15):
+        with pytest.raises(errors.InvalidCredentials):
+            accounts.login(w.deps, 'ada@example.com', 'wrong password!', w.now, client_ip=f'192.0.2.{i}')
+    with pytest.raises(errors.TooManyLoginAttempts):
+        accounts.login(w.deps, 'ada@example.com', PASSWORD, w.now, client_ip='198.51.100.20')
+
+
 def test_an_unknown_email_is_refused_like_a_wrong_password():
     w = world()
     with pytest.raises(errors.InvalidCredentials):

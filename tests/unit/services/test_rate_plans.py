@@ -17,6 +17,7 @@ from common.domain import (
     CityTax,
     Derivation,
     HotelTaxes,
+    IntentStatus,
     MealPlan,
     Penalty,
     PlanRestrictions,
@@ -24,7 +25,8 @@ from common.domain import (
     RatePlan,
     RefundPolicy,
 )
-from common.services import bookings, cancellation, checkout, expiry, rate_admin, reports, search
+from common.services import bookings, cancellation, checkout, expiry, rate_admin, reports, search, webhooks
+from common.services.outcomes import Outcome
 from tests.fakes import NOW
 from tests.unit.services.world import ADMIN, GUEST, OTHER, World, world
 
@@ -202,6 +204,20 @@ def test_a_released_or_expired_hold_gives_its_use_back_and_a_cancelled_paid_book
     checkout.checkout(w.deps, GUEST, paid.id, w.now, auto_confirm=True)
     cancellation.cancel(w.deps, GUEST, paid.id, w.now)
     assert w.deps.promos.get('lisbon', 'WELCOME10').uses == 1  # a paid booking's use is spent
+
+
+def test_a_payment_that_is_not_the_bookings_money_cancels_the_hold_and_gives_its_promo_use_back():
+    w = plans(world(), promo=WELCOME)
+    held = hold(w, 'FLEX', 'WELCOME10')
+    intent_id = checkout.checkout(w.deps, GUEST, held.id, w.now).payment.payment_intent_id
+    w.f.stripe.intents[intent_id] = replace(
+        w.f.stripe.intents[intent_id], status=IntentStatus.SUCCEEDED, amount=100, amount_received=100
+    )
+    result = webhooks.receive(w.deps, *w.f.stripe.intent_event('payment_intent.succeeded', intent_id), w.now)
+    assert result.outcome is Outcome.PAYMENT_MISMATCH_REFUNDED
+    assert w.deps.bookings.get(held.id).status is BookingStatus.CANCELLED
+    assert w.deps.promos.get('lisbon', 'WELCOME10').uses == 0  # never confirmed: the use is not spent
+    assert w.deps.promos.guest_uses('lisbon', 'WELCOME10', GUEST.user_id) == 0
 
 
 def test_children_younger_than_the_exemption_pay_no_city_tax_and_every_room_keeps_an_adult():

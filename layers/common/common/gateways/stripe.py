@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from common import errors
 from common.domain import Dispute, IntentStatus, PaymentIntent, RefundStatus, StripeEvent, StripeRefund
 from common.lazy import lazy_import
-from common.observability import logger, traced
+from common.observability import count, logger, traced
 
 if TYPE_CHECKING:
     from common.config import Settings
@@ -35,6 +35,16 @@ if TYPE_CHECKING:
 stripe = lazy_import('stripe')
 
 TEST_KEY_PREFIXES = ('sk_test_', 'rk_test_')
+LIVE_KEY_PREFIXES = ('sk_live_', 'rk_live_')
+LIVE_STAGES = frozenset({'prod'})  # the one stage that takes real money
+
+
+def key_fits_stage(key: str, stage: str) -> bool:
+    """prod takes a live key only, every other stage a test key only: a prod stack given the dev
+    key would "confirm" bookings paid with 4242, a dev stack given the live key would charge cards."""
+    return key.startswith(LIVE_KEY_PREFIXES if stage in LIVE_STAGES else TEST_KEY_PREFIXES)
+
+
 AMOUNT_REFUSALS: dict[str, type[errors.TotalNotPayable]] = {
     'amount_too_small': errors.TotalBelowMinimum,
     'amount_too_large': errors.TotalAboveMaximum,
@@ -116,6 +126,8 @@ def _intent(obj: Any) -> PaymentIntent:
         client_secret=pi.get('client_secret'),
         metadata={k: str(v) for k, v in _plain(pi.get('metadata')).items()},
         last_error=last_error,
+        amount_received=None if pi.get('amount_received') is None else int(pi['amount_received']),
+        livemode=bool(pi.get('livemode', False)),
     )
 
 
@@ -157,7 +169,22 @@ class StripeGateway:
 
     def secret_key(self) -> str:
         current = self._settings
-        return _secret(current.stripe_secret_key, current.stripe_secret_key_param, 'STRIPE_SECRET_KEY')
+        key = _secret(current.stripe_secret_key, current.stripe_secret_key_param, 'STRIPE_SECRET_KEY')
+        if not key_fits_stage(key, current.stage):
+            # Fail closed: no payment is taken or confirmed with it. Logged (never the key) and
+            # counted: the StripeKeyModeAlarm.
+            logger.error(
+                'stripe key of the wrong mode for this stage: payments refused',
+                stage=current.stage,
+                key_mode='live'
+                if key.startswith(LIVE_KEY_PREFIXES)
+                else 'test'
+                if key.startswith(TEST_KEY_PREFIXES)
+                else 'unknown',
+            )
+            count('StripeKeyWrongMode')
+            raise errors.PaymentProviderUnavailable('Payments are not configured on this server')
+        return key
 
     def webhook_secret(self) -> str:
         current = self._settings

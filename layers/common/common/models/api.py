@@ -28,6 +28,8 @@ from pydantic_core import CoreSchema, PydanticCustomError
 
 from common.config import settings
 from common.domain import (
+    EARLIEST_DATE,
+    LATEST_DATE,
     MIN_PASSWORD_LENGTH,
     Booking,
     Hotel,
@@ -81,7 +83,22 @@ def _iso_date_only(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+def _within_bounds(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f'must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}')
+    return value
+
+
+# Every date a client sends (query, path or body) is this type: ISO text only, and bounded before
+# any arithmetic is done with it.
+# The bounds in the document too (years 2000-2999 are exactly the dates that start with 2 and three
+# digits), so a schema-valid date is never refused.
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date_only),
+    AfterValidator(_within_bounds),
+    Field(json_schema_extra={'pattern': r'^2[0-9]{3}-[0-9]{2}-[0-9]{2}$'}),
+]
 Slug = Annotated[str, Field(pattern=SLUG, min_length=1, max_length=63)]
 
 
@@ -199,6 +216,28 @@ class LoginBody(Request):
     model_config = ConfigDict(
         extra='forbid',
         json_schema_extra={'examples': [{'email': 'ada@example.com', 'password': 'correct horse battery'}]},
+    )
+
+
+class PasswordChangeBody(Request):
+    current_password: Annotated[str, Field(max_length=256, description='The password the account has now')]
+    # Checked by the service like a registration's (422 ``weak_password``); stated for clients.
+    new_password: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=256,
+            description=f'At least {MIN_PASSWORD_LENGTH} characters, not the email address or its part before '
+            'the @ (422 `weak_password` otherwise)',
+            json_schema_extra={'minLength': MIN_PASSWORD_LENGTH},
+        ),
+    ]
+
+    model_config = ConfigDict(
+        extra='forbid',
+        json_schema_extra={
+            'examples': [{'current_password': 'correct horse battery', 'new_password': 'a new horse, a new battery'}]
+        },
     )
 
 

@@ -12,8 +12,8 @@ from pynamodb.transactions import TransactWrite
 from common import errors
 from common.domain import Role, User
 from common.ports import PROFILE_FIELDS
-from common.repos._dynamo import Table, failed_guards
-from common.tables import CounterItem, EmailItem, RevokedFamilyItem, TokenItem, UserItem
+from common.repos._dynamo import Table, failed_guards, with_retries
+from common.tables import CounterItem, EmailItem, RevokedFamilyItem, SessionItem, TokenItem, UserItem
 from common.timeutil import iso, parse_instant
 
 
@@ -84,7 +84,35 @@ class AccountRepository:
             raise errors.NotFound('User not found')
         return _user(item)
 
+    def change_password(self, user_id: str, old_hash: str, new_hash: str) -> bool:
+        """Replace the hash if it is still ``old_hash`` (one conditional UpdateItem): of two
+        changes racing from the same password, one wins, the other answers False."""
+        item = UserItem(*UserItem.key(user_id))
+        return self._table.update_if(
+            item, [UserItem.password_hash.set(new_hash)], UserItem.pk.exists() & (UserItem.password_hash == old_hash)
+        )
+
     # ------------------------------------------------------------ sessions
+
+    def record_session(self, user_id: str, family: str, started: datetime, until: datetime) -> None:
+        """List a new sign-in session under its user (one PutItem), until it cannot be used."""
+        item = SessionItem(
+            *SessionItem.key(user_id, family), family=family, started_at=iso(started), ttl=int(until.timestamp())
+        )
+        with_retries(item.save)
+
+    def sessions(self, user_id: str, now: datetime) -> list[str]:
+        """The families of the user's sessions not yet ended: one Query of the user's partition
+        (consistent: a session started a moment ago is in it)."""
+        query = SessionItem.query(
+            SessionItem.partition(user_id), SessionItem.sk.startswith(SessionItem.SK_PREFIX), consistent_read=True
+        )
+        stamp = now.timestamp()
+        return [i.family for i in self._table.read(query) if i.ttl > stamp]
+
+    def forget_session(self, user_id: str, family: str) -> None:
+        """Drop a revoked session from the list (idempotent)."""
+        with_retries(lambda: SessionItem(*SessionItem.key(user_id, family)).delete())
 
     def family_revoked(self, family: str) -> bool:
         """Is this sign-in session revoked? One strongly consistent GetItem (a sign-out takes effect

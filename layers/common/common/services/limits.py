@@ -1,5 +1,5 @@
-"""Abuse limits: failed sign-ins per email and per client IP, registrations per client IP, hold
-attempts per account and per client IP.
+"""Abuse limits: failed sign-ins per (email, client IP), per email and per client IP,
+registrations per client IP, hold attempts per account and per client IP.
 
 Each limit is a DynamoDB counter per fixed window aligned to the epoch (15-minute windows start
 at :00, :15, ...), moved only by a conditional ADD (``hits < limit``), so the limit holds exactly
@@ -55,7 +55,20 @@ class Hit:
     window_start: int
 
 
+def login_failures_per_email_and_ip(deps: Deps) -> Limit:
+    """The strict limit (10): one client guessing one account. The owner elsewhere is not affected."""
+    current = deps.settings
+    return Limit(
+        'login-email-ip',
+        current.login_failures_per_email_and_ip,
+        current.login_failure_window_seconds,
+        errors.TooManyLoginAttempts,
+        'Too many failed sign-ins for this account from this address; try again later',
+    )
+
+
 def login_failures_per_email(deps: Deps) -> Limit:
+    """The ceiling (100) on one account from everywhere: guesses spread over many addresses."""
     current = deps.settings
     return Limit(
         'login-email',

@@ -20,6 +20,10 @@ class Outcome(enum.StrEnum):
     LATE_PAYMENT_REFUNDED = 'late_payment_refunded'
     PAYMENT_REFUNDED = 'payment_refunded'  # paid after the booking was cancelled
     STRAY_PAYMENT_REFUNDED = 'stray_payment_refunded'
+    # The booking's own PaymentIntent, but not the money it was made for (amount, currency or
+    # mode): never confirmed, refunded in full, alarmed (docs/payments.md).
+    PAYMENT_MISMATCH_REFUNDED = 'payment_mismatch_refunded'
+    WRONG_MODE = 'wrong_mode'  # a live event reaching a test-mode stack or the reverse: not acted on
     RECORDED = 'recorded'
     REFUND_FAILED = 'refund_failed'
     CANCELLED_REFUNDED_OUTSIDE = 'cancelled_refunded_outside'  # refunded in full in the Dashboard

@@ -8,7 +8,9 @@ Who decides what:
 - DynamoDB arbitrates everything else: every booking change is a write guarded by the status
   (and PaymentIntent) it expects; rooms move in the same transaction.
 Money is never kept for a stay the guest does not have: such a payment is refunded in full
-(services/refunds.py).
+(services/refunds.py). Nor is a booking confirmed by money that is not what it was made for: the
+booking's own PaymentIntent with another amount (received or asked), currency or mode (live/test)
+than the booking and the key is refunded in full and the hold released (``money_mismatch``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from common.domain import (
     Payment,
     PaymentIntent,
     PromoUse,
+    Refund,
+    RefundStatus,
     refund_owed,
 )
 from common.observability import logger
@@ -51,6 +55,18 @@ def succeeded(deps: Deps, booking_id: str, intent: PaymentIntent, now: datetime)
             stored = Payment(intent.id, intent.status, intent.amount, intent.currency)
         if stored is None or stored.payment_intent_id != intent.id:
             return _refund_stray(deps, booking, intent), booking
+        applied = booking.status is BookingStatus.CONFIRMED or stored.succeeded or booking.refund
+        live = not deps.stripe.is_test_mode()
+        if not applied and money_mismatch(booking, intent, live) is not None:
+            # Stripe's own record decides before any money moves (an event can be stale): what
+            # it holds is confirmed if it is the booking's money, else refunded in full.
+            intent = deps.stripe.retrieve_payment_intent(intent.id)
+            mismatch = money_mismatch(booking, intent, live)
+            if mismatch is not None:
+                try:
+                    return Outcome.PAYMENT_MISMATCH_REFUNDED, _refund_mismatch(deps, booking, intent, mismatch, now)
+                except errors.InvalidState:
+                    continue
         paid = replace(stored, status=IntentStatus.SUCCEEDED.value, last_error=None)
         try:
             if booking.status is BookingStatus.PENDING:
@@ -96,6 +112,51 @@ def _promo_use(deps: Deps, booking: Booking) -> PromoUse | None:
         code.max_uses if code is not None else None,
         code.max_uses_per_guest if code is not None else None,
     )
+
+
+def money_mismatch(booking: Booking, intent: PaymentIntent, live: bool) -> str | None:
+    """Why the booking's own PaymentIntent cannot confirm it (the refund's reason), or None.
+
+    The mode first (a live payment seen by a test-mode stack, or the reverse, is a configuration
+    fault), then the currency, then the amount asked and the amount received: each must be the
+    booking's locked total, so an intent changed at Stripe after checkout made it confirms nothing.
+    """
+    if intent.livemode != live:
+        return 'payment_livemode_mismatch'
+    if intent.currency.upper() != booking.currency.upper():
+        return 'payment_currency_mismatch'
+    if intent.amount != booking.total_amount or intent.received != booking.total_amount:
+        return 'payment_amount_mismatch'
+    return None
+
+
+def _refund_mismatch(deps: Deps, booking: Booking, intent: PaymentIntent, reason: str, now: datetime) -> Booking:
+    """Never confirm: record what was received as owed back in full (a hold is released and
+    cancelled in the same write), then make the refund. Logged as an error; the outcome's metric
+    (PaymentMismatch) has an alarm."""
+    paid = Payment(intent.id, IntentStatus.SUCCEEDED.value, intent.received, intent.currency)
+    logger.error(
+        'payment does not match its booking: not confirmed, refunded in full',
+        booking_id=booking.id,
+        payment_intent_id=intent.id,
+        reason=reason,
+        amount=intent.amount,
+        amount_received=intent.received,
+        currency=intent.currency,
+        livemode=intent.livemode,
+        expected_amount=booking.total_amount,
+        expected_currency=booking.currency,
+    )
+    if booking.status is not BookingStatus.PENDING:
+        return refunds.owe_in_full(deps, booking, paid, reason, now)
+    owed = Refund(amount=paid.amount, penalty=0, currency=paid.currency, status=RefundStatus.PENDING, reason=reason)
+    deps.bookings.transition(
+        booking, [BookingStatus.PENDING], BookingStatus.CANCELLED, now,
+        release_rooms=True, expect_payment_intent=intent.id if booking.payment else None,
+        expect_no_refund=True, payment=paid, refund=owed, followup=refunds.first_try(deps, now),
+        give_back_promo=booking.promo is not None,  # never confirmed: the hold's promo use goes back
+    )  # fmt: skip
+    return refunds.settle(deps, booking.id, now)
 
 
 def _late_payment(deps: Deps, booking: Booking, paid: Payment, now: datetime) -> tuple[Outcome, Booking]:

@@ -25,6 +25,14 @@ REFUND_EVENTS = frozenset(
 def receive(deps: Deps, payload: bytes, signature: str | None, now: datetime) -> EventResult:
     """Verify the signature on the raw body, then process the event unless it was before."""
     event = deps.stripe.verify_event(payload, signature)
+    if event.livemode == deps.stripe.is_test_mode():
+        # Signed with our endpoint's secret, yet of the other mode: a live endpoint wired to a
+        # test stack or the reverse. Acted on never; acknowledged (a retry would not fix it) and
+        # alarmed (PaymentMismatch).
+        logger.error(
+            'stripe event of the wrong mode', event_id=event.id, event_type=event.type, livemode=event.livemode
+        )
+        return EventResult(event.id, event.type, Outcome.WRONG_MODE)
     current = deps.settings
     claim = deps.payments.claim_event(
         event.id, event.type, now, current.payment_lease_seconds, current.stripe_event_ttl_seconds
