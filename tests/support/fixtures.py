@@ -139,12 +139,13 @@ class LocalStack:
         with urllib.request.urlopen(f'{self.url}/_local/mailbox?{urlencode({"to": to})}', timeout=10) as reply:  # noqa: S310
             return json.loads(reply.read())['messages']
 
-    def wait_for_mail(self, to: str, count: int, seconds: float = 20.0) -> list[dict]:
-        """At least ``count`` emails for ``to`` (bounded wait: the stream, the bus and the notifier
-        run in the background)."""
+    def wait_for_mail(self, to: str, count: int, seconds: float = 20.0, about: str = '') -> list[dict]:
+        """At least ``count`` emails for ``to`` whose text mentions ``about`` (bounded wait: the
+        stream, the bus and the notifier run in the background). A shared mailbox (the seeded
+        hotel's desk gets every test's bookings) needs ``about``: the first mail is not ours."""
         deadline = time.monotonic() + seconds
         while True:
-            found = self.mailbox(to)
+            found = [m for m in self.mailbox(to) if about in m['text']]
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
