@@ -903,13 +903,16 @@ class BookingRepository:
     ) -> list[Booking]:
         """Up to ``need`` bookings of one hotel's month partition within ``bounds`` (inclusive),
         leaving out the one keyed ``skip`` (the last of the previous page)."""
+        wanted = need + (skip is not None)
         query = BookingItem.arrivals.query(
             BookingItem.arrival_partition_of(hotel_id, month),
             BookingItem.arrival_key.between(*bounds),
             filter_condition=condition,
             scan_index_forward=not descending,
-            limit=need + (skip is not None),
-            page_size=max(need + 1, 100),
+            limit=wanted,
+            # Unfiltered, every item read is returned: read no more than the page needs (a Query
+            # is billed by what it reads). Filtered, read ahead so a page takes few round trips.
+            page_size=wanted if condition is None else max(wanted, 100),
         )
         return [booking(i) for i in self._table.read(query) if i.arrival_key != skip][:need]
 
