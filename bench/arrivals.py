@@ -8,7 +8,7 @@ a test): prints a markdown section and writes it into bench/README.md (between i
 2. DynamoDB calls of a hold through the real bookings handler: the catalogue cache off (every
    hold reads it) and warm (CATALOG_CACHE_SECONDS).
 
-moto in-process. Neither moto nor ministack bills a Query by size (both answer a flat 0.5 RCU),
+ministack (ARRIVALS_ON=moto: moto in-process, much slower for this). Neither moto nor ministack bills a Query by size (both answer a flat 0.5 RCU),
 so read capacity is computed the way DynamoDB documents it: per Query page, the sizes of the items
 it *evaluated* (before the filter), summed, rounded up to 4 KB, 0.5 RCU per 4 KB (eventually
 consistent). The items evaluated are found by replaying each recorded Query page without its
@@ -74,6 +74,13 @@ class Cost:
     evaluated: int = 0
     returned: int = 0
 
+    def add_page(self, evaluated: list[dict[str, Any]], returned: int) -> None:
+        """One Query page: billed on the items it read, summed, rounded up to 4 KB."""
+        size = sum(item_size(i) for i in evaluated)
+        self.rcu += 0.5 * max(1, math.ceil(size / 4096))
+        self.evaluated += len(evaluated)
+        self.returned += returned
+
     def row(self) -> str:
         calls = ', '.join(f'{n} {op}' for op, n in sorted(self.calls.items()))
         return f'{calls} | {self.evaluated:,} | {self.returned:,} | {self.rcu:,.1f}'
@@ -87,15 +94,17 @@ def measured() -> Iterator[Cost]:
 
     cost = Cost()
     original = BaseClient._make_api_call
-    replay = boto3.client('dynamodb', region_name='us-east-1')
+    replay = boto3.client('dynamodb', region_name='us-east-1', endpoint_url=os.environ.get('DYNAMODB_ENDPOINT_URL'))
     pages: list[tuple[dict[str, Any], int]] = []
 
     def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         answer = original(client, operation, params)
         if client.meta.service_model.service_name == 'dynamodb' and client is not replay:
             cost.calls[operation] += 1
-            if operation == 'Query':
+            if operation == 'Query' and 'FilterExpression' in params:
                 pages.append((dict(params), answer.get('Count', 0)))
+            elif operation == 'Query':  # unfiltered: the items returned are the items read
+                cost.add_page([dict(i) for i in answer['Items']], len(answer['Items']))
         return answer
 
     BaseClient._make_api_call = recorded  # type: ignore[method-assign]
@@ -111,11 +120,7 @@ def measured() -> Iterator[Cost]:
         bare['ExpressionAttributeNames'] = {k: v for k, v in names.items() if k in key_text} or None
         bare['ExpressionAttributeValues'] = {k: v for k, v in values.items() if k in key_text} or None
         bare = {k: v for k, v in bare.items() if v is not None}
-        evaluated = replay.query(**bare)['Items']
-        size = sum(item_size(i) for i in evaluated)
-        cost.rcu += 0.5 * max(1, math.ceil(size / 4096))
-        cost.evaluated += len(evaluated)
-        cost.returned += returned
+        cost.add_page(replay.query(**bare)['Items'], returned)
 
 
 # ------------------------------------------------------------------ the old index, replayed
@@ -140,16 +145,20 @@ class OldArrivals:
     def __init__(self, table: str) -> None:
         import boto3
 
-        self.client = boto3.client('dynamodb', region_name='us-east-1')
+        self.client = boto3.client(
+            'dynamodb', region_name='us-east-1', endpoint_url=os.environ.get('DYNAMODB_ENDPOINT_URL')
+        )
         self.table = table
 
-    def _query(self, month: str, bounds: tuple[str, str], filters: str, values: dict[str, Any], **extra: Any) -> Any:
+    def _query(
+        self, month: str, bounds: tuple[str, str], filters: str | None, values: dict[str, Any], **extra: Any
+    ) -> Any:
         return self.client.query(
             TableName=self.table,
             IndexName='arrivals',
             KeyConditionExpression='arrival_month = :m AND arrival_key BETWEEN :a AND :b',
-            FilterExpression=filters,
             ExpressionAttributeValues={':m': {'S': month}, ':a': {'S': bounds[0]}, ':b': {'S': bounds[1]}, **values},
+            **({'FilterExpression': filters} if filters else {}),
             **extra,
         )
 
@@ -161,7 +170,7 @@ class OldArrivals:
         found = 0
         months = _months(start, end - timedelta(days=1))
         index, key = cursor if cursor else (0, None)
-        filters, values = ('hotel_id = :h', {':h': {'S': hotel_id}}) if hotel_id else ('attribute_exists(pk)', {})
+        filters, values = ('hotel_id = :h', {':h': {'S': hotel_id}}) if hotel_id else (None, {})
         while index < len(months) and found < limit:
             extra = {'Limit': max(limit, 100)} | ({'ExclusiveStartKey': key} if key else {})
             answer = self._query(months[index], _old_between(start, end), filters, values, **extra)
@@ -249,7 +258,7 @@ def _seed(month_start: date) -> tuple[list[str], date]:
 def _with_old_index(table: str) -> None:
     import boto3
 
-    client = boto3.client('dynamodb', region_name='us-east-1')
+    client = boto3.client('dynamodb', region_name='us-east-1', endpoint_url=os.environ.get('DYNAMODB_ENDPOINT_URL'))
     client.update_table(
         TableName=table,
         AttributeDefinitions=[{'AttributeName': 'arrival_month', 'AttributeType': 'S'},
@@ -274,15 +283,18 @@ def arrivals_rows() -> list[str]:
     started = time.perf_counter()
     hotels, month_end = _seed(month_start)
     seeded = time.perf_counter() - started
+    print(f'seeded {BOOKINGS} bookings in {seeded:.1f} s', file=sys.stderr, flush=True)
     old = OldArrivals(table)
-    hotel = hotels[7]
+    hotel = hotels[len(hotels) // 2]
     now = datetime.now(UTC)
     rows: list[tuple[str, str, Cost]] = []
 
     def measure(what: str, index: str, action: Callable[[], Any]) -> None:
+        began = time.perf_counter()
         with measured() as cost:
             action()
         rows.append((what, index, cost))
+        print(f'{what}, {index}: {time.perf_counter() - began:.1f} s', file=sys.stderr, flush=True)
 
     def new_list(hotel_ids: list[str], limit: int, every_page: bool) -> None:
         cursor = None
@@ -327,7 +339,7 @@ def arrivals_rows() -> list[str]:
     measure(label, '`hotel_arrivals`', walk)
     out = [
         f'A month with {BOOKINGS:,} CONFIRMED bookings over {HOTELS} hotels ({per_hotel} each, 1-3 nights, '
-        f'about {_mean_size(hotels):,} bytes each), moto; seeded in {seeded:.0f} s. "Items read": items the '
+        f'about {_mean_size(hotel, f"{month_start:%Y-%m}"):,} bytes each), {os.environ.get("ARRIVALS_ON", "ministack")}; seeded in {seeded:.0f} s. "Items read": items the '
         'Queries read before their filter (what DynamoDB bills); RCU computed from their sizes (module docstring).',
         '',
         '| read | index | DynamoDB calls | items read | items DynamoDB returned (after filters) | RCU |',
@@ -337,28 +349,20 @@ def arrivals_rows() -> list[str]:
     return out
 
 
-def _mean_size(hotels: list[str]) -> int:
+def _mean_size(hotel_id: str, month: str) -> int:
+    """The mean size of one hotel's bookings of the month, as DynamoDB counts it."""
     import boto3
 
     from tests.support.deps import deps
 
-    client = boto3.client('dynamodb', region_name='us-east-1')
-    answer = client.query(
+    client = boto3.client('dynamodb', region_name='us-east-1', endpoint_url=os.environ.get('DYNAMODB_ENDPOINT_URL'))
+    items = client.query(
         TableName=deps().settings.table_name,
         IndexName='hotel_arrivals',
         KeyConditionExpression='arrival_partition = :p',
-        ExpressionAttributeValues={':p': {'S': f'{hotels[0]}#{_any_month(client)}'}},
-        Limit=50,
-    )
-    items = answer['Items']
+        ExpressionAttributeValues={':p': {'S': f'{hotel_id}#{month}'}},
+    )['Items']
     return round(sum(item_size(i) for i in items) / max(1, len(items)))
-
-
-def _any_month(client: Any) -> str:
-    from tests.support.deps import deps
-
-    item = client.scan(TableName=deps().settings.table_name, IndexName='hotel_arrivals', Limit=1)['Items'][0]
-    return str(item['arrival_partition']['S']).split('#', 1)[1]
 
 
 def hold_rows() -> list[str]:
@@ -385,6 +389,10 @@ def hold_rows() -> list[str]:
     return rows
 
 
+def _sections() -> list[str]:
+    return [*hold_rows(), '', *arrivals_rows()]
+
+
 def kept_section(report: str) -> str:
     """This bench's section of a README being regenerated by `make bench` (empty if none)."""
     if BEGIN not in report or END not in report:
@@ -402,12 +410,22 @@ def main() -> None:
     lines = [BEGIN, '', '## The arrivals index and the warm hold (`make bench-arrivals`)', '']
     lines.append(f'Generated on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}.')
     lines.append('')
-    with mock_aws():
-        point_dynamodb_at(None, 'bench-arrivals', 'bench-arrivals-idempotency')
-        create_tables(None)
-        lines += hold_rows()
-        lines.append('')
-        lines += arrivals_rows()
+    if os.environ.get('ARRIVALS_ON', 'ministack') == 'moto':
+        with mock_aws():
+            point_dynamodb_at(None, 'bench-arrivals', 'bench-arrivals-idempotency')
+            create_tables(None)
+            lines += _sections()
+    else:  # moto reads a GSI over the whole table per Query: minutes for this month
+        from local import emulators
+        from local.gateway import free_port
+
+        server = emulators.start_ministack(free_port())
+        try:
+            point_dynamodb_at(server.url, 'bench-arrivals', 'bench-arrivals-idempotency')
+            create_tables(server.url)
+            lines += _sections()
+        finally:
+            server.stop()
     lines += ['', END]
     text = '\n'.join(lines)
     print(text)

@@ -601,6 +601,44 @@ def test_bookings_by_arrival_of_several_hotels_merge_by_check_in_and_page_across
         )
 
 
+def test_bookings_by_arrival_of_skewed_hotels_page_the_same_whatever_the_page_size_and_filter(deps: Deps):
+    # Three hotels, one with most bookings and one with a single late one: the merge reads a
+    # little of each hotel at a time, so every page size must still give one exact order
+    catalogue(deps, nights=20)
+    rooms = {'h1': ROOM}
+    for hotel_id in ('h2', 'h3'):
+        deps.catalog.put_hotel(replace(HOTEL, id=hotel_id), create=True)
+        rooms[hotel_id] = replace(ROOM, id=f'rt-{hotel_id}', hotel_id=hotel_id)
+        deps.catalog.put_room_type(rooms[hotel_id], create=True)
+        deps.inventory.open_fresh(rooms[hotel_id], DAY, DAY + timedelta(days=19))
+    plan = [('h1', d) for d in range(0, 20, 2)] + [('h2', d) for d in range(12)] + [('h3', 19)]
+    made = []
+    for i, (hotel_id, day) in enumerate(plan):
+        b = booking(f'b{i:02d}', start=DAY + timedelta(days=day), nights=1)
+        b = replace(b, hotel_id=hotel_id, room_type_id=rooms[hotel_id].id)
+        if i % 4 == 0:
+            b = replace(b, hold_expires_at=NOW - timedelta(minutes=1))  # EXPIRED to clients
+        deps.bookings.create_hold(b)
+        made.append(b)
+    end = DAY + timedelta(days=20)
+    for statuses in (None, frozenset({BookingStatus.PENDING})):
+        wanted = [b for b in made if statuses is None or b.effective_status(NOW) in statuses]
+        for descending in (False, True):
+            expected = [b.id for b in sorted(wanted, key=lambda b: (b.check_in, b.id), reverse=descending)]
+            for limit in (1, 2, 5, 40):
+                ids, cursor = [], None
+                for _ in range(len(made) + 1):
+                    page = deps.bookings.list_by_arrival(
+                        ['h1', 'h2', 'h3'], DAY, end, now=NOW, statuses=statuses, limit=limit,
+                        cursor=cursor, descending=descending,
+                    )  # fmt: skip
+                    ids += [b.id for b in page.items]
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert ids == expected, (statuses, descending, limit)
+
+
 # ---------------------------------------------------------------- payment records
 
 

@@ -376,6 +376,13 @@ def _arrival_bounds(start: date, end: date) -> tuple[str, str]:
     return start.isoformat(), f'{(end - timedelta(days=1)).isoformat()}{BookingItem.ARRIVAL_KEY_END}'
 
 
+def _after(bounds: tuple[str, str], key: str | None, descending: bool) -> tuple[str, str]:
+    """``bounds`` narrowed to start at ``key`` (inclusive: the caller leaves that one out)."""
+    if key is None:
+        return bounds
+    return (bounds[0], key) if descending else (key, bounds[1])
+
+
 def _arrival_key(value: Booking) -> str:
     return BookingItem.arrival(value.check_in.isoformat(), value.id)[1]
 
@@ -875,21 +882,61 @@ class BookingRepository:
             bounds = (low, high) if after is None else ((after, high) if not descending else (low, after))
 
             month = months[index]
-            if len(hotels) == 1:
-                found = self._arrivals(hotels[0], month, bounds, condition, need, descending, after)
+            if len(hotels) <= 1:
+                found = self._arrivals(hotels[0], month, bounds, condition, need, descending, after) if hotels else []
             else:
-                futures = [
-                    _arrivals_pool.submit(self._arrivals, h, month, bounds, condition, need, descending, after)
-                    for h in hotels
-                ]
-                found = [b for future in futures for b in future.result()]
-            found.sort(key=_arrival_key, reverse=descending)
+                found = self._merged(hotels, month, bounds, condition, need, descending, after)
             items.extend(found[:need])
             if len(items) < limit:
                 index, after = index + 1, None
         full = len(items) == limit and index < len(months)
         next_cursor = encode_month_cursor(months[index], _arrival_key(items[-1])) if full else None
         return Page(items=items, next_cursor=next_cursor)
+
+    def _merged(
+        self,
+        hotels: list[str],
+        month: str,
+        bounds: tuple[str, str],
+        condition: Any,
+        need: int,
+        descending: bool,
+        after: str | None,
+    ) -> list[Booking]:
+        """The first ``need`` bookings of several hotels' partitions of one month, in key order.
+        Each hotel is read a little at a time (about ``need / hotels`` at first, twice as many at
+        each further round), and only while its next booking could still be on the page: its last
+        key read comes before the page's cutoff. About ``need + hotels`` items read, not
+        ``need x hotels``; one Query per hotel per round (in parallel)."""
+        step = -(-need // len(hotels)) + 1
+        read: list[Booking] = []
+        last: dict[str, str | None] = dict.fromkeys(hotels, after)
+        wanted = list(hotels)
+        while True:
+            futures = {
+                h: _arrivals_pool.submit(
+                    self._arrivals, h, month, _after(bounds, last[h], descending), condition, step, descending, last[h]
+                )
+                for h in wanted
+            }
+            for hotel_id, future in futures.items():
+                got = future.result()
+                read += got
+                if len(got) < step:  # fewer than asked: the hotel has nothing more in the range
+                    del last[hotel_id]
+                else:
+                    last[hotel_id] = _arrival_key(got[-1])
+            read.sort(key=_arrival_key, reverse=descending)
+            if len(read) < need:
+                wanted = list(last)
+            else:
+                cutoff = _arrival_key(read[need - 1])
+                wanted = [
+                    h for h, key in last.items() if key is not None and (key > cutoff if descending else key < cutoff)
+                ]
+            if not wanted:
+                return read[:need]
+            step *= 2
 
     def _arrivals(
         self,
