@@ -879,8 +879,7 @@ class BookingRepository:
         items: list[Booking] = []
         while index < len(months) and len(items) < limit:
             need = limit - len(items)
-            bounds = (low, high) if after is None else ((after, high) if not descending else (low, after))
-
+            bounds = _after((low, high), after, descending)
             month = months[index]
             if len(hotels) <= 1:
                 found = self._arrivals(hotels[0], month, bounds, condition, need, descending, after) if hotels else []
