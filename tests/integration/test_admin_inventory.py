@@ -19,8 +19,6 @@ from tests.support.fixtures import assert_inventory_balances
 
 pytestmark = pytest.mark.usefixtures('aws')
 
-TODAY = datetime.now(UTC).date()
-
 
 @pytest.fixture
 def admin() -> str:
@@ -33,7 +31,9 @@ def room():
 
 
 def day(offset: int) -> date:
-    return TODAY + timedelta(days=offset)
+    """A day from today, read when asked (a module-level "today" goes stale when a run crosses
+    midnight UTC, and the room's nights open from the real today)."""
+    return datetime.now(UTC).date() + timedelta(days=offset)
 
 
 def put(api: Api, admin: str, room_type_id: str, start: date, end: date, **fields):
@@ -130,7 +130,7 @@ def test_stop_sell_keeps_existing_bookings(api: Api, admin: str, room):
 
 
 def test_weekdays_limit_a_change_to_those_days_of_the_range(api: Api, admin: str, room):
-    start = day(7 - TODAY.weekday() + 14)  # a Monday two weeks ahead
+    start = day(7 - day(0).weekday() + 14)  # a Monday two weeks ahead
     reply = put(api, admin, room.id, start, start + timedelta(days=14), weekdays=[5, 6], allotment=1)
     changed = {date.fromisoformat(n['date']).isoweekday() for n in reply.json['nights'] if n['allotment'] == 1}
     assert changed == {5, 6}
