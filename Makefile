@@ -133,7 +133,10 @@ bench: install ## Benchmarks (prints figures; not a test)
 bench-housekeeping: install ## DynamoDB calls and time of housekeeping runs for HK_ROOM_TYPES (200) room types (not a test)
 	$(PY) -m bench.housekeeping
 
+bench-arrivals: install ## Arrivals index reads (a month of ARRIVALS_BOOKINGS=10000 over ARRIVALS_HOTELS=50) and a warm hold's calls, before/after; writes its section of bench/README.md (not a test)
+	$(PY) -m bench.arrivals
+
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping clean
+.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping bench-arrivals clean

@@ -478,7 +478,10 @@ def main() -> None:
     package_sizes()
     for line in FINDINGS.strip('\n').splitlines():
         out(line)
-    REPORT.write_text('\n'.join(lines) + '\n')
+    from bench.arrivals import kept_section
+
+    previous = REPORT.read_text() if REPORT.exists() else ''
+    REPORT.write_text('\n'.join(lines) + '\n' + kept_section(previous))  # other benches' sections stay
     print(f'wrote {REPORT.relative_to(ROOT)}')
 
 

@@ -435,6 +435,8 @@ class FakeInventory:
 class FakeBookings:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # The hotels each arrivals read named (one index partition per hotel and month in DynamoDB).
+        self.arrival_reads: list[frozenset[str]] = []
 
     def _take(self, booking: Booking, rooms: int) -> None:
         """Move the booking's nights by ``rooms`` (negative: take), all or none, with the guards of
@@ -706,39 +708,43 @@ class FakeBookings:
 
     def list_by_arrival(
         self,
+        hotel_ids: Collection[str],
         start: date,
         end: date,
         *,
         now: datetime,
         statuses: frozenset[BookingStatus] | None = None,
-        hotel_id: str | None = None,
         room_type_id: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
     ) -> Page[Booking]:
+        hotels = frozenset(hotel_ids)
+        self.arrival_reads.append(hotels)
         found = [
             b
             for b in self.store.bookings.values()
             if start <= b.check_in < end
+            and b.hotel_id in hotels
             and (statuses is None or b.effective_status(now) in statuses)
-            and (not hotel_id or b.hotel_id == hotel_id)
             and (not room_type_id or b.room_type_id == room_type_id)
         ]
         found.sort(key=lambda b: (b.check_in, b.id), reverse=descending)
-        return _page(found, limit, cursor, f'arrivals:{start}:{end}')
+        return _page(found, limit, cursor, f'arrivals:{",".join(sorted(hotels))}:{start}:{end}')
 
     def holding_rooms(
-        self, start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+        self, hotel_ids: Collection[str], start: date, end: date, *, room_type_id: str | None = None
     ) -> list[Booking]:
         earliest = start - timedelta(days=MAX_STAY_HARD_LIMIT)
+        hotels = frozenset(hotel_ids)
+        self.arrival_reads.append(hotels)
         return [
             b
             for b in self.store.bookings.values()
             if b.status in HOLDING_STATUSES
             and earliest <= b.check_in < end
             and b.check_out > start
-            and (not hotel_id or b.hotel_id == hotel_id)
+            and b.hotel_id in hotels
             and (not room_type_id or b.room_type_id == room_type_id)
         ]
 

@@ -546,14 +546,97 @@ def test_bookings_by_arrival_filter_on_the_status_clients_see(deps: Deps):
     when = NOW + timedelta(hours=1)  # b1's hold has passed, not yet swept
 
     def listed(*statuses: BookingStatus) -> list[str]:
-        page = deps.bookings.list_by_arrival(DAY, DAY + timedelta(days=5), now=when, statuses=frozenset(statuses))
+        page = deps.bookings.list_by_arrival(
+            [HOTEL.id], DAY, DAY + timedelta(days=5), now=when, statuses=frozenset(statuses)
+        )
         return [b.id for b in page.items]
 
     assert listed(BookingStatus.EXPIRED) == ['b1']
     assert listed(BookingStatus.PENDING) == ['b2']
     assert listed(BookingStatus.PENDING, BookingStatus.EXPIRED) == ['b1', 'b2']
-    holding = deps.bookings.holding_rooms(DAY, DAY + timedelta(days=1))
+    holding = deps.bookings.holding_rooms([HOTEL.id], DAY, DAY + timedelta(days=1))
     assert [b.id for b in holding] == ['b1']  # stored PENDING: its rooms are held until swept
+
+
+def test_bookings_by_arrival_of_several_hotels_merge_by_check_in_and_page_across_months(deps: Deps):
+    # Two hotels (two partitions of the arrivals index per month), 40 days: at least two months
+    other_hotel = replace(HOTEL, id='h2', name='Hill')
+    other_room = replace(ROOM, id='rt2', hotel_id='h2')
+    catalogue(deps, nights=40)
+    deps.catalog.put_hotel(other_hotel, create=True)
+    deps.catalog.put_room_type(other_room, create=True)
+    deps.inventory.open_fresh(other_room, DAY, DAY + timedelta(days=39))
+    made = []
+    for i in range(40):
+        b = booking(f'b{i:02d}', start=DAY + timedelta(days=i), nights=1)
+        if i % 3:
+            b = replace(b, hotel_id='h2', room_type_id='rt2')
+        deps.bookings.create_hold(b)
+        made.append(b)
+    end = DAY + timedelta(days=40)
+
+    def every_page(hotels: list[str], descending: bool = False) -> tuple[list[str], int]:
+        ids, cursor, pages = [], None, 0
+        while True:
+            page = deps.bookings.list_by_arrival(
+                hotels, DAY, end, now=NOW, limit=7, cursor=cursor, descending=descending
+            )
+            ids += [b.id for b in page.items]
+            pages += 1
+            if page.next_cursor is None:
+                return ids, pages
+            cursor = page.next_cursor
+
+    both, pages = every_page(['h1', 'h2'])
+    assert both == [b.id for b in made] and pages <= 40 // 7 + 2  # one order across hotels, no repeats
+    assert every_page(['h2', 'h1'], descending=True)[0] == [b.id for b in reversed(made)]
+    assert every_page(['h1'])[0] == [b.id for b in made if b.hotel_id == 'h1']  # only the hotels named
+    assert every_page([])[0] == []
+    held = deps.bookings.holding_rooms(['h2'], DAY + timedelta(days=1), DAY + timedelta(days=3))
+    assert sorted(b.id for b in held) == ['b01', 'b02']
+    first = deps.bookings.list_by_arrival(['h1', 'h2'], DAY, end, now=NOW, limit=7)
+    with pytest.raises(errors.InvalidCursor):  # a cursor of another range
+        deps.bookings.list_by_arrival(
+            ['h1', 'h2'], DAY + timedelta(days=400), end + timedelta(days=400), now=NOW, cursor=first.next_cursor
+        )
+
+
+def test_bookings_by_arrival_of_skewed_hotels_page_the_same_whatever_the_page_size_and_filter(deps: Deps):
+    # Three hotels, one with most bookings and one with a single late one: the merge reads a
+    # little of each hotel at a time, so every page size must still give one exact order
+    catalogue(deps, nights=20)
+    rooms = {'h1': ROOM}
+    for hotel_id in ('h2', 'h3'):
+        deps.catalog.put_hotel(replace(HOTEL, id=hotel_id), create=True)
+        rooms[hotel_id] = replace(ROOM, id=f'rt-{hotel_id}', hotel_id=hotel_id)
+        deps.catalog.put_room_type(rooms[hotel_id], create=True)
+        deps.inventory.open_fresh(rooms[hotel_id], DAY, DAY + timedelta(days=19))
+    plan = [('h1', d) for d in range(0, 20, 2)] + [('h2', d) for d in range(12)] + [('h3', 19)]
+    made = []
+    for i, (hotel_id, day) in enumerate(plan):
+        b = booking(f'b{i:02d}', start=DAY + timedelta(days=day), nights=1)
+        b = replace(b, hotel_id=hotel_id, room_type_id=rooms[hotel_id].id)
+        if i % 4 == 0:
+            b = replace(b, hold_expires_at=NOW - timedelta(minutes=1))  # EXPIRED to clients
+        deps.bookings.create_hold(b)
+        made.append(b)
+    end = DAY + timedelta(days=20)
+    for statuses in (None, frozenset({BookingStatus.PENDING})):
+        wanted = [b for b in made if statuses is None or b.effective_status(NOW) in statuses]
+        for descending in (False, True):
+            expected = [b.id for b in sorted(wanted, key=lambda b: (b.check_in, b.id), reverse=descending)]
+            for limit in (1, 2, 5, 40):
+                ids, cursor = [], None
+                for _ in range(len(made) + 1):
+                    page = deps.bookings.list_by_arrival(
+                        ['h1', 'h2', 'h3'], DAY, end, now=NOW, statuses=statuses, limit=limit,
+                        cursor=cursor, descending=descending,
+                    )  # fmt: skip
+                    ids += [b.id for b in page.items]
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                assert ids == expected, (statuses, descending, limit)
 
 
 # ---------------------------------------------------------------- payment records

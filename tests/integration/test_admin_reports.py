@@ -317,6 +317,19 @@ def test_cursor_pagination_walks_every_booking_once(api: Api, admin: str, ledger
         assert len(seen) == 5
 
 
+def test_the_list_reads_one_partition_per_month_of_the_hotel_named_or_of_each_hotel(
+    api: Api, admin: str, ledger, monkeypatch
+):
+    months = len({day(n).strftime('%Y-%m') for n in range(120)})
+    with count_calls(monkeypatch) as one_hotel:
+        assert listing(api, admin, hotel_id='porto', limit=100) == [ledger['pending'].id, ledger['expired'].id]
+    assert one_hotel.calls == {'GetItem': 1, 'Query': months}  # the session; the hotel's month partitions
+    with count_calls(monkeypatch) as every_hotel:
+        assert len(listing(api, admin, limit=100)) == 5
+    # the session; the hotel list (no catalogue cache in tests); each hotel's month partitions
+    assert every_hotel.calls == {'GetItem': 1, 'Query': 1 + 2 * months}
+
+
 def test_filtered_pages_fill_up_across_empty_months(api: Api, admin: str, ledger):
     page = api.get(
         '/api/admin/bookings',
@@ -326,8 +339,8 @@ def test_filtered_pages_fill_up_across_empty_months(api: Api, admin: str, ledger
     assert [b['id'] for b in page['items']] == [ledger['confirmed'].id, ledger['later'].id]
 
 
-def forged_cursor(month: str) -> str:
-    raw = json.dumps({'m': month, 'k': {'arrival_month': {'S': 'other'}, 'pk': {'S': 'USER#x'}}}).encode()
+def forged_cursor(month: str, after: object = None) -> str:
+    raw = json.dumps({'m': month, 'a': f'{month}-01#x' if after is None else after}).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip('=')
 
 
@@ -335,7 +348,8 @@ def forged_cursor(month: str) -> str:
     ('query', 'status', 'code'),
     [
         ({'cursor': 'not-a-cursor!'}, 400, 'invalid_cursor'),
-        ({'cursor': forged_cursor(day(0).strftime('%Y-%m'))}, 400, 'invalid_cursor'),
+        ({'cursor': forged_cursor(day(0).strftime('%Y-%m'), after='1999-01-01#x')}, 400, 'invalid_cursor'),
+        ({'cursor': forged_cursor(day(0).strftime('%Y-%m'), after={'pk': 'USER#x'})}, 400, 'invalid_cursor'),
         ({'cursor': forged_cursor('1999-01')}, 400, 'invalid_cursor'),
         ({'to': day(0).isoformat()}, 422, 'invalid_dates'),
         ({'to': day(400).isoformat()}, 422, 'range_too_long'),

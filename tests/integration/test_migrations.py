@@ -33,8 +33,8 @@ NOW = datetime.now(UTC)
 
 @dataclass
 class Legacy:
-    """Data as an earlier version wrote it: no arrival keys, rule references, room-type counts,
-    night TTLs or default allotments."""
+    """Data as an earlier version wrote it: no arrival keys (nor arrival partitions), rule
+    references, room-type counts, night TTLs or default allotments."""
 
     hotel: Hotel
     room_types: list[RoomType]
@@ -56,7 +56,13 @@ def legacy_world(bookings: int = 6) -> Legacy:
     ]
     rules = [factories.rule(hotel, ('percent', 10), priority=i) for i in range(3)]
     for booking in held:
-        _strip(BookingItem, BookingItem.key(booking.id), BookingItem.arrival_month, BookingItem.arrival_key)
+        _strip(
+            BookingItem,
+            BookingItem.key(booking.id),
+            BookingItem.arrival_month,
+            BookingItem.arrival_key,
+            BookingItem.arrival_partition,
+        )
     for rule in rules:
         RuleRefItem(*RuleRefItem.key(rule.id)).delete()
     _strip(HotelItem, HotelItem.key(hotel.id), HotelItem.room_types)
@@ -115,11 +121,14 @@ def assert_current_shape(world: Legacy) -> None:
     """What the API reads works again on the old data."""
     for booking in world.bookings:
         item = BookingItem.get(*BookingItem.key(booking.id))
-        assert (item.arrival_month, item.arrival_key) == (
+        assert (item.arrival_month, item.arrival_key, item.arrival_partition) == (
             booking.check_in.strftime('%Y-%m'),
             f'{booking.check_in.isoformat()}#{booking.id}',
+            f'{booking.hotel_id}#{booking.check_in.strftime("%Y-%m")}',
         )
-    listed = deps().bookings.list_by_arrival(NOW.date(), NOW.date() + timedelta(days=10), now=NOW, limit=100)
+    listed = deps().bookings.list_by_arrival(
+        [world.hotel.id], NOW.date(), NOW.date() + timedelta(days=10), now=NOW, limit=100
+    )
     assert {b.id for b in listed.items} >= {b.id for b in world.bookings}
     assert all(deps().catalog.get_rule(rule_id).hotel_id == world.hotel.id for rule_id in world.rule_ids)
     assert HotelItem.get(*HotelItem.key(world.hotel.id)).room_types == 2
@@ -143,6 +152,7 @@ def test_the_migrations_bring_old_data_to_the_current_shape_and_a_second_run_cha
         '0003-hotel-room-type-counts': 1,
         '0004-inventory-ttl': world.nights,
         '0005-room-type-default-allotment': 2,
+        '0006-booking-arrival-partitions': 6,
     }
     assert len(audit.lines) == sum(changed(first).values())
     assert [line['migration'] for line in audit.lines] == sorted(line['migration'] for line in audit.lines)
@@ -294,10 +304,53 @@ def test_make_migrate_lists_dry_runs_and_runs_the_migrations_with_an_audit_file(
     dry = tmp_path / 'dry.jsonl'
     assert migrate.main(['--table', table, '--dry-run', '--audit-log', str(dry)]) == 0
     assert 'dry run, nothing written' in capsys.readouterr().out
-    assert len(dry.read_text().splitlines()) == 6 + 3 + 1 + 16 + 2
+    assert len(dry.read_text().splitlines()) == 6 + 3 + 1 + 16 + 2 + 6
     done = tmp_path / 'run.jsonl'
     assert migrate.main(['--table', table, '--audit-log', str(done)]) == 0
     assert 'all done' in capsys.readouterr().out
     lines = [json.loads(line) for line in done.read_text().splitlines()]
-    assert len(lines) == 28 and not any(line['dry_run'] for line in lines)
+    assert len(lines) == 34 and not any(line['dry_run'] for line in lines)
     assert migrate.main(['--table', table]) == 0  # again: nothing to do
+
+
+def test_the_arrival_partition_backfill_stopped_half_way_resumes_and_a_second_run_changes_nothing():
+    # Given 12 bookings the previous release wrote (arrival keys, no arrival partition): the
+    # hotel_arrivals index does not list them
+    hotel = factories.hotel()
+    room_type = factories.room_type(hotel, total_rooms=12, open_days=8)
+    held = [
+        factories.booking(f'guest-{i}', room_type, NOW.date() + timedelta(days=1 + i % 5), nights=1) for i in range(12)
+    ]
+    for booking in held:
+        _strip(BookingItem, BookingItem.key(booking.id), BookingItem.arrival_partition)
+    span = (NOW.date(), NOW.date() + timedelta(days=10))
+
+    def listed() -> set[str]:
+        return {b.id for b in deps().bookings.list_by_arrival([hotel.id], *span, now=NOW, limit=100).items}
+
+    assert listed() == set()
+    migration = '0006-booking-arrival-partitions'
+    audit, writes = Audit(), Counter[str]()
+
+    def crash_at_the_seventh(change: Change) -> None:
+        writes['all'] += 1
+        if writes['all'] == 7:
+            raise ConnectionError('the process died')
+
+    # When the backfill dies in the middle of its second page of 5
+    with pytest.raises(ConnectionError):
+        run(Store(crash_at_the_seventh), audit, page_size=5)
+    state = Store().state(migration)
+    assert state is not None and state.status == 'running' and state.last_key is not None
+    assert len(listed()) == 6
+    # Then the next run continues from the last page recorded: every booking changed exactly once
+    assert run(audit=audit, page_size=5).complete
+    assert audit.per_item(migration) == Counter(
+        {json.dumps({'pk': f'BOOKING#{b.id}', 'sk': 'META'}, sort_keys=True): 1 for b in held}
+    )
+    assert listed() == {b.id for b in held}
+    # And run again from the start (its record removed), it scans and changes nothing
+    MigrationItem(*MigrationItem.key(migration)).delete()
+    again = Audit()
+    [report] = [m for m in run(audit=again).migrations if m.migration_id == migration]
+    assert (report.status, report.changed, again.lines) == ('done', 0, [])

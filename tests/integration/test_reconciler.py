@@ -17,13 +17,13 @@ from tests.support.deps import deps
 pytestmark = pytest.mark.usefixtures('aws')
 
 
-def _booking(now: datetime, days_ahead: int, status: BookingStatus) -> Booking:
+def _booking(now: datetime, days_ahead: int, status: BookingStatus, hotel_id: str) -> Booking:
     check_in = now.date() + timedelta(days=days_ahead)
     return factories.overwrite(
         Booking(
             id=factories.unique('b'),
             user_id='guest',
-            hotel_id='h',
+            hotel_id=hotel_id,
             room_type_id='rt',
             check_in=check_in,
             check_out=check_in + timedelta(days=1),
@@ -43,9 +43,10 @@ def _booking(now: datetime, days_ahead: int, status: BookingStatus) -> Booking:
 @pytest.mark.no_audit  # a CONFIRMED booking without a payment, on purpose: the reconciler must find it
 def test_a_pass_reads_the_arrivals_index_a_page_at_a_time_never_scans_and_reports_the_seeded_case(monkeypatch):
     now = datetime.now(UTC)
-    for i in range(60):  # expired unpaid holds over two months: nothing wrong with them
-        _booking(now, 1 + i, BookingStatus.EXPIRED)
-    bad = _booking(now, 20, BookingStatus.CONFIRMED)  # a stay nobody paid for
+    hotels = [factories.hotel().id for _ in range(2)]
+    for i in range(60):  # expired unpaid holds over two months, two hotels: nothing wrong with them
+        _booking(now, 1 + i, BookingStatus.EXPIRED, hotels[i % 2])
+    bad = _booking(now, 20, BookingStatus.CONFIRMED, hotels[1])  # a stay nobody paid for
     current = deps().settings
     with count_calls(monkeypatch) as calls:
         report = reconciler.reconcile(deps(), now, stripe=False)
@@ -58,8 +59,11 @@ def test_a_pass_reads_the_arrivals_index_a_page_at_a_time_never_scans_and_report
     months = (last.year - first.year) * 12 + last.month - first.month + 1
     assert calls['Scan'] == 0
     assert (calls['GetItem'], calls['PutItem']) == (1, pages)  # the progress: read once, written per page
-    assert calls['Query'] <= months + pages  # each month partition of the window, and a page more where full
-    print(f'\nreconciler, 61 bookings: {dict(calls.calls)} ({months} months in the window)')
+    # the hotel list once, then hotel by hotel each month partition of the window, and a Query
+    # more where a page ends inside a partition
+    partitions = len(hotels) * months
+    assert calls['Query'] <= 1 + partitions + pages
+    print(f'\nreconciler, 61 bookings: {dict(calls.calls)} ({months} months x {len(hotels)} hotels)')
     # A second run that day: one read
     with count_calls(monkeypatch) as again:
         assert reconciler.reconcile(deps(), now, stripe=False).already_done

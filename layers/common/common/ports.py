@@ -329,19 +329,24 @@ class BookingRepository(Protocol):
     def scan_hold_slots(self) -> Iterable[tuple[str, list[HeldSlot]]]: ...
     def list_by_arrival(
         self,
+        hotel_ids: Collection[str],
         start: date,
         end: date,
         *,
         now: datetime,
         statuses: frozenset[BookingStatus] | None = None,
-        hotel_id: str | None = None,
         room_type_id: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
-    ) -> Page[Booking]: ...
+    ) -> Page[Booking]:
+        """The bookings of these hotels checking in from ``start`` to ``end`` (exclusive), by
+        check-in then id. Reads one index partition per hotel and month: name only the hotels
+        wanted (docs/data-model.md, "Sharded arrivals")."""
+        ...
+
     def holding_rooms(
-        self, start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+        self, hotel_ids: Collection[str], start: date, end: date, *, room_type_id: str | None = None
     ) -> list[Booking]: ...
     def scan(self) -> Iterable[Booking]: ...
 

@@ -4,8 +4,10 @@ One table, generic keys ``pk``/``sk``, four global secondary indexes:
 - ``gsi1`` (gsi1pk, gsi1sk): catalogue listings and a user's bookings, newest first;
 - ``pending`` (pending_shard, hold_expires_at): SPARSE, only PENDING bookings carry
   ``pending_shard``, so the sweeper reads due holds without ever scanning.
-- ``arrivals`` (arrival_month, arrival_key): every booking by check-in month, then check-in date;
-  the admin booking list, the occupancy report and the reconciler read date ranges from it.
+- ``hotel_arrivals`` (arrival_partition, arrival_key): every booking by hotel and check-in month,
+  then check-in date; the admin booking list, the occupancy report and the reconciler read date
+  ranges from it, one partition per hotel and month (it replaced ``arrivals``, one partition per
+  month platform-wide: docs/data-model.md, "Sharded arrivals").
 - ``outbox`` (outbox_shard, outbox_due_at): SPARSE, keys only: bookings the sweeper owes work
   (a refund to make, a PaymentIntent left open), by when it is due.
 
@@ -77,15 +79,17 @@ class OutboxIndex(GlobalSecondaryIndex[Any]):
 
 
 class ArrivalsIndex(GlobalSecondaryIndex[Any]):
-    """Bookings by check-in: one partition per check-in month (``YYYY-MM``), sorted by
-    ``{check_in}#{booking_id}``. Both keys are fixed when the booking is made (check-in never
-    changes), so status changes never move an item between partitions."""
+    """Bookings by hotel and check-in: one partition per hotel and check-in month
+    (``{hotel_id}#{YYYY-MM}``), sorted by ``{check_in}#{booking_id}``. The keys are fixed when the
+    booking is made (hotel and check-in never change), so status changes never move an item
+    between partitions. A month's bookings spread over as many partitions as hotels sell it; one
+    hotel's month is one partition, read with one Query (docs/capacity.md, "Sharded arrivals")."""
 
     class Meta:
-        index_name = 'arrivals'
+        index_name = 'hotel_arrivals'
         projection = AllProjection()
 
-    arrival_month = UnicodeAttribute(hash_key=True)
+    arrival_partition = UnicodeAttribute(hash_key=True)
     arrival_key = UnicodeAttribute(range_key=True)
 
 
@@ -357,7 +361,11 @@ class BookingItem(_Item):
     gsi1 = Gsi1()
     pending = PendingIndex()
     arrivals = ArrivalsIndex()
-    # Set once at creation (see ArrivalsIndex); null only on items written before the index.
+    # Set once at creation (see ArrivalsIndex); null only on items written before the index
+    # (migrations 0001 and 0006 set them). ``arrival_month`` keyed the index ``arrivals`` that
+    # ``hotel_arrivals`` replaced: still written until that index is dropped everywhere
+    # (docs/data-model.md, "Sharded arrivals"), read by nothing.
+    arrival_partition = UnicodeAttribute(null=True)
     arrival_month = UnicodeAttribute(null=True)
     arrival_key = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute()
@@ -416,6 +424,11 @@ class BookingItem(_Item):
     def arrival(check_in: str, booking_id: str) -> tuple[str, str]:
         """``arrival_month`` and ``arrival_key`` of a booking (ISO check-in date)."""
         return check_in[:7], f'{check_in}#{booking_id}'
+
+    @staticmethod
+    def arrival_partition_of(hotel_id: str, month: str) -> str:
+        """The ``hotel_arrivals`` partition of a hotel's check-ins in ``month`` (``YYYY-MM``)."""
+        return f'{hotel_id}#{month}'
 
     @staticmethod
     def user_partition(user_id: str) -> str:

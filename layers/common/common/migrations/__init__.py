@@ -14,6 +14,7 @@ from common.migrations import (
     m0003_hotel_room_type_counts,
     m0004_inventory_ttl,
     m0005_room_type_default_allotment,
+    m0006_booking_arrival_partitions,
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -22,4 +23,5 @@ MIGRATIONS: tuple[Migration, ...] = (
     m0003_hotel_room_type_counts.MIGRATION,
     m0004_inventory_ttl.MIGRATION,
     m0005_room_type_default_allotment.MIGRATION,
+    m0006_booking_arrival_partitions.MIGRATION,
 )

@@ -250,19 +250,19 @@ def decode_cursor(cursor: str | None, partition_attr: str, partition_value: str)
     return key
 
 
-def encode_month_cursor(month: str, key: dict[str, Any] | None) -> str:
-    """A cursor over several month partitions: the month and the key within it."""
-    return _encode({'m': month, 'k': key})
+def encode_month_cursor(month: str, after: str) -> str:
+    """A cursor over several month partitions (of one or many hotels): the month and the sort key
+    of the last item returned, so the next page reads after it in every partition of the month."""
+    return _encode({'m': month, 'a': after})
 
 
-def decode_month_cursor(
-    cursor: str, months: list[str], partition_attr: str, allowed: set[str]
-) -> tuple[int, dict[str, Any] | None]:
-    """The index of the cursor's month in ``months`` and the key to continue from."""
+def decode_month_cursor(cursor: str, months: list[str]) -> tuple[int, str]:
+    """The index of the cursor's month in ``months`` and the sort key to continue after, which
+    must belong to that month (``YYYY-MM-DD#...``)."""
     decoded = _decode(cursor)
     if not isinstance(decoded, dict) or decoded.get('m') not in months:
         raise errors.InvalidCursor('The cursor does not belong to this date range')
-    key = decoded.get('k')
-    if key is not None and (not _string_key(key, allowed) or key.get(partition_attr) != {'S': decoded['m']}):
+    after = decoded.get('a')
+    if not isinstance(after, str) or not after.startswith(f'{decoded["m"]}-') or set(decoded) != {'m', 'a'}:
         raise errors.InvalidCursor()
-    return months.index(decoded['m']), key
+    return months.index(decoded['m']), after

@@ -55,6 +55,9 @@ from common.timeutil import iso, parse_date, parse_instant
 # The shards of the pending index are read in parallel when looking for due holds (a refused hold,
 # a search): a few threads per process, shared.
 _shard_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='pending-shards')
+# The hotel_arrivals partitions of several hotels (a platform-wide listing or report) are read in
+# parallel, as the pending shards are.
+_arrivals_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='arrivals')
 
 
 def pending_shard(booking_id: str, shards: int) -> str:
@@ -202,6 +205,7 @@ def booking_item(value: Booking, shards: int) -> BookingItem:
         *BookingItem.key(value.id),
         gsi1pk=BookingItem.user_partition(value.user_id),
         gsi1sk=BookingItem.user_sort_key(iso(value.created_at), value.id),
+        arrival_partition=BookingItem.arrival_partition_of(value.hotel_id, arrival_month),
         arrival_month=arrival_month,
         arrival_key=arrival_key,
         pending_shard=pending_shard(value.id, shards) if value.status is BookingStatus.PENDING else None,
@@ -367,10 +371,20 @@ def _months(first: date, last: date) -> list[str]:
     return months
 
 
-def _arrivals_between(start: date, end: date) -> Any:
-    return BookingItem.arrival_key.between(
-        start.isoformat(), f'{(end - timedelta(days=1)).isoformat()}{BookingItem.ARRIVAL_KEY_END}'
-    )
+def _arrival_bounds(start: date, end: date) -> tuple[str, str]:
+    """The first and last ``arrival_key`` of check-ins from ``start`` to ``end`` (exclusive)."""
+    return start.isoformat(), f'{(end - timedelta(days=1)).isoformat()}{BookingItem.ARRIVAL_KEY_END}'
+
+
+def _after(bounds: tuple[str, str], key: str | None, descending: bool) -> tuple[str, str]:
+    """``bounds`` narrowed to start at ``key`` (inclusive: the caller leaves that one out)."""
+    if key is None:
+        return bounds
+    return (bounds[0], key) if descending else (key, bounds[1])
+
+
+def _arrival_key(value: Booking) -> str:
+    return BookingItem.arrival(value.check_in.isoformat(), value.id)[1]
 
 
 def _either(conditions: Sequence[Any]) -> Any:
@@ -380,9 +394,7 @@ def _either(conditions: Sequence[Any]) -> Any:
     return combined
 
 
-def _booking_filter(
-    statuses: frozenset[BookingStatus] | None, hotel_id: str | None, room_type_id: str | None, now: datetime
-) -> Any:
+def _booking_filter(statuses: frozenset[BookingStatus] | None, room_type_id: str | None, now: datetime) -> Any:
     """Filter on the status a client sees: a PENDING hold past its expiry is EXPIRED even before
     the sweeper has caught the stored status up."""
     conditions = []
@@ -397,8 +409,6 @@ def _booking_filter(
         if BookingStatus.EXPIRED in statuses:
             parts.append((BookingItem.status == BookingStatus.EXPIRED.value) | (pending & (expires <= iso(now))))
         conditions.append(_either(parts))
-    if hotel_id:
-        conditions.append(BookingItem.hotel_id == hotel_id)
     if room_type_id:
         conditions.append(BookingItem.room_type_id == room_type_id)
     combined = None
@@ -841,60 +851,140 @@ class BookingRepository:
 
     def list_by_arrival(
         self,
+        hotel_ids: Collection[str],
         start: date,
         end: date,
         *,
         now: datetime,
         statuses: frozenset[BookingStatus] | None = None,
-        hotel_id: str | None = None,
         room_type_id: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
         descending: bool = False,
     ) -> Page[Booking]:
-        """Bookings checking in from ``start`` (inclusive) to ``end`` (exclusive), by check-in date:
-        one Query per month partition of the ``arrivals`` index until the page is full. Filters
-        (status, hotel, room type) are applied by DynamoDB; the cursor is the month and the key of
-        the last booking returned."""
+        """The bookings of ``hotel_ids`` checking in from ``start`` (inclusive) to ``end``
+        (exclusive), by check-in date then booking id: per month, one Query per hotel's partition
+        of ``hotel_arrivals`` (in parallel), merged, until the page is full. Filters (status, room
+        type) are applied by DynamoDB. The cursor is the month and the key of the last booking
+        returned: the next page reads after it in every hotel's partition of that month."""
         months = _months(start, end - timedelta(days=1))
         if descending:
             months.reverse()
-        allowed = {'pk', 'sk', 'arrival_month', 'arrival_key'}
-        index, key = decode_month_cursor(cursor, months, 'arrival_month', allowed) if cursor else (0, None)
-        condition = _booking_filter(statuses, hotel_id, room_type_id, now)
+        index, after = decode_month_cursor(cursor, months) if cursor else (0, None)
+        low, high = _arrival_bounds(start, end)
+        if after is not None and not low <= after <= high:
+            raise errors.InvalidCursor('The cursor does not belong to this date range')
+        condition = _booking_filter(statuses, room_type_id, now)
+        hotels = sorted(set(hotel_ids))
         items: list[Booking] = []
         while index < len(months) and len(items) < limit:
-            result = BookingItem.arrivals.query(
-                months[index],
-                _arrivals_between(start, end),
-                filter_condition=condition,
-                scan_index_forward=not descending,
-                limit=limit - len(items),
-                page_size=max(limit, 100),
-                last_evaluated_key=key,
-            )
-            items.extend(booking(i) for i in self._table.read(result))
-            key = result.last_evaluated_key
-            if key is None:
-                index += 1
-        next_cursor = encode_month_cursor(months[index], key) if index < len(months) else None
+            need = limit - len(items)
+            bounds = _after((low, high), after, descending)
+            month = months[index]
+            if len(hotels) <= 1:
+                found = self._arrivals(hotels[0], month, bounds, condition, need, descending, after) if hotels else []
+            else:
+                found = self._merged(hotels, month, bounds, condition, need, descending, after)
+            items.extend(found[:need])
+            if len(items) < limit:
+                index, after = index + 1, None
+        full = len(items) == limit and index < len(months)
+        next_cursor = encode_month_cursor(months[index], _arrival_key(items[-1])) if full else None
         return Page(items=items, next_cursor=next_cursor)
 
-    def holding_rooms(
-        self, start: date, end: date, *, hotel_id: str | None = None, room_type_id: str | None = None
+    def _merged(
+        self,
+        hotels: list[str],
+        month: str,
+        bounds: tuple[str, str],
+        condition: Any,
+        need: int,
+        descending: bool,
+        after: str | None,
     ) -> list[Booking]:
-        """PENDING and CONFIRMED bookings with a night in [start, end): arrivals from
-        ``MAX_STAY_HARD_LIMIT`` nights before ``start`` (no stay is longer) that leave after it."""
+        """The first ``need`` bookings of several hotels' partitions of one month, in key order.
+        Each hotel is read a little at a time (about ``need / hotels`` at first, twice as many at
+        each further round), and only while its next booking could still be on the page: its last
+        key read comes before the page's cutoff. About ``need + hotels`` items read, not
+        ``need x hotels``; one Query per hotel per round (in parallel)."""
+        step = -(-need // len(hotels)) + 1
+        read: list[Booking] = []
+        last: dict[str, str | None] = dict.fromkeys(hotels, after)
+        wanted = list(hotels)
+        while True:
+            futures = {
+                h: _arrivals_pool.submit(
+                    self._arrivals, h, month, _after(bounds, last[h], descending), condition, step, descending, last[h]
+                )
+                for h in wanted
+            }
+            for hotel_id, future in futures.items():
+                got = future.result()
+                read += got
+                if len(got) < step:  # fewer than asked: the hotel has nothing more in the range
+                    del last[hotel_id]
+                else:
+                    last[hotel_id] = _arrival_key(got[-1])
+            read.sort(key=_arrival_key, reverse=descending)
+            if len(read) < need:
+                wanted = list(last)
+            else:
+                cutoff = _arrival_key(read[need - 1])
+                wanted = [
+                    h for h, key in last.items() if key is not None and (key > cutoff if descending else key < cutoff)
+                ]
+            if not wanted:
+                return read[:need]
+            step *= 2
+
+    def _arrivals(
+        self,
+        hotel_id: str,
+        month: str,
+        bounds: tuple[str, str],
+        condition: Any,
+        need: int,
+        descending: bool,
+        skip: str | None,
+    ) -> list[Booking]:
+        """Up to ``need`` bookings of one hotel's month partition within ``bounds`` (inclusive),
+        leaving out the one keyed ``skip`` (the last of the previous page)."""
+        wanted = need + (skip is not None)
+        query = BookingItem.arrivals.query(
+            BookingItem.arrival_partition_of(hotel_id, month),
+            BookingItem.arrival_key.between(*bounds),
+            filter_condition=condition,
+            scan_index_forward=not descending,
+            limit=wanted,
+            # Unfiltered, every item read is returned: read no more than the page needs (a Query
+            # is billed by what it reads). Filtered, read ahead so a page takes few round trips.
+            page_size=wanted if condition is None else max(wanted, 100),
+        )
+        return [booking(i) for i in self._table.read(query) if i.arrival_key != skip][:need]
+
+    def holding_rooms(
+        self, hotel_ids: Collection[str], start: date, end: date, *, room_type_id: str | None = None
+    ) -> list[Booking]:
+        """PENDING and CONFIRMED bookings of ``hotel_ids`` with a night in [start, end): arrivals
+        from ``MAX_STAY_HARD_LIMIT`` nights before ``start`` (no stay is longer) that leave after
+        it. One Query per hotel and month (5 months for a month's report), in parallel."""
         earliest = start - timedelta(days=MAX_STAY_HARD_LIMIT)
         condition = (BookingItem.check_out > start.isoformat()) & BookingItem.status.is_in(
             *(s.value for s in HOLDING_STATUSES)
         )
-        if hotel_id:
-            condition = condition & (BookingItem.hotel_id == hotel_id)
         if room_type_id:
             condition = condition & (BookingItem.room_type_id == room_type_id)
-        found: list[Booking] = []
-        for month in _months(earliest, end - timedelta(days=1)):
-            query = BookingItem.arrivals.query(month, _arrivals_between(earliest, end), filter_condition=condition)
-            found.extend(booking(i) for i in self._table.read(query))
-        return found
+        bounds = _arrival_bounds(earliest, end)
+        partitions = [
+            BookingItem.arrival_partition_of(hotel_id, month)
+            for hotel_id in sorted(set(hotel_ids))
+            for month in _months(earliest, end - timedelta(days=1))
+        ]
+
+        def read(partition: str) -> list[Booking]:
+            query = BookingItem.arrivals.query(
+                partition, BookingItem.arrival_key.between(*bounds), filter_condition=condition
+            )
+            return [booking(i) for i in self._table.read(query)]
+
+        return [b for part in _arrivals_pool.map(read, partitions) for b in part]

@@ -1,6 +1,6 @@
 """Admin reads over bookings: the booking list by arrival date and the occupancy report.
 
-Both read the ``arrivals`` index (bookings by check-in month and date), which is eventually
+Both read the arrivals index (bookings by hotel and check-in month, then date), which is eventually
 consistent: a booking made in the last second may not show yet. Inventory figures come from the
 table itself. Nothing here decides availability.
 """
@@ -54,6 +54,24 @@ def parse_statuses(raw: str | None) -> frozenset[BookingStatus] | None:
     return statuses
 
 
+def hotels_to_read(deps: Deps, hotel_id: str | None, room_type_id: str | None) -> list[str]:
+    """Whose partitions of the arrivals index a listing reads (one per hotel and month): the hotel
+    named, else the room type's hotel, else every hotel of the catalogue (cached). Bookings of a
+    deleted hotel are listed only by naming it."""
+    if hotel_id:
+        return [hotel_id]
+    if room_type_id:
+        found = catalog.room_types(deps).get(room_type_id)
+        if found is None:
+            try:
+                found = deps.catalog.get_room_type(room_type_id)
+            except errors.NotFound:
+                found = None
+        if found is not None:
+            return [found.hotel_id]
+    return sorted(catalog.hotels(deps))
+
+
 @dataclass(frozen=True)
 class BookingQuery:
     start: date | None = None  # check-in from (inclusive); default today (UTC)
@@ -71,11 +89,11 @@ def list_bookings(deps: Deps, query: BookingQuery, now: datetime) -> Page[Bookin
     past its expiry counts as EXPIRED)."""
     start, end = _range(query.start, query.end, now, DEFAULT_LIST_DAYS, MAX_LIST_DAYS)
     return deps.bookings.list_by_arrival(
+        hotels_to_read(deps, query.hotel_id, query.room_type_id),
         start,
         end,
         now=now,
         statuses=query.statuses,
-        hotel_id=query.hotel_id,
         room_type_id=query.room_type_id,
         limit=query.limit or deps.settings.page_size_default,
         cursor=query.cursor,
@@ -256,19 +274,19 @@ def _nights_of(
     start: date,
     end: date,
     *,
-    hotel_id: str | None,
     room_type_id: str | None,
     now: datetime | None,
     consistent: bool = False,
 ) -> list[list[NightFigures]]:
     """Each room type's nights with what is sold and held on them (``_figures``: at ``now``, or
     as stored): one inventory Query per room type (in parallel) and the bookings holding rooms in
-    the range from the ``arrivals`` index (one Query per check-in month, from
-    ``MAX_STAY_HARD_LIMIT`` nights before ``start``)."""
+    the range from the arrivals index (one Query per hotel of these room types and check-in month,
+    from ``MAX_STAY_HARD_LIMIT`` nights before ``start``)."""
     inventories = list(
         _pool.map(lambda rt: deps.inventory.nights(rt.id, start, end, consistent=consistent), room_types)
     )
-    bookings = deps.bookings.holding_rooms(start, end, hotel_id=hotel_id, room_type_id=room_type_id)
+    hotel_ids = sorted({rt.hotel_id for rt in room_types})  # only theirs: one index partition per hotel and month
+    bookings = deps.bookings.holding_rooms(hotel_ids, start, end, room_type_id=room_type_id) if hotel_ids else []
     by_room_type: dict[str, list[Booking]] = defaultdict(list)
     for booking in bookings:
         by_room_type[booking.room_type_id].append(booking)
@@ -291,9 +309,7 @@ def occupancy(deps: Deps, query: OccupancyQuery, now: datetime) -> OccupancyRepo
     if start < kept:  # TTL may have deleted some of those nights, or not yet: never report from them
         raise errors.InvalidDates(f'Nights before {kept.isoformat()} are no longer kept (INVENTORY_RETENTION_DAYS)')
     room_types = _room_types(deps, query.hotel_id, query.room_type_id, (end - start).days)
-    figures_of = _nights_of(
-        deps, room_types, start, end, hotel_id=query.hotel_id, room_type_id=query.room_type_id, now=now
-    )
+    figures_of = _nights_of(deps, room_types, start, end, room_type_id=query.room_type_id, now=now)
 
     report = OccupancyReport(start=start, end=end)
     hotel_totals: dict[str, HotelOccupancy] = {}
@@ -338,8 +354,6 @@ def inventory_grid(deps: Deps, hotel_id: str, start: date | None, end: date | No
     today = hotel.today(now)
     start, end = _range(start or today, end, now, DEFAULT_GRID_DAYS, MAX_GRID_DAYS)
     room_types = _room_types(deps, hotel_id, None, (end - start).days)
-    figures_of = _nights_of(
-        deps, room_types, start, end, hotel_id=hotel_id, room_type_id=None, now=None, consistent=True
-    )
+    figures_of = _nights_of(deps, room_types, start, end, room_type_id=None, now=None, consistent=True)
     rows = list(zip(room_types, figures_of, strict=True))
     return InventoryGrid(hotel=hotel, today=today, start=start, end=end, rows=rows)
