@@ -143,10 +143,11 @@ def main() -> int:
         # demo's windows already, so this run finds them whole and opens nothing.
         rolled = housekeeping.invoke()
 
-        from local.background import start_notifier, start_publisher
+        from local.background import start_notifier, start_publisher, start_search_view
 
         bus = os.environ.setdefault('EVENT_BUS_NAME', 'hotel-booking')
         start_publisher(ministack.url, os.environ['TABLE_NAME'], bus, stop)
+        start_search_view(ministack.url, os.environ['TABLE_NAME'], stop)
         from common.config import settings
 
         sender = settings().sender_email
