@@ -28,9 +28,10 @@ from common.tables import AvailabilityViewKeys, InventoryItem
 from common.timeutil import parse_date
 
 Keys = AvailabilityViewKeys
-# UpdateExpression is at most 4 KB: ``#aNNN = :vNNN, `` is at most 16 characters, so 200 cells
-# (plus the TTL) stay well inside it. A bigger change of one item is several UpdateItems.
-CELLS_PER_UPDATE = 200
+# UpdateExpression is at most 4 KB: ``#aNN = :vNN, `` is at most 14 characters, so 100 cells (plus
+# the TTL) stay well inside it (moto's expression parser recurses past about 150). A bigger change
+# of one item is several UpdateItems; a batch rarely changes 100 room types of one hotel shard.
+CELLS_PER_UPDATE = 100
 
 
 def encode_cell(night: InventoryNight) -> str:
