@@ -133,7 +133,14 @@ bench: install ## Benchmarks (prints figures; not a test)
 bench-housekeeping: install ## DynamoDB calls and time of housekeeping runs for HK_ROOM_TYPES (200) room types (not a test)
 	$(PY) -m bench.housekeeping
 
+# ---- issue 17, search view (branch view)
+seed-scale: $(VENV)/.installed ## A city of N room types (10 a hotel), a year of inventory and its search view, on make run's table (ENDPOINT= [TABLE=] N=500 [CITY=Scaleton])
+	$(PY) -m local.seed_scale $(TARGET) --room-types $(or $(N),500) $(if $(CITY),--city "$(CITY)")
+
+bench-search: install ## Search before/after the availability view for 5/50/500 room types and 1/7/30 nights, and the view's lag under load (not a test)
+	$(PY) -m bench.search
+
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping clean
+.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping seed-scale bench-search clean
