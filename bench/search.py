@@ -158,12 +158,10 @@ def measure(endpoint: str) -> None:
 def lag(endpoint: str, api: Any) -> None:
     """Holds and cancels on the 500-room-type city while the consumer tails the stream."""
     from common import wiring
-    from common.domain import Role
+    from common.domain import Role, RoomType
     from functions.search_view import app as consumer
     from local.background import start_search_view
     from tests.support import factories
-
-    from common.domain import RoomType
 
     deps = wiring.build_deps()
     types = [rt for rt in deps.catalog.list_room_types() if rt.hotel_id.startswith(f'city{SIZES[-1]}-')]
