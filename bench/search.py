@@ -235,22 +235,15 @@ def lag(endpoint: str, api: Any) -> None:
     deps = wiring.build_deps()
     types = [rt for rt in deps.catalog.list_room_types() if rt.hotel_id.startswith(f'city{SIZES[-1]}-')]
     today = datetime.now(UTC).date()
-    probe = RoomType('probe', types[0].hotel_id, 'Probe', '', 2, 100, 'EUR', 1_000_000)
-    deps.catalog.put_room_type(probe, create=True)
-    deps.inventory.open_fresh(deps.catalog.get_room_type(probe.id), today, today + timedelta(days=39))
-    deps.catalog_cache.clear()
-    city = deps.catalog.get_hotel(probe.hotel_id).city
+    city = deps.catalog.get_hotel(types[0].hotel_id).city
     probe_night = today + timedelta(days=30)  # a night the load never books
     stop = threading.Event()
-    consumer.recent_lags.clear()
-    thread = start_search_view(endpoint, os.environ['TABLE_NAME'], stop, every=0.5)
-    seen = -1
-    for _ in range(240):  # the seed's records, read from the stream's start, are not load
-        time.sleep(1.0)
-        if len(consumer.recent_lags) == seen:
-            break
-        seen = len(consumer.recent_lags)
-    consumer.recent_lags.clear()
+    # From the stream's end: the seed's records are not load (seed_scale wrote the view already).
+    thread = start_search_view(endpoint, os.environ['TABLE_NAME'], stop, every=0.5, latest=True)
+    probe = RoomType('probe', types[0].hotel_id, 'Probe', '', 2, 100, 'EUR', 1_000_000)
+    deps.catalog.put_room_type(probe, create=True)  # its nights reach the view through the stream
+    deps.inventory.open_fresh(deps.catalog.get_room_type(probe.id), today, today + timedelta(days=39))
+    deps.catalog_cache.clear()
     counts = {'holds': 0, 'cancels': 0, 'refused': 0}
     lock = threading.Lock()
     deadline = time.monotonic() + SECONDS
@@ -314,6 +307,12 @@ def lag(endpoint: str, api: Any) -> None:
                 time.sleep(0.01)
             time.sleep(0.1)
 
+    for _ in range(600):
+        if cell() is not None:
+            break
+        time.sleep(0.1)
+    consumer.recent_lags.clear()
+    deadline = time.monotonic() + SECONDS
     clients = [threading.Thread(target=guest, args=(n,)) for n in range(CLIENTS)]
     clients.append(threading.Thread(target=prober))
     for c in clients:

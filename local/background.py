@@ -28,13 +28,23 @@ def start_publisher(
     return _tail_stream(endpoint, table_name, 'PublisherFunction', publisher.lambda_handler, stop, every)
 
 
-def start_search_view(endpoint: str, table_name: str, stop: threading.Event, every: float = 0.5) -> threading.Thread:
+def start_search_view(
+    endpoint: str, table_name: str, stop: threading.Event, every: float = 0.5, *, latest: bool = False
+) -> threading.Thread:
     """Tail the table's stream (a tail of its own, as a second event source mapping is) and call
-    SearchViewFunction with the inventory records, as the template's filter hands them."""
+    SearchViewFunction with the inventory records, as the template's filter hands them (from the
+    stream's start, as the template's TRIM_HORIZON; ``latest``: only what is written from now on)."""
     from functions.search_view import app as search_view  # imported here, not in the thread (see above)
 
     return _tail_stream(
-        endpoint, table_name, 'SearchViewFunction', search_view.lambda_handler, stop, every, prefix='INV#'
+        endpoint,
+        table_name,
+        'SearchViewFunction',
+        search_view.lambda_handler,
+        stop,
+        every,
+        prefix='INV#',
+        latest=latest,
     )
 
 
@@ -46,6 +56,7 @@ def _tail_stream(
     stop: threading.Event,
     every: float,
     prefix: str | None = None,
+    latest: bool = False,
 ) -> threading.Thread:
     """Lambda's event source mapping, locally: poll the stream every ``every`` seconds, hand the
     handler the records (those whose ``pk`` starts with ``prefix``, as a filter would), and on a
@@ -55,7 +66,11 @@ def _tail_stream(
     stream_arn = boto3.client('dynamodb', endpoint_url=endpoint).describe_table(TableName=table_name)['Table'][
         'LatestStreamArn'
     ]
-    tail = StreamTail(boto3.client('dynamodbstreams', endpoint_url=endpoint), stream_arn)
+    tail = StreamTail(
+        boto3.client('dynamodbstreams', endpoint_url=endpoint), stream_arn, 'LATEST' if latest else 'TRIM_HORIZON'
+    )
+    if latest:
+        tail.poll()  # the shards' iterators, taken now
 
     def wanted(record: dict[str, Any]) -> bool:
         return prefix is None or record['dynamodb'].get('Keys', {}).get('pk', {}).get('S', '').startswith(prefix)
