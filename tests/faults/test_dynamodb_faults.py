@@ -6,7 +6,6 @@ Retry-After and nothing half-written; the auditor checks the books after each te
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,13 +14,12 @@ import time_machine
 
 from common import errors
 from common.domain import BookingStatus
-from functions.expire_sweeper import app as sweeper_app
-from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.deps import deps
 from tests.support.faults import DynamoFaults, throughput_exceeded, touches
 from tests.support.fixtures import assert_books_balance
+from tests.support.journeys import run_sweeper
 
 pytestmark = pytest.mark.usefixtures('aws')
 
@@ -50,11 +48,6 @@ def available(room) -> list[int]:
 
 def bookings_in_table() -> int:
     return len(list(deps().bookings.scan()))
-
-
-def run_sweeper() -> dict:
-    event = json.loads((ROOT / 'events' / 'expire_sweeper' / 'schedule.json').read_text())
-    return sweeper_app.lambda_handler(event, LambdaContext('ExpireSweeperFunction', timeout_seconds=60))
 
 
 # ---------------------------------------------------------------- holding rooms

@@ -8,7 +8,6 @@ checks): no booking keeps money for a stay it does not have.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,21 +24,16 @@ from common.domain import (
     Work,
 )
 from common.gateways.stripe import StripeGateway
-from functions.expire_sweeper import app as sweeper_app
-from local.gateway import LambdaContext
 from tests.support import factories
-from tests.support.api import Api, Reply
+from tests.support.api import Api
 from tests.support.deps import deps
-from tests.support.faults import StripeFaults
+from tests.support.faults import CREATE, REFUNDS, StripeFaults
+from tests.support.journeys import book, checkout, run_sweeper
 from tests.support.stripe import StripeTest
 
 pytestmark = pytest.mark.usefixtures('aws')
 
 ROOT = Path(__file__).resolve().parents[2]
-CREATE = r'/v1/payment_intents'
-CONFIRM = r'/v1/payment_intents/[^/]+/confirm'
-CANCEL = r'/v1/payment_intents/[^/]+/cancel'
-REFUNDS = r'/v1/refunds'
 
 
 @pytest.fixture
@@ -50,22 +44,6 @@ def hotel():
 @pytest.fixture
 def room(hotel):
     return factories.room_type(hotel, total_rooms=1, base_price=12000, open_days=40)
-
-
-def book(api: Api, room, token: str, days_ahead: int = 14, nights: int = 2) -> dict:
-    check_in, check_out = factories.stay(days_ahead=days_ahead, nights=nights)
-    reply = api.hold(room.id, check_in, check_out, token=token)
-    assert reply.status == 201, reply.json
-    return reply.json
-
-
-def checkout(api: Api, booking: dict, token: str, auto_confirm: bool = False) -> Reply:
-    return api.post(f'/api/bookings/{booking["id"]}/checkout', {'auto_confirm': auto_confirm}, token=token)
-
-
-def run_sweeper() -> dict:
-    event = json.loads((ROOT / 'events' / 'expire_sweeper' / 'schedule.json').read_text())
-    return sweeper_app.lambda_handler(event, LambdaContext('ExpireSweeperFunction', timeout_seconds=60))
 
 
 # ---------------------------------------------------------------- 3. totals Stripe refuses

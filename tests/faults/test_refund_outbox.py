@@ -7,7 +7,6 @@ On ministack rather than moto: the same DynamoDB calls, about five times faster 
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,22 +16,15 @@ import pytest
 
 from common.domain import Booking, BookingStatus, Followup, NightPrice, Payment, Refund, RefundStatus, Work
 from common.services import reconciler
-from functions.expire_sweeper import app as sweeper_app
-from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.deps import deps
-from tests.support.faults import StripeFaults
+from tests.support.faults import REFUNDS, StripeFaults
+from tests.support.journeys import run_sweeper
 from tests.support.stripe import StripeTest
 
 pytestmark = pytest.mark.usefixtures('on_ministack')
 
 ROOT = Path(__file__).resolve().parents[2]
-REFUNDS = r'/v1/refunds'
-
-
-def run_sweeper(timeout_seconds: int = 60) -> dict:
-    event = json.loads((ROOT / 'events' / 'expire_sweeper' / 'schedule.json').read_text())
-    return sweeper_app.lambda_handler(event, LambdaContext('ExpireSweeperFunction', timeout_seconds=timeout_seconds))
 
 
 def paid_intent(stripe_local: StripeTest, booking_id: str, amount: int) -> str:

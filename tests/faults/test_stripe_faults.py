@@ -9,7 +9,6 @@ for a stay it does not have, no payment is taken twice, no refund is made twice.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,22 +19,17 @@ from common.config import settings
 from common.domain import BookingStatus
 from common.gateways.stripe import StripeGateway
 from common.repos import BookingRepository
-from functions.expire_sweeper import app as sweeper_app
-from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.api import Api, Reply
 from tests.support.deps import deps
-from tests.support.faults import SimulatedCrash, StripeFaults
+from tests.support.faults import CANCEL, CONFIRM, CREATE, REFUNDS, SimulatedCrash, StripeFaults
 from tests.support.fixtures import assert_books_balance
+from tests.support.journeys import book, checkout, run_sweeper
 from tests.support.stripe import StripeTest
 
 pytestmark = pytest.mark.usefixtures('aws')
 
 ROOT = Path(__file__).resolve().parents[2]
-CREATE = r'/v1/payment_intents'
-CONFIRM = r'/v1/payment_intents/[^/]+/confirm'
-CANCEL = r'/v1/payment_intents/[^/]+/cancel'
-REFUNDS = r'/v1/refunds'
 
 
 @pytest.fixture
@@ -48,17 +42,6 @@ def room(hotel):
     return factories.room_type(hotel, total_rooms=2, base_price=12000, open_days=25)
 
 
-def book(api: Api, room, token: str, days_ahead: int = 14, nights: int = 2) -> dict:
-    check_in, check_out = factories.stay(days_ahead=days_ahead, nights=nights)
-    reply = api.hold(room.id, check_in, check_out, token=token)
-    assert reply.status == 201, reply.json
-    return reply.json
-
-
-def checkout(api: Api, booking: dict, token: str, auto_confirm: bool = False) -> Reply:
-    return api.post(f'/api/bookings/{booking["id"]}/checkout', {'auto_confirm': auto_confirm}, token=token)
-
-
 def held(room, booking: dict) -> list[int]:
     nights = deps().inventory.nights(
         room.id,
@@ -67,11 +50,6 @@ def held(room, booking: dict) -> list[int]:
         consistent=True,
     )
     return [n.allotment - n.available for n in nights]
-
-
-def run_sweeper() -> dict:
-    event = json.loads((ROOT / 'events' / 'expire_sweeper' / 'schedule.json').read_text())
-    return sweeper_app.lambda_handler(event, LambdaContext('ExpireSweeperFunction', timeout_seconds=60))
 
 
 def assert_unavailable(reply: Reply) -> None:

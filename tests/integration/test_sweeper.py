@@ -12,30 +12,17 @@ import time_machine
 
 from common.domain import BookingStatus
 from common.observability import metrics
-from functions.expire_sweeper import app as sweeper_app
 from local.gateway import LambdaContext
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.deps import deps
 from tests.support.fixtures import assert_inventory_balances, point_stripe_at
+from tests.support.journeys import book, run_sweeper
 from tests.support.stripe import StripeTest
 
 pytestmark = pytest.mark.usefixtures('aws')
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_sweeper(context: LambdaContext | None = None) -> dict:
-    """One scheduled run with the sample event from events/ (as `sam local invoke` would)."""
-    event = json.loads((ROOT / 'events' / 'expire_sweeper' / 'schedule.json').read_text())
-    return sweeper_app.lambda_handler(event, context or LambdaContext('ExpireSweeperFunction', timeout_seconds=60))
-
-
-def book(api: Api, room, token: str, days_ahead: int = 10, nights: int = 1) -> dict:
-    check_in, check_out = factories.stay(days_ahead=days_ahead, nights=nights)
-    reply = api.hold(room.id, check_in, check_out, token=token)
-    assert reply.status == 201, reply.json
-    return reply.json
 
 
 def test_a_hold_stays_until_its_expiry_and_is_back_on_sale_right_after(api: Api):
@@ -44,7 +31,7 @@ def test_a_hold_stays_until_its_expiry_and_is_back_on_sale_right_after(api: Api)
     room = factories.room_type(hotel, total_rooms=1)
     start = datetime.now(UTC).replace(hour=14, minute=45, second=0, microsecond=0) + timedelta(days=1)
     with time_machine.travel(start, tick=False):
-        booking = book(api, room, factories.token('first'))
+        booking = book(api, room, factories.token('first'), days_ahead=10, nights=1)
     assert booking['hold_expires_at'].startswith(f'{start.date().isoformat()}T15:00:00')
     # When the sweeper runs at 14:59, the hold stays
     with time_machine.travel(start.replace(minute=59), tick=False):
@@ -99,11 +86,11 @@ def test_a_late_payment_is_refunded_in_full_when_the_rooms_were_sold(api: Api, s
     hotel = factories.hotel()
     room = factories.room_type(hotel, total_rooms=1)
     token = factories.token('guest')
-    booking = book(api, room, token, nights=2)
+    booking = book(api, room, token, days_ahead=10, nights=2)
     pi = api.post(f'/api/bookings/{booking["id"]}/checkout', token=token).json['payment_intent_id']
     _expire_while_stripe_is_down(api, stripe_local, booking)
     # Given someone else booked the room's first night meanwhile
-    other = book(api, room, factories.token('other'), nights=1)
+    other = book(api, room, factories.token('other'), days_ahead=10, nights=1)
     assert other['check_in'] == booking['check_in']
     # When the first guest pays after all
     stripe_local.pay(pi)

@@ -224,6 +224,13 @@ def touches(prefix: str) -> Callable[[dict[str, Any]], bool]:
 # ---------------------------------------------------------------- Stripe
 
 
+# Stripe's paths, as the rules below match them
+CREATE = r'/v1/payment_intents'
+CONFIRM = r'/v1/payment_intents/[^/]+/confirm'
+CANCEL = r'/v1/payment_intents/[^/]+/cancel'
+REFUNDS = r'/v1/refunds'
+
+
 @dataclass
 class StripeRule:
     method: str
