@@ -177,6 +177,8 @@ def main() -> int:
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
             f'  Audit      make audit ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
+            f'  Scale      make seed-scale N=500 ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]} '
+            '(a city of 500 room types; search reads the view the stream keeps)\n'
             f'  Housekeep  {rolled["nights_opened"]} nights opened at start; again: '
             f'make housekeeping ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
             f'  Stripe     {stripe_target}\n'
