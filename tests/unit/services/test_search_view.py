@@ -320,3 +320,21 @@ def test_price_rules_restrictions_come_from_the_catalogue_not_the_view():
         PriceRule('ms', w.hotel.id, 'min stay', Adjustment('percent', 0), room_type_id='twin', min_stay=2)
     )
     assert {r.room_type.id for r in search.search(w.deps, query, w.now).results} == {'deluxe'}
+
+
+def test_seed_scale_makes_a_searchable_city_and_a_second_run_adds_nothing():
+    from local import seed_scale
+    from tests.fakes import NOW, fakes
+
+    f = fakes()
+    f.clock.now = NOW
+    first = seed_scale.create(f.deps, 'Scaleton', 25, per_hotel=10, days=5)
+    again = seed_scale.create(f.deps, 'Scaleton', 25, per_hotel=10, days=5)
+    assert (first['hotels'], first['new_room_types'], first['nights']) == (3, 25, 125)
+    assert (again['new_room_types'], again['nights']) == (0, 0)
+    stay = (NOW.date() + timedelta(days=1), NOW.date() + timedelta(days=3))
+    page = search.search(f.deps, search.SearchQuery(*stay, city='scaleton', limit=10), NOW)
+    assert len(page.results) == 10 and page.next_cursor is not None
+    assert {n.room_type_id for n in f.deps.view.read('Scaleton', NOW.date(), NOW.date() + timedelta(days=5))} == set(
+        f.store.room_types
+    )
