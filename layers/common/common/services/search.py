@@ -183,6 +183,8 @@ def _search(deps: Deps, query: SearchQuery, now: datetime, availability_of: Avai
         terms = terms_by_hotel[hotel.id]
         available = sellable_rooms(nights, stay)
         refused = pricing.restriction(rt, terms.rules, stay)
+        if (available < query.rooms or refused is not None) and not query.include_sold_out:
+            continue  # not bookable whatever its plans: no prices computed for it
         quote = pricing.quote(rt, terms.rules, stay, rooms=query.rooms)
         promo, promo_refused = promos.get(hotel.id, (None, None))
         found = [
