@@ -6,11 +6,11 @@ searched (services/search_view: it does not grow with room types, nights or plan
 promo code one GetItem per hotel. ``search_per_type`` is the path before the view (one inventory
 Query per candidate room type), kept for the benchmark. Results come a page at a time, in a total
 order (price, availability or rating, then the room type's id), the cursor naming the last
-result's place in it; every page is computed afresh, so it costs what the first did. Each result lists one offer per rate plan (services/offers), the
-same computation a hold charges. Rooms of holds past their expiry count as available
-(services/availability.py: one Query per pending-index shard, only when a room type falls short
-of the party on some night). Availability shown here is informational; only the booking
-transaction decides.
+result's place in it; every page is computed afresh, so it costs what the first did. Each result
+lists one offer per rate plan (services/offers), the same computation a hold charges. Rooms of
+holds past their expiry count as available (services/availability.py: one Query per
+pending-index shard, only when a room type falls short of the party on some night). Availability
+shown here is informational; only the booking transaction decides.
 """
 
 from __future__ import annotations
