@@ -451,6 +451,9 @@ class FakeAvailabilityView:
             for _, night in sorted(cells.items())
         ]
 
+    def read_items(self, keys: Sequence[ViewKey]) -> list[InventoryNight]:
+        return [night for key in keys for _, night in sorted(self.store.view.get(key, {}).items())]
+
     def write(self, key: ViewKey, cells: Mapping[str, InventoryNight | None], expires_at: int) -> None:
         self.writes += 1
         item = self.store.view.setdefault(key, {})

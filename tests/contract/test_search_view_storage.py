@@ -35,3 +35,15 @@ def test_a_write_of_more_cells_than_one_expression_takes_is_whole(deps: Deps):
     key = ViewKey.of('Faro', 'h2', DAY)
     deps.view.write(key, {f'type-{i:03d}': cell(f'type-{i:03d}', DAY, i % 7) for i in range(450)}, 1)
     assert len(deps.view.read('faro', DAY, DAY + timedelta(days=1))) == 450
+
+
+def test_items_are_read_by_key_whatever_is_missing(deps: Deps):
+    one, other = ViewKey.of('Lisbon', 'h1', DAY), ViewKey.of('Lisbon', 'h1', DAY + timedelta(days=1))
+    deps.view.write(one, {'a': cell('a', DAY, 3)}, 1)
+    deps.view.write(other, {'a': cell('a', DAY + timedelta(days=1), 1)}, 1)
+    missing = ViewKey.of('Lisbon', 'h1', DAY + timedelta(days=2))
+    keys = [one, missing, *[ViewKey('lisbon', DAY + timedelta(days=d), 3) for d in range(120)], other]
+    assert sorted(deps.view.read_items(keys), key=lambda n: n.date) == [
+        cell('a', DAY, 3),
+        cell('a', DAY + timedelta(days=1), 1),
+    ]

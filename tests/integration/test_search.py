@@ -105,8 +105,9 @@ def test_search_reads_do_not_grow_with_the_number_of_nights(api: Api, catalogue,
     with count_calls(monkeypatch) as month:
         assert search(api, nights=30).status == 200
     assert one_night.calls == month.calls
-    # catalogue (hotels + room types) + rules per hotel (2) + the view of each city (2)
-    assert month.calls == {'Query': 2 + 2 + 2}
+    # catalogue (hotels + room types) + rules per hotel (2) + the view of each city (one hotel
+    # each: its shard's items by key, one BatchGetItem)
+    assert month.calls == {'Query': 2 + 2, 'BatchGetItem': 2}
     assert month['Scan'] == 0
 
 
@@ -122,9 +123,23 @@ def test_a_search_page_is_one_view_query_per_city_whatever_its_room_types(api: A
         page = search(api, nights=30, city='Lisbon', limit=5)
     with count_calls(monkeypatch) as second:
         following = search(api, nights=30, city='Lisbon', limit=5, cursor=page.json['next_cursor'])
-    assert first.calls == second.calls == {'Query': 1}  # 12 room types, 30 nights: one Query
+    assert first.calls == second.calls == {'BatchGetItem': 1}  # 12 room types of one hotel, 30 nights: one call
     assert len(page.json['results']) == len(following.json['results']) == 5
     assert not set(ids(page)) & set(ids(following))
+
+
+def test_a_city_of_many_hotels_is_one_view_query(api: Api, catalogue, monkeypatch):
+    for i in range(6):  # hotels in as many shards as it takes to pass a key read's worth
+        hotel = factories.hotel(f'lisbon-{i}', city='Lisbon')
+        factories.room_type(hotel, f'lisbon-{i}-double', total_rooms=2, open_days=38)
+    search_view.rebuild(deps(), 'Lisbon')
+    monkeypatch.setenv('CATALOG_CACHE_SECONDS', '60')
+    wiring.reset()
+    assert search(api, nights=30, city='lisbon').status == 200  # warms the cache
+    with count_calls(monkeypatch) as calls:
+        found = search(api, nights=30, city='lisbon', limit=100)
+    assert calls.calls == {'Query': 1}
+    assert len(found.json['results']) == 8
 
 
 def test_room_types_the_view_lacks_are_read_from_the_inventory(api: Api, catalogue, monkeypatch):
@@ -132,7 +147,8 @@ def test_room_types_the_view_lacks_are_read_from_the_inventory(api: Api, catalog
     with count_calls(monkeypatch) as calls:
         reply = search(api, city='Lisbon')
     assert sorted(ids(reply)) == ['big', 'small']
-    assert calls.calls == {'Query': 2 + 1 + 1 + 2}  # catalogue, rules, the (empty) view, each room type
+    # catalogue, rules, the (empty) view's items, then each room type's inventory
+    assert calls.calls == {'Query': 2 + 1 + 2, 'BatchGetItem': 1}
 
 
 def test_booking_makes_one_transaction_and_reads_that_do_not_grow_with_the_stay(api: Api, catalogue, monkeypatch):

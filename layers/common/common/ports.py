@@ -584,6 +584,10 @@ class AvailabilityView(Protocol):
         """Every cell of the city's nights ``start`` (inclusive) to ``end`` (exclusive)."""
         ...
 
+    def read_items(self, keys: Sequence[ViewKey]) -> list[InventoryNight]:
+        """Every cell of the given view items (one hotel's shard over a stay: a hotel's page)."""
+        ...
+
     def write(self, key: ViewKey, cells: Mapping[str, InventoryNight | None], expires_at: int) -> None:
         """Set each room type's cell to its absolute value (None removes it) in ONE item write
         (several only past DynamoDB's 4 KB expression size); other cells of the item are untouched."""

@@ -14,13 +14,14 @@ raw image format is storage detail, like the items themselves).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from common import errors
+from common import errors, retry
 from common.domain import InventoryNight
 from common.ports import InventoryChange, ViewKey
 from common.repos._dynamo import _TRANSIENT_CODES, Table
@@ -41,6 +42,16 @@ def encode_cell(night: InventoryNight) -> str:
 def decode_cell(room_type_id: str, day: date, value: str) -> InventoryNight:
     available, allotment, stop_sell = value.split(':')
     return InventoryNight(room_type_id, day, int(allotment), int(available), stop_sell == '1')
+
+
+def _cells(item: Mapping[str, Any]) -> list[InventoryNight]:
+    day = parse_date(item['sk']['S'].partition('#')[0])
+    prefix = len(Keys.CELL_PREFIX)
+    return [
+        decode_cell(name[prefix:], day, value['S'])
+        for name, value in item.items()
+        if name.startswith(Keys.CELL_PREFIX) and 'S' in value
+    ]
 
 
 def _unavailable(exc: ClientError) -> bool:
@@ -74,13 +85,38 @@ class AvailabilityViewRepository:
                     raise errors.ServiceUnavailable() from exc
                 raise
             for item in answer.get('Items', []):
-                day = parse_date(item['sk']['S'].partition('#')[0])
-                for name, value in item.items():
-                    if name.startswith(Keys.CELL_PREFIX) and 'S' in value:
-                        found.append(decode_cell(name[len(Keys.CELL_PREFIX) :], day, value['S']))
+                found.extend(_cells(item))
             if 'LastEvaluatedKey' not in answer:
                 return found
             params['ExclusiveStartKey'] = answer['LastEvaluatedKey']
+
+    def read_items(self, keys: Sequence[ViewKey]) -> list[InventoryNight]:
+        """BatchGetItem of the items (100 a call), eventually consistent; keys DynamoDB leaves
+        unprocessed (throttling) are asked again with jittered back-off, then 503."""
+        found: list[InventoryNight] = []
+        client = self._table.client()
+        keys = list(dict.fromkeys(keys))  # DynamoDB refuses a request naming a key twice
+        for start in range(0, len(keys), 100):
+            wanted: list[dict[str, Any]] = [
+                {'pk': {'S': Keys.partition(k.city)}, 'sk': {'S': Keys.sort_key(k.night.isoformat(), k.shard)}}
+                for k in keys[start : start + 100]
+            ]
+            for attempt in range(retry.ATTEMPTS):
+                try:
+                    answer = client.batch_get_item(RequestItems={self._table.name: {'Keys': wanted}})
+                except ClientError as exc:
+                    if _unavailable(exc):
+                        raise errors.ServiceUnavailable() from exc
+                    raise
+                for item in answer.get('Responses', {}).get(self._table.name, []):
+                    found.extend(_cells(item))
+                wanted = answer.get('UnprocessedKeys', {}).get(self._table.name, {}).get('Keys', [])
+                if not wanted:
+                    break
+                time.sleep(retry.backoff(attempt))
+            else:
+                raise errors.ServiceUnavailable('The database is busy; retry shortly')
+        return found
 
     def write(self, key: ViewKey, cells: Mapping[str, InventoryNight | None], expires_at: int) -> None:
         ordered = sorted(cells.items())

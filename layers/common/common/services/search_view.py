@@ -29,6 +29,7 @@ from common.services import catalog
 from common.services.deps import Deps
 
 Cells = dict[str, InventoryNight | None]
+FEW_ITEMS = 60  # up to this many (night, shard) items, read by key (one BatchGetItem) instead of the city's Query
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='view')
 
 
@@ -149,16 +150,25 @@ def rebuild(deps: Deps, city: str) -> int:
 
 def nights(deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay) -> dict[str, list[InventoryNight]]:
     """The stored nights of the stay for each candidate room type: ONE view Query per city, in
-    parallel; the inventory (one Query each) only for room types the view lacks a night of."""
-    cities = sorted({hotel.city.casefold() for _, hotel in candidates})
-    read = _pool.map(lambda city: deps.view.read(city, stay.check_in, stay.check_out), cities)
+    parallel (a search of one hotel: ONE BatchGetItem of its shard's items, not the whole city's);
+    the inventory (one Query each) only for room types the view lacks a night of."""
+    dates = list(stay.dates())
+    shards: dict[str, set[int]] = defaultdict(set)
+    for _, hotel in candidates:
+        shards[hotel.city.casefold()].add(ViewKey.of(hotel.city, hotel.id, stay.check_in).shard)
+
+    def read(city: str) -> list[InventoryNight]:
+        if len(shards[city]) * len(dates) <= FEW_ITEMS:  # a hotel's page: its shard's items only
+            return deps.view.read_items([ViewKey(city, d, shard) for shard in sorted(shards[city]) for d in dates])
+        return deps.view.read(city, stay.check_in, stay.check_out)
+
+    read_all = _pool.map(read, sorted(shards))
     cells: dict[str, dict[date, InventoryNight]] = defaultdict(dict)
     wanted = {rt.id for rt, _ in candidates}
-    for found in read:
+    for found in read_all:
         for night in found:
             if night.room_type_id in wanted:
                 cells[night.room_type_id][night.date] = night
-    dates = list(stay.dates())
     by_type = {rt.id: [cells[rt.id][d] for d in dates if d in cells[rt.id]] for rt, _ in candidates}
     missing = [rt.id for rt, _ in candidates if len(by_type[rt.id]) < len(dates)]
     if missing:
