@@ -79,8 +79,9 @@ def item_size(item: dict[str, Any]) -> int:
 
 class Billed:
     """Counts DynamoDB calls and the RCU DynamoDB would bill for them, from the items each Query
-    returned (eventually consistent: 0.5 per 4 KB of the items summed, at least 0.5; GetItem 0.5
-    per 4 KB of its item). ministack bills every Query 0.5 whatever it reads, so this is computed."""
+    returned (eventually consistent: a Query 0.5 per 4 KB of its items summed, at least 0.5; GetItem
+    and each item of a BatchGetItem 0.5 per 4 KB of the item). ministack bills every Query 0.5
+    whatever it reads, so this is computed."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
@@ -97,9 +98,15 @@ class Billed:
         def recorded(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
             answer = original(client, operation, params)
             if client.meta.service_model.service_name == 'dynamodb':
-                items = answer.get('Items', []) if operation == 'Query' else [answer.get('Item') or {}]
-                size = sum(item_size(i) for i in items)
-                units = max(1, math.ceil(size / 4096)) * (1.0 if params.get('ConsistentRead') else 0.5)
+                per = 1.0 if params.get('ConsistentRead') else 0.5
+                if operation == 'BatchGetItem':  # billed item by item
+                    found = [i for items in answer.get('Responses', {}).values() for i in items]
+                    size = sum(item_size(i) for i in found)
+                    units = sum(max(1, math.ceil(item_size(i) / 4096)) * per for i in found) or per
+                else:  # a Query sums its items first; a GetItem is its item
+                    items = answer.get('Items', []) if operation == 'Query' else [answer.get('Item') or {}]
+                    size = sum(item_size(i) for i in items)
+                    units = max(1, math.ceil(size / 4096)) * per
                 with lock:
                     billed.calls[operation] += 1
                     billed.bytes += size
