@@ -245,6 +245,23 @@ def test_a_search_reads_the_view_once_and_the_inventory_only_for_what_the_view_l
     assert reads == []
 
 
+def test_a_hotels_page_in_a_big_city_reads_its_own_items_by_key_and_a_city_search_one_query():
+    from local import seed_scale
+    from tests.fakes import NOW, fakes
+
+    f = fakes()
+    f.clock.now = NOW
+    seed_scale.create(f.deps, 'Scaleton', 200, per_hotel=10, days=10)
+    view = f.deps.view
+    reads: list[str] = []
+    view.read = lambda *a, _read=view.read: reads.append('Query') or _read(*a)  # type: ignore[method-assign]
+    view.read_items = lambda keys, _read=view.read_items: reads.append(f'by key: {len(keys)}') or _read(keys)  # type: ignore[method-assign]
+    stay = (NOW.date() + timedelta(days=1), NOW.date() + timedelta(days=8))
+    assert search.search(f.deps, search.SearchQuery(*stay, hotel_id='scaleton-0003'), NOW).results
+    assert search.search(f.deps, search.SearchQuery(*stay, city='Scaleton', limit=5), NOW).results
+    assert reads == ['by key: 7', 'Query']  # the hotel's 7 nights of its shard; the city's range
+
+
 # ---------------------------------------------------------------- pages and order
 
 

@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -106,10 +107,12 @@ def sellable_rooms(nights: Sequence[InventoryNight], stay: Stay) -> int:
     return min(counts, default=0)
 
 
-def _candidates(deps: Deps, query: SearchQuery, hotels: dict[str, Hotel]) -> list[tuple[RoomType, Hotel]]:
+def _candidates(
+    query: SearchQuery, hotels: Mapping[str, Hotel], room_types: Mapping[str, RoomType]
+) -> list[tuple[RoomType, Hotel]]:
     wanted_city = query.city.casefold() if query.city else None
     found = []
-    for rt in catalog.room_types(deps).values():
+    for rt in room_types.values():
         hotel = hotels.get(rt.hotel_id)
         if hotel is None:
             continue
@@ -127,11 +130,14 @@ def _candidates(deps: Deps, query: SearchQuery, hotels: dict[str, Hotel]) -> lis
     return found
 
 
-Availability = Callable[[Deps, Sequence[tuple[RoomType, Hotel]], Stay], Mapping[str, Sequence[InventoryNight]]]
+# (deps, candidates, stay, room types per city) -> the stay's stored nights per candidate room type
+Availability = Callable[
+    [Deps, Sequence[tuple[RoomType, Hotel]], Stay, Mapping[str, int]], Mapping[str, Sequence[InventoryNight]]
+]
 
 
 def per_type_nights(
-    deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay
+    deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay, city_sizes: Mapping[str, int]
 ) -> dict[str, list[InventoryNight]]:
     """The stay's nights of each candidate read from the inventory: one Query per room type."""
     stored = _pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates)
@@ -158,9 +164,11 @@ def _search(deps: Deps, query: SearchQuery, now: datetime, availability_of: Avai
     bookings.check_children(query.guests, query.rooms, query.child_ages)
     after = _decode_cursor(query)
     hotels = catalog.hotels(deps)
+    room_types = catalog.room_types(deps)
+    city_sizes = Counter(hotels[rt.hotel_id].city.casefold() for rt in room_types.values() if rt.hotel_id in hotels)
     candidates = []
     refusals: list[errors.DomainError] = []
-    for rt, hotel in _candidates(deps, query, hotels):
+    for rt, hotel in _candidates(query, hotels, room_types):
         try:
             bookings.check_window(deps, hotel, stay, now)
         except errors.DomainError as exc:
@@ -170,7 +178,7 @@ def _search(deps: Deps, query: SearchQuery, now: datetime, availability_of: Avai
     if refusals and not candidates:
         raise refusals[0]
 
-    stored = availability_of(deps, candidates, stay)
+    stored = availability_of(deps, candidates, stay, city_sizes)
     by_type = availability.on_sale(deps, stored, stay.check_in, stay.check_out, now, rooms=query.rooms)
     inventories = [by_type[rt.id] for rt, _ in candidates]
     hotel_ids = sorted({hotel.id for _, hotel in candidates})

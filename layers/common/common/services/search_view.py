@@ -29,7 +29,7 @@ from common.services import catalog
 from common.services.deps import Deps
 
 Cells = dict[str, InventoryNight | None]
-FEW_ITEMS = 60  # up to this many (night, shard) items, read by key (one BatchGetItem) instead of the city's Query
+CELL_BYTES = 30  # a cell's size, about: ``r:`` + a slug + ``"3:12:0"``
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix='view')
 
 
@@ -148,17 +148,19 @@ def rebuild(deps: Deps, city: str) -> int:
 # ---------------------------------------------------------------- reading
 
 
-def nights(deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay) -> dict[str, list[InventoryNight]]:
-    """The stored nights of the stay for each candidate room type: ONE view Query per city, in
-    parallel (a search of one hotel: ONE BatchGetItem of its shard's items, not the whole city's);
-    the inventory (one Query each) only for room types the view lacks a night of."""
+def nights(
+    deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay, city_sizes: Mapping[str, int]
+) -> dict[str, list[InventoryNight]]:
+    """The stored nights of the stay for each candidate room type: ONE view read per city, in
+    parallel (the city's Query, or its candidates' items by key: ``_by_key``); the inventory (one
+    Query each) only for room types the view lacks a night of."""
     dates = list(stay.dates())
     shards: dict[str, set[int]] = defaultdict(set)
     for _, hotel in candidates:
         shards[hotel.city.casefold()].add(ViewKey.of(hotel.city, hotel.id, stay.check_in).shard)
 
     def read(city: str) -> list[InventoryNight]:
-        if len(shards[city]) * len(dates) <= FEW_ITEMS:  # a hotel's page: its shard's items only
+        if _by_key(city_sizes.get(city, 0), len(shards[city]), len(dates)):  # a hotel's page in a big city
             return deps.view.read_items([ViewKey(city, d, shard) for shard in sorted(shards[city]) for d in dates])
         return deps.view.read(city, stay.check_in, stay.check_out)
 
@@ -176,3 +178,12 @@ def nights(deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay)
         stored = _pool.map(lambda rt_id: deps.inventory.nights(rt_id, stay.check_in, stay.check_out), missing)
         by_type.update(zip(missing, stored, strict=True))
     return by_type
+
+
+def _by_key(city_room_types: int, shards: int, nights: int) -> bool:
+    """Whether to read the candidates' (night, shard) items by key (ONE BatchGetItem of at most
+    100) rather than the city's Query. A BatchGetItem bills each item apart (0.5 RCU per 4 KB,
+    rounded up), a Query its items summed: by key is cheaper only when the whole city's cells of a
+    night weigh more than 4 KB per shard asked, as for one hotel's page in a city of hundreds of
+    room types (about 140 per shard)."""
+    return shards * nights <= 100 and city_room_types * CELL_BYTES > shards * 4096
