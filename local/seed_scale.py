@@ -56,7 +56,7 @@ def catalogue(city: str, room_types: int, per_hotel: int) -> list[tuple[Hotel, l
                     total_rooms=1 + n % 12,
                     view_type=VIEWS[n % len(VIEWS)],
                     amenities=tuple(a for i, a in enumerate(AMENITIES) if (n >> i) % 2 or i == 0),
-                    rating_sum=(n * 31) % 45 if n % 5 else 0,
+                    rating_sum=18 + (n * 31) % 28 if n % 5 else 0,  # averages of 2 to 5 stars
                     review_count=9 if n % 5 else 0,
                 )
             )
