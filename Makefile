@@ -45,7 +45,7 @@ run: install ## Start the whole API locally with demo data (PORT=3000)
 	$(PY) -m local.run
 
 test: install ## Run every test (unit, integration, concurrency, end-to-end), one worker per core
-	$(PY) -m pytest -n auto --dist loadfile
+	$(PY) -m pytest -n auto --dist loadfile --durations=15
 
 unit: $(VENV)/.installed ## Unit tests: services on in-memory fakes, domain rules; no emulator, no network (~10 s)
 	$(PY) -m pytest tests/unit -p no:xdist --disable-socket

@@ -127,6 +127,15 @@ class FunctionPool:
             clone.loader.exec_module(module)
         return getattr(module, self.attribute)
 
+    def provision(self, environments: int) -> None:
+        """Start execution environments until ``environments`` are free, as provisioned
+        concurrency does: concurrent invocations then run warm handlers, not cold starts."""
+        with self._lock:
+            missing = environments - len(self._free)
+        started = [self._new_environment() for _ in range(missing)]
+        with self._lock:
+            self._free.extend(started)
+
     def invoke(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         with self._lock:
             handler = self._free.pop() if self._free else None
@@ -172,6 +181,12 @@ class Gateway:
         """Import every handler once (a cold start), so the first request is not slow."""
         for name, pool in self._pools.items():
             pool.invoke({'httpMethod': 'GET', 'path': '/__warmup__', 'headers': {}}, LambdaContext(name))
+
+    def provision(self, method: str, path: str, environments: int) -> None:
+        """``environments`` warm execution environments of the function serving ``method path``."""
+        found = self.match(method, path)
+        assert found is not None, f'no route for {method} {path}'
+        self._pools[found[0].function].provision(environments)
 
     def match(self, method: str, path: str) -> tuple[cfn.Route, dict[str, str]] | None:
         # REST APIs ignore a trailing slash: /api/bookings/ is /api/bookings.

@@ -17,17 +17,17 @@ from tests.support.race import race
 
 pytestmark = [pytest.mark.ministack, pytest.mark.usefixtures('on_ministack')]
 
-TODAY = datetime.now(UTC).date()
 RANGE = 150  # two transactions of up to 100 nights
 
 
 @pytest.mark.parametrize('new_allotment', [4, 7])
 def test_lowering_an_allotment_while_guests_book_never_loses_a_hold_or_oversells(api: Api, new_allotment: int):
     hotel = factories.hotel()
+    today = datetime.now(UTC).date()  # read with the room's opening, not at import (midnight UTC)
     room = factories.room_type(hotel, total_rooms=10, open_days=RANGE + 5)
     admin = factories.token('admin-race', Role.ADMIN)
     # guests race for a night in each block of the admin's range
-    nights = [TODAY + timedelta(days=5), TODAY + timedelta(days=120)]
+    nights = [today + timedelta(days=5), today + timedelta(days=120)]
     guests = 16
 
     def attempt(i: int):
@@ -36,8 +36,8 @@ def test_lowering_an_allotment_while_guests_book_never_loses_a_hold_or_oversells
                 'PUT',
                 f'/api/admin/room-types/{room.id}/inventory',
                 {
-                    'start_date': TODAY.isoformat(),
-                    'end_date': (TODAY + timedelta(days=RANGE)).isoformat(),
+                    'start_date': today.isoformat(),
+                    'end_date': (today + timedelta(days=RANGE)).isoformat(),
                     'allotment': new_allotment,
                 },
                 token=admin,
@@ -59,7 +59,7 @@ def test_lowering_an_allotment_while_guests_book_never_loses_a_hold_or_oversells
     assert (admin_reply.status, admin_reply.code) in {(200, None), (409, 'allotment_below_held')}, admin_reply.json
     assert Counter(r.status for r in guest_replies).keys() <= {201, 409}
 
-    stored = deps().inventory.nights(room.id, TODAY, TODAY + timedelta(days=RANGE), consistent=True)
+    stored = deps().inventory.nights(room.id, today, today + timedelta(days=RANGE), consistent=True)
     allotments = {n.allotment for n in stored}
     assert allotments == ({new_allotment} if admin_reply.status == 200 else {10})  # all or nothing
     for night in nights:
