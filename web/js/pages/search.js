@@ -164,6 +164,7 @@ export function SearchPage({ query }) {
       ${results.loading && html`<${Loading} what="Searching" />`}
       <${Problem} error=${results.error} />
       ${results.data &&
+      !results.loading &&
       (results.data.results.length
         ? html`<ul class="results">
             ${results.data.results.map(
