@@ -41,10 +41,12 @@ SIGNING_KEY, PUBLIC_KEY = new_signing_key('test-key')
 os.environ['JWT_SIGNING_KEY'] = SIGNING_KEY
 os.environ['JWT_PUBLIC_KEYS'] = key_set(PUBLIC_KEY)
 
-from tests.support import botocore_cache  # noqa: E402
+from tests.support import botocore_cache, moto_speed  # noqa: E402
 
 # Every boto3 client made inside moto's mock_aws parses botocore's JSON models again (moto
 # resets boto3's default session); shared once per process, a third of a moto test's CPU.
 botocore_cache.install()
+# moto snapshots a table once per item of a transaction; once per transaction is the same.
+moto_speed.install()
 
 pytest_plugins = ['tests.support.fixtures', 'tests.support.metrics', 'tests.support.faults', 'tests.support.mail']

@@ -225,7 +225,8 @@ def test_a_bad_hotel_patch_changes_nothing(api: Api, admin: str, body):
     assert api.get('/api/admin/hotels/porto', token=admin).json['timezone'] == 'Europe/Lisbon'
 
 
-@pytest.mark.usefixtures('aws')
+@pytest.mark.ministack  # a year of nights deleted and put back: seconds on ministack, 20 s on moto
+@pytest.mark.usefixtures('on_ministack')
 def test_a_hotel_with_room_types_keeps_its_currency_and_cannot_be_deleted(api: Api, admin: str):
     api.post('/api/admin/hotels', HOTEL, token=admin)
     api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 2}, token=admin)
@@ -388,7 +389,8 @@ def test_a_patch_keeps_review_counts_written_meanwhile(api: Api, admin: str, por
     assert (after['base_price'], after['review_count'], after['average_rating']) == (16000, 1, 5.0)
 
 
-@pytest.mark.usefixtures('aws')
+@pytest.mark.ministack  # a year of nights deleted and put back: seconds on ministack, 20 s on moto
+@pytest.mark.usefixtures('on_ministack')
 def test_a_room_type_with_rooms_held_cannot_be_deleted_until_they_are_released(api: Api, admin: str, porto):
     api.post('/api/admin/room-types', {**ROOM, 'total_rooms': 3}, token=admin)
     own_rule = api.post(
@@ -425,7 +427,8 @@ def test_a_room_type_with_rooms_held_cannot_be_deleted_until_they_are_released(a
     assert HotelItem.get(*HotelItem.key('porto')).room_types == 0
 
 
-@pytest.mark.usefixtures('aws')
+@pytest.mark.ministack  # a year of nights deleted and put back: seconds on ministack, 20 s on moto
+@pytest.mark.usefixtures('on_ministack')
 def test_a_hold_that_lands_while_a_room_type_is_deleted_stops_the_deletion_and_nothing_is_lost(admin: str):
     # Given the admin's check saw nothing held (a consistent read) ...
     hotel = factories.hotel()

@@ -148,16 +148,6 @@ def test_tokens_expire_on_the_service_clock():
         deps().tokens.decode(issued.token, 'access', datetime.now(UTC) + timedelta(minutes=16))
 
 
-def test_the_seeded_admin_gets_the_admin_role(api: Api):
-    from local import seed
-
-    summary = seed.seed(datetime.now(UTC), 'root@example.com', 'an admin password')
-    assert summary['admin'] == 'created'
-    claims = verified(login(api, 'root@example.com', 'an admin password').json['access'])
-    assert claims['role'] == 'admin'
-    assert seed.seed(datetime.now(UTC), 'root@example.com', 'an admin password')['admin'] == 'exists'
-
-
 # ------------------------------------------------------------------ abuse limits
 
 
