@@ -136,7 +136,16 @@ bench-housekeeping: install ## DynamoDB calls and time of housekeeping runs for 
 bench-arrivals: install ## Arrivals index reads (a month of ARRIVALS_BOOKINGS=10000 over ARRIVALS_HOTELS=50) and a warm hold's calls, before/after; writes its section of bench/README.md (not a test)
 	$(PY) -m bench.arrivals
 
+seed-scale: $(VENV)/.installed ## A city of N room types (10 a hotel), a year of inventory and its search view, on make run's table (ENDPOINT= [TABLE=] N=500 [CITY=Scaleton])
+	$(PY) -m local.seed_scale $(TARGET) --room-types $(or $(N),500) $(if $(CITY),--city "$(CITY)")
+
+rebuild-view: $(VENV)/.installed ## Write the search view from the inventory: backfill, or repair after its DLQ alarm (STACK=, or ENDPOINT= TABLE=; CITY= for one)
+	$(PY) -m local.rebuild_view $(TARGET) $(if $(CITY),--city "$(CITY)")
+
+bench-search: install ## Search before/after the availability view for 5/50/500 room types and 1/7/30 nights, and the view's lag under load (not a test)
+	$(PY) -m bench.search
+
 clean: ## Remove build outputs and local run logs
 	rm -rf .aws-sam .local-run .pytest_cache .ruff_cache .hypothesis
 
-.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping bench-arrivals clean
+.PHONY: help install web-screenshots web-upload run test unit integration e2e events events-check run-emulated e2e-emulated audit contract walkthrough load lock lint format validate build create-admin migrate housekeeping bench bench-housekeeping seed-scale rebuild-view bench-search bench-arrivals clean

@@ -478,10 +478,11 @@ def main() -> None:
     package_sizes()
     for line in FINDINGS.strip('\n').splitlines():
         out(line)
-    from bench.arrivals import kept_section
+    from bench import arrivals, search
 
     previous = REPORT.read_text() if REPORT.exists() else ''
-    REPORT.write_text('\n'.join(lines) + '\n' + kept_section(previous))  # other benches' sections stay
+    kept = arrivals.kept_section(previous) + search.kept_section(previous)  # other benches' sections stay
+    REPORT.write_text('\n'.join(lines) + '\n' + kept)
     print(f'wrote {REPORT.relative_to(ROOT)}')
 
 

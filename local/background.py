@@ -1,5 +1,5 @@
-"""Background work of the local run that AWS does with triggers: the stream -> publisher, and the
-bus -> notifier (EventBridge rules)."""
+"""Background work of the local run that AWS does with triggers: the stream -> publisher and the
+search view, and the bus -> notifier (EventBridge rules)."""
 
 from __future__ import annotations
 
@@ -21,30 +21,75 @@ def start_publisher(
     events = boto3.client('events', endpoint_url=endpoint)
     with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
         events.create_event_bus(Name=bus_name)
-    stream_arn = boto3.client('dynamodb', endpoint_url=endpoint).describe_table(TableName=table_name)['Table'][
-        'LatestStreamArn'
-    ]
-    tail = StreamTail(boto3.client('dynamodbstreams', endpoint_url=endpoint), stream_arn)
-
     # Imported here, not in the thread: concurrent first imports of powertools can deadlock or
     # see partially initialised modules.
     from functions.publisher import app as publisher
+
+    return _tail_stream(endpoint, table_name, 'PublisherFunction', publisher.lambda_handler, stop, every)
+
+
+def start_search_view(
+    endpoint: str, table_name: str, stop: threading.Event, every: float = 0.5, *, latest: bool = False
+) -> threading.Thread:
+    """Tail the table's stream (a tail of its own, as a second event source mapping is) and call
+    SearchViewFunction with the inventory records, as the template's filter hands them (from the
+    stream's start, as the template's TRIM_HORIZON; ``latest``: only what is written from now on)."""
+    from functions.search_view import app as search_view  # imported here, not in the thread (see above)
+
+    return _tail_stream(
+        endpoint,
+        table_name,
+        'SearchViewFunction',
+        search_view.lambda_handler,
+        stop,
+        every,
+        prefix='INV#',
+        latest=latest,
+    )
+
+
+def _tail_stream(
+    endpoint: str,
+    table_name: str,
+    function: str,
+    handler: Any,
+    stop: threading.Event,
+    every: float,
+    prefix: str | None = None,
+    latest: bool = False,
+) -> threading.Thread:
+    """Lambda's event source mapping, locally: poll the stream every ``every`` seconds, hand the
+    handler the records (those whose ``pk`` starts with ``prefix``, as a filter would), and on a
+    reported batch item failure retry from that record, in order."""
+    import boto3
+
+    stream_arn = boto3.client('dynamodb', endpoint_url=endpoint).describe_table(TableName=table_name)['Table'][
+        'LatestStreamArn'
+    ]
+    tail = StreamTail(
+        boto3.client('dynamodbstreams', endpoint_url=endpoint), stream_arn, 'LATEST' if latest else 'TRIM_HORIZON'
+    )
+    if latest:
+        tail.poll()  # the shards' iterators, taken now
+
+    def wanted(record: dict[str, Any]) -> bool:
+        return prefix is None or record['dynamodb'].get('Keys', {}).get('pk', {}).get('S', '').startswith(prefix)
 
     def run() -> None:
         pending: list[dict[str, Any]] = []
         while not stop.wait(every):
             try:
-                pending.extend(tail.poll())
+                pending.extend(r for r in tail.poll() if wanted(r))
                 if pending:
-                    answer = publisher.lambda_handler(lambda_event(pending), LambdaContext('PublisherFunction'))
+                    answer = handler(lambda_event(pending), LambdaContext(function))
                     failed = {f['itemIdentifier'] for f in answer.get('batchItemFailures', [])}
                     # like the event source mapping: retry from the first failed record
                     first = next((i for i, r in enumerate(pending) if r['dynamodb']['SequenceNumber'] in failed), None)
                     pending = [] if first is None else pending[first:]
             except Exception as exc:  # keep the local run alive; the next poll retries
-                print(f'publisher: {type(exc).__name__}: {exc}', flush=True)
+                print(f'{function}: {type(exc).__name__}: {exc}', flush=True)
 
-    thread = threading.Thread(target=run, name='publisher', daemon=True)
+    thread = threading.Thread(target=run, name=function, daemon=True)
     thread.start()
     return thread
 

@@ -854,6 +854,41 @@ def stream_event() -> dict[str, Any]:
     }
 
 
+def inventory_stream_event() -> dict[str, Any]:
+    """A stream batch as SearchViewFunction gets it (the template's INV# filter): a hold took one
+    room of a night (MODIFY, NEW_AND_OLD_IMAGES); the images are the repository's item mapping."""
+    from common.domain import RoomType
+    from common.repos.inventory import night_item
+
+    room_type = RoomType('lisbon-deluxe-king', 'lisbon-harbour', 'Deluxe King', '', 2, 18000, 'EUR', 8)
+    night = date.fromisoformat(CHECK_IN)
+    old = night_item(room_type, night, 8, 3, False, 400).serialize()
+    new = night_item(room_type, night, 8, 2, False, 400).serialize()
+    keys = {'pk': new['pk'], 'sk': new['sk']}
+    stream = f'arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/hotel-booking-{STAGE}-MainTable-1X2Y3Z4W5V6U/stream/2027-02-01T00:00:00.000'
+    return {
+        'Records': [
+            {
+                'eventID': _id('search_view', 'record').hex,
+                'eventName': 'MODIFY',
+                'eventVersion': '1.1',
+                'eventSource': 'aws:dynamodb',
+                'awsRegion': REGION,
+                'dynamodb': {
+                    'ApproximateCreationDateTime': int(ANCHOR.timestamp()),
+                    'Keys': keys,
+                    'NewImage': new,
+                    'OldImage': old,
+                    'SequenceNumber': '4700000000012345678902',
+                    'SizeBytes': len(json.dumps(new)) + len(json.dumps(old)),
+                    'StreamViewType': 'NEW_AND_OLD_IMAGES',
+                },
+                'eventSourceARN': stream,
+            }
+        ]
+    }
+
+
 # The notifier's events: what the publisher puts on the bus, as the rule hands it to the function.
 # (detail-type, file, status, previous status, version, refund, what it sends)
 _FULL_REFUND = {'amount': STAY_TOTAL, 'penalty': 0, 'currency': 'EUR', 'reason': 'cancelled_by_guest'}
@@ -960,6 +995,9 @@ def samples() -> list[Sample]:
         )
     )
     found.append(Sample('publisher', 'booking_confirmed', stream_event(), 'a stream record: PENDING -> CONFIRMED'))
+    found.append(
+        Sample('search_view', 'night_held', inventory_stream_event(), 'a stream record: a hold took a room of a night')
+    )
     for detail_type, name, status, previous, version, refund, about in NOTIFIER_EVENTS:
         event = notifier_event(detail_type, status, previous, version, refund)
         found.append(Sample('notifier', name, event, f'{detail_type}: {about}'))

@@ -143,10 +143,11 @@ def main() -> int:
         # demo's windows already, so this run finds them whole and opens nothing.
         rolled = housekeeping.invoke()
 
-        from local.background import start_notifier, start_publisher
+        from local.background import start_notifier, start_publisher, start_search_view
 
         bus = os.environ.setdefault('EVENT_BUS_NAME', 'hotel-booking')
         start_publisher(ministack.url, os.environ['TABLE_NAME'], bus, stop)
+        start_search_view(ministack.url, os.environ['TABLE_NAME'], stop)
         from common.config import settings
 
         sender = settings().sender_email
@@ -176,6 +177,8 @@ def main() -> int:
             f'  Search     {base}/api/rooms/search?check_in=YYYY-MM-DD&check_out=YYYY-MM-DD&guests=2\n'
             f'  DynamoDB   {ministack.url} (ministack, pid {ministack.process.pid})\n'
             f'  Audit      make audit ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
+            f'  Scale      make seed-scale N=500 ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]} '
+            '(a city of 500 room types; search reads the view the stream keeps)\n'
             f'  Housekeep  {rolled["nights_opened"]} nights opened at start; again: '
             f'make housekeeping ENDPOINT={ministack.url} TABLE={os.environ["TABLE_NAME"]}\n'
             f'  Stripe     {stripe_target}\n'

@@ -7,9 +7,10 @@ from typing import Any
 
 
 class StreamTail:
-    def __init__(self, streams_client: Any, stream_arn: str) -> None:
+    def __init__(self, streams_client: Any, stream_arn: str, iterator_type: str = 'TRIM_HORIZON') -> None:
         self.client = streams_client
         self.stream_arn = stream_arn
+        self.iterator_type = iterator_type  # LATEST: only what is written from now on (a benchmark)
         self._iterators: dict[str, str | None] = {}
 
     def _discover(self) -> None:
@@ -18,7 +19,7 @@ class StreamTail:
             shard_id = shard['ShardId']
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self.client.get_shard_iterator(
-                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType='TRIM_HORIZON'
+                    StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=self.iterator_type
                 )['ShardIterator']
 
     def poll(self) -> list[dict[str, Any]]:

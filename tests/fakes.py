@@ -74,6 +74,7 @@ from common.ports import (
     PassProgress,
     ReconcileProgress,
     SlotsInUse,
+    ViewKey,
 )
 from common.sale_window import nights as nights_between
 from common.security import JwtTokens, key_set, new_signing_key
@@ -109,6 +110,7 @@ class Store:
     promos: dict[tuple[str, str], PromoCode] = field(default_factory=dict)
     promo_guest_uses: dict[tuple[str, str, str], int] = field(default_factory=dict)
     nights: dict[tuple[str, date], InventoryNight] = field(default_factory=dict)
+    view: dict[ViewKey, dict[str, InventoryNight]] = field(default_factory=dict)
     bookings: dict[str, Booking] = field(default_factory=dict)
     leases: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     events: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # id -> (state, lease until)
@@ -430,6 +432,36 @@ class FakeInventory:
 
     def scan(self) -> Iterable[InventoryNight]:
         return list(self.store.nights.values())
+
+
+class FakeAvailabilityView:
+    """The search view as the repository keeps it: cells per view item, set and removed by writes.
+    Nothing feeds it but what a test writes (there is no stream here): search reads the inventory
+    for room types it lacks, as it does on a view still being filled."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.writes = 0
+
+    def read(self, city: str, start: date, end: date) -> list[InventoryNight]:
+        return [
+            night
+            for key, cells in sorted(self.store.view.items(), key=lambda kv: (kv[0].night, kv[0].shard))
+            if key.city == city.casefold() and start <= key.night < end
+            for _, night in sorted(cells.items())
+        ]
+
+    def read_items(self, keys: Sequence[ViewKey]) -> list[InventoryNight]:
+        return [night for key in keys for _, night in sorted(self.store.view.get(key, {}).items())]
+
+    def write(self, key: ViewKey, cells: Mapping[str, InventoryNight | None], expires_at: int) -> None:
+        self.writes += 1
+        item = self.store.view.setdefault(key, {})
+        for room_type_id, night in cells.items():
+            if night is None:
+                item.pop(room_type_id, None)
+            else:
+                item[room_type_id] = night
 
 
 class FakeBookings:
@@ -1243,6 +1275,7 @@ def fakes(settings: Settings | None = None, **overrides: Any) -> Fakes:
         settings=current,
         catalog=FakeCatalog(store),
         inventory=FakeInventory(store),
+        view=FakeAvailabilityView(store),
         bookings=FakeBookings(store),
         payments=FakePaymentRecords(store),
         promos=FakePromos(store),

@@ -158,9 +158,18 @@ def list_reviews(room_type_id: RoomTypeId, limit: http.PageSize = None, cursor: 
     "`cancellation` terms in data and words; `total_price` is the cheapest bookable offer's. `promo` applies "
     'a promo code where it fits (else the offer says why in `promo_not_applicable`); a code no hotel searched '
     'can use is a 422 with its own `code` (`promo_unknown`, `promo_not_yet_valid`, `promo_expired`, '
-    '`promo_exhausted`). How a price is computed: docs/pricing.md.',
+    '`promo_exhausted`). How a price is computed: docs/pricing.md.\n\n'
+    'Results come `limit` at a time (default PAGE_SIZE_DEFAULT, 20) in the order of `sort` (ties by price, then '
+    'room type); pass `next_cursor` back as `cursor` with the same criteria for the next page (400 '
+    '`invalid_cursor` for a cursor of another search). Availability is read from a view kept from the inventory '
+    'within about a second: a room shown may be gone when the hold is made (409 `sold_out`).',
     openapi_extensions=http.problems(
-        *STAY_REFUSALS, errors.PromoUnknown, errors.PromoNotYetValid, errors.PromoExpired, errors.PromoExhausted
+        *STAY_REFUSALS,
+        errors.PromoUnknown,
+        errors.PromoNotYetValid,
+        errors.PromoExpired,
+        errors.PromoExhausted,
+        errors.InvalidCursor,
     ),
 )
 def search_rooms(
@@ -174,7 +183,10 @@ def search_rooms(
     max_price: Money = None,
     amenities: Annotated[str | None, Query(max_length=500, description='Comma-separated; all must match')] = None,
     view_type: Text = None,
-    sort: Literal['price', 'availability'] = 'price',
+    sort: Annotated[
+        Literal['price', 'availability', 'rating'],
+        Query(description='price: cheapest first; availability: most rooms first; rating: best rated first'),
+    ] = 'price',
     include_sold_out: bool = False,
     promo: Annotated[
         str | None, Query(pattern=r'^[A-Za-z0-9][A-Za-z0-9_-]{2,31}$', description='a promo code, any case')
@@ -186,6 +198,8 @@ def search_rooms(
     include_restricted_plans: Annotated[
         bool, Query(description='also list plans whose restrictions refuse the stay, with the reason')
     ] = False,
+    limit: http.PageSize = None,
+    cursor: http.Cursor = None,
 ) -> SearchOut:
     query = search.SearchQuery(
         check_in=check_in,
@@ -203,6 +217,8 @@ def search_rooms(
         promo_code=promo,
         child_ages=tuple(int(a) for a in child_ages.split(',')) if child_ages else (),
         include_restricted_plans=include_restricted_plans,
+        limit=limit or deps().settings.page_size_default,
+        cursor=cursor,
     )
     return SearchOut.from_domain(search.search(deps(), query, deps().clock()))
 

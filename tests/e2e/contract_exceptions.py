@@ -132,6 +132,7 @@ EXCEPTIONS: tuple[Documented, ...] = (
             'GET /api/bookings',
             'GET /api/room-types/{room_type_id}/reviews',
             'GET /api/admin/bookings',
+            'GET /api/rooms/search',
         ),
         'invalid_cursor',
         'A cursor is opaque and only valid as `next_cursor` produced it (documented on the parameter); any other '

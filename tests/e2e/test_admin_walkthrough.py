@@ -99,7 +99,8 @@ def test_an_admin_prices_opens_and_stops_selling_a_room_type(local_stack: LocalS
             timeout=10,
         )
         assert stopped.status_code == 200, stopped.text
-        assert room_id not in results()  # inventory is never cached: at once
+        # search reads the availability view, which follows the stream within seconds (docs/search-view.md)
+        assert room_id not in eventually(results, lambda found: room_id not in found)
 
         guest = requests.delete(f'{base}/admin/price-rules/{rule.json()["id"]}', timeout=10)
         assert (guest.status_code, guest.json()['code']) == (401, 'unauthorized')

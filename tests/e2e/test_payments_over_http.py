@@ -120,8 +120,12 @@ def test_an_unpaid_booking_expires_and_its_rooms_go_back_on_sale(short_holds: Lo
     before = first_result(session, base, check_in, check_out)
     booking = hold(session, base, before['room_type_id'], check_in, check_out)
     assert booking['status'] == 'PENDING'
-    held = first_result(session, base, check_in, check_out)
-    assert held['available_rooms'] == before['available_rooms'] - 1
+    # search reads the availability view, which follows the stream within seconds (docs/search-view.md)
+    wait_for(
+        lambda: first_result(session, base, check_in, check_out)['available_rooms'] == before['available_rooms'] - 1,
+        15,
+        'the hold shown by search',
+    )
     # Then once the hold ends it reads EXPIRED, and the next sweep puts the room back on sale
     # (locally: 5 s holds, a sweep every 2 s; emulated: 30 s holds, the template's rate(1 minute))
     wait_for(

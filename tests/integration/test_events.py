@@ -258,6 +258,20 @@ def test_the_stream_event_is_published_to_the_bus(world):
     assert published['detail']['status'] == 'CONFIRMED'
 
 
+def test_the_inventory_stream_event_writes_the_search_view(world):
+    [sample] = [s for s in SAMPLES if s.folder == 'search_view']
+    # When the search view's consumer gets the stream batch from events/
+    assert invoke(sample, json.loads(sample.path.read_text())) == {'batchItemFailures': []}
+    # Then the city's view has the night as the record's new image left it
+    night = date.fromisoformat(events.CHECK_IN)
+    [cell] = [
+        n
+        for n in deps().view.read('Lisbon', night, night + timedelta(days=1))
+        if n.room_type_id == 'lisbon-deluxe-king'
+    ]
+    assert (cell.allotment, cell.available, cell.stop_sell) == (8, 2, False)
+
+
 def test_the_inventory_balances_after_every_event(world):
     # One audit of the module's table (a scan: too slow to repeat after each event).
     assert_inventory_balances()

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from common import wiring
+from common.services import search_view
 from tests.support import factories
 from tests.support.api import Api
 from tests.support.counting import count_calls
+from tests.support.deps import deps
 
 pytestmark = pytest.mark.usefixtures('aws')
 
@@ -96,14 +98,55 @@ def test_bad_search_queries_are_problems(api: Api, catalogue, query, status, cod
 
 
 def test_search_reads_do_not_grow_with_the_number_of_nights(api: Api, catalogue, monkeypatch):
+    for city in ('Lisbon', 'Porto'):
+        search_view.rebuild(deps(), city)  # as the stream consumer keeps it
     with count_calls(monkeypatch) as one_night:
         assert search(api, nights=1).status == 200
     with count_calls(monkeypatch) as month:
         assert search(api, nights=30).status == 200
     assert one_night.calls == month.calls
-    # catalogue (hotels + room types) + rules per hotel (2) + inventory per room type (3)
-    assert month.calls == {'Query': 2 + 2 + 3}
+    # catalogue (hotels + room types) + rules per hotel (2) + the view of each city (2)
+    assert month.calls == {'Query': 2 + 2 + 2}
     assert month['Scan'] == 0
+
+
+def test_a_search_page_is_one_view_query_per_city_whatever_its_room_types(api: Api, catalogue, monkeypatch):
+    lisbon = deps().catalog.get_hotel('lisbon')
+    for i in range(10):
+        factories.room_type(lisbon, f'extra-{i:02d}', base_price=10000 + i, total_rooms=2, open_days=38)
+    search_view.rebuild(deps(), 'Lisbon')
+    monkeypatch.setenv('CATALOG_CACHE_SECONDS', '60')  # a warm function: the catalogue is cached
+    wiring.reset()
+    assert search(api, city='Lisbon', limit=10).status == 200  # warms the cache
+    with count_calls(monkeypatch) as first:
+        page = search(api, nights=30, city='Lisbon', limit=5)
+    with count_calls(monkeypatch) as second:
+        following = search(api, nights=30, city='Lisbon', limit=5, cursor=page.json['next_cursor'])
+    assert first.calls == second.calls == {'Query': 1}  # 12 room types, 30 nights: one Query
+    assert len(page.json['results']) == len(following.json['results']) == 5
+    assert not set(ids(page)) & set(ids(following))
+
+
+def test_a_city_of_many_hotels_is_one_view_query(api: Api, catalogue, monkeypatch):
+    for i in range(6):  # hotels in as many shards as it takes to pass a key read's worth
+        hotel = factories.hotel(f'lisbon-{i}', city='Lisbon')
+        factories.room_type(hotel, f'lisbon-{i}-double', total_rooms=2, open_days=38)
+    search_view.rebuild(deps(), 'Lisbon')
+    monkeypatch.setenv('CATALOG_CACHE_SECONDS', '60')
+    wiring.reset()
+    assert search(api, nights=30, city='lisbon').status == 200  # warms the cache
+    with count_calls(monkeypatch) as calls:
+        found = search(api, nights=30, city='lisbon', limit=100)
+    assert calls.calls == {'Query': 1}
+    assert len(found.json['results']) == 8
+
+
+def test_room_types_the_view_lacks_are_read_from_the_inventory(api: Api, catalogue, monkeypatch):
+    """A view still being filled (a new city, a room type created a moment ago) is no "sold out"."""
+    with count_calls(monkeypatch) as calls:
+        reply = search(api, city='Lisbon')
+    assert sorted(ids(reply)) == ['big', 'small']
+    assert calls.calls == {'Query': 2 + 1 + 1 + 2}  # catalogue, rules, the (empty) view, each room type
 
 
 def test_booking_makes_one_transaction_and_reads_that_do_not_grow_with_the_stay(api: Api, catalogue, monkeypatch):

@@ -41,6 +41,7 @@ def test_every_function_without_routes_has_a_sample_of_its_trigger():
         'ReconcilerFunction',
         'PublisherFunction',
         'NotifierFunction',
+        'SearchViewFunction',
     }
     samples = {s.function: s.event for s in events.samples() if s.case is None}
     assert samples['ExpireSweeperFunction']['detail-type'] == 'Scheduled Event'
@@ -48,6 +49,7 @@ def test_every_function_without_routes_has_a_sample_of_its_trigger():
     assert samples['ReconcilerFunction']['detail-type'] == 'Scheduled Event'
     assert samples['PublisherFunction']['Records'][0]['eventSource'] == 'aws:dynamodb'
     assert samples['NotifierFunction']['source'] == 'hotel-booking'
+    assert samples['SearchViewFunction']['Records'][0]['dynamodb']['Keys']['pk']['S'].startswith('INV#')
 
 
 def test_the_notifier_has_a_sample_of_every_event_its_rule_routes_to_it():

@@ -81,7 +81,12 @@ def test_the_public_search_function_reads_only_catalogue_and_inventory_partition
         allowed = statement['Condition']['ForAllValues:StringLike']['dynamodb:LeadingKeys']
         prefixes = [p.rstrip('*') for p in allowed]
         # what it needs
-        needed = [tables.HotelItem.key('h')[0], tables.RoomTypeItem.key('r')[0], tables.InventoryItem.partition('r')]
+        needed = [
+            tables.HotelItem.key('h')[0],
+            tables.RoomTypeItem.key('r')[0],
+            tables.InventoryItem.partition('r'),
+            tables.AvailabilityViewKeys.partition('lisbon'),
+        ]
         assert all(any(k.startswith(p) for p in prefixes) for k in needed), (needed, prefixes)
         # and what it must never reach: users and their password hashes, emails, sessions, bookings
         private = [
@@ -93,7 +98,8 @@ def test_the_public_search_function_reads_only_catalogue_and_inventory_partition
             tables.StripeEventItem.key('evt')[0],
         ]
         assert not [k for k in private if any(k.startswith(p) for p in prefixes)]
-        assert set(statement['Action']) <= {'dynamodb:GetItem', 'dynamodb:Query'}
+        # reads only (BatchGetItem: a hotel's search view items, docs/search-view.md)
+        assert set(statement['Action']) <= {'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'}
 
 
 def test_auth_routes_are_throttled_tighter_and_the_webhook_and_sweeper_have_reserved_capacity():

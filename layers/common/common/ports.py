@@ -12,10 +12,11 @@ Every method raises domain errors (``common.errors``), never a storage or SDK er
 from __future__ import annotations
 
 import enum
+import zlib
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from common import errors
 from common.domain import (
@@ -547,3 +548,52 @@ class Passwords(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
     def burn_verification_time(self, password: str) -> None: ...
+
+
+# ---------------------------------------------------------------- the availability view (issue 17)
+
+
+@dataclass(frozen=True)
+class ViewKey:
+    """One item of the search view: a city's night, one shard of its hotels (docs/search-view.md)."""
+
+    city: str  # casefolded
+    night: date
+    shard: int
+
+    SHARDS: ClassVar[int] = 16  # a city's hotels spread over at most this many items per night
+
+    @classmethod
+    def of(cls, city: str, hotel_id: str, night: date) -> ViewKey:
+        """Where a hotel's room types live: crc32 of the hotel (stable across processes, unlike
+        ``hash``), so every writer and reader agrees."""
+        return cls(city=city.casefold(), night=night, shard=zlib.crc32(hotel_id.encode()) % cls.SHARDS)
+
+
+@dataclass(frozen=True)
+class InventoryChange:
+    """The newest committed state of one inventory night, as the table's stream reports it:
+    ``night`` None when the night was deleted (room type deleted, TTL)."""
+
+    room_type_id: str
+    hotel_id: str
+    date: date
+    night: InventoryNight | None
+
+
+class AvailabilityView(Protocol):
+    """The read model search answers from, kept from the table's stream. Never the truth: the hold
+    transaction decides; a stale cell can only show a room the hold then refuses as sold out."""
+
+    def read(self, city: str, start: date, end: date) -> list[InventoryNight]:
+        """Every cell of the city's nights ``start`` (inclusive) to ``end`` (exclusive)."""
+        ...
+
+    def read_items(self, keys: Sequence[ViewKey]) -> list[InventoryNight]:
+        """Every cell of the given view items (one hotel's shard over a stay: a hotel's page)."""
+        ...
+
+    def write(self, key: ViewKey, cells: Mapping[str, InventoryNight | None], expires_at: int) -> None:
+        """Set each room type's cell to its absolute value (None removes it) in ONE item write
+        (several only past DynamoDB's 4 KB expression size); other cells of the item are untouched."""
+        ...

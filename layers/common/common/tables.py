@@ -191,6 +191,25 @@ class InventoryItem(_Item):
         return f'{InventoryItem.PREFIX}{room_type_id}'
 
 
+class AvailabilityViewKeys:
+    """Key shapes of the search view (issue 17, docs/search-view.md): no PynamoDB model, since
+    its attributes are named by room type (``r:{room_type_id}``); ``repos.view`` writes them raw.
+
+    One partition per city (``AVAIL#{city}``), one item per night and hotel shard
+    (``{YYYY-MM-DD}#{shard}``): a stay's nights of a whole city are ONE Query of a key range."""
+
+    PREFIX = 'AVAIL#'
+    CELL_PREFIX = 'r:'
+
+    @staticmethod
+    def partition(city: str) -> str:
+        return f'{AvailabilityViewKeys.PREFIX}{city.casefold()}'
+
+    @staticmethod
+    def sort_key(night: str, shard: int) -> str:
+        return f'{night}#{shard:02d}'
+
+
 class AdjustmentMap(MapAttribute[str, Any]):
     type = UnicodeAttribute()
     value = NumberAttribute()

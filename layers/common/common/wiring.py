@@ -25,6 +25,7 @@ from common.gateways.ses import SesGateway
 from common.gateways.stripe import StripeGateway
 from common.repos import (
     AccountRepository,
+    AvailabilityViewRepository,
     BookingRepository,
     CatalogRepository,
     HousekeepingRecords,
@@ -67,6 +68,7 @@ def build_deps(current: Settings | None = None) -> Deps:
         settings=current,
         catalog=CatalogRepository(table, retention),
         inventory=InventoryRepository(table, retention),
+        view=AvailabilityViewRepository(table),
         bookings=BookingRepository(table, current.pending_shards),
         payments=PaymentRecords(table),
         promos=PromoRepository(table),

@@ -132,7 +132,9 @@ function Wishlist({ roomTypeId }) {
 function BookingPanel({ roomType, stay, hotel, version, onRefused, rate, onRate }) {
   const quote = useLoad(
     () =>
-      get(withQuery('/rooms/search', { ...stayQuery(stay), hotel_id: roomType.hotel_id, include_sold_out: true })).then(
+      get(
+        withQuery('/rooms/search', { ...stayQuery(stay), hotel_id: roomType.hotel_id, include_sold_out: true, limit: 100 }),
+      ).then(
         (found) => found.results.find((result) => result.room_type_id === roomType.id) || null,
       ),
     [roomType.id, stay.check_in, stay.check_out, stay.guests, stay.rooms, version],

@@ -61,9 +61,20 @@ async function fullNights(roomTypeId, stay) {
   return calendar.nights.filter((night) => night.stop_sell || night.available < stay.rooms).map((night) => night.date);
 }
 
+/** The search's results a page at a time (the API's cursor), up to `pages` pages of 50. */
+async function pagesOf(query, pages = 4) {
+  let found = await get(withQuery('/rooms/search', { ...query, limit: 50 }));
+  const results = [...found.results];
+  for (let page = 1; page < pages && found.next_cursor; page += 1) {
+    found = await get(withQuery('/rooms/search', { ...query, limit: 50, cursor: found.next_cursor }));
+    results.push(...found.results);
+  }
+  return { ...found, results };
+}
+
 async function search(stay) {
   const [found, catalogue] = await Promise.all([
-    get(withQuery('/rooms/search', { ...stayQuery(stay), city: stay.city, include_sold_out: true })),
+    pagesOf({ ...stayQuery(stay), city: stay.city, include_sold_out: true }),
     loadCatalogue(),
   ]);
   const soldOut = found.results.filter((result) => result.available_rooms < stay.rooms && !result.restriction);
@@ -153,6 +164,7 @@ export function SearchPage({ query }) {
       ${results.loading && html`<${Loading} what="Searching" />`}
       <${Problem} error=${results.error} />
       ${results.data &&
+      !results.loading &&
       (results.data.results.length
         ? html`<ul class="results">
             ${results.data.results.map(

@@ -480,6 +480,7 @@ class SearchOut(BaseModel):
     guests: int
     rooms: int
     results: list[SearchResultOut]
+    next_cursor: NextCursor = None
 
     @classmethod
     def from_domain(cls, answer: SearchAnswer) -> SearchOut:
@@ -509,6 +510,7 @@ class SearchOut(BaseModel):
                 )
                 for r in answer.results
             ],
+            next_cursor=answer.next_cursor,
         )
 
 

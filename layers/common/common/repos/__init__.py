@@ -12,7 +12,8 @@ One repository per aggregate, each a class built with the ``Table`` by the compo
 - ``ReviewRepository`` and ``WishlistRepository``;
 - ``HousekeepingRecords``: the progress of the daily sale-window pass;
 - ``NotificationRecords``: each email claimed once per event and recipient;
-- ``MigrationStore``: raw items, guarded changes and records of the data migrations.
+- ``MigrationStore``: raw items, guarded changes and records of the data migrations;
+- ``AvailabilityViewRepository``: the search view (issue 17), raw items named by room type.
 
 Items are converted to domain values here; key shapes live in ``common.tables`` only; retries,
 error translation, transactions and cursors in the private ``_dynamo``. Every write that moves
@@ -30,9 +31,11 @@ from common.repos.notifications import NotificationRecords
 from common.repos.payments import PaymentRecords
 from common.repos.promos import PromoRepository
 from common.repos.reviews import ReviewRepository, WishlistRepository
+from common.repos.view import AvailabilityViewRepository
 
 __all__ = [
     'AccountRepository',
+    'AvailabilityViewRepository',
     'BookingRepository',
     'CatalogRepository',
     'HousekeepingRecords',

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from common.ports import (
     AccountRepository,
+    AvailabilityView,
     BookingRepository,
     CatalogRepository,
     EventPublisher,
@@ -81,6 +82,7 @@ class Deps:
     settings: Settings
     catalog: CatalogRepository
     inventory: InventoryRepository
+    view: AvailabilityView  # the search view (issue 17): read by search, written by its stream consumer
     bookings: BookingRepository
     payments: PaymentRecords
     promos: PromoRepository

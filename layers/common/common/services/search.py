@@ -1,18 +1,26 @@
 """Search and availability calendar.
 
-DynamoDB work per search: the catalogue (cached for seconds in a warm Lambda), one Query of
-pricing terms (price rules, rate plans, taxes) per hotel, one GetItem per hotel for a promo code,
-and one inventory Query per candidate room type (run in parallel). None of it grows with the
-number of nights or of plans. Each result lists one offer per rate plan (services/offers), the
-same computation a hold charges. Rooms of holds past their expiry count as available
-(services/availability.py: one Query per pending-index shard, only when a room type falls short
-of the party on some night). Availability shown here is informational; only the booking
-transaction decides.
+DynamoDB work per search page: the catalogue and each hotel's pricing terms (price rules, rate
+plans, taxes; cached for seconds in a warm Lambda), ONE Query of the availability view per city
+searched (services/search_view: it does not grow with room types, nights or plans), and with a
+promo code one GetItem per hotel. ``search_per_type`` is the path before the view (one inventory
+Query per candidate room type), kept for the benchmark. Results come a page at a time, in a total
+order (price, availability or rating, then the room type's id), the cursor naming the last
+result's place in it; every page is computed afresh, so it costs what the first did. Each result
+lists one offer per rate plan (services/offers), the same computation a hold charges. Rooms of
+holds past their expiry count as available (services/availability.py: one Query per
+pending-index shard, only when a room type falls short of the party on some night). Availability
+shown here is informational; only the booking transaction decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import binascii
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -20,7 +28,7 @@ from typing import Literal
 
 from common import errors
 from common.domain import CancellationPolicy, Hotel, InventoryNight, NightPrice, PromoCode, RatePlan, RoomType, Stay
-from common.services import availability, bookings, catalog, pricing, rates
+from common.services import availability, bookings, catalog, pricing, rates, search_view
 from common.services import offers as offers_
 from common.services.deps import Deps
 
@@ -41,11 +49,13 @@ class SearchQuery:
     max_price: int | None = None
     amenities: tuple[str, ...] = ()
     view_type: str | None = None
-    sort: Literal['price', 'availability'] = 'price'
+    sort: Literal['price', 'availability', 'rating'] = 'price'
     include_sold_out: bool = False
     promo_code: str | None = None
     child_ages: tuple[int, ...] = ()
     include_restricted_plans: bool = False  # list plans whose restrictions refuse the stay, with why
+    limit: int | None = None  # results per page (None: all)
+    cursor: str | None = None  # the previous page's ``next_cursor``
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,7 @@ class SearchAnswer:
     stay: Stay
     query: SearchQuery
     results: list[SearchResult] = field(default_factory=list)
+    next_cursor: str | None = None
 
 
 def sellable_rooms(nights: Sequence[InventoryNight], stay: Stay) -> int:
@@ -96,10 +107,12 @@ def sellable_rooms(nights: Sequence[InventoryNight], stay: Stay) -> int:
     return min(counts, default=0)
 
 
-def _candidates(deps: Deps, query: SearchQuery, hotels: dict[str, Hotel]) -> list[tuple[RoomType, Hotel]]:
+def _candidates(
+    query: SearchQuery, hotels: Mapping[str, Hotel], room_types: Mapping[str, RoomType]
+) -> list[tuple[RoomType, Hotel]]:
     wanted_city = query.city.casefold() if query.city else None
     found = []
-    for rt in catalog.room_types(deps).values():
+    for rt in room_types.values():
         hotel = hotels.get(rt.hotel_id)
         if hotel is None:
             continue
@@ -117,16 +130,45 @@ def _candidates(deps: Deps, query: SearchQuery, hotels: dict[str, Hotel]) -> lis
     return found
 
 
+# (deps, candidates, stay, room types per city) -> the stay's stored nights per candidate room type
+Availability = Callable[
+    [Deps, Sequence[tuple[RoomType, Hotel]], Stay, Mapping[str, int]], Mapping[str, Sequence[InventoryNight]]
+]
+
+
+def per_type_nights(
+    deps: Deps, candidates: Sequence[tuple[RoomType, Hotel]], stay: Stay, city_sizes: Mapping[str, int]
+) -> dict[str, list[InventoryNight]]:
+    """The stay's nights of each candidate read from the inventory: one Query per room type."""
+    stored = _pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates)
+    return {rt.id: found for (rt, _), found in zip(candidates, stored, strict=True)}
+
+
 def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
+    """A page of results, from the availability view (services/search_view): one Query per city
+    searched whatever its number of room types or nights."""
+    return _search(deps, query, now, search_view.nights)
+
+
+def search_per_type(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
+    """The same answer read the way search did before the view: one inventory Query per candidate
+    room type (kept for the benchmark's "before" and as the reference the view is checked against)."""
+    return _search(deps, query, now, per_type_nights)
+
+
+def _search(deps: Deps, query: SearchQuery, now: datetime, availability_of: Availability) -> SearchAnswer:
     stay = Stay(query.check_in, query.check_out)
     bookings.check_dates(deps, stay)
     if query.guests < query.rooms:
         raise errors.Unprocessable('Every room needs at least one guest')
     bookings.check_children(query.guests, query.rooms, query.child_ages)
+    after = _decode_cursor(query)
     hotels = catalog.hotels(deps)
+    room_types = catalog.room_types(deps)
+    city_sizes = Counter(hotels[rt.hotel_id].city.casefold() for rt in room_types.values() if rt.hotel_id in hotels)
     candidates = []
     refusals: list[errors.DomainError] = []
-    for rt, hotel in _candidates(deps, query, hotels):
+    for rt, hotel in _candidates(query, hotels, room_types):
         try:
             bookings.check_window(deps, hotel, stay, now)
         except errors.DomainError as exc:
@@ -136,11 +178,8 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
     if refusals and not candidates:
         raise refusals[0]
 
-    stored = _pool.map(lambda c: deps.inventory.nights(c[0].id, stay.check_in, stay.check_out), candidates)
-    by_type = availability.on_sale(
-        deps, {rt.id: found for (rt, _), found in zip(candidates, stored, strict=True)},
-        stay.check_in, stay.check_out, now, rooms=query.rooms,
-    )  # fmt: skip
+    stored = availability_of(deps, candidates, stay, city_sizes)
+    by_type = availability.on_sale(deps, stored, stay.check_in, stay.check_out, now, rooms=query.rooms)
     inventories = [by_type[rt.id] for rt, _ in candidates]
     hotel_ids = sorted({hotel.id for _, hotel in candidates})
     terms_by_hotel = {hotel_id: catalog.terms(deps, hotel_id) for hotel_id in hotel_ids}
@@ -152,6 +191,8 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
         terms = terms_by_hotel[hotel.id]
         available = sellable_rooms(nights, stay)
         refused = pricing.restriction(rt, terms.rules, stay)
+        if (available < query.rooms or refused is not None) and not query.include_sold_out:
+            continue  # not bookable whatever its plans: no prices computed for it
         quote = pricing.quote(rt, terms.rules, stay, rooms=query.rooms)
         promo, promo_refused = promos.get(hotel.id, (None, None))
         found = [
@@ -176,11 +217,71 @@ def search(deps: Deps, query: SearchQuery, now: datetime) -> SearchAnswer:
         if query.max_price is not None and result.total > query.max_price:
             continue
         results.append(result)
-    if query.sort == 'availability':
-        results.sort(key=lambda r: (-r.available_rooms, r.total, r.room_type.id))
-    else:
-        results.sort(key=lambda r: (r.total, r.room_type.id))
-    return SearchAnswer(stay=stay, query=query, results=results)
+    results.sort(key=lambda r: _order(query.sort, r))
+    return _page(query, stay, results, after)
+
+
+# ---------------------------------------------------------------- order and pages
+
+
+def _order(sort: str, result: SearchResult) -> tuple[float | int | str, ...]:
+    """Where a result sorts (and what a cursor remembers): always ending in the room type's id, so
+    the order is total and a page boundary is one exact place."""
+    tail = (result.total, result.room_type.id)
+    if sort == 'availability':
+        return (-result.available_rooms, *tail)
+    if sort == 'rating':
+        rating = result.room_type.average_rating
+        return (-(rating if rating is not None else -1.0), *tail)
+    return tail
+
+
+def _fingerprint(query: SearchQuery) -> str:
+    """Which search a cursor belongs to: every criterion but the page's own (limit, cursor)."""
+    criteria = repr(replace(query, limit=None, cursor=None))
+    return hashlib.sha256(criteria.encode()).hexdigest()[:16]
+
+
+def _decode_cursor(query: SearchQuery) -> tuple[float | int | str, ...] | None:
+    """The sort position after which the page starts; a cursor of another search (or no cursor
+    at all) is ``invalid_cursor``."""
+    if not query.cursor:
+        return None
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(query.cursor + '=' * (-len(query.cursor) % 4)))
+    except (ValueError, binascii.Error):
+        raise errors.InvalidCursor() from None
+    if (
+        not isinstance(decoded, dict)
+        or decoded.get('q') != _fingerprint(query)
+        or not isinstance(decoded.get('k'), list)
+    ):
+        raise errors.InvalidCursor('The cursor belongs to another search')
+    key = decoded['k']
+    if not key or not all(isinstance(v, int | float | str) for v in key):
+        raise errors.InvalidCursor()
+    return tuple(key)
+
+
+def _encode_cursor(query: SearchQuery, key: tuple[float | int | str, ...]) -> str:
+    raw = json.dumps({'q': _fingerprint(query), 'k': list(key)}, separators=(',', ':')).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip('=')
+
+
+def _page(
+    query: SearchQuery, stay: Stay, results: list[SearchResult], after: tuple[float | int | str, ...] | None
+) -> SearchAnswer:
+    if after is not None:
+        try:
+            results = [r for r in results if _order(query.sort, r) > after]
+        except TypeError:  # a forged key of other types than this order's
+            raise errors.InvalidCursor() from None
+    if query.limit is None or len(results) <= query.limit:
+        return SearchAnswer(stay=stay, query=query, results=results)
+    page = results[: query.limit]
+    return SearchAnswer(
+        stay=stay, query=query, results=page, next_cursor=_encode_cursor(query, _order(query.sort, page[-1]))
+    )
 
 
 def _default_code(room_type: RoomType, plans: Sequence[RatePlan], policy: CancellationPolicy) -> str | None:
