@@ -291,7 +291,9 @@ def _terminate(stack: LocalStack) -> None:
     if stack.process.poll() is None:
         stack.process.send_signal(signal.SIGTERM)
         try:
-            stack.process.wait(timeout=15)
+            # about 3 s on a quiet machine (the stream tailers, the server, then ministack and
+            # localstripe each stop); a CI run on two busy cores once needed more than 15
+            stack.process.wait(timeout=40)
         except subprocess.TimeoutExpired:
             stack.process.kill()
             stack.process.wait(timeout=5)
