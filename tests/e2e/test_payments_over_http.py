@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tests.support import factories
-from tests.support.fixtures import LocalStack, start_stack, stop_local_stack
+from tests.support.fixtures import LocalStack, start_stack, stop_local_stack, wait_for
 from tests.support.stripe import StripeTest
 
 pytestmark = pytest.mark.e2e
@@ -50,17 +50,6 @@ def hold(session: requests.Session, base: str, room_type_id: str, check_in: str,
     reply = session.post(f'{base}/bookings', json=body, timeout=10)
     assert reply.status_code == 201, reply.text
     return reply.json()
-
-
-def wait_for(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'{what} did not happen within {seconds:.0f}s')
-        time.sleep(0.25)
 
 
 def test_a_payment_confirmed_at_stripe_confirms_the_booking_through_the_webhook(local_stack: LocalStack):

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from tests.support import factories
-from tests.support.fixtures import ROOT, LocalStack
+from tests.support.fixtures import ROOT, LocalStack, wait_for
 
 pytestmark = pytest.mark.e2e
 WALKTHROUGH = ROOT / 'docs' / 'walkthrough.sh'
@@ -76,13 +76,17 @@ def test_register_login_search_book_get_cancel(local_stack: LocalStack):
     listed = session.get(f'{base}/bookings/', timeout=10).json()['items']
     assert [b['id'] for b in listed] == [booking['id']]
 
-    after = session.get(
-        f'{base}/rooms/search',
-        params={'check_in': check_in, 'check_out': check_out, 'guests': 2, 'city': 'Lisbon'},
-        timeout=10,
-    )
-    same = next(r for r in after.json()['results'] if r['room_type_id'] == choice['room_type_id'])
-    assert same['available_rooms'] == choice['available_rooms'] - 1
+    def held_in_search() -> bool:
+        after = session.get(
+            f'{base}/rooms/search',
+            params={'check_in': check_in, 'check_out': check_out, 'guests': 2, 'city': 'Lisbon'},
+            timeout=10,
+        )
+        same = next(r for r in after.json()['results'] if r['room_type_id'] == choice['room_type_id'])
+        return same['available_rooms'] == choice['available_rooms'] - 1
+
+    # search reads the availability view, which follows the stream within seconds (docs/search-view.md)
+    wait_for(held_in_search, 15, 'the hold shown by search')
 
     cancelled = session.post(f'{base}/bookings/{booking["id"]}/cancel', timeout=10)
     assert cancelled.status_code == 200

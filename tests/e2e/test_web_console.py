@@ -12,6 +12,7 @@ console page (desktop and phone).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -133,14 +134,20 @@ def test_the_admin_runs_a_hotel_from_the_console(site: Site, local_stack: LocalS
 
     # The guest search sees both
     stay = f'check_in={first.isoformat()}&check_out={(first + timedelta(3)).isoformat()}&guests=2&rooms=1'
-    site.open(f'/?city={requests.utils.quote(city)}&{stay}')
     card = page.get_by_role('listitem').filter(has=page.get_by_role('heading', name='River King'))
-    assert f'Sold out on {_day(first + timedelta(1))}' in card.locator('.sold-out-label').inner_text()
+
+    def card_says(text: str, within: str = '') -> Callable[[], bool]:
+        def says() -> bool:
+            card.wait_for()  # the results have rendered
+            found = card.locator(within) if within else card.get_by_text(text)
+            return found.count() > 0 and text in found.first.inner_text()
+
+        return says
+
+    stop_sold = f'Sold out on {_day(first + timedelta(1))}'
+    site.open_until(f'/?city={requests.utils.quote(city)}&{stay}', card_says(stop_sold, '.sold-out-label'), stop_sold)
     one_night = f'check_in={first.isoformat()}&check_out={(first + timedelta(1)).isoformat()}&guests=2&rooms=1'
-    site.open(f'/?city={requests.utils.quote(city)}&{one_night}')
-    page.get_by_role('listitem').filter(has=page.get_by_role('heading', name='River King')).get_by_text(
-        'Only 3 left'
-    ).wait_for()
+    site.open_until(f'/?city={requests.utils.quote(city)}&{one_night}', card_says('Only 3 left'), 'Only 3 left')
 
     # A weekend rule: the preview explains it, and a guest pays it
     friday = TODAY + timedelta(days=7 + (4 - TODAY.weekday()) % 7)  # a Friday 7 to 13 days ahead

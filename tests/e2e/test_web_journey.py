@@ -199,8 +199,13 @@ def test_a_stay_that_sells_out_shows_the_full_nights(site: Site, local_stack: Lo
     site.check('sold-out-booking')
 
     # The search shows it greyed, with the same nights
-    site.open(f'/?city=Edinburgh&{stay}')
     suite = page.get_by_role('listitem').filter(has=page.get_by_role('heading', name='Castle Suite'))
-    assert f'Sold out on {nights[0]} and {nights[1]}' in suite.locator('.sold-out-label').inner_text()
+    label = suite.locator('.sold-out-label')
+
+    def shows_sold_out() -> bool:
+        suite.wait_for()  # the results have rendered
+        return label.count() > 0 and f'Sold out on {nights[0]} and {nights[1]}' in label.inner_text()
+
+    site.open_until(f'/?city=Edinburgh&{stay}', shows_sold_out, 'the sold-out nights in search')
     assert 'unavailable' in (suite.get_attribute('class') or '')
     site.check('sold-out-search')

@@ -16,6 +16,8 @@ import gzip
 import os
 import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,18 @@ class Site:
 
     def open(self, path: str) -> None:
         self.page.goto(f'{self.base}{path}')
+
+    def open_until(self, path: str, shows: Callable[[], bool], what: str, seconds: float = 15) -> None:
+        """Open ``path`` again until ``shows()`` (bounded): search reads the availability view,
+        which follows the table's stream within seconds of a write (docs/search-view.md)."""
+        deadline = time.monotonic() + seconds
+        while True:
+            self.open(path)
+            if shows():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f'{what}: not shown within {seconds:.0f}s')
+            time.sleep(0.5)
 
     def axe_violations(self) -> list[dict[str, Any]]:
         """Serious and critical axe-core violations of the page as it is now."""

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import boto3
@@ -167,6 +168,19 @@ class LocalStack:
             if time.monotonic() > deadline:
                 raise RuntimeError(f'no ministack endpoint in the local stack log:\n{self.log()}')
             time.sleep(0.1)
+
+
+def wait_for(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """``check()``'s first truthy value, polled for at most ``seconds`` (the local stack's
+    background parts, e.g. the search view following the stream, answer within seconds)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{what} did not happen within {seconds:.0f}s')
+        time.sleep(0.25)
 
 
 def start_stack(tmp_path: Path, hold_seconds: int | None = None, sweep_every: int | None = None) -> LocalStack:
