@@ -140,6 +140,10 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused, rate, onRate 
     [roomType.id, stay.check_in, stay.check_out, stay.guests, stay.rooms, version],
   );
   const [booking, setBooking] = useState({ busy: false, error: null });
+  // The stay a hold just refused as sold out: the hold decides, and search (the availability
+  // view) can take a second or two to show it, so the button stays off for that stay meanwhile.
+  const [refused, setRefused] = useState(null);
+  const stayKey = JSON.stringify(stayQuery(stay));
   const here = location.pathname + location.search;
   const book = async () => {
     if (!session.signedIn) {
@@ -161,7 +165,10 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused, rate, onRate 
       }
       setBooking({ busy: false, error });
       // Sold out meanwhile: show the calendar and price as they are now.
-      if (error.code === 'sold_out') onRefused();
+      if (error.code === 'sold_out') {
+        setRefused(stayKey);
+        onRefused();
+      }
     }
   };
   const result = quote.data;
@@ -170,7 +177,7 @@ function BookingPanel({ roomType, stay, hotel, version, onRefused, rate, onRate 
   // search priced (the hotel's default plan); its price is what is charged.
   const offer = offers.find((o) => o.rate_plan_id === (rate || result.rate_plan_id)) || offers[0] || null;
   const priced = offer || result;
-  const bookable = result && result.available_rooms >= stay.rooms && !result.restriction;
+  const bookable = result && result.available_rooms >= stay.rooms && !result.restriction && refused !== stayKey;
   return html`<aside class="panel booking-panel" aria-labelledby="book-heading">
     <h2 id="book-heading">Your stay</h2>
     <p>${day(stay.check_in)} – ${day(stay.check_out)}<br />${plural(stay.guests, 'guest')}, ${plural(stay.rooms, 'room')}</p>
