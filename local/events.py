@@ -829,29 +829,7 @@ def stream_event() -> dict[str, Any]:
     new.payment = {'payment_intent_id': intent, 'status': 'succeeded', 'amount': STAY_TOTAL, 'currency': 'EUR'}
     new.version = 3
     keys = {'pk': {'S': new.pk}, 'sk': {'S': new.sk}}
-    new_image, old_image = {**new.serialize()}, {**old.serialize()}
-    stream = f'arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/hotel-booking-{STAGE}-MainTable-1X2Y3Z4W5V6U/stream/2027-02-01T00:00:00.000'
-    return {
-        'Records': [
-            {
-                'eventID': _id('publisher', 'record').hex,
-                'eventName': 'MODIFY',
-                'eventVersion': '1.1',
-                'eventSource': 'aws:dynamodb',
-                'awsRegion': REGION,
-                'dynamodb': {
-                    'ApproximateCreationDateTime': int(ANCHOR.timestamp()),
-                    'Keys': keys,
-                    'NewImage': new_image,
-                    'OldImage': old_image,
-                    'SequenceNumber': '4700000000012345678901',
-                    'SizeBytes': len(json.dumps(new_image)) + len(json.dumps(old_image)),
-                    'StreamViewType': 'NEW_AND_OLD_IMAGES',
-                },
-                'eventSourceARN': stream,
-            }
-        ]
-    }
+    return _stream_batch('publisher', keys, new.serialize(), old.serialize(), '4700000000012345678901')
 
 
 def inventory_stream_event() -> dict[str, Any]:
@@ -865,11 +843,18 @@ def inventory_stream_event() -> dict[str, Any]:
     old = night_item(room_type, night, 8, 3, False, 400).serialize()
     new = night_item(room_type, night, 8, 2, False, 400).serialize()
     keys = {'pk': new['pk'], 'sk': new['sk']}
+    return _stream_batch('search_view', keys, new, old, '4700000000012345678902')
+
+
+def _stream_batch(
+    function: str, keys: dict[str, Any], new: dict[str, Any], old: dict[str, Any], sequence: str
+) -> dict[str, Any]:
+    """One MODIFY record of the main table's stream (NEW_AND_OLD_IMAGES), as Lambda batches it."""
     stream = f'arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/hotel-booking-{STAGE}-MainTable-1X2Y3Z4W5V6U/stream/2027-02-01T00:00:00.000'
     return {
         'Records': [
             {
-                'eventID': _id('search_view', 'record').hex,
+                'eventID': _id(function, 'record').hex,
                 'eventName': 'MODIFY',
                 'eventVersion': '1.1',
                 'eventSource': 'aws:dynamodb',
@@ -879,7 +864,7 @@ def inventory_stream_event() -> dict[str, Any]:
                     'Keys': keys,
                     'NewImage': new,
                     'OldImage': old,
-                    'SequenceNumber': '4700000000012345678902',
+                    'SequenceNumber': sequence,
                     'SizeBytes': len(json.dumps(new)) + len(json.dumps(old)),
                     'StreamViewType': 'NEW_AND_OLD_IMAGES',
                 },
