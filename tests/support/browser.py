@@ -16,7 +16,6 @@ import gzip
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.support.fixtures import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / 'node_modules' / 'axe-core' / 'axe.min.js'
@@ -95,14 +96,12 @@ class Site:
     def open_until(self, path: str, shows: Callable[[], bool], what: str, seconds: float = 15) -> None:
         """Open ``path`` again until ``shows()`` (bounded): search reads the availability view,
         which follows the table's stream within seconds of a write (docs/search-view.md)."""
-        deadline = time.monotonic() + seconds
-        while True:
+
+        def opened_and_shown() -> bool:
             self.open(path)
-            if shows():
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f'{what}: not shown within {seconds:.0f}s')
-            time.sleep(0.5)
+            return shows()
+
+        wait_for(opened_and_shown, seconds, what)
 
     def axe_violations(self) -> list[dict[str, Any]]:
         """Serious and critical axe-core violations of the page as it is now."""
